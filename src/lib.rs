@@ -1,0 +1,1 @@
+//! ledgerbot: a Telegram front end for a small company's finances.
