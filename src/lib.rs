@@ -1,1 +1,29 @@
-//! ledgerbot: a Telegram front end for a small company's finances.
+//! ledgerbot: a Telegram front end for a small company's finances, and the
+//! account system behind it. One stateless binary; all state in PostgreSQL.
+//!
+//! Layout of the engine (`src/`):
+//!
+//! - [`config`]: every setting, from the environment, in one typed struct.
+//! - [`db`]: the connection pool and `migrate` (applies `schema.sql`).
+//! - [`server`]: the hyper + tower stack, `run(listener, app, shutdown)`.
+//! - [`routes`]: which path goes to which piece; [`http`]: bodies, JSON, errors.
+//! - [`webhook`]: Telegram update intake: secret, parse, claim, dispatch, answer.
+//! - [`bot`]: the engine the handlers plug into: commands, context, replies, language.
+//! - [`handlers`] (top-level `handlers/`): one file per bot command.
+//! - [`telegram`]: the outbound Bot API client.
+//! - [`app`]: the shared state every request sees.
+
+pub mod app;
+pub mod bot;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod routes;
+pub mod server;
+pub mod telegram;
+pub mod telemetry;
+pub mod webhook;
+
+#[path = "../handlers/mod.rs"]
+pub mod handlers;

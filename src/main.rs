@@ -1,1 +1,18 @@
-fn main(){}
+//! The `ledgerbot` binary: parse the command line, run it, report failure in
+//! one line. Everything else lives in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = ledgerbot::cli::Cli::parse();
+    match ledgerbot::cli::run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ledgerbot: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Regenerates .sqlx/, the committed description of every checked query, so that
+# builds (CI, Docker, fly) compile with SQLX_OFFLINE=true and no database.
+# With --check, fails when .sqlx/ is out of date with the code or schema.sql.
+#
+# Equivalent to `cargo sqlx prepare -- --all-targets` without installing
+# sqlx-cli: the query macros write their data to SQLX_OFFLINE_DIR when they
+# run against a live database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/pg.sh
+
+db="ledgerbot_sqlx_$(pwd | sha256sum | cut -c1-8)"
+admin="$DATABASE_URL"
+url="${admin%/*}/$db"
+export PGOPTIONS="-c client_min_messages=warning"
+psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+psql -q -v ON_ERROR_STOP=1 "$url" -f schema.sql >/dev/null
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"; psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
+# Every query must be expanded again, so the crate is rebuilt from scratch.
+cargo clean -p ledgerbot >/dev/null 2>&1 || true
+DATABASE_URL="$url" SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$out" cargo build --all-targets --quiet
+
+if [ "${1:-}" = "--check" ]; then
+  if ! diff -r "$out" .sqlx >/dev/null 2>&1; then
+    echo "sqlx-prepare: .sqlx/ is out of date; run deploy/sqlx-prepare.sh and commit it" >&2
+    diff -r "$out" .sqlx >&2 || true
+    exit 1
+  fi
+  echo "sqlx-prepare: .sqlx/ is up to date"
+else
+  rm -rf .sqlx && mkdir .sqlx && cp "$out"/*.json .sqlx/
+  echo "sqlx-prepare: wrote $(ls .sqlx | wc -l) queries to .sqlx/"
+fi

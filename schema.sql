@@ -1,0 +1,92 @@
+-- ledgerbot's whole data model: the single source of truth.
+--
+-- `ledgerbot migrate` runs this file under an advisory lock, so it must stay
+-- idempotent: every statement is `IF NOT EXISTS` (or `OR REPLACE`), and a change
+-- to an existing table is an `ALTER TABLE ... ADD COLUMN IF NOT EXISTS` placed
+-- after it. `ledgerbot migrate` records the SHA-256 of this file in
+-- `schema_version`, so the version needs no hand-kept number.
+--
+-- Money is integer minor units (bani, cents) in `bigint` columns named `*_minor`;
+-- never a float. Telegram ids are `bigint`: user ids exceed 2^31.
+
+CREATE TABLE IF NOT EXISTS schema_version (
+    checksum   text        PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- ---------------------------------------------------------------- webhook intake
+
+-- One row per Telegram update applied. Claimed in the same transaction as the
+-- update's effects, so a retried update is never applied twice and an update
+-- whose transaction failed is not marked as done. `response` is the Bot API
+-- method we answered with, replayed verbatim if Telegram retries after losing
+-- our answer.
+CREATE TABLE IF NOT EXISTS telegram_updates (
+    update_id   bigint      PRIMARY KEY,
+    received_at timestamptz NOT NULL DEFAULT now(),
+    response    text
+);
+CREATE INDEX IF NOT EXISTS telegram_updates_received_at ON telegram_updates (received_at);
+
+-- ---------------------------------------------------------------- accounts
+
+CREATE TABLE IF NOT EXISTS users (
+    id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- lowercase and trimmed; NULL for a Telegram-only account made by /register
+    email         text        UNIQUE,
+    -- argon2id PHC string; NULL for a Telegram-only account
+    password_hash text,
+    first_name    text,
+    -- set by /language; NULL means "follow Telegram's language_code"
+    language      text        CHECK (language IN ('ro', 'en')),
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- A Telegram user linked to a person: one to one in both directions.
+CREATE TABLE IF NOT EXISTS telegram_accounts (
+    telegram_user_id  bigint      PRIMARY KEY,
+    user_id           bigint      NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
+    chat_id           bigint      NOT NULL,
+    username          text,
+    first_name        text,
+    linked_at         timestamptz NOT NULL DEFAULT now()
+);
+
+-- Opaque refresh tokens, stored as SHA-256. Each login starts a family; every
+-- refresh rotates within it. Presenting a token already used revokes the family.
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    token_hash bytea       PRIMARY KEY,
+    user_id    bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    family_id  uuid        NOT NULL,
+    expires_at timestamptz NOT NULL,
+    used_at    timestamptz,
+    revoked_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
+CREATE INDEX IF NOT EXISTS refresh_tokens_user ON refresh_tokens (user_id);
+CREATE INDEX IF NOT EXISTS refresh_tokens_expires_at ON refresh_tokens (expires_at);
+
+-- ---------------------------------------------------------------- company finances
+
+CREATE TABLE IF NOT EXISTS companies (
+    id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name       text        NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    -- Romanian fiscal code, digits only, check digit verified by the API
+    cui        text,
+    currency   text        NOT NULL DEFAULT 'RON' CHECK (currency ~ '^[A-Z]{3}$'),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS company_members (
+    company_id bigint      NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    user_id    bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role       text        NOT NULL CHECK (role IN ('owner', 'accountant', 'viewer')),
+    added_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (company_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS company_members_user ON company_members (user_id);
+
+-- The company a Telegram account works on; chosen with /selectcompany.
+ALTER TABLE telegram_accounts
+    ADD COLUMN IF NOT EXISTS active_company_id bigint REFERENCES companies (id) ON DELETE SET NULL;

@@ -1,0 +1,213 @@
+//! What an update asks for: the few kinds of update the bot acts on, and the
+//! command a message's text names (with its aliases in both languages).
+
+use frankenstein::types::{ChatType, MaybeInaccessibleMessage, Message};
+use frankenstein::updates::{Update, UpdateContent};
+
+use super::TelegramUser;
+
+/// The part of an update the bot acts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Incoming {
+    /// A text message.
+    Text {
+        /// Chat to answer in.
+        chat_id: i64,
+        /// Whether the chat is a one-to-one chat with the bot.
+        private: bool,
+        /// Sender.
+        from: TelegramUser,
+        /// The text.
+        text: String,
+    },
+    /// A press on an inline-keyboard button.
+    Callback {
+        /// Id to answer with `answerCallbackQuery`.
+        id: String,
+        /// Chat of the message carrying the keyboard.
+        chat_id: i64,
+        /// That message, to edit in place.
+        message_id: i32,
+        /// Who pressed.
+        from: TelegramUser,
+        /// The button's data, untrusted.
+        data: String,
+    },
+}
+
+impl Incoming {
+    /// What the bot should act on in an update; `None` for kinds it ignores
+    /// (edits, channel posts, messages without text, members joining, ...).
+    /// The string is the update's kind, for logs and metrics.
+    pub fn from_update(update: &Update) -> (&'static str, Option<Self>) {
+        match &update.content {
+            UpdateContent::Message(message) => ("message", Self::from_message(message)),
+            UpdateContent::CallbackQuery(query) => {
+                let message = match &query.message {
+                    Some(MaybeInaccessibleMessage::Message(m)) => Some((m.chat.id, m.message_id)),
+                    Some(MaybeInaccessibleMessage::InaccessibleMessage(m)) => {
+                        Some((m.chat.id, m.message_id))
+                    }
+                    None => None,
+                };
+                let incoming = message.map(|(chat_id, message_id)| Self::Callback {
+                    id: query.id.clone(),
+                    chat_id,
+                    message_id,
+                    from: user(&query.from),
+                    data: query.data.clone().unwrap_or_default(),
+                });
+                ("callback_query", incoming)
+            }
+            UpdateContent::EditedMessage(_) => ("edited_message", None),
+            UpdateContent::ChannelPost(_) => ("channel_post", None),
+            UpdateContent::MyChatMember(_) => ("my_chat_member", None),
+            _ => ("other", None),
+        }
+    }
+
+    fn from_message(message: &Message) -> Option<Self> {
+        let from = message.from.as_deref()?;
+        if from.is_bot {
+            return None;
+        }
+        Some(Self::Text {
+            chat_id: message.chat.id,
+            private: message.chat.type_field == ChatType::Private,
+            from: user(from),
+            text: message.text.clone()?,
+        })
+    }
+
+    /// The sender.
+    pub fn from(&self) -> &TelegramUser {
+        match self {
+            Self::Text { from, .. } | Self::Callback { from, .. } => from,
+        }
+    }
+
+    /// The chat the update belongs to.
+    pub fn chat_id(&self) -> i64 {
+        match self {
+            Self::Text { chat_id, .. } | Self::Callback { chat_id, .. } => *chat_id,
+        }
+    }
+}
+
+fn user(u: &frankenstein::types::User) -> TelegramUser {
+    TelegramUser {
+        // Telegram user ids fit in 52 bits.
+        id: i64::try_from(u.id).unwrap_or(i64::MAX),
+        first_name: u.first_name.clone(),
+        username: u.username.clone(),
+        language_code: u.language_code.clone(),
+    }
+}
+
+/// A bot command with its arguments, already told apart from its aliases.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `/start` with the deep-link payload, if any.
+    Start(Option<String>),
+    /// `/help`, `/ajutor`.
+    Help,
+    /// Text that is not a command, in a private chat.
+    Text(String),
+    /// A command we do not know (its name, lowercased).
+    Unknown(String),
+}
+
+impl Command {
+    /// Reads a message's text. `None` when the message is not for this bot:
+    /// `/cmd@otherbot`, or plain chatter in a group.
+    pub fn parse(text: &str, private: bool, bot_username: &str) -> Option<Self> {
+        let text = text.trim();
+        let Some(rest) = text.strip_prefix('/') else {
+            return private.then(|| Self::Text(text.to_owned()));
+        };
+        let (head, args) = rest
+            .split_once(char::is_whitespace)
+            .map_or((rest, ""), |(h, a)| (h, a.trim()));
+        let name = match head.split_once('@') {
+            Some((name, bot)) if bot.eq_ignore_ascii_case(bot_username) => name,
+            Some(_) => return None,
+            None => head,
+        };
+        let name = name.to_lowercase();
+        let args = (!args.is_empty()).then(|| args.to_owned());
+        Some(match name.as_str() {
+            "start" => Self::Start(args),
+            "help" | "ajutor" => Self::Help,
+            _ => Self::Unknown(name),
+        })
+    }
+
+    /// A short name for logs and metrics (never the arguments: they may hold a code).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Start(_) => "start",
+            Self::Help => "help",
+            Self::Text(_) => "text",
+            Self::Unknown(_) => "unknown",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_aliases_and_bot_suffixes() {
+        let cases: &[(&str, bool, Option<Command>, &str)] = &[
+            ("/start", true, Some(Command::Start(None)), "bare start"),
+            (
+                "/start ABCD2345",
+                true,
+                Some(Command::Start(Some("ABCD2345".into()))),
+                "deep-link payload",
+            ),
+            (
+                "  /START   x  ",
+                true,
+                Some(Command::Start(Some("x".into()))),
+                "case and spaces",
+            ),
+            ("/help", false, Some(Command::Help), "help in a group"),
+            ("/ajutor", true, Some(Command::Help), "Romanian alias"),
+            (
+                "/help@LedgerBot",
+                false,
+                Some(Command::Help),
+                "addressed to us, any case",
+            ),
+            ("/help@otherbot", false, None, "addressed to another bot"),
+            (
+                "/nosuch arg",
+                true,
+                Some(Command::Unknown("nosuch".into())),
+                "unknown",
+            ),
+            (
+                "hello",
+                true,
+                Some(Command::Text("hello".into())),
+                "text in private",
+            ),
+            ("hello", false, None, "chatter in a group"),
+            (
+                "/",
+                true,
+                Some(Command::Unknown(String::new())),
+                "lone slash",
+            ),
+        ];
+        for (text, private, want, why) in cases {
+            assert_eq!(
+                &Command::parse(text, *private, "ledgerbot"),
+                want,
+                "{why}: {text:?}"
+            );
+        }
+    }
+}

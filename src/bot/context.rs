@@ -1,0 +1,89 @@
+//! What a handler gets: who wrote, in which chat, in which language, the
+//! linked account if any, and the update's database transaction.
+
+use sqlx::PgConnection;
+
+use super::Lang;
+use crate::config::Config;
+
+/// The Telegram user behind an update.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TelegramUser {
+    /// Telegram's user id.
+    pub id: i64,
+    /// First name, as Telegram shows it.
+    pub first_name: String,
+    /// `@username` without the `@`, when the user has one.
+    pub username: Option<String>,
+    /// The IETF language tag of the user's Telegram app.
+    pub language_code: Option<String>,
+}
+
+/// The person a Telegram user is linked to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// `users.id`.
+    pub user_id: i64,
+    /// The language chosen with `/language`, if any.
+    pub language: Option<Lang>,
+    /// The company `/selectcompany` chose, if any.
+    pub active_company_id: Option<i64>,
+}
+
+impl Account {
+    /// The account linked to a Telegram user, if any.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn of_telegram_user(
+        db: &mut PgConnection,
+        telegram_user_id: i64,
+    ) -> Result<Option<Self>, sqlx::Error> {
+        let row = sqlx::query!(
+            r#"SELECT u.id, u.language, t.active_company_id
+               FROM telegram_accounts t JOIN users u ON u.id = t.user_id
+               WHERE t.telegram_user_id = $1"#,
+            telegram_user_id
+        )
+        .fetch_optional(db)
+        .await?;
+        Ok(row.map(|r| Self {
+            user_id: r.id,
+            language: r.language.as_deref().and_then(Lang::parse),
+            active_company_id: r.active_company_id,
+        }))
+    }
+}
+
+/// Everything a handler may use for one update. Handlers know nothing of HTTP.
+pub struct Ctx<'a> {
+    /// The update's transaction: the handler's writes commit together with the
+    /// claim of the update id, or not at all.
+    pub db: &'a mut PgConnection,
+    /// Process configuration (bot username, public URL).
+    pub config: &'a Config,
+    /// Telegram's id of this update.
+    pub update_id: i64,
+    /// The chat to answer in.
+    pub chat_id: i64,
+    /// Who sent the update.
+    pub from: TelegramUser,
+    /// The linked account, if any.
+    pub account: Option<Account>,
+    /// The language to answer in.
+    pub lang: Lang,
+}
+
+impl Ctx<'_> {
+    /// The language to answer in: the account's choice, else Telegram's.
+    pub fn language_for(account: Option<&Account>, from: &TelegramUser) -> Lang {
+        account
+            .and_then(|a| a.language)
+            .unwrap_or_else(|| Lang::from_telegram(from.language_code.as_deref()))
+    }
+
+    /// Picks the text for the person's language.
+    pub fn t<T>(&self, ro: T, en: T) -> T {
+        self.lang.pick(ro, en)
+    }
+}

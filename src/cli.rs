@@ -1,0 +1,158 @@
+//! The command line: `serve` (the default), `migrate`, `set-webhook`, `dev`.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use rand::RngCore;
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use crate::config::{Config, ConfigError, LogFormat};
+use crate::{db, server, telemetry};
+
+/// ledgerbot: a company's finances in Telegram.
+#[derive(Debug, Parser)]
+#[command(name = "ledgerbot", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Serve the webhook, the web pages and the API (production).
+    Serve,
+    /// Apply schema.sql to DATABASE_URL (idempotent; safe to run from several instances).
+    Migrate,
+    /// Register PUBLIC_URL/telegram/webhook with Telegram, with the secret token.
+    SetWebhook {
+        /// How many connections Telegram may open to us at once.
+        #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=100))]
+        max_connections: u32,
+    },
+    /// Local development: no Telegram token or secrets needed (they are made
+    /// up and printed); migrates the database and serves.
+    Dev,
+}
+
+/// Runs a parsed command line.
+///
+/// # Errors
+/// Configuration, database or Bot API failures, each with its cause.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Cmd::Serve) {
+        Cmd::Serve => {
+            let config = Config::from_env().context("configuration error")?;
+            telemetry::init(config.log_format);
+            serve(config).await
+        }
+        Cmd::Migrate => {
+            telemetry::init(LogFormat::Text);
+            let url = std::env::var("DATABASE_URL")
+                .ok()
+                .filter(|u| !u.trim().is_empty())
+                .ok_or(ConfigError::Missing("DATABASE_URL"))
+                .context("configuration error")?;
+            let pool = db::pool(&url, 1).context("DATABASE_URL is invalid")?;
+            let checksum = db::migrate(&pool).await.context("migration failed")?;
+            tracing::info!(schema.checksum = %checksum, "schema is up to date");
+            Ok(())
+        }
+        Cmd::SetWebhook { max_connections } => {
+            let config = Config::from_env().context("configuration error")?;
+            telemetry::init(config.log_format);
+            let bot = crate::telegram::BotApi::new(&config.telegram_api_url, &config.bot_token)?;
+            let url = format!("{}/telegram/webhook", config.public_url);
+            bot.set_webhook(&url, &config.webhook_secret, max_connections)
+                .await
+                .context("setWebhook failed")?;
+            tracing::info!(%url, max_connections, "webhook registered");
+            Ok(())
+        }
+        Cmd::Dev => {
+            let (config, made_up) = dev_config().context("configuration error")?;
+            telemetry::init(config.log_format);
+            for name in made_up {
+                tracing::info!(variable = name, "dev mode: not set, made one up");
+            }
+            tracing::info!(
+                webhook_secret = config.webhook_secret.expose(),
+                "dev mode: the webhook secret"
+            );
+            let pool = db::pool(config.database_url.expose(), db::default_pool_size())?;
+            db::migrate(&pool).await.context("migration failed")?;
+            serve_with(config, pool).await
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let pool = db::pool(config.database_url.expose(), db::default_pool_size())
+        .context("DATABASE_URL is invalid")?;
+    serve_with(config, pool).await
+}
+
+async fn serve_with(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(("0.0.0.0", config.port))
+        .await
+        .with_context(|| format!("cannot listen on port {}", config.port))?;
+    tracing::info!(addr = %listener.local_addr()?, public_url = %config.public_url, "ledgerbot listening");
+    let app = App::new(config, pool)?;
+    server::run(listener, app, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// The development configuration: the environment where set, made-up values
+/// for the rest. Returns the names of the made-up variables.
+fn dev_config() -> Result<(Config, Vec<&'static str>), ConfigError> {
+    let defaults: HashMap<&'static str, String> = HashMap::from([
+        (
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/ledgerbot_dev".to_owned(),
+        ),
+        ("TELEGRAM_BOT_TOKEN", "1:dev-mode-no-token".to_owned()),
+        ("TELEGRAM_WEBHOOK_SECRET", random_hex(16)),
+        ("JWT_SECRET", random_hex(32)),
+    ]);
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let made_up = defaults
+        .keys()
+        .copied()
+        .filter(|name| env(name).is_none())
+        .collect();
+    let config = Config::from_lookup(|name| env(name).or_else(|| defaults.get(name).cloned()))?;
+    Ok((config, made_up))
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+/// Completes on SIGTERM (what fly.io sends) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}

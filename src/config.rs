@@ -1,0 +1,349 @@
+//! Configuration: every setting ledgerbot reads, in one typed struct, from the
+//! environment only.
+//!
+//! | variable | required by `serve` | default |
+//! | --- | --- | --- |
+//! | `DATABASE_URL` | yes | — |
+//! | `PORT` | no | `8080` |
+//! | `PUBLIC_URL` | no | `http://localhost:$PORT` |
+//! | `TELEGRAM_BOT_TOKEN` | yes | — |
+//! | `TELEGRAM_BOT_USERNAME` | no | `ledgerbot` |
+//! | `TELEGRAM_WEBHOOK_SECRET` | yes | — (1–256 of `A-Z a-z 0-9 _ -`) |
+//! | `TELEGRAM_API_URL` | no | `https://api.telegram.org` |
+//! | `JWT_SECRET` | yes | — (at least 32 bytes) |
+//! | `LOG_FORMAT` | no | `text` (`json` for one JSON object per line) |
+//! | `TRUST_PROXY_HEADERS` | no | `false` (`true` behind fly.io's proxy: read `Fly-Client-IP` / `X-Forwarded-For`) |
+
+use std::fmt;
+
+use thiserror::Error;
+
+/// A value that must never reach a log: `Debug` and `Display` print a mask.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the few places that must use it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// A configuration value that is missing or unusable; the message names the variable.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A required variable is not set (or is empty).
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    /// A variable is set to something unusable.
+    #[error("{name} is invalid: {why}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong with it, never the value itself (it may be a secret).
+        why: &'static str,
+    },
+}
+
+/// Everything ledgerbot needs to run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// PostgreSQL connection string.
+    pub database_url: Secret,
+    /// TCP port to listen on (all interfaces).
+    pub port: u16,
+    /// The public base URL, without a trailing slash (`https://ledgerbot.fly.dev`).
+    pub public_url: String,
+    /// The bot's token from BotFather; part of every Bot API URL.
+    pub bot_token: Secret,
+    /// The bot's username, without `@`, for deep links and `/cmd@bot` in groups.
+    pub bot_username: String,
+    /// The value Telegram sends in `X-Telegram-Bot-Api-Secret-Token`.
+    pub webhook_secret: Secret,
+    /// Base URL of the Bot API (tests point it at a fake server).
+    pub telegram_api_url: String,
+    /// HMAC key for access tokens.
+    pub jwt_secret: Secret,
+    /// Log output format.
+    pub log_format: LogFormat,
+    /// Whether client IPs come from `Fly-Client-IP` / `X-Forwarded-For`.
+    pub trust_proxy_headers: bool,
+}
+
+/// The real Bot API.
+pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
+
+impl Config {
+    /// Reads the configuration `ledgerbot serve` needs from the process environment.
+    ///
+    /// # Errors
+    /// The first variable that is missing or unusable.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the
+    /// process environment.
+    ///
+    /// # Errors
+    /// The first variable that is missing or unusable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| var(name).ok_or(ConfigError::Missing(name));
+
+        let port = match var("PORT") {
+            Some(p) => p.trim().parse::<u16>().map_err(|_| ConfigError::Invalid {
+                name: "PORT",
+                why: "not a port number (1-65535)",
+            })?,
+            None => 8080,
+        };
+        let public_url = match var("PUBLIC_URL") {
+            Some(url) => parse_base_url("PUBLIC_URL", &url)?,
+            None => format!("http://localhost:{port}"),
+        };
+        let telegram_api_url = match var("TELEGRAM_API_URL") {
+            Some(url) => parse_base_url("TELEGRAM_API_URL", &url)?,
+            None => DEFAULT_TELEGRAM_API_URL.to_owned(),
+        };
+        let database_url = required("DATABASE_URL")?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_URL",
+                why: "must start with postgres:// or postgresql://",
+            });
+        }
+        let bot_token = required("TELEGRAM_BOT_TOKEN")?;
+        if !is_bot_token(&bot_token) {
+            return Err(ConfigError::Invalid {
+                name: "TELEGRAM_BOT_TOKEN",
+                why: "expected the form <bot id>:<secret> that BotFather gives",
+            });
+        }
+        let webhook_secret = required("TELEGRAM_WEBHOOK_SECRET")?;
+        if !is_webhook_secret(&webhook_secret) {
+            return Err(ConfigError::Invalid {
+                name: "TELEGRAM_WEBHOOK_SECRET",
+                why: "must be 1-256 characters of A-Z a-z 0-9 _ -",
+            });
+        }
+        let jwt_secret = required("JWT_SECRET")?;
+        if jwt_secret.len() < 32 {
+            return Err(ConfigError::Invalid {
+                name: "JWT_SECRET",
+                why: "must be at least 32 bytes",
+            });
+        }
+        let bot_username = var("TELEGRAM_BOT_USERNAME")
+            .map(|u| u.trim().trim_start_matches('@').to_owned())
+            .unwrap_or_else(|| "ledgerbot".to_owned());
+        if !bot_username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(ConfigError::Invalid {
+                name: "TELEGRAM_BOT_USERNAME",
+                why: "a Telegram username is letters, digits and _",
+            });
+        }
+        let log_format = match var("LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "LOG_FORMAT",
+                    why: "must be text or json",
+                });
+            }
+        };
+        let trust_proxy_headers = parse_bool("TRUST_PROXY_HEADERS", var("TRUST_PROXY_HEADERS"))?;
+
+        Ok(Self {
+            database_url: Secret(database_url),
+            port,
+            public_url,
+            bot_token: Secret(bot_token),
+            bot_username,
+            webhook_secret: Secret(webhook_secret),
+            telegram_api_url,
+            jwt_secret: Secret(jwt_secret),
+            log_format,
+            trust_proxy_headers,
+        })
+    }
+
+    /// Whether cookies must carry the `Secure` flag.
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// Telegram's rule for `secret_token` in `setWebhook`.
+pub fn is_webhook_secret(s: &str) -> bool {
+    (1..=256).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn is_bot_token(s: &str) -> bool {
+    match s.split_once(':') {
+        Some((id, secret)) => {
+            !id.is_empty()
+                && id.bytes().all(|b| b.is_ascii_digit())
+                && !secret.is_empty()
+                && secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        }
+        None => false,
+    }
+}
+
+fn parse_base_url(name: &'static str, url: &str) -> Result<String, ConfigError> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(url.to_owned()),
+        _ => Err(ConfigError::Invalid {
+            name,
+            why: "must be an http:// or https:// URL",
+        }),
+    }
+}
+
+fn parse_bool(name: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
+    match value
+        .as_deref()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(_) => Err(ConfigError::Invalid {
+            name,
+            why: "must be true or false",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn complete() -> HashMap<&'static str, String> {
+        HashMap::from([
+            (
+                "DATABASE_URL",
+                "postgres://postgres@127.0.0.1/ledgerbot".to_owned(),
+            ),
+            ("TELEGRAM_BOT_TOKEN", "123456:ABC-def_ghi".to_owned()),
+            ("TELEGRAM_WEBHOOK_SECRET", "s3cret_-X".to_owned()),
+            ("JWT_SECRET", "x".repeat(32)),
+        ])
+    }
+
+    fn load(env: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn complete_environment_loads_with_defaults() {
+        let config = load(&complete()).expect("complete environment");
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.public_url, "http://localhost:8080");
+        assert_eq!(config.telegram_api_url, DEFAULT_TELEGRAM_API_URL);
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert!(!config.trust_proxy_headers);
+    }
+
+    #[test]
+    fn each_required_variable_is_named_when_missing() {
+        for name in [
+            "DATABASE_URL",
+            "TELEGRAM_BOT_TOKEN",
+            "TELEGRAM_WEBHOOK_SECRET",
+            "JWT_SECRET",
+        ] {
+            let mut env = complete();
+            env.remove(name);
+            assert_eq!(
+                load(&env).unwrap_err(),
+                ConfigError::Missing(name),
+                "{name}"
+            );
+            env.insert(name, "  ".to_owned());
+            assert_eq!(
+                load(&env).unwrap_err(),
+                ConfigError::Missing(name),
+                "{name} blank"
+            );
+        }
+    }
+
+    #[test]
+    fn unusable_values_are_rejected_naming_the_variable() {
+        let cases = [
+            ("PORT", "eighty".to_owned(), "not a number"),
+            ("PORT", "70000".to_owned(), "out of range"),
+            ("TELEGRAM_WEBHOOK_SECRET", "has space".to_owned(), "space"),
+            ("TELEGRAM_WEBHOOK_SECRET", "x".repeat(257), "too long"),
+            ("TELEGRAM_WEBHOOK_SECRET", "ümlaut".to_owned(), "non-ASCII"),
+            ("JWT_SECRET", "x".repeat(31), "too short"),
+            ("TELEGRAM_BOT_TOKEN", "no-colon".to_owned(), "shape"),
+            ("DATABASE_URL", "mysql://x".to_owned(), "scheme"),
+            ("PUBLIC_URL", "ftp://x".to_owned(), "scheme"),
+            ("LOG_FORMAT", "xml".to_owned(), "format"),
+            ("TRUST_PROXY_HEADERS", "maybe".to_owned(), "bool"),
+        ];
+        for (name, value, why) in cases {
+            let mut env = complete();
+            env.insert(name, value);
+            match load(&env) {
+                Err(ConfigError::Invalid { name: got, .. }) => assert_eq!(got, name, "{why}"),
+                other => panic!("{name} ({why}): expected Invalid, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let config = load(&complete()).expect("complete environment");
+        let debug = format!("{config:?}");
+        for secret in ["ABC-def_ghi", "s3cret_-X", &"x".repeat(32), "postgres://"] {
+            assert!(!debug.contains(secret), "{secret} leaked into {debug}");
+        }
+    }
+
+    #[test]
+    fn urls_lose_their_trailing_slash() {
+        let mut env = complete();
+        env.insert("PUBLIC_URL", "https://bot.example.com/".to_owned());
+        let config = load(&env).expect("valid");
+        assert_eq!(config.public_url, "https://bot.example.com");
+        assert!(config.is_https());
+    }
+}

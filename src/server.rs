@@ -1,0 +1,147 @@
+//! The HTTP server: hyper 1 connections, a tower stack around the router, and
+//! graceful shutdown that lets requests in flight finish.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::timeout::TimeoutLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::app::App;
+use crate::http::{ApiError, BoxError, HttpResponse, MAX_BODY_BYTES};
+
+/// A request taking longer than this is answered 503; Telegram waits about a
+/// minute for a webhook, a person much less.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// Requests handled at once; more wait for a slot. The pool is the real limit.
+pub const MAX_CONCURRENT_REQUESTS: usize = 512;
+/// How long shutdown waits for requests in flight.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Serves `app` on `listener` until `shutdown` completes, then stops accepting,
+/// lets requests in flight finish (up to [`DRAIN_TIMEOUT`]) and returns.
+///
+/// # Errors
+/// Only from the listener itself; a failed connection is logged and dropped.
+pub async fn run(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let service = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .map_result(timeout_as_response)
+        .layer(TimeoutLayer::new(REQUEST_TIMEOUT))
+        .layer(GlobalConcurrencyLimitLayer::new(MAX_CONCURRENT_REQUESTS))
+        .service_fn(move |req: http::Request<hyper::body::Incoming>| {
+            let app = app.clone();
+            async move { Ok::<_, Infallible>(entry(app, req).await) }
+        });
+
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // Bounds slow clients that open a connection and dribble headers.
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10));
+
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let conn = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(service.clone()),
+        );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+
+    drop(listener);
+    tracing::info!(
+        connections = graceful.count(),
+        "shutting down: draining requests in flight"
+    );
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("drained"),
+        () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("drain timed out; closing remaining connections"),
+    }
+    Ok(())
+}
+
+/// The span every request's events belong to. Records the route template,
+/// never the raw path: paths can carry link codes.
+fn request_span(req: &http::Request<hyper::body::Incoming>) -> tracing::Span {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route = crate::routes::route_name(req.uri().path()),
+        request_id,
+    )
+}
+
+/// Turns the timeout layer's error into the JSON answer every error gets.
+fn timeout_as_response(result: Result<HttpResponse, BoxError>) -> Result<HttpResponse, BoxError> {
+    Ok(result.unwrap_or_else(|e| {
+        if e.is::<tower::timeout::error::Elapsed>() {
+            tracing::warn!("request timed out");
+            ApiError::Unavailable.into_response()
+        } else {
+            ApiError::Internal(anyhow::anyhow!(e)).into_response()
+        }
+    }))
+}
+
+/// Bridges hyper's body to the routes' body type, refusing a declared
+/// oversize body before reading a byte of it.
+async fn entry(app: App, req: http::Request<hyper::body::Incoming>) -> HttpResponse {
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        let mut response = ApiError::PayloadTooLarge.into_response();
+        // The client may still be sending; closing beats reading a huge body to discard it.
+        response.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+        return response;
+    }
+    crate::routes::route(app, req.map(crate::http::box_body)).await
+}

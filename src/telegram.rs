@@ -1,0 +1,160 @@
+//! The outbound Bot API client: frankenstein's types and reqwest client, with
+//! a base URL tests can point at a fake server, timeouts, `retry_after` on 429,
+//! and a token that never reaches a log (it is part of every request URL).
+
+use std::time::Duration;
+
+use frankenstein::AsyncTelegramApi;
+use frankenstein::client_reqwest::Bot;
+use frankenstein::methods::SetWebhookParams;
+use frankenstein::response::ErrorResponse;
+use frankenstein::types::AllowedUpdate;
+
+use crate::bot::BotMethod;
+use crate::config::Secret;
+
+/// How long one Bot API call may take in all.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest `retry_after` we honour; beyond it the call fails instead of
+/// holding a task for minutes.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Why a Bot API call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BotApiError {
+    /// Telegram refused the call (`ok: false`).
+    #[error("Bot API error {code}: {description}")]
+    Api {
+        /// Telegram's `error_code` (400, 403, ...).
+        code: u64,
+        /// Telegram's `description`.
+        description: String,
+    },
+    /// Flood control: Telegram asks us to wait longer than we are willing to.
+    #[error("Bot API asked to retry after {0:?}")]
+    RetryAfter(Duration),
+    /// The request did not complete (connection, timeout, TLS). The URL, and so
+    /// the token, is stripped from the error before it gets here.
+    #[error("Bot API unreachable: {0}")]
+    Network(String),
+    /// The answer was not the JSON envelope Telegram sends.
+    #[error("Bot API answered something unreadable: {0}")]
+    InvalidResponse(String),
+}
+
+impl From<frankenstein::Error> for BotApiError {
+    fn from(e: frankenstein::Error) -> Self {
+        match e {
+            frankenstein::Error::Api(ErrorResponse {
+                error_code,
+                description,
+                parameters,
+                ..
+            }) => match parameters.and_then(|p| p.retry_after) {
+                Some(secs) => Self::RetryAfter(Duration::from_secs(u64::from(secs))),
+                None => Self::Api {
+                    code: error_code,
+                    description,
+                },
+            },
+            frankenstein::Error::HttpReqwest(e) => Self::Network(e.without_url().to_string()),
+            frankenstein::Error::JsonDecode { source, .. } => {
+                Self::InvalidResponse(source.to_string())
+            }
+            other => Self::InvalidResponse(other.to_string()),
+        }
+    }
+}
+
+/// A Bot API client. Cheap to clone (shares one connection pool).
+#[derive(Clone)]
+pub struct BotApi {
+    bot: Bot,
+}
+
+impl std::fmt::Debug for BotApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BotApi(***)")
+    }
+}
+
+impl BotApi {
+    /// A client for the Bot API at `base_url` (`https://api.telegram.org`).
+    ///
+    /// # Errors
+    /// The HTTP client cannot be built.
+    pub fn new(base_url: &str, token: &Secret) -> anyhow::Result<Self> {
+        let client = frankenstein::reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(REQUEST_TIMEOUT)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()?;
+        let api_url = format!("{}/bot{}", base_url.trim_end_matches('/'), token.expose());
+        Ok(Self {
+            bot: Bot::builder().api_url(api_url).client(client).build(),
+        })
+    }
+
+    /// Calls one method, waiting out a 429 once when Telegram's `retry_after`
+    /// is short enough.
+    ///
+    /// # Errors
+    /// See [`BotApiError`].
+    pub async fn call(&self, method: &BotMethod) -> Result<(), BotApiError> {
+        match self.call_once(method).await {
+            Err(BotApiError::RetryAfter(after)) if after <= MAX_RETRY_AFTER => {
+                tracing::warn!(
+                    method = method.name(),
+                    retry_after = after.as_secs(),
+                    "Bot API flood control"
+                );
+                tokio::time::sleep(after).await;
+                self.call_once(method).await
+            }
+            other => other,
+        }
+    }
+
+    async fn call_once(&self, method: &BotMethod) -> Result<(), BotApiError> {
+        match method {
+            BotMethod::SendMessage(p) => self.bot.send_message(p).await.map(drop),
+            BotMethod::EditMessageText(p) => self.bot.edit_message_text(p).await.map(drop),
+            BotMethod::AnswerCallbackQuery(p) => self.bot.answer_callback_query(p).await.map(drop),
+        }
+        .map_err(BotApiError::from)
+    }
+
+    /// Sends replies in order, logging (not propagating) failures: by now the
+    /// update is committed and there is nobody to return an error to.
+    pub async fn deliver(&self, replies: impl IntoIterator<Item = BotMethod>) {
+        for method in replies {
+            if let Err(e) = self.call(&method).await {
+                tracing::warn!(method = method.name(), error = %e, "Bot API call failed");
+            }
+        }
+    }
+
+    /// Registers `url` as the webhook, with the secret Telegram will echo in
+    /// `X-Telegram-Bot-Api-Secret-Token`.
+    ///
+    /// # Errors
+    /// See [`BotApiError`].
+    pub async fn set_webhook(
+        &self,
+        url: &str,
+        secret: &Secret,
+        max_connections: u32,
+    ) -> Result<(), BotApiError> {
+        let params = SetWebhookParams::builder()
+            .url(url)
+            .secret_token(secret.expose())
+            .max_connections(max_connections)
+            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
+            .build();
+        self.bot
+            .set_webhook(&params)
+            .await
+            .map(drop)
+            .map_err(BotApiError::from)
+    }
+}

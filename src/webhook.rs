@@ -1,0 +1,179 @@
+//! `POST /telegram/webhook`: Telegram's updates come in here.
+//!
+//! Secret header (constant time) → body under the size limit → `update_id` →
+//! the full update → claim the id and run the handler in one transaction →
+//! answer with the first reply in the response body; the rest go out through
+//! the Bot API client once the transaction has committed.
+//!
+//! The status codes are chosen for Telegram's delivery queue: anything but 2xx
+//! is retried, so a 5xx means "not applied, send it again", and an update we
+//! cannot read is answered 200 so it never jams the queue.
+
+use http::StatusCode;
+use http::header::HeaderMap;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use crate::app::App;
+use crate::bot::{BotMethod, Command, Ctx, Incoming, Replies};
+use crate::http::{ApiError, HttpResponse, Request, empty, read_body, with_type};
+
+/// The header Telegram echoes the webhook's secret token in.
+pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// Telegram's updates are small; this is generous.
+const MAX_UPDATE_BYTES: usize = 1024 * 1024;
+
+/// Only the id: frankenstein's `Update` reads it as `u32` and knows a fixed set
+/// of kinds, so we read the id on its own first.
+#[derive(Deserialize)]
+struct UpdateId {
+    update_id: i64,
+}
+
+/// Handles one webhook delivery.
+pub async fn handle(app: &App, req: Request) -> HttpResponse {
+    if !secret_matches(req.headers(), app.config.webhook_secret.expose()) {
+        tracing::warn!("webhook call with a missing or wrong secret");
+        return ApiError::Unauthorized("missing or wrong secret token").into_response();
+    }
+    let body = match read_body(req.into_body(), MAX_UPDATE_BYTES).await {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
+    };
+    let update_id = match serde_json::from_slice::<UpdateId>(&body) {
+        Ok(id) => id.update_id,
+        Err(e) if e.is_data() => {
+            return ApiError::BadRequest("not a Telegram update: no numeric update_id".into())
+                .into_response();
+        }
+        Err(_) => return ApiError::BadRequest("the body is not JSON".into()).into_response(),
+    };
+    let update = match serde_json::from_slice::<frankenstein::updates::Update>(&body) {
+        Ok(update) => update,
+        Err(e) => {
+            // A kind newer than our types, or an id beyond u32: acknowledge it,
+            // or Telegram would redeliver it forever and hold back the queue.
+            tracing::warn!(update.id = update_id, error = %e, "unreadable update skipped");
+            return empty(StatusCode::OK);
+        }
+    };
+    let (kind, incoming) = Incoming::from_update(&update);
+    let Some(incoming) = incoming else {
+        tracing::debug!(update.id = update_id, update.kind = kind, "update ignored");
+        return empty(StatusCode::OK);
+    };
+    match apply(app, update_id, incoming).await {
+        Ok(Outcome::Applied { first, rest }) => {
+            if !rest.is_empty() {
+                // After the commit, off the response path: Telegram gets its answer at once.
+                let bot = app.bot.clone();
+                tokio::spawn(async move { bot.deliver(rest).await });
+            }
+            reply_body(first)
+        }
+        Ok(Outcome::AlreadyApplied { first }) => {
+            tracing::info!(
+                update.id = update_id,
+                "retried update answered again, not applied twice"
+            );
+            reply_body(first)
+        }
+        // Nothing was committed: the 5xx makes Telegram deliver it again.
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The webhook answer: a Bot API method Telegram executes for us, or nothing.
+fn reply_body(first: Option<String>) -> HttpResponse {
+    first.map_or_else(
+        || empty(StatusCode::OK),
+        |body| with_type(StatusCode::OK, "application/json", body),
+    )
+}
+
+fn secret_matches(headers: &HeaderMap, expected: &str) -> bool {
+    headers
+        .get(SECRET_HEADER)
+        .is_some_and(|got| bool::from(got.as_bytes().ct_eq(expected.as_bytes())))
+}
+
+enum Outcome {
+    /// Applied now: the first reply (serialised, for the response body) and the rest.
+    Applied {
+        first: Option<String>,
+        rest: Vec<BotMethod>,
+    },
+    /// Claimed before; carries the answer given then, to give it again.
+    AlreadyApplied { first: Option<String> },
+}
+
+/// Claims the update and runs its handler in one transaction.
+async fn apply(app: &App, update_id: i64, incoming: Incoming) -> Result<Outcome, sqlx::Error> {
+    let mut tx = app.pool.begin().await?;
+    let claimed = sqlx::query!(
+        "INSERT INTO telegram_updates (update_id) VALUES ($1) ON CONFLICT DO NOTHING",
+        update_id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !claimed {
+        drop(tx);
+        let stored = sqlx::query_scalar!(
+            "SELECT response FROM telegram_updates WHERE update_id = $1",
+            update_id
+        )
+        .fetch_optional(&app.pool)
+        .await?
+        .flatten();
+        return Ok(Outcome::AlreadyApplied { first: stored });
+    }
+
+    let from = incoming.from().clone();
+    let chat_id = incoming.chat_id();
+    let account = crate::bot::Account::of_telegram_user(&mut tx, from.id).await?;
+    let lang = Ctx::language_for(account.as_ref(), &from);
+    let mut ctx = Ctx {
+        db: &mut tx,
+        config: &app.config,
+        update_id,
+        chat_id,
+        from,
+        account,
+        lang,
+    };
+    let replies = match incoming {
+        Incoming::Text { text, private, .. } => {
+            match Command::parse(&text, private, &app.config.bot_username) {
+                Some(command) => {
+                    tracing::info!(update.id = update_id, cmd = command.name(), "command");
+                    crate::handlers::dispatch(command, &mut ctx).await
+                }
+                None => Ok(Replies::none()),
+            }
+        }
+        Incoming::Callback { id, .. } => Ok(crate::handlers::stale_button(&ctx, &id)),
+    }
+    .map_err(|crate::bot::HandlerError::Db(e)| e)?;
+
+    let mut methods = replies.0.into_iter();
+    let first = methods
+        .next()
+        .map(|m| serde_json::to_string(&m).expect("Bot API parameters always serialise"));
+    if first.is_some() {
+        sqlx::query!(
+            "UPDATE telegram_updates SET response = $2 WHERE update_id = $1",
+            update_id,
+            first
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Outcome::Applied {
+        first,
+        rest: methods.collect(),
+    })
+}
