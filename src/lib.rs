@@ -14,6 +14,7 @@
 //! - [`app`]: the shared state every request sees.
 
 pub mod app;
+pub mod auth;
 pub mod bot;
 pub mod cli;
 pub mod config;

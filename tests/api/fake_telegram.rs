@@ -1,0 +1,143 @@
+//! A fake Bot API server on loopback: records every call (method, token,
+//! parameters) and answers like Telegram, or as a test scripts it.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+/// One recorded call.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// The token in the URL (`/bot<token>/<method>`).
+    pub token: String,
+    /// `sendMessage`, `setWebhook`, ...
+    pub method: String,
+    /// The JSON parameters.
+    pub params: Value,
+}
+
+/// A scripted answer for the next call.
+#[derive(Clone, Debug)]
+pub enum Scripted {
+    /// Answer with this status and JSON body.
+    Reply(u16, Value),
+    /// Never answer (the client's timeout must fire).
+    Hang,
+}
+
+#[derive(Default)]
+struct State {
+    calls: Vec<Call>,
+    script: VecDeque<Scripted>,
+}
+
+/// The fake server's handle.
+#[derive(Clone)]
+pub struct FakeTelegram {
+    /// Base URL to put in `TELEGRAM_API_URL`.
+    pub url: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeTelegram {
+    /// Starts the server on 127.0.0.1, port 0.
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind fake telegram");
+        let addr: SocketAddr = listener.local_addr().expect("local addr");
+        let state = Arc::new(Mutex::new(State::default()));
+        let served = state.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { return };
+                let state = served.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| answer(state.clone(), req));
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+        });
+        Self {
+            url: format!("http://{addr}"),
+            state,
+        }
+    }
+
+    /// Queues an answer for the next call (then the default answers resume).
+    pub fn script(&self, answer: Scripted) {
+        self.state.lock().expect("fake state").script.push_back(answer);
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.state.lock().expect("fake state").calls.clone()
+    }
+
+    /// Waits until at least `n` calls arrived, or panics after 5 s.
+    pub async fn wait_for_calls(&self, n: usize) -> Vec<Call> {
+        for _ in 0..500 {
+            let calls = self.calls();
+            if calls.len() >= n {
+                return calls;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("expected {n} Bot API calls, got {:?}", self.calls());
+    }
+}
+
+async fn answer(
+    state: Arc<Mutex<State>>,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path().to_owned();
+    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let params: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let (token, method) = path
+        .strip_prefix("/bot")
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(t, m)| (t.to_owned(), m.to_owned()))
+        .unwrap_or_default();
+    let scripted = {
+        let mut state = state.lock().expect("fake state");
+        state.calls.push(Call {
+            token,
+            method: method.clone(),
+            params: params.clone(),
+        });
+        state.script.pop_front()
+    };
+    let (status, body) = match scripted {
+        Some(Scripted::Reply(status, body)) => (status, body),
+        Some(Scripted::Hang) => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            unreachable!("the client gave up long ago")
+        }
+        None => (200, json!({"ok": true, "result": default_result(&method, &params)})),
+    };
+    let mut response = hyper::Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).expect("valid status");
+    Ok(response)
+}
+
+/// What Telegram returns for each method we use.
+fn default_result(method: &str, params: &Value) -> Value {
+    match method {
+        "sendMessage" | "sendPhoto" => json!({
+            "message_id": 1000,
+            "date": 1_700_000_000,
+            "chat": {"id": params["chat_id"], "type": "private"},
+            "text": params["text"],
+        }),
+        _ => json!(true),
+    }
+}
