@@ -1,1 +1,3 @@
 //! ledgerbot: a Telegram front end for a small company's finances.
+
+pub mod money;
