@@ -2,5 +2,6 @@
 
 pub mod link_code;
 pub mod money;
+pub mod qr;
 pub mod secret_token;
 pub mod validate;
