@@ -12,6 +12,9 @@
 //! - [`handlers`] (top-level `handlers/`): one file per bot command.
 //! - [`telegram`]: the outbound Bot API client.
 //! - [`app`]: the shared state every request sees.
+//! - [`auth`]: access tokens and the Bearer check.
+//! - [`money`], [`validate`], [`link_code`], [`secret_token`], [`qr`]: pure
+//!   building blocks (exact amounts, CUI and IBAN, one-time codes, QR images).
 
 pub mod app;
 pub mod auth;
@@ -20,10 +23,15 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod link_code;
+pub mod money;
+pub mod qr;
 pub mod routes;
+pub mod secret_token;
 pub mod server;
 pub mod telegram;
 pub mod telemetry;
+pub mod validate;
 pub mod webhook;
 
 #[path = "../handlers/mod.rs"]
