@@ -19,16 +19,31 @@ use tracing::Level;
 use crate::app::App;
 use crate::http::{ApiError, BoxError, HttpResponse, MAX_BODY_BYTES};
 
-/// A request taking longer than this is answered 503; Telegram waits about a
-/// minute for a webhook, a person much less.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-/// Requests handled at once; more wait for a slot. The pool is the real limit.
-pub const MAX_CONCURRENT_REQUESTS: usize = 512;
-/// How long shutdown waits for requests in flight.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+/// The server's bounds.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// A request taking longer is answered 503. Telegram waits about a minute
+    /// for a webhook, a person much less.
+    pub request_timeout: Duration,
+    /// Requests handled at once; more wait for a slot. The pool is the real limit.
+    pub max_concurrent_requests: usize,
+    /// How long shutdown waits for requests in flight.
+    pub drain_timeout: Duration,
+}
 
-/// Serves `app` on `listener` until `shutdown` completes, then stops accepting,
-/// lets requests in flight finish (up to [`DRAIN_TIMEOUT`]) and returns.
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(15),
+            max_concurrent_requests: 512,
+            // fly.io follows SIGTERM with SIGKILL after its kill_timeout (5 s by default).
+            drain_timeout: Duration::from_secs(4),
+        }
+    }
+}
+
+/// Serves `app` on `listener` with the default [`Limits`] until `shutdown`
+/// completes, then stops accepting, lets requests in flight finish and returns.
 ///
 /// # Errors
 /// Only from the listener itself; a failed connection is logged and dropped.
@@ -36,6 +51,19 @@ pub async fn run(
     listener: TcpListener,
     app: App,
     shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    run_with_limits(listener, app, shutdown, Limits::default()).await
+}
+
+/// [`run`] with chosen limits.
+///
+/// # Errors
+/// Only from the listener itself.
+pub async fn run_with_limits(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()>,
+    limits: Limits,
 ) -> std::io::Result<()> {
     let service = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -47,8 +75,10 @@ pub async fn run(
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .map_result(timeout_as_response)
-        .layer(TimeoutLayer::new(REQUEST_TIMEOUT))
-        .layer(GlobalConcurrencyLimitLayer::new(MAX_CONCURRENT_REQUESTS))
+        .layer(TimeoutLayer::new(limits.request_timeout))
+        .layer(GlobalConcurrencyLimitLayer::new(
+            limits.max_concurrent_requests,
+        ))
         .service_fn(move |req: http::Request<hyper::body::Incoming>| {
             let app = app.clone();
             async move { Ok::<_, Infallible>(entry(app, req).await) }
@@ -93,7 +123,7 @@ pub async fn run(
     );
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("drained"),
-        () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("drain timed out; closing remaining connections"),
+        () = tokio::time::sleep(limits.drain_timeout) => tracing::warn!("drain timed out; closing remaining connections"),
     }
     Ok(())
 }

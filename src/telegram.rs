@@ -13,7 +13,7 @@ use frankenstein::types::AllowedUpdate;
 use crate::bot::BotMethod;
 use crate::config::Secret;
 
-/// How long one Bot API call may take in all.
+/// How long one Bot API call may take in all, by default.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest `retry_after` we honour; beyond it the call fails instead of
 /// holding a task for minutes.
@@ -84,9 +84,17 @@ impl BotApi {
     /// # Errors
     /// The HTTP client cannot be built.
     pub fn new(base_url: &str, token: &Secret) -> anyhow::Result<Self> {
+        Self::with_timeout(base_url, token, REQUEST_TIMEOUT)
+    }
+
+    /// [`BotApi::new`] with a chosen timeout per call.
+    ///
+    /// # Errors
+    /// The HTTP client cannot be built.
+    pub fn with_timeout(base_url: &str, token: &Secret, timeout: Duration) -> anyhow::Result<Self> {
         let client = frankenstein::reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
         let api_url = format!("{}/bot{}", base_url.trim_end_matches('/'), token.expose());

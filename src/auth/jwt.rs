@@ -39,7 +39,9 @@ pub struct InvalidToken;
 
 /// Issues an access token for `user_id`.
 pub fn issue(secret: &Secret, user_id: i64) -> String {
-    let iat = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let iat = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let claims = Claims {
         sub: user_id.to_string(),
         exp: iat + ACCESS_TOKEN_TTL.as_secs(),
@@ -92,7 +94,10 @@ mod tests {
         assert_eq!(claims.user_id(), 42);
         assert_eq!(claims.exp - claims.iat, ACCESS_TOKEN_TTL.as_secs());
         assert!(!claims.jti.is_empty());
-        assert_ne!(verify(&secret(), &issue(&secret(), 42)).expect("valid").jti, claims.jti);
+        assert_ne!(
+            verify(&secret(), &issue(&secret(), 42)).expect("valid").jti,
+            claims.jti
+        );
     }
 
     #[test]

@@ -52,17 +52,23 @@ pub struct FakeTelegram {
 impl FakeTelegram {
     /// Starts the server on 127.0.0.1, port 0.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind fake telegram");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake telegram");
         let addr: SocketAddr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State::default()));
         let served = state.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 let state = served.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req| answer(state.clone(), req));
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
@@ -74,24 +80,16 @@ impl FakeTelegram {
 
     /// Queues an answer for the next call (then the default answers resume).
     pub fn script(&self, answer: Scripted) {
-        self.state.lock().expect("fake state").script.push_back(answer);
+        self.state
+            .lock()
+            .expect("fake state")
+            .script
+            .push_back(answer);
     }
 
     /// Every call so far.
     pub fn calls(&self) -> Vec<Call> {
         self.state.lock().expect("fake state").calls.clone()
-    }
-
-    /// Waits until at least `n` calls arrived, or panics after 5 s.
-    pub async fn wait_for_calls(&self, n: usize) -> Vec<Call> {
-        for _ in 0..500 {
-            let calls = self.calls();
-            if calls.len() >= n {
-                return calls;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("expected {n} Bot API calls, got {:?}", self.calls());
     }
 }
 
@@ -100,7 +98,12 @@ async fn answer(
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_owned();
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let params: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let (token, method) = path
         .strip_prefix("/bot")
@@ -122,7 +125,10 @@ async fn answer(
             tokio::time::sleep(Duration::from_secs(3600)).await;
             unreachable!("the client gave up long ago")
         }
-        None => (200, json!({"ok": true, "result": default_result(&method, &params)})),
+        None => (
+            200,
+            json!({"ok": true, "result": default_result(&method, &params)}),
+        ),
     };
     let mut response = hyper::Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = hyper::StatusCode::from_u16(status).expect("valid status");

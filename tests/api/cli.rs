@@ -1,0 +1,237 @@
+//! The binary itself: its command line, start-up errors, `migrate`,
+//! `set-webhook`, and `serve` with JSON logs and graceful SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::fake_telegram::FakeTelegram;
+use crate::helpers::{BOT_TOKEN, WEBHOOK_SECRET};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ledgerbot");
+
+/// A `ledgerbot` command with an empty environment but `PATH`.
+fn ledgerbot(args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd
+}
+
+/// The URL of the test's own database.
+fn database_url(pool: &PgPool) -> String {
+    let options = pool.connect_options();
+    format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().expect("test database name")
+    )
+}
+
+fn serve_env(cmd: &mut Command, database_url: &str, telegram_url: &str) {
+    cmd.env("DATABASE_URL", database_url)
+        .env("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
+        .env("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .env("JWT_SECRET", "j".repeat(32))
+        .env("TELEGRAM_API_URL", telegram_url)
+        .env("PUBLIC_URL", "https://bot.example.com");
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    let output = ledgerbot(&["--help"]).output().expect("runs");
+
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    for sub in ["serve", "migrate", "set-webhook", "dev"] {
+        assert!(help.contains(sub), "{sub} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn serve_names_the_first_missing_or_unusable_variable_in_one_line() {
+    let complete = [
+        (
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:1/x".to_owned(),
+        ),
+        ("TELEGRAM_BOT_TOKEN", BOT_TOKEN.to_owned()),
+        ("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
+        ("JWT_SECRET", "j".repeat(32)),
+    ];
+    let cases = [
+        ("DATABASE_URL", None, "missing"),
+        ("TELEGRAM_BOT_TOKEN", None, "missing"),
+        ("TELEGRAM_WEBHOOK_SECRET", Some("bad secret!"), "invalid"),
+        ("JWT_SECRET", Some("short"), "invalid"),
+    ];
+    for (name, value, why) in cases {
+        let mut cmd = ledgerbot(&["serve"]);
+        for (k, v) in &complete {
+            if *k != name {
+                cmd.env(k, v);
+            }
+        }
+        if let Some(v) = value {
+            cmd.env(name, v);
+        }
+
+        let output = cmd.output().expect("runs");
+
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{name} {why}: must not start");
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "{name}: one line, got:\n{stderr}"
+        );
+        assert!(stderr.contains(name), "{name} not named in: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        if let Some(v) = value {
+            assert!(
+                !stderr.contains(v),
+                "the value (maybe a secret) was printed: {stderr}"
+            );
+        }
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn migrate_is_idempotent_and_records_the_schema_version(pool: PgPool) {
+    let url = database_url(&pool);
+
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            ledgerbot(&["migrate"])
+                .env("DATABASE_URL", &url)
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawns")
+        })
+        .collect();
+    let statuses: Vec<_> = runs
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("exits"))
+        .collect();
+    let again = ledgerbot(&["migrate"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .expect("runs");
+
+    for output in statuses.iter().chain([&again]) {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let versions: Vec<String> = sqlx::query_scalar("SELECT checksum FROM schema_version")
+        .fetch_all(&pool)
+        .await
+        .expect("versions");
+    assert_eq!(versions.len(), 1, "one schema, recorded once");
+    assert_eq!(versions[0].len(), 64, "a SHA-256");
+}
+
+#[test]
+fn migrate_without_a_database_url_says_so() {
+    let output = ledgerbot(&["migrate"]).output().expect("runs");
+
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("DATABASE_URL"));
+}
+
+#[tokio::test]
+async fn set_webhook_registers_the_public_url_with_the_secret() {
+    let fake = FakeTelegram::start().await;
+    let mut cmd = ledgerbot(&["set-webhook", "--max-connections", "20"]);
+    serve_env(
+        &mut cmd,
+        "postgres://postgres@127.0.0.1:1/unused",
+        &fake.url,
+    );
+
+    let output = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("runs");
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let call = &fake.calls()[0];
+    assert_eq!(call.method, "setWebhook");
+    assert_eq!(call.token, BOT_TOKEN);
+    assert_eq!(
+        call.params["url"],
+        "https://bot.example.com/telegram/webhook"
+    );
+    assert_eq!(call.params["secret_token"], WEBHOOK_SECRET);
+    assert_eq!(call.params["max_connections"], 20);
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !logs.contains("TEST-token"),
+        "the token reached the log: {logs}"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn serve_logs_json_and_drains_on_sigterm(pool: PgPool) {
+    ledgerbot::db::migrate(&pool).await.expect("schema");
+    let fake = FakeTelegram::start().await;
+    let mut cmd = ledgerbot(&["serve"]);
+    serve_env(&mut cmd, &database_url(&pool), &fake.url);
+    cmd.env("PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawns");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+
+    let mut first = String::new();
+    stderr.read_line(&mut first).expect("a log line");
+    let listening: Value = serde_json::from_str(&first).expect("JSON log line");
+    let addr = listening["addr"]
+        .as_str()
+        .expect("addr field")
+        .replace("0.0.0.0", "127.0.0.1");
+    let health = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .expect("answers");
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::task::spawn_blocking(move || child.wait()),
+    )
+    .await
+    .expect("exits after SIGTERM")
+    .expect("join")
+    .expect("status");
+    let rest: Vec<String> = stderr.lines().map_while(Result::ok).collect();
+
+    assert_eq!(listening["message"], "ledgerbot listening", "{first}");
+    assert_eq!(health.status(), 200);
+    assert!(terminated.success());
+    assert!(status.success(), "clean exit after SIGTERM: {status:?}");
+    for line in &rest {
+        let parsed: Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(parsed["level"].is_string(), "{line}");
+    }
+    assert!(rest.iter().any(|l| l.contains("drained")), "{rest:?}");
+    let all = format!("{first}{}", rest.join("\n"));
+    assert!(
+        !all.contains("TEST-token") && !all.contains(WEBHOOK_SECRET),
+        "secret in logs: {all}"
+    );
+}

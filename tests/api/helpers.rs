@@ -1,0 +1,265 @@
+//! Test harness: `spawn_app` runs the real server on 127.0.0.1:0 against the
+//! test's own fresh database, with a fake Bot API; helpers build Telegram
+//! updates the way Telegram sends them.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use ledgerbot::app::App;
+use ledgerbot::config::Config;
+use ledgerbot::server::{Limits, run_with_limits};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::fake_telegram::FakeTelegram;
+
+/// The webhook secret every test app uses.
+pub const WEBHOOK_SECRET: &str = "test_webhook-secret";
+/// The bot token every test app uses.
+pub const BOT_TOKEN: &str = "123456:TEST-token_value";
+/// The bot's username.
+pub const BOT_USERNAME: &str = "ledger_test_bot";
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The test's own database.
+    pub pool: PgPool,
+    /// The fake Bot API the server calls.
+    pub telegram: FakeTelegram,
+    /// An HTTP client for the test.
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Logs to the terminal when `TEST_LOG` is set; quiet otherwise.
+fn init_logging() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        ledgerbot::telemetry::init(ledgerbot::config::LogFormat::Text);
+    }
+}
+
+/// The configuration of a test app talking to `telegram_url`.
+pub fn test_config(telegram_url: &str) -> Config {
+    let env = [
+        (
+            "DATABASE_URL",
+            "postgres://unused-the-pool-is-given".to_owned(),
+        ),
+        ("TELEGRAM_BOT_TOKEN", BOT_TOKEN.to_owned()),
+        ("TELEGRAM_BOT_USERNAME", BOT_USERNAME.to_owned()),
+        ("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
+        ("TELEGRAM_API_URL", telegram_url.to_owned()),
+        (
+            "JWT_SECRET",
+            "test-jwt-secret-that-is-at-least-32-bytes".to_owned(),
+        ),
+        ("PUBLIC_URL", "http://ledgerbot.test".to_owned()),
+    ];
+    Config::from_lookup(|name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
+        .expect("test config is valid")
+}
+
+/// Migrates the test's database and starts the app with default limits.
+pub async fn spawn_app(pool: PgPool) -> TestApp {
+    spawn_app_with(pool, Limits::default(), |_| {}).await
+}
+
+/// Starts the app with `limits`, after `adjust` has had its say on the config.
+pub async fn spawn_app_with(
+    pool: PgPool,
+    limits: Limits,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    init_logging();
+    ledgerbot::db::migrate(&pool).await.expect("schema applies");
+    let telegram = FakeTelegram::start().await;
+    let mut config = test_config(&telegram.url);
+    adjust(&mut config);
+    let app = App::new(config, pool.clone()).expect("app builds");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind port 0");
+    let addr = listener.local_addr().expect("local addr");
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(run_with_limits(
+        listener,
+        app,
+        async { rx.await.unwrap_or(()) },
+        limits,
+    ));
+    TestApp {
+        base: format!("http://{addr}"),
+        pool,
+        telegram,
+        client: reqwest::Client::new(),
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Delivers an update the way Telegram does: POST with the secret header.
+    pub async fn post_update(&self, update: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/telegram/webhook"))
+            .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+            .json(update)
+            .send()
+            .await
+            .expect("webhook answers")
+    }
+
+    /// Delivers an update and returns the Bot API method the server answered
+    /// with in the response body (`Value::Null` for an empty body).
+    pub async fn reply_to(&self, update: &Value) -> Value {
+        let response = self.post_update(update).await;
+        assert_eq!(response.status(), 200, "webhook status for {update}");
+        let body = response.text().await.expect("body");
+        if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&body).expect("JSON reply")
+        }
+    }
+
+    /// Starts a graceful shutdown without waiting for it.
+    pub fn begin_shutdown(&mut self) -> JoinHandle<std::io::Result<()>> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.server.take().expect("server running")
+    }
+
+    /// How many updates were claimed.
+    pub async fn claimed_updates(&self) -> i64 {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM telegram_updates")
+            .fetch_one(&self.pool)
+            .await
+            .expect("count")
+    }
+}
+
+static NEXT_UPDATE_ID: AtomicI64 = AtomicI64::new(1);
+
+/// A fresh update id.
+pub fn next_update_id() -> i64 {
+    NEXT_UPDATE_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A Telegram user as updates carry it.
+#[derive(Clone, Debug)]
+pub struct TgUser {
+    /// Telegram's user id (also the private chat's id).
+    pub id: i64,
+    /// First name.
+    pub first_name: String,
+    /// The app's language.
+    pub language_code: Option<String>,
+}
+
+impl TgUser {
+    /// An English-speaking user.
+    pub fn en(id: i64) -> Self {
+        Self {
+            id,
+            first_name: "Ana".into(),
+            language_code: Some("en".into()),
+        }
+    }
+
+    /// A Romanian-speaking user.
+    pub fn ro(id: i64) -> Self {
+        Self {
+            id,
+            first_name: "Ana".into(),
+            language_code: Some("ro".into()),
+        }
+    }
+
+    fn json(&self) -> Value {
+        let mut user = json!({"id": self.id, "is_bot": false, "first_name": self.first_name});
+        if let Some(code) = &self.language_code {
+            user["language_code"] = json!(code);
+        }
+        user
+    }
+
+    /// A private text message from this user, as Telegram delivers it.
+    pub fn text(&self, text: &str) -> Value {
+        self.text_with_id(next_update_id(), text)
+    }
+
+    /// The same, with a chosen update id.
+    pub fn text_with_id(&self, update_id: i64, text: &str) -> Value {
+        let entities = if text.starts_with('/') {
+            let len = text
+                .split_whitespace()
+                .next()
+                .map_or(0, |c| c.encode_utf16().count());
+            json!([{"offset": 0, "length": len, "type": "bot_command"}])
+        } else {
+            json!([])
+        };
+        json!({
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id * 10,
+                "from": self.json(),
+                "chat": {"id": self.id, "first_name": self.first_name, "type": "private"},
+                "date": 1_700_000_000,
+                "text": text,
+                "entities": entities,
+            }
+        })
+    }
+
+    /// A text message from this user in a group chat.
+    pub fn group_text(&self, group_id: i64, text: &str) -> Value {
+        json!({
+            "update_id": next_update_id(),
+            "message": {
+                "message_id": 5,
+                "from": self.json(),
+                "chat": {"id": group_id, "title": "Contabilitate", "type": "supergroup"},
+                "date": 1_700_000_000,
+                "text": text,
+            }
+        })
+    }
+
+    /// A press on an inline-keyboard button of message `message_id`.
+    pub fn callback(&self, message_id: i64, data: &str) -> Value {
+        json!({
+            "update_id": next_update_id(),
+            "callback_query": {
+                "id": format!("cb{}", next_update_id()),
+                "from": self.json(),
+                "message": {
+                    "message_id": message_id,
+                    "from": {"id": 1, "is_bot": true, "first_name": "ledgerbot", "username": BOT_USERNAME},
+                    "chat": {"id": self.id, "first_name": self.first_name, "type": "private"},
+                    "date": 1_700_000_000,
+                    "text": "…",
+                },
+                "chat_instance": "42",
+                "data": data,
+            }
+        })
+    }
+}
+
+/// The text of a `sendMessage`/`editMessageText` reply.
+pub fn reply_text(reply: &Value) -> &str {
+    reply["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("reply has no text: {reply}"))
+}

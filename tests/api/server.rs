@@ -1,0 +1,260 @@
+//! The HTTP stack: health, readiness, errors, request ids, limits, shutdown.
+
+use std::time::Duration;
+
+use ledgerbot::app::App;
+use ledgerbot::server::Limits;
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::helpers::{TgUser, next_update_id, spawn_app, spawn_app_with, test_config};
+
+#[sqlx::test(migrations = false)]
+async fn health_and_readiness_answer_ok(pool: PgPool) {
+    let app = spawn_app(pool).await;
+
+    let health = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("answers");
+    let ready = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("answers");
+
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.json::<Value>().await.expect("json")["status"], "ok");
+    assert_eq!(ready.status(), 200);
+    assert_eq!(
+        ready.json::<Value>().await.expect("json")["status"],
+        "ready"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn without_a_database_readiness_and_the_webhook_say_503(pool: PgPool) {
+    // A pool pointing at a port where nothing listens: the database is "down".
+    ledgerbot::db::migrate(&pool).await.expect("schema");
+    let telegram = crate::fake_telegram::FakeTelegram::start().await;
+    let dead =
+        ledgerbot::db::pool("postgres://postgres@127.0.0.1:1/nothing", 2).expect("lazy pool");
+    let app = App::new(test_config(&telegram.url), dead).expect("app");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(ledgerbot::server::run(
+        listener,
+        app,
+        std::future::pending(),
+    ));
+    let client = reqwest::Client::new();
+
+    let health = client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("answers");
+    let ready = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .expect("answers");
+    let webhook = client
+        .post(format!("{base}/telegram/webhook"))
+        .header(
+            "X-Telegram-Bot-Api-Secret-Token",
+            crate::helpers::WEBHOOK_SECRET,
+        )
+        .json(&TgUser::en(1).text("/start"))
+        .send()
+        .await
+        .expect("answers");
+
+    assert_eq!(health.status(), 200, "alive even without the database");
+    assert_eq!(ready.status(), 503);
+    assert_eq!(
+        ready.json::<Value>().await.expect("json")["error"],
+        "unavailable"
+    );
+    assert_eq!(
+        webhook.status(),
+        503,
+        "Telegram must retry an update we could not apply"
+    );
+    assert!(telegram.calls().is_empty());
+}
+
+#[sqlx::test(migrations = false)]
+async fn unknown_paths_and_methods_get_json_errors(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let cases = [
+        (reqwest::Method::GET, "/nope", 404, "not_found"),
+        (
+            reqwest::Method::GET,
+            "/telegram/webhook",
+            405,
+            "method_not_allowed",
+        ),
+        (
+            reqwest::Method::DELETE,
+            "/healthz",
+            405,
+            "method_not_allowed",
+        ),
+    ];
+    for (method, path, status, code) in cases {
+        let response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), status, "{method} {path}");
+        let body: Value = response.json().await.expect("JSON error");
+        assert_eq!(body["error"], code, "{method} {path}");
+        assert!(body["message"].is_string(), "{method} {path}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn every_response_carries_a_request_id(pool: PgPool) {
+    let app = spawn_app(pool).await;
+
+    let generated = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("answers");
+    let propagated = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .expect("answers");
+
+    let id = generated
+        .headers()
+        .get("x-request-id")
+        .expect("generated id");
+    assert_eq!(id.len(), 36, "a UUID");
+    assert_eq!(
+        propagated.headers().get("x-request-id").expect("id"),
+        "abc-123"
+    );
+}
+
+/// Holds the claim of `update_id` in an open transaction, so a webhook call
+/// for it waits until the returned transaction ends.
+async fn block_update(pool: &PgPool, update_id: i64) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut tx = pool.begin().await.expect("begin");
+    sqlx::query("INSERT INTO telegram_updates (update_id) VALUES ($1)")
+        .bind(update_id)
+        .execute(&mut *tx)
+        .await
+        .expect("claim");
+    tx
+}
+
+#[sqlx::test(migrations = false)]
+async fn shutdown_lets_requests_in_flight_finish(pool: PgPool) {
+    let mut app = spawn_app(pool).await;
+    let update_id = next_update_id();
+    let blocker = block_update(&app.pool, update_id).await;
+    let update = TgUser::en(2).text_with_id(update_id, "/help");
+    let in_flight = {
+        let client = app.client.clone();
+        let url = app.url("/telegram/webhook");
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .header(
+                    "X-Telegram-Bot-Api-Secret-Token",
+                    crate::helpers::WEBHOOK_SECRET,
+                )
+                .json(&update)
+                .send()
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let server = app.begin_shutdown();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let refused = reqwest::Client::new().get(app.url("/healthz")).send().await;
+    blocker.rollback().await.expect("release");
+    let response = in_flight
+        .await
+        .expect("task")
+        .expect("the request in flight is answered");
+    let stopped = tokio::time::timeout(Duration::from_secs(5), server).await;
+
+    assert!(refused.is_err(), "no new connections after shutdown began");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.expect("json")["method"],
+        "sendMessage"
+    );
+    assert!(
+        matches!(stopped, Ok(Ok(Ok(())))),
+        "server returned after draining: {stopped:?}"
+    );
+    assert_eq!(
+        app.claimed_updates().await,
+        1,
+        "the drained update was applied"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn requests_beyond_the_concurrency_limit_wait_for_a_slot(pool: PgPool) {
+    let limits = Limits {
+        max_concurrent_requests: 1,
+        ..Limits::default()
+    };
+    let app = spawn_app_with(pool, limits, |_| {}).await;
+    let update_id = next_update_id();
+    let blocker = block_update(&app.pool, update_id).await;
+    let occupying = {
+        let client = app.client.clone();
+        let url = app.url("/telegram/webhook");
+        let update = TgUser::en(3).text_with_id(update_id, "/help");
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .header(
+                    "X-Telegram-Bot-Api-Secret-Token",
+                    crate::helpers::WEBHOOK_SECRET,
+                )
+                .json(&update)
+                .send()
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let waiting = tokio::spawn(reqwest::Client::new().get(app.url("/healthz")).send());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let finished_while_full = waiting.is_finished();
+    blocker.rollback().await.expect("release");
+    let health = waiting
+        .await
+        .expect("task")
+        .expect("answers once a slot frees");
+
+    assert!(
+        !finished_while_full,
+        "the second request had to wait for the only slot"
+    );
+    assert_eq!(health.status(), 200);
+    assert_eq!(
+        occupying.await.expect("task").expect("answers").status(),
+        200
+    );
+}

@@ -1,0 +1,323 @@
+//! The webhook: secret, parsing, claims, routing, languages.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use ledgerbot::server::Limits;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{BOT_USERNAME, TgUser, next_update_id, reply_text, spawn_app, spawn_app_with};
+
+#[sqlx::test(migrations = false)]
+async fn start_greets_in_english_by_default_and_romanian_for_ro(pool: PgPool) {
+    let app = spawn_app(pool).await;
+
+    let mut no_language = TgUser::en(1001);
+    no_language.language_code = None;
+    let en = app.reply_to(&no_language.text("/start")).await;
+    let ro = app.reply_to(&TgUser::ro(1002).text("/start")).await;
+
+    assert_eq!(en["method"], "sendMessage");
+    assert_eq!(en["chat_id"], 1001);
+    assert_eq!(en["parse_mode"], "HTML");
+    assert!(reply_text(&en).contains("Hello, Ana"), "{en}");
+    assert!(
+        reply_text(&en).contains("/register"),
+        "welcome says how to register: {en}"
+    );
+    assert!(reply_text(&ro).contains("Bună, Ana"), "{ro}");
+    assert!(
+        app.telegram.calls().is_empty(),
+        "the reply rides in the response, no outbound call"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn names_are_escaped_in_the_greeting(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut user = TgUser::en(1003);
+    user.first_name = "<b>Eve</b> & co".into();
+
+    let reply = app.reply_to(&user.text("/start")).await;
+
+    assert!(
+        reply_text(&reply).contains("&lt;b&gt;Eve&lt;/b&gt; &amp; co"),
+        "{reply}"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn help_and_its_alias_list_the_commands(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    for (user, text, expect) in [
+        (TgUser::en(7), "/help", "Commands"),
+        (TgUser::en(7), "/ajutor", "Commands"),
+        (TgUser::ro(8), "/help", "Comenzi"),
+        (TgUser::ro(8), "/AJUTOR", "Comenzi"),
+    ] {
+        let reply = app.reply_to(&user.text(text)).await;
+        assert!(reply_text(&reply).contains(expect), "{text}: {reply}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn unknown_commands_are_named_and_answered_with_help(pool: PgPool) {
+    let app = spawn_app(pool).await;
+
+    let reply = app.reply_to(&TgUser::en(9).text("/frobnicate <x>")).await;
+    let text_reply = app.reply_to(&TgUser::ro(9).text("ce faci?")).await;
+
+    assert!(reply_text(&reply).contains("/frobnicate"), "{reply}");
+    assert!(reply_text(&reply).contains("/help"), "{reply}");
+    assert!(reply_text(&text_reply).contains("/help"), "{text_reply}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn group_commands_answer_only_when_addressed_to_us(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let user = TgUser::en(10);
+
+    let ours = app
+        .reply_to(&user.group_text(-100, &format!("/help@{BOT_USERNAME}")))
+        .await;
+    let bare = app.reply_to(&user.group_text(-100, "/help")).await;
+    let theirs = app
+        .reply_to(&user.group_text(-100, "/help@some_other_bot"))
+        .await;
+    let chatter = app.reply_to(&user.group_text(-100, "good morning")).await;
+
+    assert_eq!(ours["chat_id"], -100);
+    assert_eq!(bare["chat_id"], -100);
+    assert_eq!(theirs, Value::Null, "addressed to another bot");
+    assert_eq!(chatter, Value::Null, "group chatter is not for us");
+    assert!(app.telegram.calls().is_empty());
+}
+
+#[sqlx::test(migrations = false)]
+async fn wrong_or_missing_secret_is_refused_and_changes_nothing(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let update = TgUser::en(11).text("/start");
+    let cases: [(Option<&str>, &str); 4] = [
+        (None, "missing header"),
+        (Some(""), "empty"),
+        (Some("test_webhook-secreT"), "one character off"),
+        (Some("test_webhook-secret-and-more"), "longer"),
+    ];
+    for (secret, why) in cases {
+        let mut request = app.client.post(app.url("/telegram/webhook")).json(&update);
+        if let Some(secret) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        let response = request.send().await.expect("answers");
+        assert_eq!(response.status(), 401, "{why}");
+        let body: Value = response.json().await.expect("JSON error");
+        assert_eq!(body["error"], "unauthorized", "{why}");
+    }
+
+    assert_eq!(app.claimed_updates().await, 0, "nothing written");
+    assert!(app.telegram.calls().is_empty(), "nothing sent");
+}
+
+#[sqlx::test(migrations = false)]
+async fn bodies_that_are_not_updates_are_bad_requests(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let cases = [
+        ("not json at all", "not JSON"),
+        ("{\"update_id\": 1", "truncated JSON"),
+        ("{\"message\": {}}", "no update_id"),
+        ("{\"update_id\": \"12\"}", "update_id not a number"),
+        ("[]", "an array"),
+    ];
+    for (body, why) in cases {
+        let response = app
+            .client
+            .post(app.url("/telegram/webhook"))
+            .header(
+                "X-Telegram-Bot-Api-Secret-Token",
+                crate::helpers::WEBHOOK_SECRET,
+            )
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), 400, "{why}");
+        let error: Value = response.json().await.expect("JSON error");
+        assert_eq!(error["error"], "bad_request", "{why}");
+    }
+    assert_eq!(app.claimed_updates().await, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn updates_we_cannot_read_or_do_not_handle_are_acknowledged(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let user = TgUser::en(12);
+    let edited = {
+        let mut u = user.text("/start");
+        let message = u["message"].take();
+        json!({"update_id": u["update_id"], "edited_message": message})
+    };
+    let cases = [
+        (
+            json!({"update_id": next_update_id(), "future_kind_2030": {"x": 1}}),
+            "unknown kind",
+        ),
+        (
+            json!({"update_id": 5_000_000_000_i64, "message": {"nonsense": true}}),
+            "id beyond u32",
+        ),
+        (
+            json!({"update_id": next_update_id(), "message": {"message_id": 1}}),
+            "message missing fields",
+        ),
+        (edited, "edited message"),
+        (
+            user.text_with_id(next_update_id(), "")
+                .as_object()
+                .map(|o| {
+                    let mut o = o.clone();
+                    o["message"]
+                        .as_object_mut()
+                        .expect("message")
+                        .remove("text");
+                    Value::Object(o)
+                })
+                .expect("object"),
+            "message without text (a photo)",
+        ),
+    ];
+    for (update, why) in cases {
+        let response = app.post_update(&update).await;
+        assert_eq!(response.status(), 200, "{why}");
+        assert_eq!(response.text().await.expect("body"), "", "{why}: no reply");
+    }
+    assert!(app.telegram.calls().is_empty());
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_retried_update_is_answered_again_but_applied_once(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let update = TgUser::en(13).text("/start");
+
+    let first = app.reply_to(&update).await;
+    let retried = app.reply_to(&update).await;
+
+    assert_eq!(first, retried, "the retry gets the same answer");
+    assert_eq!(app.claimed_updates().await, 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn concurrent_duplicates_are_applied_once(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let update = TgUser::en(14).text("/help");
+
+    let replies = join_all((0..8).map(|_| app.reply_to(&update))).await;
+
+    assert!(replies.iter().all(|r| r == &replies[0]), "{replies:?}");
+    assert_eq!(replies[0]["method"], "sendMessage");
+    assert_eq!(app.claimed_updates().await, 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn huge_bodies_are_refused_with_413(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let huge = format!(
+        "{{\"update_id\": 1, \"pad\": \"{}\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+
+    let declared = app
+        .client
+        .post(app.url("/telegram/webhook"))
+        .header(
+            "X-Telegram-Bot-Api-Secret-Token",
+            crate::helpers::WEBHOOK_SECRET,
+        )
+        .body(huge.clone())
+        .send()
+        .await
+        .expect("answers");
+    let chunks: Vec<Result<String, std::io::Error>> = huge
+        .as_bytes()
+        .chunks(64 * 1024)
+        .map(|c| Ok(String::from_utf8_lossy(c).into_owned()))
+        .collect();
+    let streamed = app
+        .client
+        .post(app.url("/telegram/webhook"))
+        .header(
+            "X-Telegram-Bot-Api-Secret-Token",
+            crate::helpers::WEBHOOK_SECRET,
+        )
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await;
+
+    assert_eq!(declared.status(), 413);
+    let error: Value = declared.json().await.expect("JSON error");
+    assert_eq!(error["error"], "payload_too_large");
+    // Without Content-Length the server reads up to the limit, answers 413 and
+    // may close the connection while the client is still sending.
+    if let Ok(response) = streamed {
+        assert_eq!(response.status(), 413);
+    }
+    assert_eq!(app.claimed_updates().await, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn stale_buttons_are_acknowledged(pool: PgPool) {
+    let app = spawn_app(pool).await;
+
+    let reply = app
+        .reply_to(&TgUser::en(15).callback(77, "garbage:::"))
+        .await;
+
+    assert_eq!(reply["method"], "answerCallbackQuery");
+    assert!(
+        reply["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("no longer valid")),
+        "{reply}"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_update_waiting_on_the_database_times_out_with_503_and_is_not_claimed(pool: PgPool) {
+    let limits = Limits {
+        request_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let app = spawn_app_with(pool, limits, |_| {}).await;
+    let update_id = next_update_id();
+    // Another transaction holds the claim of this id: the webhook must wait.
+    let mut blocker = app.pool.begin().await.expect("begin");
+    sqlx::query("INSERT INTO telegram_updates (update_id) VALUES ($1)")
+        .bind(update_id)
+        .execute(&mut *blocker)
+        .await
+        .expect("claim");
+
+    let response = app
+        .post_update(&TgUser::en(16).text_with_id(update_id, "/start"))
+        .await;
+    blocker.rollback().await.expect("rollback");
+
+    assert_eq!(response.status(), 503);
+    let error: Value = response.json().await.expect("JSON error");
+    assert_eq!(error["error"], "unavailable");
+    assert_eq!(
+        app.claimed_updates().await,
+        0,
+        "the timed-out update was not applied"
+    );
+    let retried = app
+        .reply_to(&TgUser::en(16).text_with_id(update_id, "/start"))
+        .await;
+    assert_eq!(
+        retried["method"], "sendMessage",
+        "Telegram's retry is applied"
+    );
+}
