@@ -26,6 +26,8 @@ impl App {
     /// The Bot API client cannot be built (TLS initialisation).
     pub fn new(config: Config, pool: PgPool) -> anyhow::Result<Self> {
         let bot = BotApi::new(&config.telegram_api_url, &config.bot_token)?;
+        // Install the recorder before the first request records anything.
+        crate::metrics::handle();
         Ok(Self {
             pool,
             config: Arc::new(config),

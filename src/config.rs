@@ -13,6 +13,7 @@
 //! | `JWT_SECRET` | yes | — (at least 32 bytes) |
 //! | `LOG_FORMAT` | no | `text` (`json` for one JSON object per line) |
 //! | `TRUST_PROXY_HEADERS` | no | `false` (`true` behind fly.io's proxy: read `Fly-Client-IP` / `X-Forwarded-For`) |
+//! | `METRICS_TOKEN` | no | unset: `/metrics` is open; set: it needs `Authorization: Bearer <token>` |
 
 use std::fmt;
 
@@ -88,6 +89,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Whether client IPs come from `Fly-Client-IP` / `X-Forwarded-For`.
     pub trust_proxy_headers: bool,
+    /// Bearer token `/metrics` requires, if any.
+    pub metrics_token: Option<Secret>,
 }
 
 /// The real Bot API.
@@ -177,6 +180,7 @@ impl Config {
             }
         };
         let trust_proxy_headers = parse_bool("TRUST_PROXY_HEADERS", var("TRUST_PROXY_HEADERS"))?;
+        let metrics_token = var("METRICS_TOKEN").map(|t| Secret(t.trim().to_owned()));
 
         Ok(Self {
             database_url: Secret(database_url),
@@ -189,6 +193,7 @@ impl Config {
             jwt_secret: Secret(jwt_secret),
             log_format,
             trust_proxy_headers,
+            metrics_token,
         })
     }
 

@@ -11,6 +11,7 @@
 //! - [`bot`]: the engine the handlers plug into: commands, context, replies, language.
 //! - [`handlers`] (top-level `handlers/`): one file per bot command.
 //! - [`telegram`]: the outbound Bot API client.
+//! - [`metrics`]: what `GET /metrics` shows.
 //! - [`app`]: the shared state every request sees.
 //! - [`auth`]: access tokens and the Bearer check.
 //! - [`money`], [`validate`], [`link_code`], [`secret_token`], [`qr`]: pure
@@ -24,6 +25,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod link_code;
+pub mod metrics;
 pub mod money;
 pub mod qr;
 pub mod routes;

@@ -17,7 +17,8 @@ pub async fn route(app: App, req: Request) -> HttpResponse {
         (&Method::POST, "/telegram/webhook") => webhook::handle(&app, req).await,
         (&Method::GET, "/healthz") => crate::http::json(StatusCode::OK, &json!({"status": "ok"})),
         (&Method::GET, "/readyz") => readiness(&app).await,
-        (_, "/telegram/webhook" | "/healthz" | "/readyz") => {
+        (&Method::GET, "/metrics") => metrics(&app, &req),
+        (_, "/telegram/webhook" | "/healthz" | "/readyz" | "/metrics") => {
             ApiError::MethodNotAllowed.into_response()
         }
         _ => ApiError::NotFound.into_response(),
@@ -31,8 +32,33 @@ pub fn route_name(path: &str) -> &'static str {
         "/telegram/webhook" => "/telegram/webhook",
         "/healthz" => "/healthz",
         "/readyz" => "/readyz",
+        "/metrics" => "/metrics",
         _ => "other",
     }
+}
+
+/// The Prometheus text format; behind `METRICS_TOKEN` when one is set.
+fn metrics(app: &App, req: &Request) -> HttpResponse {
+    if let Some(token) = &app.config.metrics_token {
+        let presented = req
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            presented.as_bytes(),
+            token.expose().as_bytes(),
+        )) {
+            return ApiError::Unauthorized("a Bearer token is required for metrics")
+                .into_response();
+        }
+    }
+    crate::http::with_type(
+        StatusCode::OK,
+        "text/plain; version=0.0.4",
+        crate::metrics::render(&app.pool),
+    )
 }
 
 /// Ready when the database answers within a second.

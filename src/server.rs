@@ -173,5 +173,9 @@ async fn entry(app: App, req: http::Request<hyper::body::Incoming>) -> HttpRespo
         );
         return response;
     }
-    crate::routes::route(app, req.map(crate::http::box_body)).await
+    let route = crate::routes::route_name(req.uri().path());
+    let started = std::time::Instant::now();
+    let response = crate::routes::route(app, req.map(crate::http::box_body)).await;
+    crate::metrics::http_request(route, response.status().as_u16(), started.elapsed());
+    response
 }

@@ -124,12 +124,21 @@ impl BotApi {
     }
 
     async fn call_once(&self, method: &BotMethod) -> Result<(), BotApiError> {
-        match method {
+        let result = match method {
             BotMethod::SendMessage(p) => self.bot.send_message(p).await.map(drop),
             BotMethod::EditMessageText(p) => self.bot.edit_message_text(p).await.map(drop),
             BotMethod::AnswerCallbackQuery(p) => self.bot.answer_callback_query(p).await.map(drop),
         }
-        .map_err(BotApiError::from)
+        .map_err(BotApiError::from);
+        let outcome = match &result {
+            Ok(()) => "ok",
+            Err(BotApiError::Api { .. }) => "api_error",
+            Err(BotApiError::RetryAfter(_)) => "retry_after",
+            Err(BotApiError::Network(_)) => "network",
+            Err(BotApiError::InvalidResponse(_)) => "invalid",
+        };
+        crate::metrics::bot_api_call(method.name(), outcome);
+        result
     }
 
     /// Sends replies in order, logging (not propagating) failures: by now the

@@ -55,15 +55,17 @@ pub async fn handle(app: &App, req: Request) -> HttpResponse {
             // A kind newer than our types, or an id beyond u32: acknowledge it,
             // or Telegram would redeliver it forever and hold back the queue.
             tracing::warn!(update.id = update_id, error = %e, "unreadable update skipped");
+            crate::metrics::update("unreadable", "none");
             return empty(StatusCode::OK);
         }
     };
     let (kind, incoming) = Incoming::from_update(&update);
     let Some(incoming) = incoming else {
         tracing::debug!(update.id = update_id, update.kind = kind, "update ignored");
+        crate::metrics::update(kind, "none");
         return empty(StatusCode::OK);
     };
-    match apply(app, update_id, incoming).await {
+    match apply(app, update_id, kind, incoming).await {
         Ok(Outcome::Applied { first, rest }) => {
             if !rest.is_empty() {
                 // After the commit, off the response path: Telegram gets its answer at once.
@@ -109,7 +111,12 @@ enum Outcome {
 }
 
 /// Claims the update and runs its handler in one transaction.
-async fn apply(app: &App, update_id: i64, incoming: Incoming) -> Result<Outcome, sqlx::Error> {
+async fn apply(
+    app: &App,
+    update_id: i64,
+    kind: &'static str,
+    incoming: Incoming,
+) -> Result<Outcome, sqlx::Error> {
     let mut tx = app.pool.begin().await?;
     let claimed = sqlx::query!(
         "INSERT INTO telegram_updates (update_id) VALUES ($1) ON CONFLICT DO NOTHING",
@@ -144,19 +151,24 @@ async fn apply(app: &App, update_id: i64, incoming: Incoming) -> Result<Outcome,
         account,
         lang,
     };
-    let replies = match incoming {
+    let (command_name, replies) = match incoming {
         Incoming::Text { text, private, .. } => {
             match Command::parse(&text, private, &app.config.bot_username) {
                 Some(command) => {
-                    tracing::info!(update.id = update_id, cmd = command.name(), "command");
-                    crate::handlers::dispatch(command, &mut ctx).await
+                    let name = command.name();
+                    tracing::info!(update.id = update_id, cmd = name, "command");
+                    (name, crate::handlers::dispatch(command, &mut ctx).await)
                 }
-                None => Ok(Replies::none()),
+                None => ("none", Ok(Replies::none())),
             }
         }
-        Incoming::Callback { id, .. } => Ok(crate::handlers::stale_button(&ctx, &id)),
-    }
-    .map_err(|crate::bot::HandlerError::Db(e)| e)?;
+        Incoming::Callback { id, .. } => ("callback", Ok(crate::handlers::stale_button(&ctx, &id))),
+    };
+    crate::metrics::update(kind, command_name);
+    let replies = replies.map_err(|crate::bot::HandlerError::Db(e)| {
+        crate::metrics::handler_error(command_name);
+        e
+    })?;
 
     let mut methods = replies.0.into_iter();
     let first = methods

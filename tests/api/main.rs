@@ -6,5 +6,6 @@ mod bot_api;
 mod cli;
 mod fake_telegram;
 mod helpers;
+mod metrics;
 mod server;
 mod webhook;
