@@ -90,3 +90,7 @@ CREATE INDEX IF NOT EXISTS company_members_user ON company_members (user_id);
 -- The company a Telegram account works on; chosen with /selectcompany.
 ALTER TABLE telegram_accounts
     ADD COLUMN IF NOT EXISTS active_company_id bigint REFERENCES companies (id) ON DELETE SET NULL;
+
+-- Set when Telegram answers 403 (the person blocked the bot): nothing more is
+-- sent to the chat until the person writes to the bot again.
+ALTER TABLE telegram_accounts ADD COLUMN IF NOT EXISTS blocked_at timestamptz;

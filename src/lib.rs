@@ -12,6 +12,7 @@
 //! - [`handlers`] (top-level `handlers/`): one file per bot command.
 //! - [`telegram`]: the outbound Bot API client.
 //! - [`metrics`]: what `GET /metrics` shows.
+//! - [`outbound`]: messages sent after the webhook's answer, with retries.
 //! - [`app`]: the shared state every request sees.
 //! - [`auth`]: access tokens and the Bearer check.
 //! - [`money`], [`validate`], [`link_code`], [`secret_token`], [`qr`]: pure
@@ -27,6 +28,7 @@ pub mod http;
 pub mod link_code;
 pub mod metrics;
 pub mod money;
+pub mod outbound;
 pub mod qr;
 pub mod routes;
 pub mod secret_token;

@@ -17,7 +17,14 @@ use crate::config::Secret;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest `retry_after` we honour; beyond it the call fails instead of
 /// holding a task for minutes.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// Attempts per call, the first included.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// The wait before retry number `attempt` (1-based): 250 ms, then 1 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(250 * 4u64.pow(attempt.saturating_sub(1).min(3)))
+}
 
 /// Why a Bot API call failed.
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +37,8 @@ pub enum BotApiError {
         /// Telegram's `description`.
         description: String,
     },
-    /// Flood control: Telegram asks us to wait longer than we are willing to.
+    /// Flood control: Telegram asks us to wait (longer than we are willing to,
+    /// or again after we waited).
     #[error("Bot API asked to retry after {0:?}")]
     RetryAfter(Duration),
     /// The request did not complete (connection, timeout, TLS). The URL, and so
@@ -40,6 +48,14 @@ pub enum BotApiError {
     /// The answer was not the JSON envelope Telegram sends.
     #[error("Bot API answered something unreadable: {0}")]
     InvalidResponse(String),
+}
+
+impl BotApiError {
+    /// Whether Telegram refused because the person blocked the bot (or the
+    /// chat is gone): sending again is pointless until they write to us.
+    pub fn is_blocked(&self) -> bool {
+        matches!(self, Self::Api { code: 403, .. })
+    }
 }
 
 impl From<frankenstein::Error> for BotApiError {
@@ -103,23 +119,31 @@ impl BotApi {
         })
     }
 
-    /// Calls one method, waiting out a 429 once when Telegram's `retry_after`
-    /// is short enough.
+    /// Calls one method, retrying what may pass: a 429 after its
+    /// `retry_after` (when at most [`MAX_RETRY_AFTER`]), a 5xx or a network
+    /// failure after a short backoff; at most [`MAX_ATTEMPTS`] attempts in all.
+    /// Never called on the webhook's critical path.
     ///
     /// # Errors
-    /// See [`BotApiError`].
+    /// The last attempt's [`BotApiError`].
     pub async fn call(&self, method: &BotMethod) -> Result<(), BotApiError> {
-        match self.call_once(method).await {
-            Err(BotApiError::RetryAfter(after)) if after <= MAX_RETRY_AFTER => {
-                tracing::warn!(
-                    method = method.name(),
-                    retry_after = after.as_secs(),
-                    "Bot API flood control"
-                );
-                tokio::time::sleep(after).await;
-                self.call_once(method).await
+        let mut attempt = 1;
+        loop {
+            let result = self.call_once(method).await;
+            let wait = match &result {
+                Err(BotApiError::RetryAfter(after)) if *after <= MAX_RETRY_AFTER => *after,
+                Err(BotApiError::Api { code, .. }) if *code >= 500 => backoff(attempt),
+                Err(BotApiError::Network(_)) => backoff(attempt),
+                _ => return result,
+            };
+            if attempt == MAX_ATTEMPTS {
+                return result;
             }
-            other => other,
+            if let Err(e) = &result {
+                tracing::warn!(method = method.name(), attempt, error = %e, wait_ms = wait.as_millis(), "Bot API call failed; retrying");
+            }
+            tokio::time::sleep(wait).await;
+            attempt += 1;
         }
     }
 
@@ -139,16 +163,6 @@ impl BotApi {
         };
         crate::metrics::bot_api_call(method.name(), outcome);
         result
-    }
-
-    /// Sends replies in order, logging (not propagating) failures: by now the
-    /// update is committed and there is nobody to return an error to.
-    pub async fn deliver(&self, replies: impl IntoIterator<Item = BotMethod>) {
-        for method in replies {
-            if let Err(e) = self.call(&method).await {
-                tracing::warn!(method = method.name(), error = %e, "Bot API call failed");
-            }
-        }
     }
 
     /// Registers `url` as the webhook, with the secret Telegram will echo in

@@ -65,12 +65,12 @@ pub async fn handle(app: &App, req: Request) -> HttpResponse {
         crate::metrics::update(kind, "none");
         return empty(StatusCode::OK);
     };
+    let chat_id = incoming.chat_id();
     match apply(app, update_id, kind, incoming).await {
         Ok(Outcome::Applied { first, rest }) => {
             if !rest.is_empty() {
                 // After the commit, off the response path: Telegram gets its answer at once.
-                let bot = app.bot.clone();
-                tokio::spawn(async move { bot.deliver(rest).await });
+                crate::outbound::send_later(&app.pool, &app.bot, chat_id, rest);
             }
             reply_body(first)
         }

@@ -31,7 +31,8 @@ pub struct Account {
 }
 
 impl Account {
-    /// The account linked to a Telegram user, if any.
+    /// The account linked to a Telegram user, if any. The user is writing to
+    /// the bot, so a block they once put on it is lifted in the same statement.
     ///
     /// # Errors
     /// The database failed.
@@ -40,7 +41,11 @@ impl Account {
         telegram_user_id: i64,
     ) -> Result<Option<Self>, sqlx::Error> {
         let row = sqlx::query!(
-            r#"SELECT u.id, u.language, t.active_company_id
+            r#"WITH unblocked AS (
+                   UPDATE telegram_accounts SET blocked_at = NULL
+                   WHERE telegram_user_id = $1 AND blocked_at IS NOT NULL
+               )
+               SELECT u.id, u.language, t.active_company_id
                FROM telegram_accounts t JOIN users u ON u.id = t.user_id
                WHERE t.telegram_user_id = $1"#,
             telegram_user_id

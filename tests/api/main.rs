@@ -7,5 +7,6 @@ mod cli;
 mod fake_telegram;
 mod helpers;
 mod metrics;
+mod outbound;
 mod server;
 mod webhook;

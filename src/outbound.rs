@@ -1,0 +1,77 @@
+//! Messages beyond the webhook's answer: sent in the background once the
+//! update has committed, with the client's retries, and never to a chat whose
+//! person blocked the bot (Telegram's 403). Writing to the bot again unblocks.
+
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+
+use crate::bot::BotMethod;
+use crate::telegram::BotApi;
+
+/// Sends `methods` to `chat_id` in order, in a background task.
+pub fn send_later(
+    pool: &PgPool,
+    bot: &BotApi,
+    chat_id: i64,
+    methods: Vec<BotMethod>,
+) -> JoinHandle<()> {
+    let pool = pool.clone();
+    let bot = bot.clone();
+    tokio::spawn(async move { send(&pool, &bot, chat_id, methods).await })
+}
+
+/// Sends `methods` to `chat_id` in order; stops at the first refusal because
+/// the bot was blocked, and remembers it.
+pub async fn send(pool: &PgPool, bot: &BotApi, chat_id: i64, methods: Vec<BotMethod>) {
+    match is_blocked(pool, chat_id).await {
+        Ok(true) => {
+            tracing::info!(
+                chat.id = chat_id,
+                "not sending: the bot is blocked in this chat"
+            );
+            return;
+        }
+        Ok(false) => {}
+        // Better to try and maybe hear 403 again than to drop the message.
+        Err(e) => {
+            tracing::warn!(chat.id = chat_id, error = %e, "could not read the chat's blocked flag")
+        }
+    }
+    for method in methods {
+        match bot.call(&method).await {
+            Ok(()) => {}
+            Err(e) if e.is_blocked() => {
+                tracing::info!(
+                    chat.id = chat_id,
+                    "the bot was blocked; marking the chat inactive"
+                );
+                if let Err(e) = mark_blocked(pool, chat_id).await {
+                    tracing::warn!(chat.id = chat_id, error = %e, "could not mark the chat blocked");
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(chat.id = chat_id, method = method.name(), error = %e, "message not delivered")
+            }
+        }
+    }
+}
+
+async fn is_blocked(pool: &PgPool, chat_id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM telegram_accounts WHERE chat_id = $1 AND blocked_at IS NOT NULL) AS "blocked!""#,
+        chat_id
+    )
+    .fetch_one(pool)
+    .await
+}
+
+async fn mark_blocked(pool: &PgPool, chat_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE telegram_accounts SET blocked_at = now() WHERE chat_id = $1 AND blocked_at IS NULL",
+        chat_id
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
