@@ -118,9 +118,15 @@ async fn apply(
     incoming: Incoming,
 ) -> Result<Outcome, sqlx::Error> {
     let mut tx = app.pool.begin().await?;
+    // One statement, one round trip: take the chat's lock (so one chat's
+    // updates are applied one at a time, whichever instance receives them),
+    // then claim the id. The lock is released at commit or rollback.
     let claimed = sqlx::query!(
-        "INSERT INTO telegram_updates (update_id) VALUES ($1) ON CONFLICT DO NOTHING",
-        update_id
+        "INSERT INTO telegram_updates (update_id)
+         SELECT $1 FROM (SELECT pg_advisory_xact_lock($2)) AS chat_lock
+         ON CONFLICT DO NOTHING",
+        update_id,
+        incoming.chat_id()
     )
     .execute(&mut *tx)
     .await?

@@ -321,3 +321,33 @@ async fn an_update_waiting_on_the_database_times_out_with_503_and_is_not_claimed
         "Telegram's retry is applied"
     );
 }
+
+#[sqlx::test(migrations = false)]
+async fn one_chats_updates_wait_for_each_other_but_not_for_other_chats(pool: PgPool) {
+    let limits = Limits {
+        request_timeout: Duration::from_millis(500),
+        ..Limits::default()
+    };
+    let app = spawn_app_with(pool, limits, |_| {}).await;
+    // Stands in for another instance in the middle of an update of chat 21.
+    let mut other_instance = app.pool.begin().await.expect("begin");
+    sqlx::query("SELECT pg_advisory_xact_lock(21)")
+        .execute(&mut *other_instance)
+        .await
+        .expect("lock");
+    let waiting_update = TgUser::en(21).text("/help");
+
+    let same_chat = app.post_update(&waiting_update).await;
+    let other_chat = app.post_update(&TgUser::en(22).text("/help")).await;
+    other_instance.commit().await.expect("release");
+    let retried = app.post_update(&waiting_update).await;
+
+    assert_eq!(
+        same_chat.status(),
+        503,
+        "waited for the chat's lock, then timed out unapplied"
+    );
+    assert_eq!(other_chat.status(), 200, "another chat is not held up");
+    assert_eq!(retried.status(), 200, "applied once the chat is free");
+    assert_eq!(app.claimed_updates().await, 2);
+}
