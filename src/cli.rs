@@ -100,7 +100,8 @@ async fn serve_with(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on port {}", config.port))?;
     tracing::info!(addr = %listener.local_addr()?, public_url = %config.public_url, "ledgerbot listening");
-    let app = App::new(config, pool)?;
+    let app = App::new(config, pool.clone())?;
+    crate::housekeeping::spawn(pool);
     server::run(listener, app, shutdown_signal()).await?;
     Ok(())
 }

@@ -13,6 +13,7 @@
 //! - [`telegram`]: the outbound Bot API client.
 //! - [`metrics`]: what `GET /metrics` shows.
 //! - [`outbound`]: messages sent after the webhook's answer, with retries.
+//! - [`housekeeping`]: periodic deletion of expired rows, one instance at a time.
 //! - [`app`]: the shared state every request sees.
 //! - [`auth`]: access tokens and the Bearer check.
 //! - [`money`], [`validate`], [`link_code`], [`secret_token`], [`qr`]: pure
@@ -24,6 +25,7 @@ pub mod bot;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod housekeeping;
 pub mod http;
 pub mod link_code;
 pub mod metrics;

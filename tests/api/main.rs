@@ -6,6 +6,7 @@ mod bot_api;
 mod cli;
 mod fake_telegram;
 mod helpers;
+mod housekeeping;
 mod instances;
 mod metrics;
 mod outbound;

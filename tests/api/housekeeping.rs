@@ -1,0 +1,70 @@
+//! Housekeeping deletes what expired, keeps the rest, one instance at a time.
+
+use sqlx::PgPool;
+
+use crate::helpers::spawn_app;
+
+#[sqlx::test(migrations = false)]
+async fn old_claims_and_expired_refresh_tokens_are_deleted_and_the_rest_kept(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    sqlx::query(
+        "INSERT INTO telegram_updates (update_id, received_at)
+         SELECT g, now() - interval '3 days' FROM generate_series(1, 12000) g
+         UNION ALL SELECT 20000, now() - interval '1 hour'",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("claims");
+    let user: i64 = sqlx::query_scalar("INSERT INTO users (email) VALUES ('a@b.ro') RETURNING id")
+        .fetch_one(&app.pool)
+        .await
+        .expect("user");
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at) VALUES
+         ('\\x01', $1, gen_random_uuid(), now() - interval '1 minute'),
+         ('\\x02', $1, gen_random_uuid(), now() + interval '1 day')",
+    )
+    .bind(user)
+    .execute(&app.pool)
+    .await
+    .expect("tokens");
+
+    let swept = ledgerbot::housekeeping::run_once(&app.pool)
+        .await
+        .expect("runs")
+        .expect("got the lock");
+
+    assert_eq!(swept.update_claims, 12000, "in batches, all of them");
+    assert_eq!(swept.refresh_tokens, 1);
+    assert_eq!(app.claimed_updates().await, 1, "the recent claim stays");
+    let tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(tokens, 1, "the live token stays");
+}
+
+#[sqlx::test(migrations = false)]
+async fn only_one_instance_sweeps_at_a_time(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut other_instance = app.pool.acquire().await.expect("conn");
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(ledgerbot::housekeeping::LOCK)
+        .execute(&mut *other_instance)
+        .await
+        .expect("lock");
+
+    let skipped = ledgerbot::housekeeping::run_once(&app.pool)
+        .await
+        .expect("runs");
+    sqlx::query("SELECT pg_advisory_unlock_all()")
+        .execute(&mut *other_instance)
+        .await
+        .expect("unlock");
+    let ran = ledgerbot::housekeeping::run_once(&app.pool)
+        .await
+        .expect("runs");
+
+    assert_eq!(skipped, None, "another instance holds the lock");
+    assert!(ran.is_some());
+}
