@@ -17,6 +17,8 @@ pub struct App {
     pub config: Arc<Config>,
     /// The outbound Bot API client.
     pub bot: BotApi,
+    /// Dev mode's record of outbound calls, for `/dev/chat`; `None` in production.
+    pub dev_outbox: Option<Arc<crate::devchat::Outbox>>,
 }
 
 impl App {
@@ -29,6 +31,7 @@ impl App {
         // Install the recorder before the first request records anything.
         crate::metrics::handle();
         Ok(Self {
+            dev_outbox: config.dev_mode.then(Arc::default),
             pool,
             config: Arc::new(config),
             bot,

@@ -84,6 +84,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             let pool = db::pool(config.database_url.expose(), db::default_pool_size())?;
             db::migrate(&pool).await.context("migration failed")?;
+            tracing::info!(url = %format!("{}/dev/chat", config.public_url), "dev mode: chat with the bot in the browser");
             serve_with(config, pool).await
         }
     }
@@ -109,7 +110,11 @@ async fn serve_with(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
 /// The development configuration: the environment where set, made-up values
 /// for the rest. Returns the names of the made-up variables.
 fn dev_config() -> Result<(Config, Vec<&'static str>), ConfigError> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let port = env("PORT").unwrap_or_else(|| "8080".to_owned());
     let defaults: HashMap<&'static str, String> = HashMap::from([
+        // Outbound Bot API calls come back to this process, for /dev/chat.
+        ("TELEGRAM_API_URL", format!("http://127.0.0.1:{port}/dev")),
         (
             "DATABASE_URL",
             "postgres://postgres@127.0.0.1:5432/ledgerbot_dev".to_owned(),
@@ -118,13 +123,13 @@ fn dev_config() -> Result<(Config, Vec<&'static str>), ConfigError> {
         ("TELEGRAM_WEBHOOK_SECRET", random_hex(16)),
         ("JWT_SECRET", random_hex(32)),
     ]);
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let made_up = defaults
         .keys()
         .copied()
         .filter(|name| env(name).is_none())
         .collect();
-    let config = Config::from_lookup(|name| env(name).or_else(|| defaults.get(name).cloned()))?;
+    let mut config = Config::from_lookup(|name| env(name).or_else(|| defaults.get(name).cloned()))?;
+    config.dev_mode = true;
     Ok((config, made_up))
 }
 

@@ -91,6 +91,8 @@ pub struct Config {
     pub trust_proxy_headers: bool,
     /// Bearer token `/metrics` requires, if any.
     pub metrics_token: Option<Secret>,
+    /// `ledgerbot dev`: serves `/dev/chat`. Never set from the environment.
+    pub dev_mode: bool,
 }
 
 /// The real Bot API.
@@ -194,6 +196,7 @@ impl Config {
             log_format,
             trust_proxy_headers,
             metrics_token,
+            dev_mode: false,
         })
     }
 

@@ -13,6 +13,7 @@
 //! - [`telegram`]: the outbound Bot API client.
 //! - [`metrics`]: what `GET /metrics` shows.
 //! - [`outbound`]: messages sent after the webhook's answer, with retries.
+//! - [`devchat`]: dev mode's chat with the bot in the browser.
 //! - [`housekeeping`]: periodic deletion of expired rows, one instance at a time.
 //! - [`app`]: the shared state every request sees.
 //! - [`auth`]: access tokens and the Bearer check.
@@ -25,6 +26,7 @@ pub mod bot;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod devchat;
 pub mod housekeeping;
 pub mod http;
 pub mod link_code;

@@ -21,6 +21,9 @@ pub async fn route(app: App, req: Request) -> HttpResponse {
         (_, "/telegram/webhook" | "/healthz" | "/readyz" | "/metrics") => {
             ApiError::MethodNotAllowed.into_response()
         }
+        (_, p) if p.starts_with("/dev/") => crate::devchat::route(&app, req)
+            .await
+            .unwrap_or_else(|| ApiError::NotFound.into_response()),
         _ => ApiError::NotFound.into_response(),
     }
 }
@@ -33,6 +36,9 @@ pub fn route_name(path: &str) -> &'static str {
         "/healthz" => "/healthz",
         "/readyz" => "/readyz",
         "/metrics" => "/metrics",
+        "/dev/chat" => "/dev/chat",
+        "/dev/outbox" => "/dev/outbox",
+        p if p.starts_with("/dev/bot") => "/dev/bot{token}/{method}",
         _ => "other",
     }
 }

@@ -4,6 +4,7 @@
 
 mod bot_api;
 mod cli;
+mod devchat;
 mod fake_telegram;
 mod helpers;
 mod housekeeping;

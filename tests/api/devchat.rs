@@ -1,0 +1,92 @@
+//! Dev mode's browser chat: served only in dev mode; its fake Bot API records
+//! outbound calls for the page.
+
+use ledgerbot::server::Limits;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{WEBHOOK_SECRET, spawn_app, spawn_app_with};
+
+#[sqlx::test(migrations = false)]
+async fn the_dev_chat_does_not_exist_outside_dev_mode(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    for path in ["/dev/chat", "/dev/outbox"] {
+        let response = app.client.get(app.url(path)).send().await.expect("answers");
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    let fake_api = app
+        .client
+        .post(app.url("/dev/bot1:x/sendMessage"))
+        .json(&json!({"chat_id": 1, "text": "x"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(fake_api.status(), 404);
+}
+
+#[sqlx::test(migrations = false)]
+async fn in_dev_mode_the_page_is_served_and_outbound_calls_are_recorded(pool: PgPool) {
+    let app = spawn_app_with(pool, Limits::default(), |config| config.dev_mode = true).await;
+
+    let page = app
+        .client
+        .get(app.url("/dev/chat"))
+        .send()
+        .await
+        .expect("answers");
+    let sent: Value = app
+        .client
+        .post(app.url("/dev/bot1:x/sendMessage"))
+        .json(&json!({"chat_id": 5, "text": "<b>hi</b>"}))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    app.client
+        .post(app.url("/dev/bot1:x/answerCallbackQuery"))
+        .json(&json!({"callback_query_id": "q", "text": "done"}))
+        .send()
+        .await
+        .expect("answers");
+    let all: Value = app
+        .client
+        .get(app.url("/dev/outbox"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    let after_first: Value = app
+        .client
+        .get(app.url("/dev/outbox?after=1"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html")
+    );
+    let html = page.text().await.expect("body");
+    assert!(
+        html.contains(WEBHOOK_SECRET),
+        "the page posts to the webhook with the secret"
+    );
+    assert!(html.contains("/telegram/webhook"));
+    assert_eq!(sent["ok"], true);
+    assert_eq!(sent["result"]["chat"]["id"], 5);
+    assert_eq!(all.as_array().expect("array").len(), 2);
+    assert_eq!(all[0]["method"], "sendMessage");
+    assert_eq!(all[0]["params"]["message_id"], sent["result"]["message_id"]);
+    assert_eq!(after_first.as_array().expect("array").len(), 1);
+    assert_eq!(after_first[0]["method"], "answerCallbackQuery");
+}
