@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# End-to-end tests in a real headless Chromium (Debian's), driven by
+# playwright-core from tests/browser/. Starts `ledgerbot dev` against a fresh
+# database on a free port, runs every tests/browser/*.test.mjs, and leaves
+# screenshots in target/browser/. Installs chromium and node from Debian's
+# packages when missing. Called by deploy/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+command -v chromium >/dev/null 2>&1 || apt_install chromium
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+
+source deploy/pg.sh
+admin="$DATABASE_URL"
+db="ledgerbot_browser_$$"
+PGOPTIONS="-c client_min_messages=warning" psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+
+(cd tests/browser && npm ci --no-audit --no-fund --silent)
+SQLX_OFFLINE=true cargo build --quiet --bin ledgerbot
+target_dir=$(realpath -m "${CARGO_TARGET_DIR:-target}")
+bin="$target_dir/debug/ledgerbot"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log="$target_dir/browser-server.log"
+mkdir -p "$(dirname "$log")"
+env -u TELEGRAM_API_URL -u TELEGRAM_BOT_TOKEN -u TELEGRAM_WEBHOOK_SECRET -u JWT_SECRET \
+  DATABASE_URL="${admin%/*}/$db" PORT="$port" PUBLIC_URL="http://127.0.0.1:$port" "$bin" dev >"$log" 2>&1 &
+server=$!
+cleanup() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  PGOPTIONS="-c client_min_messages=warning" psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "browser-test: server did not start"; cat "$log"; exit 1; }
+
+export BASE_URL="http://127.0.0.1:$port" SCREENSHOT_DIR="$target_dir/browser"
+if ! (cd tests/browser && node --test --test-reporter=spec *.test.mjs); then
+  echo "browser-test: server log:"; tail -n 50 "$log"
+  exit 1
+fi
+echo "browser-test: screenshots in $SCREENSHOT_DIR"

@@ -1,0 +1,32 @@
+// Dev mode's /dev/chat end to end: a person types commands in the page, the
+// page posts real updates to the webhook, and the bot's answers appear.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { BASE_URL, SHOTS, launch } from "./browser.mjs";
+
+test("the dev chat talks to the bot through the real webhook", async () => {
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 420, height: 760 } });
+    await page.goto(`${BASE_URL}/dev/chat`);
+
+    await page.fill("#text", "/start");
+    await page.press("#text", "Enter");
+    const greeting = page.locator(".msg.bot").first();
+    await greeting.waitFor({ timeout: 30000 });
+    assert.match(await greeting.innerText(), /Hello, Dev/);
+
+    await page.selectOption("#lang", "ro");
+    await page.fill("#text", "/ajutor");
+    await page.click("form button");
+    const help = page.locator(".msg.bot").nth(1);
+    await help.waitFor({ timeout: 30000 });
+    assert.match(await help.innerText(), /Comenzi/);
+    // Telegram's HTML renders as markup, not as escaped text.
+    assert.equal(await help.locator("b").count(), 1);
+
+    await page.screenshot({ path: `${SHOTS}/devchat.png`, fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
