@@ -17,6 +17,7 @@ pub async fn route(app: App, req: Request) -> HttpResponse {
         (&Method::POST, "/telegram/webhook") => webhook::handle(&app, req).await,
         (&Method::GET, "/healthz") => crate::http::json(StatusCode::OK, &json!({"status": "ok"})),
         (&Method::GET, "/readyz") => readiness(&app).await,
+        _ if is_companies(path) => crate::api::companies::route(&app, req).await,
         (_, "/telegram/webhook" | "/healthz" | "/readyz") => {
             ApiError::MethodNotAllowed.into_response()
         }
@@ -31,8 +32,15 @@ pub fn route_name(path: &str) -> &'static str {
         "/telegram/webhook" => "/telegram/webhook",
         "/healthz" => "/healthz",
         "/readyz" => "/readyz",
+        _ if is_companies(path) => crate::api::companies::route_name(path),
         _ => "other",
     }
+}
+
+/// Whether `path` is under `/api/v1/companies` (the company finances API).
+fn is_companies(path: &str) -> bool {
+    path.strip_prefix(crate::api::companies::PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Ready when the database answers within a second.

@@ -154,7 +154,15 @@ async fn apply(app: &App, update_id: i64, incoming: Incoming) -> Result<Outcome,
                 None => Ok(Replies::none()),
             }
         }
-        Incoming::Callback { id, .. } => Ok(crate::handlers::stale_button(&ctx, &id)),
+        Incoming::Callback {
+            id,
+            message_id,
+            data,
+            ..
+        } => {
+            tracing::info!(update.id = update_id, "button press");
+            crate::handlers::callback(&mut ctx, &id, message_id, &data).await
+        }
     }
     .map_err(|crate::bot::HandlerError::Db(e)| e)?;
 
