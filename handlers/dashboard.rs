@@ -91,9 +91,9 @@ fn invoice_line(
 ) -> String {
     let m = |amount| money(lang, amount, t.currency);
     format!(
-        "{} {} · total {} · {paid_label} {} · {outstanding_label} {} · {} {} ({})\n",
-        t.count,
+        "{}: {} · total {} · {paid_label} {} · {outstanding_label} {} · {} {} ({})\n",
         lang.pick("facturi", "invoices"),
+        t.count,
         m(t.total),
         m(t.paid),
         m(t.outstanding),

@@ -4,7 +4,11 @@
 
 mod bot_api;
 mod cli;
+mod companies;
 mod fake_telegram;
+mod finance_bot;
 mod helpers;
+mod invoices;
+mod people;
 mod server;
 mod webhook;
