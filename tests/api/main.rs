@@ -5,6 +5,7 @@
 mod bot_api;
 mod cli;
 mod companies;
+mod demo;
 mod fake_telegram;
 mod finance_bot;
 mod helpers;
