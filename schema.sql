@@ -90,6 +90,59 @@ CREATE INDEX IF NOT EXISTS company_members_user ON company_members (user_id);
 -- The company a Telegram account works on; chosen with /selectcompany.
 ALTER TABLE telegram_accounts
     ADD COLUMN IF NOT EXISTS active_company_id bigint REFERENCES companies (id) ON DELETE SET NULL;
+CREATE INDEX IF NOT EXISTS telegram_accounts_active_company ON telegram_accounts (active_company_id);
+
+-- Invoices pushed by an ERP: issued (to customers, receivables) and received
+-- (from suppliers, payables). The ERP's number identifies one per company and
+-- direction; a re-push with the same key updates it in place.
+CREATE TABLE IF NOT EXISTS invoices (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    company_id  bigint      NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    direction   text        NOT NULL CHECK (direction IN ('issued', 'received')),
+    number      text        NOT NULL CHECK (length(number) BETWEEN 1 AND 100),
+    partner     text        NOT NULL CHECK (length(partner) BETWEEN 1 AND 300),
+    issue_date  date        NOT NULL,
+    due_date    date        NOT NULL,
+    total_minor bigint      NOT NULL CHECK (total_minor >= 0),
+    paid_minor  bigint      NOT NULL,
+    currency    text        NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (company_id, direction, number),
+    CHECK (due_date >= issue_date),
+    CHECK (paid_minor BETWEEN 0 AND total_minor)
+);
+CREATE INDEX IF NOT EXISTS invoices_company_due ON invoices (company_id, due_date);
+
+-- Bank and cash accounts with their balance as the ERP last reported it.
+CREATE TABLE IF NOT EXISTS treasury_accounts (
+    id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    company_id    bigint      NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    name          text        NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    kind          text        NOT NULL CHECK (kind IN ('bank', 'cash')),
+    -- electronic form, checked by the API (validate::Iban)
+    iban          text,
+    currency      text        NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+    balance_minor bigint      NOT NULL,
+    as_of         date,
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (company_id, name)
+);
+
+-- Cash income (+) and expenses (-) recorded with /add. `telegram_update_id`
+-- is UNIQUE: the same Telegram update can never record two entries, even if
+-- its claim in telegram_updates were lost.
+CREATE TABLE IF NOT EXISTS cash_entries (
+    id                 bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    company_id         bigint      NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    amount_minor       bigint      NOT NULL CHECK (amount_minor <> 0),
+    currency           text        NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+    note               text        NOT NULL CHECK (length(note) BETWEEN 1 AND 200),
+    entry_date         date        NOT NULL,
+    created_by         bigint      REFERENCES users (id) ON DELETE SET NULL,
+    telegram_update_id bigint      UNIQUE,
+    created_at         timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS cash_entries_company_date ON cash_entries (company_id, entry_date);
 
 -- Set when Telegram answers 403 (the person blocked the bot): nothing more is
 -- sent to the chat until the person writes to the bot again.

@@ -13,4 +13,6 @@ if ! psql -qtA "$admin" -c "SELECT 1 FROM pg_database WHERE datname = 'ledgerbot
   psql -q "$admin" -c "CREATE DATABASE ledgerbot_dev"
 fi
 export SQLX_OFFLINE=true
-exec cargo run --release --quiet -- dev
+# With arguments, runs that subcommand against the dev database instead
+# (e.g. `deploy/dev.sh demo-data --email you@example.ro`).
+exec cargo run --release --quiet -- "${@:-dev}"

@@ -7,10 +7,26 @@ pub fn text(ctx: &Ctx<'_>) -> String {
     ctx.t(
         "<b>Comenzi</b>\n\
          /start — începe și leagă contul\n\
-         /help — această listă (alias /ajutor)",
+         /help — această listă (alias /ajutor)\n\
+         /companies — firmele tale (alias /firme)\n\
+         /selectcompany [text] — alege firma activă (alias /alegefirma)\n\
+         /dashboard — cifrele firmei active (alias /sold, /balance)\n\
+         /facturi [neplatite|platite] — facturile (alias /invoices)\n\
+         /trezorerie — conturile și soldurile (alias /treasury)\n\
+         /add &lt;sumă&gt; &lt;notă&gt; — o cheltuială de numerar; +sumă pentru o încasare\n\
+         /clear — uită firma activă\n\
+         /language ro|en — limba (alias /limba)",
         "<b>Commands</b>\n\
          /start — begin and link your account\n\
-         /help — this list (alias /ajutor)",
+         /help — this list (alias /ajutor)\n\
+         /companies — your companies (alias /firme)\n\
+         /selectcompany [text] — choose the active company (alias /alegefirma)\n\
+         /dashboard — the active company's figures (alias /sold, /balance)\n\
+         /invoices [unpaid|paid] — the invoices (alias /facturi)\n\
+         /treasury — accounts and balances (alias /trezorerie)\n\
+         /add &lt;amount&gt; &lt;note&gt; — a cash expense; +amount for income\n\
+         /clear — forget the active company\n\
+         /language ro|en — the language (alias /limba)",
     )
     .to_owned()
 }

@@ -3,11 +3,19 @@
 //! the replies; it knows nothing of HTTP. [`dispatch`] is the one place that
 //! maps a [`Command`] to its handler.
 
-use crate::bot::{Command, Ctx, HandlerResult, Replies};
+use crate::bot::{Callback, Command, Ctx, HandlerResult, Replies};
 
+pub mod add;
+pub mod clear;
+pub mod companies;
+pub mod dashboard;
 pub mod help;
+pub mod invoices;
+pub mod language;
+pub mod select_company;
 pub mod start;
 pub mod text;
+pub mod treasury;
 pub mod unknown;
 
 /// Runs the handler of `command`.
@@ -18,8 +26,39 @@ pub async fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> HandlerResult {
     match command {
         Command::Start(payload) => start::run(ctx, payload.as_deref()).await,
         Command::Help => Ok(Replies::html(ctx.chat_id, help::text(ctx))),
+        Command::Companies => companies::run(ctx).await,
+        Command::SelectCompany(text) => select_company::run(ctx, text.as_deref()).await,
+        Command::Dashboard => dashboard::run(ctx).await,
+        Command::Invoices(filter) => invoices::run(ctx, filter.as_deref()).await,
+        Command::Treasury => treasury::run(ctx).await,
+        Command::Add(args) => add::run(ctx, args.as_deref()).await,
+        Command::Clear => clear::run(ctx).await,
+        Command::Language(code) => language::run(ctx, code.as_deref()).await,
         Command::Text(text) => text::run(ctx, &text).await,
         Command::Unknown(name) => Ok(unknown::run(ctx, &name)),
+    }
+}
+
+/// Runs the handler of a button press. The data is untrusted: it is parsed
+/// into a [`Callback`] (anything else is a stale button), and each handler
+/// re-checks what it names against the database.
+///
+/// # Errors
+/// The database failed; the update is rolled back and Telegram retries it.
+pub async fn callback(
+    ctx: &mut Ctx<'_>,
+    callback_query_id: &str,
+    message_id: i32,
+    data: &str,
+) -> HandlerResult {
+    match Callback::parse(data) {
+        Some(Callback::SelectCompany(company_id)) => {
+            select_company::pressed(ctx, callback_query_id, message_id, company_id).await
+        }
+        Some(Callback::InvoicePage { filter, page }) => {
+            invoices::pressed(ctx, callback_query_id, message_id, filter, page).await
+        }
+        None => Ok(stale_button(ctx, callback_query_id)),
     }
 }
 

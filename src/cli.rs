@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `set-webhook`, `dev`.
+//! The command line: `serve` (the default), `migrate`, `set-webhook`, `dev`,
+//! `demo-data`.
 
 use std::collections::HashMap;
 
@@ -36,6 +37,19 @@ pub enum Cmd {
     /// Local development: no Telegram token or secrets needed (they are made
     /// up and printed); migrates the database and serves.
     Dev,
+    /// Load a demo company (a few hundred invoices, bank and cash accounts)
+    /// for an account; the same day, running it again changes nothing.
+    DemoData {
+        /// The account's email; the account is made (without a password) when missing.
+        #[arg(long, required_unless_present = "user_id", conflicts_with = "user_id")]
+        email: Option<String>,
+        /// The account's id (must exist).
+        #[arg(long)]
+        user_id: Option<i64>,
+        /// Seed of the generator: the same seed gives the same data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 /// Runs a parsed command line.
@@ -51,14 +65,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Migrate => {
             telemetry::init(LogFormat::Text);
-            let url = std::env::var("DATABASE_URL")
-                .ok()
-                .filter(|u| !u.trim().is_empty())
-                .ok_or(ConfigError::Missing("DATABASE_URL"))
-                .context("configuration error")?;
-            let pool = db::pool(&url, 1).context("DATABASE_URL is invalid")?;
+            let pool = database_only()?;
             let checksum = db::migrate(&pool).await.context("migration failed")?;
             tracing::info!(schema.checksum = %checksum, "schema is up to date");
+            Ok(())
+        }
+        Cmd::DemoData {
+            email,
+            user_id,
+            seed,
+        } => {
+            telemetry::init(LogFormat::Text);
+            let pool = database_only()?;
+            db::migrate(&pool).await.context("migration failed")?;
+            let target = match (email, user_id) {
+                (Some(email), _) => crate::demo::Target::Email(email),
+                (None, Some(id)) => crate::demo::Target::UserId(id),
+                (None, None) => anyhow::bail!("give --email or --user-id"),
+            };
+            let loaded = crate::demo::load(&pool, &target, seed).await?;
+            println!(
+                "demo company {} ({}) for user {}: {} invoices and {} accounts inserted or changed, {} cash entries added",
+                loaded.company_id,
+                if loaded.created {
+                    "created"
+                } else {
+                    "already there"
+                },
+                loaded.user_id,
+                loaded.invoices_upserted,
+                loaded.accounts_upserted,
+                loaded.cash_added
+            );
             Ok(())
         }
         Cmd::SetWebhook { max_connections } => {
@@ -88,6 +126,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             serve_with(config, pool).await
         }
     }
+}
+
+/// A one-connection pool on `DATABASE_URL`, for commands that need nothing else.
+fn database_only() -> anyhow::Result<sqlx::PgPool> {
+    let url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .ok_or(ConfigError::Missing("DATABASE_URL"))
+        .context("configuration error")?;
+    db::pool(&url, 1).context("DATABASE_URL is invalid")
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -20,13 +20,16 @@
 //! - [`money`], [`validate`], [`link_code`], [`secret_token`], [`qr`]: pure
 //!   building blocks (exact amounts, CUI and IBAN, one-time codes, QR images).
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod bot;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod devchat;
+pub mod finance;
 pub mod housekeeping;
 pub mod http;
 pub mod link_code;

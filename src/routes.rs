@@ -18,6 +18,7 @@ pub async fn route(app: App, req: Request) -> HttpResponse {
         (&Method::GET, "/healthz") => crate::http::json(StatusCode::OK, &json!({"status": "ok"})),
         (&Method::GET, "/readyz") => readiness(&app).await,
         (&Method::GET, "/metrics") => metrics(&app, &req),
+        _ if is_companies(path) => crate::api::companies::route(&app, req).await,
         (_, "/telegram/webhook" | "/healthz" | "/readyz" | "/metrics") => {
             ApiError::MethodNotAllowed.into_response()
         }
@@ -39,6 +40,7 @@ pub fn route_name(path: &str) -> &'static str {
         "/dev/chat" => "/dev/chat",
         "/dev/outbox" => "/dev/outbox",
         p if p.starts_with("/dev/bot") => "/dev/bot{token}/{method}",
+        _ if is_companies(path) => crate::api::companies::route_name(path),
         _ => "other",
     }
 }
@@ -65,6 +67,12 @@ fn metrics(app: &App, req: &Request) -> HttpResponse {
         "text/plain; version=0.0.4",
         crate::metrics::render(&app.pool),
     )
+}
+
+/// Whether `path` is under `/api/v1/companies` (the company finances API).
+fn is_companies(path: &str) -> bool {
+    path.strip_prefix(crate::api::companies::PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Ready when the database answers within a second.

@@ -206,6 +206,21 @@ impl Iban {
         &self.0
     }
 
+    /// The IBAN of a country's basic bank account number, with its check
+    /// digits computed: `with_check_digits("RO", "AAAA1B31007593840000")` is
+    /// `RO49AAAA1B31007593840000`. For generated data (demo, tests).
+    ///
+    /// # Errors
+    /// As [`Iban::parse`]: the country code or the BBAN's shape or length is wrong.
+    pub fn with_check_digits(country: &str, bban: &str) -> Result<Iban, IbanError> {
+        let unchecked = format!("{country}00{bban}").to_ascii_uppercase();
+        if let Some(c) = unchecked.chars().find(|c| !c.is_ascii_alphanumeric()) {
+            return Err(IbanError::InvalidCharacter(c));
+        }
+        let check = 98 - mod_97(&unchecked);
+        Iban::parse(&format!("{country}{check:02}{bban}"))
+    }
+
     /// The printed form, in groups of four: `RO49 AAAA 1B31 0075 9384 0000`.
     pub fn grouped(&self) -> String {
         let groups: Vec<&str> = self
@@ -241,6 +256,14 @@ fn mod_97(iban: &str) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_digits_are_computed_for_a_bban() {
+        let iban = Iban::with_check_digits("RO", "AAAA1B31007593840000").expect("valid");
+        assert_eq!(iban.as_str(), "RO49AAAA1B31007593840000");
+        assert!(Iban::with_check_digits("RO", "SHORT").is_err());
+        assert!(Iban::with_check_digits("RO", "AAAA-B31007593840000").is_err());
+    }
 
     #[test]
     fn cui_accepts_real_codes_and_normalises_to_digits() {

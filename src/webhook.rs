@@ -168,7 +168,18 @@ async fn apply(
                 None => ("none", Ok(Replies::none())),
             }
         }
-        Incoming::Callback { id, .. } => ("callback", Ok(crate::handlers::stale_button(&ctx, &id))),
+        Incoming::Callback {
+            id,
+            message_id,
+            data,
+            ..
+        } => {
+            tracing::info!(update.id = update_id, "button press");
+            (
+                "callback",
+                crate::handlers::callback(&mut ctx, &id, message_id, &data).await,
+            )
+        }
     };
     crate::metrics::update(kind, command_name);
     let replies = replies.map_err(|crate::bot::HandlerError::Db(e)| {

@@ -111,6 +111,22 @@ pub enum Command {
     Start(Option<String>),
     /// `/help`, `/ajutor`.
     Help,
+    /// `/companies`, `/firme`.
+    Companies,
+    /// `/selectcompany [text]`, `/alegefirma [text]`.
+    SelectCompany(Option<String>),
+    /// `/dashboard`, `/sold`, `/balance`.
+    Dashboard,
+    /// `/facturi [neplatite|platite]`, `/invoices [unpaid|paid]`.
+    Invoices(Option<String>),
+    /// `/trezorerie`, `/treasury`.
+    Treasury,
+    /// `/add <amount> <note>`, `/adauga`.
+    Add(Option<String>),
+    /// `/clear`: forget the active company.
+    Clear,
+    /// `/language ro|en`, `/limba`.
+    Language(Option<String>),
     /// Text that is not a command, in a private chat.
     Text(String),
     /// A command we do not know (its name, lowercased).
@@ -138,6 +154,14 @@ impl Command {
         Some(match name.as_str() {
             "start" => Self::Start(args),
             "help" | "ajutor" => Self::Help,
+            "companies" | "firme" => Self::Companies,
+            "selectcompany" | "alegefirma" => Self::SelectCompany(args),
+            "dashboard" | "sold" | "balance" => Self::Dashboard,
+            "facturi" | "invoices" => Self::Invoices(args),
+            "trezorerie" | "treasury" => Self::Treasury,
+            "add" | "adauga" => Self::Add(args),
+            "clear" => Self::Clear,
+            "language" | "limba" => Self::Language(args),
             _ => Self::Unknown(name),
         })
     }
@@ -147,6 +171,14 @@ impl Command {
         match self {
             Self::Start(_) => "start",
             Self::Help => "help",
+            Self::Companies => "companies",
+            Self::SelectCompany(_) => "selectcompany",
+            Self::Dashboard => "dashboard",
+            Self::Invoices(_) => "invoices",
+            Self::Treasury => "treasury",
+            Self::Add(_) => "add",
+            Self::Clear => "clear",
+            Self::Language(_) => "language",
             Self::Text(_) => "text",
             Self::Unknown(_) => "unknown",
         }
@@ -182,6 +214,49 @@ mod tests {
                 "addressed to us, any case",
             ),
             ("/help@otherbot", false, None, "addressed to another bot"),
+            (
+                "/firme",
+                true,
+                Some(Command::Companies),
+                "Romanian companies",
+            ),
+            (
+                "/alegefirma Acme",
+                true,
+                Some(Command::SelectCompany(Some("Acme".into()))),
+                "Romanian select with text",
+            ),
+            (
+                "/sold",
+                true,
+                Some(Command::Dashboard),
+                "Romanian dashboard",
+            ),
+            ("/balance", true, Some(Command::Dashboard), "English alias"),
+            (
+                "/invoices unpaid",
+                true,
+                Some(Command::Invoices(Some("unpaid".into()))),
+                "English invoices",
+            ),
+            (
+                "/trezorerie",
+                true,
+                Some(Command::Treasury),
+                "Romanian treasury",
+            ),
+            (
+                "/add +12,50 cafea",
+                true,
+                Some(Command::Add(Some("+12,50 cafea".into()))),
+                "amount and note",
+            ),
+            (
+                "/limba ro",
+                true,
+                Some(Command::Language(Some("ro".into()))),
+                "Romanian language",
+            ),
             (
                 "/nosuch arg",
                 true,

@@ -2,11 +2,15 @@
 //! what a handler gets ([`context`]), what it answers ([`reply`]), and in which
 //! language ([`lang`]).
 
+pub mod callback;
 pub mod command;
 pub mod context;
+pub mod format;
 pub mod lang;
 pub mod reply;
+pub mod require;
 
+pub use callback::Callback;
 pub use command::{Command, Incoming};
 pub use context::{Account, Ctx, TelegramUser};
 pub use lang::Lang;

@@ -49,7 +49,7 @@ fn help_lists_the_subcommands() {
 
     let help = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success());
-    for sub in ["serve", "migrate", "set-webhook", "dev"] {
+    for sub in ["serve", "migrate", "set-webhook", "dev", "demo-data"] {
         assert!(help.contains(sub), "{sub} missing from:\n{help}");
     }
 }
@@ -234,4 +234,50 @@ async fn serve_logs_json_and_drains_on_sigterm(pool: PgPool) {
         !all.contains("TEST-token") && !all.contains(WEBHOOK_SECRET),
         "secret in logs: {all}"
     );
+}
+
+#[sqlx::test(migrations = false)]
+async fn demo_data_loads_a_company_for_an_email_and_says_what_it_did(pool: PgPool) {
+    let url = database_url(&pool);
+
+    let first = ledgerbot(&["demo-data", "--email", "demo@example.ro"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .expect("runs");
+    let again = ledgerbot(&["demo-data", "--email", "demo@example.ro"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .expect("runs");
+    let neither = ledgerbot(&["demo-data"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .expect("runs");
+
+    let stdout = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(stdout(&first).contains("created"), "{}", stdout(&first));
+    assert!(
+        stdout(&first).contains("320 invoices"),
+        "{}",
+        stdout(&first)
+    );
+    assert!(
+        stdout(&again).contains("already there"),
+        "{}",
+        stdout(&again)
+    );
+    assert!(stdout(&again).contains(" 0 invoices"), "{}", stdout(&again));
+    assert!(
+        !neither.status.success(),
+        "--email or --user-id is required"
+    );
+    let companies: i64 = sqlx::query_scalar("SELECT count(*) FROM companies")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(companies, 1);
 }

@@ -4,12 +4,17 @@
 
 mod bot_api;
 mod cli;
+mod companies;
+mod demo;
 mod devchat;
 mod fake_telegram;
+mod finance_bot;
 mod helpers;
 mod housekeeping;
 mod instances;
+mod invoices;
 mod metrics;
 mod outbound;
+mod people;
 mod server;
 mod webhook;

@@ -8,7 +8,12 @@ test("the dev chat talks to the bot through the real webhook", async () => {
   const browser = await launch();
   try {
     const page = await browser.newPage({ viewport: { width: 420, height: 760 } });
-    await page.goto(`${BASE_URL}/dev/chat`);
+    page.setDefaultTimeout(30000);
+    page.on("console", (m) => console.log(`page console: ${m.text()}`));
+    page.on("requestfailed", (r) => console.log(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    console.log("step: open /dev/chat");
+    await page.goto(`${BASE_URL}/dev/chat`, { waitUntil: "domcontentloaded" });
+    console.log("step: send /start");
 
     await page.fill("#text", "/start");
     await page.press("#text", "Enter");
@@ -16,6 +21,7 @@ test("the dev chat talks to the bot through the real webhook", async () => {
     await greeting.waitFor({ timeout: 30000 });
     assert.match(await greeting.innerText(), /Hello, Dev/);
 
+    console.log("step: switch to Romanian, send /ajutor");
     await page.selectOption("#lang", "ro");
     await page.fill("#text", "/ajutor");
     await page.click("form button");

@@ -1,0 +1,23 @@
+//! `/clear`: forget the active company.
+
+use crate::bot::{Ctx, HandlerResult, Replies, require};
+use crate::finance::companies;
+
+/// Clears the active company of this Telegram account.
+///
+/// # Errors
+/// The database failed.
+#[tracing::instrument(skip_all, fields(cmd = "clear"))]
+pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
+    if let Err(unmet) = require::account(ctx) {
+        return Ok(Replies::html(ctx.chat_id, unmet));
+    }
+    companies::set_active(ctx.db, ctx.from.id, None).await?;
+    Ok(Replies::html(
+        ctx.chat_id,
+        ctx.t(
+            "Am uitat firma activă. Alege alta cu /selectcompany.",
+            "The active company is forgotten. Choose another with /selectcompany.",
+        ),
+    ))
+}

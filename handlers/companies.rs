@@ -1,0 +1,69 @@
+//! `/companies` (`/firme`): the person's companies, the active one marked.
+
+use crate::bot::format::{clip, fit};
+use crate::bot::reply::escape_html;
+use crate::bot::{Ctx, HandlerResult, Lang, Replies, require};
+use crate::finance::{Role, companies};
+
+/// The most companies listed; beyond them the person is pointed to the search.
+const MAX_LISTED: usize = 50;
+
+/// Lists the companies.
+///
+/// # Errors
+/// The database failed.
+#[tracing::instrument(skip_all, fields(cmd = "companies"))]
+pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
+    let account = match require::account(ctx) {
+        Ok(account) => account,
+        Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
+    };
+    let list = companies::of_user(ctx.db, account.user_id).await?;
+    if list.is_empty() {
+        return Ok(Replies::html(ctx.chat_id, no_companies(ctx)));
+    }
+    let mut text = ctx
+        .t("<b>Firmele tale</b>\n", "<b>Your companies</b>\n")
+        .to_owned();
+    for company in list.iter().take(MAX_LISTED) {
+        let name = escape_html(&clip(&company.name, 80));
+        let role = role_name(ctx.lang, company.role);
+        if account.active_company_id == Some(company.id) {
+            text.push_str(&format!("✅ <b>{name}</b> · {role}\n"));
+        } else {
+            text.push_str(&format!("• {name} · {role}\n"));
+        }
+    }
+    if list.len() > MAX_LISTED {
+        let more = list.len() - MAX_LISTED;
+        text.push_str(&ctx.t(
+            format!("… și încă {more}: caută cu /selectcompany &lt;nume&gt;\n"),
+            format!("… and {more} more: search with /selectcompany &lt;name&gt;\n"),
+        ));
+    }
+    text.push_str(ctx.t(
+        "\nAlege firma activă cu /selectcompany.",
+        "\nChoose the active company with /selectcompany.",
+    ));
+    Ok(Replies::html(ctx.chat_id, fit(text)))
+}
+
+/// The role as the language names it.
+pub fn role_name(lang: Lang, role: Role) -> &'static str {
+    match role {
+        Role::Owner => lang.pick("proprietar", "owner"),
+        Role::Accountant => lang.pick("contabil", "accountant"),
+        Role::Viewer => lang.pick("doar citire", "viewer"),
+    }
+}
+
+/// The answer to someone who is a member of no company.
+pub fn no_companies(ctx: &Ctx<'_>) -> String {
+    ctx.t(
+        "Nu ești membru în nicio firmă. Creează una prin API (POST /api/v1/companies) \
+         sau roagă proprietarul unei firme să te adauge.",
+        "You are not a member of any company yet. Create one through the API \
+         (POST /api/v1/companies) or ask a company's owner to add you.",
+    )
+    .to_owned()
+}

@@ -1,0 +1,104 @@
+//! `/dashboard` (`/sold`, `/balance`): the active company's figures, computed
+//! by [`crate::finance::dashboard::compute`], the same function the API uses.
+
+use crate::bot::format::{clip, date, fit, money};
+use crate::bot::reply::escape_html;
+use crate::bot::{Ctx, HandlerResult, Lang, Replies, require};
+use crate::finance::dashboard::{self, Dashboard, InvoiceTotals};
+
+/// Shows the dashboard.
+///
+/// # Errors
+/// The database failed.
+#[tracing::instrument(skip_all, fields(cmd = "dashboard"))]
+pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
+    let (_, company) = match require::company(ctx).await? {
+        Ok(found) => found,
+        Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
+    };
+    let today = crate::finance::today(&mut *ctx.db).await?;
+    let figures = dashboard::compute(ctx.db, &company, today).await?;
+    Ok(Replies::html(ctx.chat_id, render(ctx.lang, &figures)))
+}
+
+/// The dashboard as a message.
+pub fn render(lang: Lang, d: &Dashboard) -> String {
+    let mut text = format!(
+        "<b>{}</b> · {}\n\n<b>🏦 {}</b>\n",
+        escape_html(&clip(&d.company_name, 100)),
+        date(lang, d.as_of),
+        lang.pick("Trezorerie", "Treasury"),
+    );
+    if d.treasury.is_empty() {
+        text.push_str(lang.pick("niciun cont\n", "no accounts\n"));
+    }
+    for m in &d.treasury {
+        text.push_str(&format!("{}\n", money(lang, m.amount, m.currency)));
+    }
+    let sections = [
+        (
+            lang.pick(
+                "📤 Facturi emise (de încasat)",
+                "📤 Issued invoices (to collect)",
+            ),
+            lang.pick("încasat", "collected"),
+            lang.pick("de încasat", "outstanding"),
+            &d.receivables,
+        ),
+        (
+            lang.pick(
+                "📥 Facturi primite (de plătit)",
+                "📥 Received invoices (to pay)",
+            ),
+            lang.pick("plătit", "paid"),
+            lang.pick("de plătit", "outstanding"),
+            &d.payables,
+        ),
+    ];
+    for (title, paid_label, outstanding_label, totals) in sections {
+        text.push_str(&format!("\n<b>{title}</b>\n"));
+        if totals.is_empty() {
+            text.push_str(lang.pick("nicio factură\n", "no invoices\n"));
+        }
+        for t in totals {
+            text.push_str(&invoice_line(lang, t, paid_label, outstanding_label));
+        }
+    }
+    text.push_str(&format!(
+        "\n<b>💵 {}</b>\n",
+        lang.pick("Numerar luna aceasta", "Cash this month")
+    ));
+    if d.cash_this_month.is_empty() {
+        text.push_str(lang.pick("nicio înregistrare\n", "no entries\n"));
+    }
+    for c in &d.cash_this_month {
+        text.push_str(&format!(
+            "{} {} · {} {}\n",
+            lang.pick("încasări", "income"),
+            money(lang, c.income, c.currency),
+            lang.pick("cheltuieli", "expenses"),
+            money(lang, c.expenses, c.currency),
+        ));
+    }
+    fit(text)
+}
+
+fn invoice_line(
+    lang: Lang,
+    t: &InvoiceTotals,
+    paid_label: &str,
+    outstanding_label: &str,
+) -> String {
+    let m = |amount| money(lang, amount, t.currency);
+    format!(
+        "{}: {} · total {} · {paid_label} {} · {outstanding_label} {} · {} {} ({})\n",
+        lang.pick("facturi", "invoices"),
+        t.count,
+        m(t.total),
+        m(t.paid),
+        m(t.outstanding),
+        lang.pick("restant", "overdue"),
+        m(t.overdue),
+        t.overdue_count,
+    )
+}

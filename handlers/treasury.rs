@@ -1,0 +1,53 @@
+//! `/trezorerie` (`/treasury`): each account of the active company with its balance.
+
+use crate::bot::format::{clip, date, fit, money};
+use crate::bot::reply::escape_html;
+use crate::bot::{Ctx, HandlerResult, Replies, require};
+use crate::finance::treasury::{self, Kind};
+use crate::validate::Iban;
+
+/// Lists the accounts.
+///
+/// # Errors
+/// The database failed.
+#[tracing::instrument(skip_all, fields(cmd = "treasury"))]
+pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
+    let (_, company) = match require::company(ctx).await? {
+        Ok(found) => found,
+        Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
+    };
+    let accounts = treasury::list(ctx.db, company.id).await?;
+    let mut text = format!(
+        "<b>🏦 {}</b> · {}\n",
+        ctx.t("Trezorerie", "Treasury"),
+        escape_html(&clip(&company.name, 100))
+    );
+    if accounts.is_empty() {
+        text.push_str(ctx.t(
+            "Niciun cont încă: ERP-ul le trimite prin API.",
+            "No accounts yet: the ERP pushes them through the API.",
+        ));
+    }
+    for a in &accounts {
+        let icon = match a.kind {
+            Kind::Bank => "🏦",
+            Kind::Cash => "💵",
+        };
+        let iban = a
+            .iban
+            .as_deref()
+            .and_then(|i| Iban::parse(i).ok())
+            .map(|i| format!(" · <code>{}</code>", i.grouped()))
+            .unwrap_or_default();
+        let as_of = a
+            .as_of
+            .map(|d| format!(" · {} {}", ctx.t("la", "as of"), date(ctx.lang, d)))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "\n{icon} <b>{}</b>{iban}\n{}{as_of}\n",
+            escape_html(&clip(&a.name, 80)),
+            money(ctx.lang, a.balance, a.currency),
+        ));
+    }
+    Ok(Replies::html(ctx.chat_id, fit(text)))
+}

@@ -1,0 +1,59 @@
+//! What finance commands need before they can run, each with the answer that
+//! says how to get it: a linked account, then an active company the person
+//! is (still) a member of, and for writing, a role that may write.
+
+use super::{Account, Ctx};
+use crate::finance::{Company, companies};
+
+/// A requirement that is not met: the HTML answer that explains it.
+pub type Unmet = String;
+
+/// The linked account, or how to link one.
+pub fn account(ctx: &Ctx<'_>) -> Result<Account, Unmet> {
+    ctx.account.clone().ok_or_else(|| not_linked(ctx))
+}
+
+/// The answer to someone whose Telegram account is not linked.
+pub fn not_linked(ctx: &Ctx<'_>) -> Unmet {
+    ctx.t(
+        "Contul tău de Telegram nu este legat încă. Trimite /register pentru un cont nou, \
+         sau /start &lt;cod&gt; cu codul de 8 caractere de pe pagina Telegram a contului tău web.",
+        "Your Telegram account is not linked yet. Send /register for a new account, \
+         or /start &lt;code&gt; with the 8-character code from the Telegram page of your web account.",
+    )
+    .to_owned()
+}
+
+/// The linked account and its active company, re-checked against membership
+/// (a member removed from the company no longer has it active).
+///
+/// # Errors
+/// The outer error: the database failed.
+pub async fn company(ctx: &mut Ctx<'_>) -> Result<Result<(Account, Company), Unmet>, sqlx::Error> {
+    let account = match account(ctx) {
+        Ok(account) => account,
+        Err(unmet) => return Ok(Err(unmet)),
+    };
+    let company = match account.active_company_id {
+        Some(id) => companies::for_member(ctx.db, id, account.user_id).await?,
+        None => None,
+    };
+    Ok(match company {
+        Some(company) => Ok((account, company)),
+        None => Err(ctx
+            .t(
+                "Nu ai ales nicio firmă. Trimite /selectcompany (sau /alegefirma) ca să alegi una; /companies le arată pe toate.",
+                "No company is selected. Send /selectcompany to choose one; /companies lists yours.",
+            )
+            .to_owned()),
+    })
+}
+
+/// The answer to a viewer who tries to change something.
+pub fn read_only(ctx: &Ctx<'_>) -> Unmet {
+    ctx.t(
+        "Ai doar drept de citire la această firmă: numai proprietarii și contabilii pot înregistra.",
+        "You may only read this company's data: only owners and accountants can record entries.",
+    )
+    .to_owned()
+}

@@ -1,0 +1,378 @@
+//! `/api/v1/companies`: creating, listing, members and roles, and the rule
+//! that a non-member learns nothing (404 everywhere).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::spawn_app;
+use crate::people::{activate, active_company, company, linked_user, member, token, user};
+
+#[sqlx::test(migrations = false)]
+async fn creating_a_company_makes_the_caller_its_owner(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let ana = user(&pool, "ana@example.ro").await;
+
+    // Act
+    let (status, created) = app
+        .api(
+            Method::POST,
+            &token(ana),
+            "/api/v1/companies",
+            Some(&json!({"name": "  Exemplu SRL ", "cui": "RO 18547290"})),
+        )
+        .await;
+    let (_, list) = app
+        .api(Method::GET, &token(ana), "/api/v1/companies", None)
+        .await;
+
+    // Assert
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["name"], "Exemplu SRL");
+    assert_eq!(created["cui"], "18547290", "stored as digits");
+    assert_eq!(created["currency"], "RON", "the default currency");
+    assert_eq!(created["role"], "owner");
+    assert_eq!(list, json!([created]));
+    let (status, one) = app
+        .api(
+            Method::GET,
+            &token(ana),
+            &format!("/api/v1/companies/{}", created["id"]),
+            None,
+        )
+        .await;
+    assert_eq!((status, &one), (200, &created));
+}
+
+#[sqlx::test(migrations = false)]
+async fn company_creation_refuses_bad_input_naming_the_field(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let ana = token(user(&pool, "ana@example.ro").await);
+    let cases = [
+        (json!({"name": ""}), 422, "name", "empty name"),
+        (json!({"name": "   "}), 422, "name", "blank name"),
+        (
+            json!({"name": "x".repeat(201)}),
+            422,
+            "name",
+            "201 characters",
+        ),
+        (
+            json!({"name": "A", "cui": "18547291"}),
+            422,
+            "cui",
+            "wrong check digit",
+        ),
+        (
+            json!({"name": "A", "cui": "RO12AB"}),
+            422,
+            "cui",
+            "not digits",
+        ),
+        (
+            json!({"name": "A", "currency": "EURO"}),
+            422,
+            "currency",
+            "4 letters",
+        ),
+        (json!({"cui": "18547290"}), 422, "name", "missing name"),
+    ];
+    for (body, want, field, why) in cases {
+        let (status, error) = app
+            .api(Method::POST, &ana, "/api/v1/companies", Some(&body))
+            .await;
+        assert_eq!(status, want, "{why}: {error}");
+        assert_eq!(error["error"], "unprocessable", "{why}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(field),
+            "{why}: {error}"
+        );
+    }
+    let companies: i64 = sqlx::query_scalar("SELECT count(*) FROM companies")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(companies, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn every_company_route_needs_a_valid_token(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    for (token, why) in [("", "no token"), ("not-a-jwt", "garbage token")] {
+        let (status, body) = app.api(Method::GET, token, "/api/v1/companies", None).await;
+        assert_eq!(status, 401, "{why}: {body}");
+    }
+}
+
+/// Every company route, for a company `id`.
+fn company_routes(id: i64, other_user: i64) -> Vec<(Method, String, Option<Value>)> {
+    let base = format!("/api/v1/companies/{id}");
+    vec![
+        (Method::GET, base.clone(), None),
+        (
+            Method::POST,
+            format!("{base}/members"),
+            Some(json!({"email": "x@example.ro", "role": "viewer"})),
+        ),
+        (Method::DELETE, format!("{base}/members/{other_user}"), None),
+        (Method::GET, format!("{base}/invoices"), None),
+        (Method::PUT, format!("{base}/invoices"), Some(json!([]))),
+        (Method::GET, format!("{base}/treasury-accounts"), None),
+        (
+            Method::PUT,
+            format!("{base}/treasury-accounts"),
+            Some(json!([])),
+        ),
+        (Method::GET, format!("{base}/dashboard"), None),
+    ]
+}
+
+#[sqlx::test(migrations = false)]
+async fn non_members_get_404_on_every_company_route_as_if_it_did_not_exist(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let owner = user(&pool, "owner@example.ro").await;
+    let stranger = user(&pool, "stranger@example.ro").await;
+    let id = company(&pool, owner, "Secret SRL").await;
+
+    for (existing, missing) in company_routes(id, owner)
+        .into_iter()
+        .zip(company_routes(id + 1000, owner))
+    {
+        // Act
+        let (status, body) = app
+            .api(
+                existing.0.clone(),
+                &token(stranger),
+                &existing.1,
+                existing.2.as_ref(),
+            )
+            .await;
+        let (missing_status, missing_body) = app
+            .api(missing.0, &token(stranger), &missing.1, missing.2.as_ref())
+            .await;
+
+        // Assert
+        assert_eq!(status, 404, "{} {}: {body}", existing.0, existing.1);
+        assert_eq!(
+            (status, &body),
+            (missing_status, &missing_body),
+            "an existing company answers exactly like a missing one: {}",
+            existing.1
+        );
+    }
+    let (_, list) = app
+        .api(Method::GET, &token(stranger), "/api/v1/companies", None)
+        .await;
+    assert_eq!(list, json!([]));
+}
+
+#[sqlx::test(migrations = false)]
+async fn viewers_read_but_cannot_push_or_manage(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let owner = user(&pool, "owner@example.ro").await;
+    let viewer = user(&pool, "viewer@example.ro").await;
+    let id = company(&pool, owner, "Exemplu SRL").await;
+    member(&pool, id, viewer, "viewer").await;
+
+    for (method, path, body) in company_routes(id, owner) {
+        // Act
+        let (status, answer) = app
+            .api(method.clone(), &token(viewer), &path, body.as_ref())
+            .await;
+
+        // Assert
+        let want = if method == Method::GET { 200 } else { 403 };
+        assert_eq!(status, want, "{method} {path}: {answer}");
+        if want == 403 {
+            assert_eq!(answer["error"], "forbidden");
+        }
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn accountants_push_data_but_only_owners_manage_members(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let owner = user(&pool, "owner@example.ro").await;
+    let accountant = user(&pool, "acc@example.ro").await;
+    let id = company(&pool, owner, "Exemplu SRL").await;
+    member(&pool, id, accountant, "accountant").await;
+    let t = token(accountant);
+
+    let (push, _) = app
+        .api(
+            Method::PUT,
+            &t,
+            &format!("/api/v1/companies/{id}/invoices"),
+            Some(&json!([])),
+        )
+        .await;
+    let (add, _) = app
+        .api(
+            Method::POST,
+            &t,
+            &format!("/api/v1/companies/{id}/members"),
+            Some(&json!({"email": "owner@example.ro", "role": "viewer"})),
+        )
+        .await;
+    let (remove, _) = app
+        .api(
+            Method::DELETE,
+            &t,
+            &format!("/api/v1/companies/{id}/members/{owner}"),
+            None,
+        )
+        .await;
+
+    assert_eq!((push, add, remove), (200, 403, 403));
+}
+
+#[sqlx::test(migrations = false)]
+async fn owners_add_members_by_email(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let owner = user(&pool, "owner@example.ro").await;
+    let bob = user(&pool, "bob@example.ro").await;
+    let id = company(&pool, owner, "Exemplu SRL").await;
+    let path = format!("/api/v1/companies/{id}/members");
+
+    // Act
+    let (status, added) = app
+        .api(
+            Method::POST,
+            &token(owner),
+            &path,
+            Some(&json!({"email": " Bob@Example.ro ", "role": "accountant"})),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(added["user_id"], bob);
+    assert_eq!(added["role"], "accountant");
+    let (_, seen) = app
+        .api(
+            Method::GET,
+            &token(bob),
+            &format!("/api/v1/companies/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(seen["role"], "accountant");
+
+    let refusals = [
+        (
+            json!({"email": "nobody@example.ro", "role": "viewer"}),
+            422,
+            "unknown email",
+        ),
+        (
+            json!({"email": "bob@example.ro", "role": "viewer"}),
+            409,
+            "already a member",
+        ),
+        (
+            json!({"email": "bob@example.ro", "role": "boss"}),
+            422,
+            "unknown role",
+        ),
+        (json!({"email": "bob@example.ro"}), 422, "missing role"),
+    ];
+    for (body, want, why) in refusals {
+        let (status, answer) = app
+            .api(Method::POST, &token(owner), &path, Some(&body))
+            .await;
+        assert_eq!(status, want, "{why}: {answer}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_last_owner_cannot_be_removed_but_others_can(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let owner = user(&pool, "owner@example.ro").await;
+    let viewer = linked_user(&pool, "viewer@example.ro", 777).await;
+    let id = company(&pool, owner, "Exemplu SRL").await;
+    member(&pool, id, viewer, "viewer").await;
+    activate(&pool, 777, id).await;
+    let member_path = |user: i64| format!("/api/v1/companies/{id}/members/{user}");
+
+    // Act
+    let (last_owner, body) = app
+        .api(Method::DELETE, &token(owner), &member_path(owner), None)
+        .await;
+    let (removed, _) = app
+        .api(Method::DELETE, &token(owner), &member_path(viewer), None)
+        .await;
+    let (again, _) = app
+        .api(Method::DELETE, &token(owner), &member_path(viewer), None)
+        .await;
+    let (after, _) = app
+        .api(
+            Method::GET,
+            &token(viewer),
+            &format!("/api/v1/companies/{id}"),
+            None,
+        )
+        .await;
+
+    // Assert
+    assert_eq!(last_owner, 409, "{body}");
+    assert_eq!(removed, 204);
+    assert_eq!(again, 404, "no longer a member");
+    assert_eq!(after, 404, "the removed member sees nothing");
+    assert_eq!(
+        active_company(&pool, 777).await,
+        None,
+        "the removed member's Telegram account no longer has it active"
+    );
+
+    // A second owner makes the first removable.
+    member(&pool, id, viewer, "owner").await;
+    let (status, _) = app
+        .api(Method::DELETE, &token(viewer), &member_path(owner), None)
+        .await;
+    assert_eq!(status, 204);
+}
+
+#[sqlx::test(migrations = false)]
+async fn unknown_paths_and_methods_under_companies_are_refused(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let owner = user(&pool, "owner@example.ro").await;
+    let id = company(&pool, owner, "Exemplu SRL").await;
+    let cases = [
+        (
+            Method::GET,
+            format!("/api/v1/companies/{id}/nothing"),
+            404,
+            "unknown tail",
+        ),
+        (
+            Method::GET,
+            "/api/v1/companies/abc".to_owned(),
+            404,
+            "not an id",
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/companies/{id}"),
+            405,
+            "method",
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/companies".to_owned(),
+            405,
+            "method on the collection",
+        ),
+    ];
+    for (method, path, want, why) in cases {
+        let (status, body) = app.api(method, &token(owner), &path, None).await;
+        assert_eq!(status, want, "{why}: {body}");
+    }
+}

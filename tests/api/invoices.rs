@@ -1,0 +1,364 @@
+//! The ERP's side: bulk pushes of invoices and treasury accounts, the invoice
+//! list, and the dashboard's figures (per currency, exact).
+#![expect(
+    clippy::inconsistent_digit_grouping,
+    reason = "amounts in minor units read best as units_cents: 1234_56 is 1234.56"
+)]
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::spawn_app;
+use crate::people::{Inv, company, invoice, token, user};
+
+fn row(number: &str) -> Value {
+    json!({
+        "number": number, "direction": "issued", "partner": "Client SRL",
+        "issue_date": "2026-01-10", "due_date": "2026-02-10",
+        "total": "1234.56", "paid": "0.00", "currency": "RON"
+    })
+}
+
+async fn owner_and_company(pool: &PgPool) -> (String, i64) {
+    let owner = user(pool, "owner@example.ro").await;
+    (token(owner), company(pool, owner, "Exemplu SRL").await)
+}
+
+async fn invoice_count(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM invoices")
+        .fetch_one(pool)
+        .await
+        .expect("count")
+}
+
+#[sqlx::test(migrations = false)]
+async fn re_pushing_the_same_batch_changes_nothing(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_and_company(&pool).await;
+    let path = format!("/api/v1/companies/{id}/invoices");
+    let mut received = row("F-1");
+    received["direction"] = json!("received");
+    let batch = json!([row("F-1"), row("F-2"), received]);
+
+    // Act
+    let first = app.api(Method::PUT, &t, &path, Some(&batch)).await;
+    let again = app.api(Method::PUT, &t, &path, Some(&batch)).await;
+    let mut changed = batch.clone();
+    changed[1]["paid"] = json!("100.00");
+    let third = app.api(Method::PUT, &t, &path, Some(&changed)).await;
+
+    // Assert
+    assert_eq!(
+        first,
+        (200, json!({"upserted": 3})),
+        "F-1 issued and received are two invoices"
+    );
+    assert_eq!(again, (200, json!({"upserted": 0})), "nothing changed");
+    assert_eq!(
+        third,
+        (200, json!({"upserted": 1})),
+        "only the changed row counts"
+    );
+    assert_eq!(invoice_count(&pool).await, 3);
+    let paid: i64 = sqlx::query_scalar("SELECT paid_minor FROM invoices WHERE number = 'F-2'")
+        .fetch_one(&pool)
+        .await
+        .expect("F-2");
+    assert_eq!(paid, 100_00, "exact minor units");
+}
+
+#[sqlx::test(migrations = false)]
+async fn one_bad_row_rejects_the_batch_naming_row_and_field(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_and_company(&pool).await;
+    let path = format!("/api/v1/companies/{id}/invoices");
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("number", json!(""), "empty number"),
+        ("number", json!(17), "number not a string"),
+        ("partner", Value::Null, "missing partner"),
+        ("direction", json!("sent"), "unknown direction"),
+        ("issue_date", json!("2026-13-01"), "no 13th month"),
+        ("issue_date", json!("10.01.2026"), "Romanian date form"),
+        ("due_date", json!("2026-01-09"), "due before issue"),
+        ("total", json!("-1.00"), "negative total"),
+        ("total", json!(1234.56), "money as a JSON number"),
+        ("total", json!("12.345"), "three decimals"),
+        ("paid", json!("2000.00"), "paid above total"),
+        ("paid", json!("-0.01"), "negative paid"),
+        ("currency", json!("EURO"), "four letters"),
+    ];
+    for (field, value, why) in cases {
+        // Arrange: the bad value in the third row
+        let mut bad = row("F-3");
+        bad[field] = value;
+        let batch = json!([row("F-1"), row("F-2"), bad]);
+
+        // Act
+        let (status, error) = app.api(Method::PUT, &t, &path, Some(&batch)).await;
+
+        // Assert
+        assert_eq!(status, 422, "{why}: {error}");
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with(&format!("row 2: {field}: ")),
+            "{why}: {message}"
+        );
+    }
+    let (status, error) = app
+        .api(
+            Method::PUT,
+            &t,
+            &path,
+            Some(&json!([row("F-1"), row("F-2"), row("F-1")])),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        error["message"],
+        "row 2: number: repeats row 0; each key may appear once per batch"
+    );
+    assert_eq!(
+        invoice_count(&pool).await,
+        0,
+        "no row of a refused batch is kept"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn batches_must_be_arrays_within_the_size_cap(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_and_company(&pool).await;
+    let path = format!("/api/v1/companies/{id}/invoices");
+    let too_many: Vec<Value> = (0..5001).map(|i| row(&i.to_string())).collect();
+    let cases = [
+        (json!({"number": "F-1"}), "an object, not an array"),
+        (json!(["F-1"]), "rows that are not objects"),
+        (Value::Array(too_many), "5001 rows"),
+    ];
+    for (body, why) in cases {
+        let (status, error) = app.api(Method::PUT, &t, &path, Some(&body)).await;
+        assert_eq!(status, 422, "{why}: {error}");
+    }
+    let exactly: Vec<Value> = (0..5000).map(|i| row(&i.to_string())).collect();
+    let (status, body) = app
+        .api(Method::PUT, &t, &path, Some(&Value::Array(exactly)))
+        .await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"upserted": 5000})),
+        "5000 rows is the cap itself"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_invoice_list_filters_and_pages(pool: PgPool) {
+    // Arrange: 60 unpaid issued, 45 paid received
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_and_company(&pool).await;
+    for i in 0..60 {
+        let number = format!("E-{i:03}");
+        invoice(
+            &pool,
+            id,
+            Inv {
+                number: &number,
+                due_in_days: i - 30,
+                ..Inv::default()
+            },
+        )
+        .await;
+    }
+    for i in 0..45 {
+        let number = format!("R-{i:03}");
+        invoice(
+            &pool,
+            id,
+            Inv {
+                number: &number,
+                direction: "received",
+                paid: 100_00,
+                ..Inv::default()
+            },
+        )
+        .await;
+    }
+    let list = |query: &str| {
+        let path = format!("/api/v1/companies/{id}/invoices{query}");
+        let t = t.clone();
+        let app = &app;
+        async move { app.api(Method::GET, &t, &path, None).await }
+    };
+    let cases = [
+        ("", 50, 105, "first page of all"),
+        ("?page=3", 5, 105, "last page"),
+        ("?page=4", 0, 105, "beyond the last page: empty"),
+        ("?status=unpaid", 50, 60, "unpaid"),
+        ("?status=unpaid&page=2", 10, 60, "unpaid, last page"),
+        ("?status=paid", 45, 45, "paid: exactly one page"),
+        ("?direction=received&status=unpaid", 0, 0, "nothing matches"),
+    ];
+    for (query, items, total, why) in cases {
+        // Act
+        let (status, page) = list(query).await;
+
+        // Assert
+        assert_eq!(status, 200, "{why}: {page}");
+        assert_eq!(page["items"].as_array().map(Vec::len), Some(items), "{why}");
+        assert_eq!(page["total"], total, "{why}");
+        assert_eq!(page["page_size"], 50, "{why}");
+    }
+    let (_, unpaid) = list("?status=unpaid").await;
+    let first = &unpaid["items"][0];
+    assert_eq!(first["number"], "E-000", "most urgent first");
+    assert_eq!(first["overdue"], true);
+    assert_eq!(first["total"], "100.00", "money is a decimal string");
+    assert_eq!(first["outstanding"], "100.00");
+    assert!(
+        first["due_date"]
+            .as_str()
+            .is_some_and(|d| d.len() == 10 && &d[4..5] == "-")
+    );
+    for (query, why) in [("?page=0", "page zero"), ("?status=open", "unknown status")] {
+        let (status, _) = list(query).await;
+        assert_eq!(status, 400, "{why}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn treasury_accounts_upsert_by_name_with_checked_ibans(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_and_company(&pool).await;
+    let path = format!("/api/v1/companies/{id}/treasury-accounts");
+    let batch = json!([
+        {"name": "BT lei", "kind": "bank", "iban": "RO49 AAAA 1B31 0075 9384 0000",
+         "currency": "RON", "balance": "10500.25", "as_of": "2026-05-01"},
+        {"name": "Casa", "kind": "cash", "currency": "RON", "balance": "-20.00"}
+    ]);
+
+    // Act
+    let first = app.api(Method::PUT, &t, &path, Some(&batch)).await;
+    let again = app.api(Method::PUT, &t, &path, Some(&batch)).await;
+    let (_, accounts) = app.api(Method::GET, &t, &path, None).await;
+
+    // Assert
+    assert_eq!(first, (200, json!({"upserted": 2})));
+    assert_eq!(again, (200, json!({"upserted": 0})));
+    assert_eq!(
+        accounts[0]["iban"], "RO49AAAA1B31007593840000",
+        "stored in electronic form"
+    );
+    assert_eq!(accounts[0]["balance"], "10500.25");
+    assert_eq!(accounts[0]["as_of"], "2026-05-01");
+    assert_eq!(accounts[1]["as_of"], Value::Null);
+    let cases = [
+        ("iban", json!("RO49AAAA1B31007593840001"), "IBAN checksum"),
+        ("kind", json!("safe"), "unknown kind"),
+        ("balance", json!(5), "JSON number"),
+        ("as_of", json!("2026-02-30"), "no such day"),
+        ("name", json!(""), "empty name"),
+    ];
+    for (field, value, why) in cases {
+        let mut bad = batch.clone();
+        bad[1][field] = value;
+        let (status, error) = app.api(Method::PUT, &t, &path, Some(&bad)).await;
+        assert_eq!(status, 422, "{why}");
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with(&format!("row 1: {field}: ")),
+            "{why}: {message}"
+        );
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_dashboard_keeps_each_currency_apart(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_and_company(&pool).await;
+    let issued = [
+        // (number, due in days, total, paid, currency)
+        ("E1", -5, 1000_00, 0, "RON"),     // overdue, fully outstanding
+        ("E2", -5, 500_00, 200_00, "RON"), // overdue, partly paid
+        ("E3", 10, 300_00, 0, "RON"),      // not yet due
+        ("E4", -5, 99_99, 99_99, "RON"),   // paid: never overdue
+        ("E5", -1, 250_50, 0, "EUR"),      // overdue, in euros
+    ];
+    for (number, due, total, paid, currency) in issued {
+        invoice(
+            &pool,
+            id,
+            Inv {
+                number,
+                due_in_days: due,
+                total,
+                paid,
+                currency,
+                ..Inv::default()
+            },
+        )
+        .await;
+    }
+    invoice(
+        &pool,
+        id,
+        Inv {
+            direction: "received",
+            total: 40_00,
+            ..Inv::default()
+        },
+    )
+    .await;
+    sqlx::query(
+        "INSERT INTO treasury_accounts (company_id, name, kind, currency, balance_minor)
+         VALUES ($1, 'a', 'bank', 'RON', 100000), ($1, 'b', 'cash', 'RON', 550),
+                ($1, 'c', 'bank', 'EUR', 7000)",
+    )
+    .bind(id)
+    .execute(&pool)
+    .await
+    .expect("accounts");
+    sqlx::query(
+        "INSERT INTO cash_entries (company_id, amount_minor, currency, note, entry_date)
+         VALUES ($1, 5000, 'RON', 'in', (now() AT TIME ZONE 'Europe/Bucharest')::date), ($1, -1250, 'RON', 'out', (now() AT TIME ZONE 'Europe/Bucharest')::date),
+                ($1, -999, 'RON', 'last year', (now() AT TIME ZONE 'Europe/Bucharest')::date - 400)",
+    )
+    .bind(id)
+    .execute(&pool)
+    .await
+    .expect("cash");
+
+    // Act
+    let (status, d) = app
+        .api(
+            Method::GET,
+            &t,
+            &format!("/api/v1/companies/{id}/dashboard"),
+            None,
+        )
+        .await;
+
+    // Assert
+    assert_eq!(status, 200, "{d}");
+    assert_eq!(
+        d["treasury"],
+        json!([{"currency": "RON", "amount": "1005.50"}, {"currency": "EUR", "amount": "70.00"}]),
+        "the company's currency first, never summed across currencies"
+    );
+    assert_eq!(
+        d["receivables"],
+        json!([
+            {"currency": "RON", "count": 4, "total": "1899.99", "paid": "299.99",
+             "outstanding": "1600.00", "overdue": "1300.00", "overdue_count": 2},
+            {"currency": "EUR", "count": 1, "total": "250.50", "paid": "0.00",
+             "outstanding": "250.50", "overdue": "250.50", "overdue_count": 1}
+        ])
+    );
+    assert_eq!(d["payables"][0]["outstanding"], "40.00");
+    assert_eq!(
+        d["cash_this_month"],
+        json!([{"currency": "RON", "income": "50.00", "expenses": "12.50", "count": 2}])
+    );
+}
