@@ -5,10 +5,14 @@
 
 use crate::bot::{Command, Ctx, HandlerResult, Replies};
 
+pub mod code;
 pub mod help;
+pub mod link;
+pub mod register;
 pub mod start;
 pub mod text;
 pub mod unknown;
+pub mod unlink;
 
 /// Runs the handler of `command`.
 ///
@@ -20,6 +24,9 @@ pub async fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> HandlerResult {
         Command::Help => Ok(Replies::html(ctx.chat_id, help::text(ctx))),
         Command::Text(text) => text::run(ctx, &text).await,
         Command::Unknown(name) => Ok(unknown::run(ctx, &name)),
+        Command::Register => register::run(ctx).await,
+        Command::Link => link::run(ctx).await,
+        Command::Unlink => unlink::run(ctx).await,
     }
 }
 

@@ -18,6 +18,8 @@ use std::fmt;
 
 use thiserror::Error;
 
+use crate::rate_limit::RateLimits;
+
 /// A value that must never reach a log: `Debug` and `Display` print a mask.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -88,6 +90,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Whether client IPs come from `Fly-Client-IP` / `X-Forwarded-For`.
     pub trust_proxy_headers: bool,
+    /// Attempt limits (fixed in code, see [`crate::rate_limit`]; tests lower them).
+    pub rate_limits: RateLimits,
 }
 
 /// The real Bot API.
@@ -189,6 +193,7 @@ impl Config {
             jwt_secret: Secret(jwt_secret),
             log_format,
             trust_proxy_headers,
+            rate_limits: RateLimits::default(),
         })
     }
 

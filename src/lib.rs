@@ -12,10 +12,14 @@
 //! - [`handlers`] (top-level `handlers/`): one file per bot command.
 //! - [`telegram`]: the outbound Bot API client.
 //! - [`app`]: the shared state every request sees.
-//! - [`auth`]: access tokens and the Bearer check.
+//! - [`auth`]: passwords, access tokens, refresh tokens and the Bearer check.
+//! - [`api`]: the JSON API (`/api/v1/...`); [`web`]: what browsers fetch (QR images).
+//! - [`linking`]: link codes and the Telegram account ↔ person binding.
+//! - [`rate_limit`]: attempt limits shared by every instance, in PostgreSQL.
 //! - [`money`], [`validate`], [`link_code`], [`secret_token`], [`qr`]: pure
 //!   building blocks (exact amounts, CUI and IBAN, one-time codes, QR images).
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod bot;
@@ -24,14 +28,17 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod link_code;
+pub mod linking;
 pub mod money;
 pub mod qr;
+pub mod rate_limit;
 pub mod routes;
 pub mod secret_token;
 pub mod server;
 pub mod telegram;
 pub mod telemetry;
 pub mod validate;
+pub mod web;
 pub mod webhook;
 
 #[path = "../handlers/mod.rs"]

@@ -115,6 +115,12 @@ pub enum Command {
     Text(String),
     /// A command we do not know (its name, lowercased).
     Unknown(String),
+    /// `/register`, `/inregistrare`: a Telegram-only account, in one tap.
+    Register,
+    /// `/link`, `/leaga`: bind an existing web account (confirmed on the web).
+    Link,
+    /// `/unlink`, `/dezleaga`: remove the link.
+    Unlink,
 }
 
 impl Command {
@@ -138,6 +144,9 @@ impl Command {
         Some(match name.as_str() {
             "start" => Self::Start(args),
             "help" | "ajutor" => Self::Help,
+            "register" | "inregistrare" => Self::Register,
+            "link" | "leaga" => Self::Link,
+            "unlink" | "dezleaga" => Self::Unlink,
             _ => Self::Unknown(name),
         })
     }
@@ -149,6 +158,9 @@ impl Command {
             Self::Help => "help",
             Self::Text(_) => "text",
             Self::Unknown(_) => "unknown",
+            Self::Register => "register",
+            Self::Link => "link",
+            Self::Unlink => "unlink",
         }
     }
 }
@@ -195,6 +207,17 @@ mod tests {
                 "text in private",
             ),
             ("hello", false, None, "chatter in a group"),
+            ("/register", true, Some(Command::Register), "register"),
+            (
+                "/inregistrare",
+                true,
+                Some(Command::Register),
+                "Romanian register",
+            ),
+            ("/link", true, Some(Command::Link), "link"),
+            ("/LEAGA", true, Some(Command::Link), "Romanian link"),
+            ("/unlink", true, Some(Command::Unlink), "unlink"),
+            ("/dezleaga", true, Some(Command::Unlink), "Romanian unlink"),
             (
                 "/",
                 true,

@@ -82,6 +82,12 @@ impl Ctx<'_> {
             .unwrap_or_else(|| Lang::from_telegram(from.language_code.as_deref()))
     }
 
+    /// Whether the update comes from the sender's private chat with the bot
+    /// (Telegram gives a private chat the id of the user).
+    pub fn is_private(&self) -> bool {
+        self.chat_id == self.from.id
+    }
+
     /// Picks the text for the person's language.
     pub fn t<T>(&self, ro: T, en: T) -> T {
         self.lang.pick(ro, en)
