@@ -17,6 +17,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
     let who = TelegramIdentity::of(&ctx.from, ctx.chat_id);
     let new = linking::create_confirm_code(ctx.db, &who, ctx.lang).await?;
     let url = format!("{}/link/{}", ctx.config.public_url, new.code);
+    ctx.reply_is_secret = true;
     let mut text = ctx.t(
         format!(
             "Deschide linkul, intră în cont (sau creează unul) și confirmă:\n<a href=\"{url}\">{url}</a>\n\

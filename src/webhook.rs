@@ -143,6 +143,7 @@ async fn apply(app: &App, update_id: i64, incoming: Incoming) -> Result<Outcome,
         from,
         account,
         lang,
+        reply_is_secret: false,
     };
     let replies = match incoming {
         Incoming::Text { text, private, .. } => {
@@ -162,7 +163,9 @@ async fn apply(app: &App, update_id: i64, incoming: Incoming) -> Result<Outcome,
     let first = methods
         .next()
         .map(|m| serde_json::to_string(&m).expect("Bot API parameters always serialise"));
-    if first.is_some() {
+    // A reply carrying a secret (a /link code) is not kept for replay: the
+    // database never holds a code in plain text. A retry then gets no answer.
+    if first.is_some() && !ctx.reply_is_secret {
         sqlx::query!(
             "UPDATE telegram_updates SET response = $2 WHERE update_id = $1",
             update_id,

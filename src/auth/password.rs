@@ -148,5 +148,22 @@ mod tests {
         for password in ["", "password", "12345678"] {
             assert!(!verify(password.into(), None).await.unwrap(), "{password}");
         }
+        // And it is really computed: no account takes about as long as a
+        // wrong password (a loose bound, robust on a busy machine).
+        let timed = |stored: Option<String>| async move {
+            let start = std::time::Instant::now();
+            verify("wrong password".into(), stored).await.unwrap();
+            start.elapsed()
+        };
+        let mut with_account = std::time::Duration::MAX;
+        let mut without = std::time::Duration::MAX;
+        for _ in 0..3 {
+            with_account = with_account.min(timed(Some(real.clone())).await);
+            without = without.min(timed(None).await);
+        }
+        assert!(
+            without * 3 >= with_account,
+            "no account: {without:?}, wrong password: {with_account:?}"
+        );
     }
 }

@@ -72,6 +72,9 @@ pub struct Ctx<'a> {
     pub account: Option<Account>,
     /// The language to answer in.
     pub lang: Lang,
+    /// Set by a handler whose reply carries a secret (a link code): the reply
+    /// is then not stored for replaying to a retried update.
+    pub reply_is_secret: bool,
 }
 
 impl Ctx<'_> {
