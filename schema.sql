@@ -67,6 +67,48 @@ CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
 CREATE INDEX IF NOT EXISTS refresh_tokens_user ON refresh_tokens (user_id);
 CREATE INDEX IF NOT EXISTS refresh_tokens_expires_at ON refresh_tokens (expires_at);
 
+-- One-time link codes, stored as SHA-256 (the code itself is never stored).
+-- `link`: asked for by a person on the web or API (`user_id`), typed or
+-- scanned into the bot. `confirm`: asked for by a Telegram user with /link
+-- (`telegram_user_id`, `chat_id`, ...), confirmed by a person logged in on
+-- the web or API. Single use (`used_at`), 15 minutes (`expires_at`); used and
+-- expired rows stay a day so the answer can say "used" or "expired" rather
+-- than "unknown". At most one unused code per person and per Telegram user:
+-- a new one replaces the previous (upsert on the partial unique indexes).
+CREATE TABLE IF NOT EXISTS link_codes (
+    code_hash        bytea       PRIMARY KEY,
+    purpose          text        NOT NULL CHECK (purpose IN ('link', 'confirm')),
+    user_id          bigint      REFERENCES users (id) ON DELETE CASCADE,
+    telegram_user_id bigint,
+    chat_id          bigint,
+    username         text,
+    first_name       text,
+    -- the Telegram user's language when it asked, for the confirmation message
+    language         text        CHECK (language IN ('ro', 'en')),
+    expires_at       timestamptz NOT NULL,
+    used_at          timestamptz,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    CHECK (purpose <> 'link' OR user_id IS NOT NULL),
+    CHECK (purpose <> 'confirm' OR (telegram_user_id IS NOT NULL AND chat_id IS NOT NULL))
+);
+CREATE UNIQUE INDEX IF NOT EXISTS link_codes_one_open_per_user
+    ON link_codes (user_id) WHERE purpose = 'link' AND used_at IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS link_codes_one_open_per_telegram_user
+    ON link_codes (telegram_user_id) WHERE purpose = 'confirm' AND used_at IS NULL;
+CREATE INDEX IF NOT EXISTS link_codes_expires_at ON link_codes (expires_at);
+
+-- Fixed-window counters shared by every instance: attempts per (action, key),
+-- such as ('login', client IP) or ('bot_code_failure', Telegram user id).
+-- One upsert counts an attempt and starts a new window when the old one is over.
+CREATE TABLE IF NOT EXISTS rate_limits (
+    action       text        NOT NULL,
+    key          text        NOT NULL,
+    window_start timestamptz NOT NULL,
+    hits         integer     NOT NULL,
+    PRIMARY KEY (action, key)
+);
+CREATE INDEX IF NOT EXISTS rate_limits_window_start ON rate_limits (window_start);
+
 -- ---------------------------------------------------------------- company finances
 
 CREATE TABLE IF NOT EXISTS companies (

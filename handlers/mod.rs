@@ -7,16 +7,20 @@ use crate::bot::{Callback, Command, Ctx, HandlerResult, Replies};
 
 pub mod add;
 pub mod clear;
+pub mod code;
 pub mod companies;
 pub mod dashboard;
 pub mod help;
 pub mod invoices;
 pub mod language;
+pub mod link;
+pub mod register;
 pub mod select_company;
 pub mod start;
 pub mod text;
 pub mod treasury;
 pub mod unknown;
+pub mod unlink;
 
 /// Runs the handler of `command`.
 ///
@@ -36,6 +40,9 @@ pub async fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> HandlerResult {
         Command::Language(code) => language::run(ctx, code.as_deref()).await,
         Command::Text(text) => text::run(ctx, &text).await,
         Command::Unknown(name) => Ok(unknown::run(ctx, &name)),
+        Command::Register => register::run(ctx).await,
+        Command::Link => link::run(ctx).await,
+        Command::Unlink => unlink::run(ctx).await,
     }
 }
 

@@ -3,13 +3,29 @@
 
 use crate::bot::reply::escape_html;
 use crate::bot::{Ctx, HandlerResult, Replies};
+use crate::link_code::LinkCode;
 
-/// Greets the person and says how to link or register.
+/// Greets the person and says how to link or register; with a code, links.
 ///
 /// # Errors
 /// The database failed.
-pub async fn run(ctx: &mut Ctx<'_>, _payload: Option<&str>) -> HandlerResult {
-    Ok(Replies::html(ctx.chat_id, welcome(ctx)))
+pub async fn run(ctx: &mut Ctx<'_>, payload: Option<&str>) -> HandlerResult {
+    let Some(payload) = payload else {
+        return Ok(Replies::html(ctx.chat_id, welcome(ctx)));
+    };
+    match LinkCode::parse(payload) {
+        Some(code) => super::code::redeem(ctx, &code).await,
+        None => {
+            let not_a_code = ctx.t(
+                "Linkul acesta nu conține un cod valid.",
+                "This link does not carry a valid code.",
+            );
+            Ok(Replies::html(
+                ctx.chat_id,
+                format!("{not_a_code}\n\n{}", welcome(ctx)),
+            ))
+        }
+    }
 }
 
 /// The welcome: who the bot is and the next step for this person.
@@ -23,9 +39,9 @@ pub fn welcome(ctx: &Ctx<'_>) -> String {
     } else {
         ctx.t(
             "Ca să începi, leagă-ți contul: deschide pagina Telegram din contul tău web și scanează codul QR, \
-             sau trimite-mi codul de 8 caractere. Nu ai cont? Trimite /register.",
+             sau trimite-mi codul de 8 caractere. Ai cont web? Trimite /link. Nu ai cont? Trimite /register.",
             "To begin, link your account: open the Telegram page of your web account and scan the QR code, \
-             or send me the 8-character code. No account yet? Send /register.",
+             or send me the 8-character code. Have a web account? Send /link. No account yet? Send /register.",
         )
     };
     format!(

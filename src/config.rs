@@ -19,6 +19,8 @@ use std::fmt;
 
 use thiserror::Error;
 
+use crate::rate_limit::RateLimits;
+
 /// A value that must never reach a log: `Debug` and `Display` print a mask.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -93,6 +95,8 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// `ledgerbot dev`: serves `/dev/chat`. Never set from the environment.
     pub dev_mode: bool,
+    /// Attempt limits (fixed in code, see [`crate::rate_limit`]; tests lower them).
+    pub rate_limits: RateLimits,
 }
 
 /// The real Bot API.
@@ -197,6 +201,7 @@ impl Config {
             trust_proxy_headers,
             metrics_token,
             dev_mode: false,
+            rate_limits: RateLimits::default(),
         })
     }
 

@@ -16,7 +16,10 @@
 //! - [`devchat`]: dev mode's chat with the bot in the browser.
 //! - [`housekeeping`]: periodic deletion of expired rows, one instance at a time.
 //! - [`app`]: the shared state every request sees.
-//! - [`auth`]: access tokens and the Bearer check.
+//! - [`auth`]: passwords, access tokens, refresh tokens and the Bearer check.
+//! - [`api`]: the JSON API (`/api/v1/...`); [`web`]: what browsers fetch (QR images).
+//! - [`linking`]: link codes and the Telegram account ↔ person binding.
+//! - [`rate_limit`]: attempt limits shared by every instance, in PostgreSQL.
 //! - [`money`], [`validate`], [`link_code`], [`secret_token`], [`qr`]: pure
 //!   building blocks (exact amounts, CUI and IBAN, one-time codes, QR images).
 
@@ -33,16 +36,19 @@ pub mod finance;
 pub mod housekeeping;
 pub mod http;
 pub mod link_code;
+pub mod linking;
 pub mod metrics;
 pub mod money;
 pub mod outbound;
 pub mod qr;
+pub mod rate_limit;
 pub mod routes;
 pub mod secret_token;
 pub mod server;
 pub mod telegram;
 pub mod telemetry;
 pub mod validate;
+pub mod web;
 pub mod webhook;
 
 #[path = "../handlers/mod.rs"]

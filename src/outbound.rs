@@ -8,50 +8,49 @@ use tokio::task::JoinHandle;
 use crate::bot::BotMethod;
 use crate::telegram::BotApi;
 
-/// Sends `methods` to `chat_id` in order, in a background task.
-pub fn send_later(
-    pool: &PgPool,
-    bot: &BotApi,
-    chat_id: i64,
-    methods: Vec<BotMethod>,
-) -> JoinHandle<()> {
+/// Sends `methods` in order, in a background task.
+pub fn send_later(pool: &PgPool, bot: &BotApi, methods: Vec<BotMethod>) -> JoinHandle<()> {
     let pool = pool.clone();
     let bot = bot.clone();
-    tokio::spawn(async move { send(&pool, &bot, chat_id, methods).await })
+    tokio::spawn(async move { send(&pool, &bot, methods).await })
 }
 
-/// Sends `methods` to `chat_id` in order; stops at the first refusal because
-/// the bot was blocked, and remembers it.
-pub async fn send(pool: &PgPool, bot: &BotApi, chat_id: i64, methods: Vec<BotMethod>) {
-    match is_blocked(pool, chat_id).await {
-        Ok(true) => {
-            tracing::info!(
-                chat.id = chat_id,
-                "not sending: the bot is blocked in this chat"
-            );
-            return;
-        }
-        Ok(false) => {}
-        // Better to try and maybe hear 403 again than to drop the message.
-        Err(e) => {
-            tracing::warn!(chat.id = chat_id, error = %e, "could not read the chat's blocked flag")
-        }
-    }
+/// Sends `methods` in order, skipping chats that blocked the bot; a refusal
+/// because the bot was blocked is remembered for that chat.
+pub async fn send(pool: &PgPool, bot: &BotApi, methods: Vec<BotMethod>) {
+    let mut blocked_chats = Vec::new();
     for method in methods {
+        let chat_id = method.chat_id();
+        if let Some(chat_id) = chat_id {
+            let blocked = blocked_chats.contains(&chat_id)
+                || is_blocked(pool, chat_id).await.unwrap_or_else(|e| {
+                    // Better to try and maybe hear 403 again than to drop the message.
+                    tracing::warn!(chat.id = chat_id, error = %e, "could not read the chat's blocked flag");
+                    false
+                });
+            if blocked {
+                tracing::info!(
+                    chat.id = chat_id,
+                    "not sending: the bot is blocked in this chat"
+                );
+                continue;
+            }
+        }
         match bot.call(&method).await {
             Ok(()) => {}
             Err(e) if e.is_blocked() => {
+                let Some(chat_id) = chat_id else { continue };
                 tracing::info!(
                     chat.id = chat_id,
                     "the bot was blocked; marking the chat inactive"
                 );
+                blocked_chats.push(chat_id);
                 if let Err(e) = mark_blocked(pool, chat_id).await {
                     tracing::warn!(chat.id = chat_id, error = %e, "could not mark the chat blocked");
                 }
-                return;
             }
             Err(e) => {
-                tracing::warn!(chat.id = chat_id, method = method.name(), error = %e, "message not delivered")
+                tracing::warn!(chat.id = ?chat_id, method = method.name(), error = %e, "message not delivered")
             }
         }
     }

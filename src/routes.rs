@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::http::{ApiError, HttpResponse, Request};
-use crate::webhook;
+use crate::{api, web, webhook};
 
 /// Answers one request.
 pub async fn route(app: App, req: Request) -> HttpResponse {
@@ -22,6 +22,25 @@ pub async fn route(app: App, req: Request) -> HttpResponse {
         (_, "/telegram/webhook" | "/healthz" | "/readyz" | "/metrics") => {
             ApiError::MethodNotAllowed.into_response()
         }
+        // Accounts and Telegram linking (src/api/auth.rs, src/api/telegram_link.rs, src/web/qr.rs).
+        (&Method::POST, "/api/v1/auth/register") => api::auth::register(&app, req).await,
+        (&Method::POST, "/api/v1/auth/login") => api::auth::login(&app, req).await,
+        (&Method::POST, "/api/v1/auth/refresh") => api::auth::refresh(&app, req).await,
+        (&Method::POST, "/api/v1/auth/logout") => api::auth::logout(&app, req).await,
+        (&Method::POST, "/api/v1/telegram/link-code") => {
+            api::telegram_link::create_code(&app, req).await
+        }
+        (&Method::POST, "/api/v1/telegram/confirm") => api::telegram_link::confirm(&app, req).await,
+        (&Method::GET, p) if p.starts_with("/qr/") => web::qr::image(&app, req).await,
+        (
+            _,
+            "/api/v1/auth/register"
+            | "/api/v1/auth/login"
+            | "/api/v1/auth/refresh"
+            | "/api/v1/auth/logout"
+            | "/api/v1/telegram/link-code"
+            | "/api/v1/telegram/confirm",
+        ) => ApiError::MethodNotAllowed.into_response(),
         (_, p) if p.starts_with("/dev/") => crate::devchat::route(&app, req)
             .await
             .unwrap_or_else(|| ApiError::NotFound.into_response()),
@@ -36,6 +55,16 @@ pub fn route_name(path: &str) -> &'static str {
         "/telegram/webhook" => "/telegram/webhook",
         "/healthz" => "/healthz",
         "/readyz" => "/readyz",
+        "/api/v1/auth/register" => "/api/v1/auth/register",
+        "/api/v1/auth/login" => "/api/v1/auth/login",
+        "/api/v1/auth/refresh" => "/api/v1/auth/refresh",
+        "/api/v1/auth/logout" => "/api/v1/auth/logout",
+        "/api/v1/telegram/link-code" => "/api/v1/telegram/link-code",
+        "/api/v1/telegram/confirm" => "/api/v1/telegram/confirm",
+        p if p.starts_with("/qr/") && p.ends_with(".svg") => "/qr/{code}.svg",
+        p if p.starts_with("/qr/") && p.ends_with(".png") => "/qr/{code}.png",
+        p if p.starts_with("/qr/") => "/qr/{code}",
+        p if p.starts_with("/link/") => "/link/{code}",
         "/metrics" => "/metrics",
         "/dev/chat" => "/dev/chat",
         "/dev/outbox" => "/dev/outbox",
@@ -87,6 +116,27 @@ async fn readiness(app: &App) -> HttpResponse {
         Err(_) => {
             tracing::warn!("not ready: database did not answer in time");
             ApiError::Unavailable.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_carrying_codes_are_named_by_their_template() {
+        let cases = [
+            ("/qr/K7TQ3MXA.svg", "/qr/{code}.svg"),
+            ("/qr/K7TQ3MXA.png", "/qr/{code}.png"),
+            ("/qr/K7TQ3MXA", "/qr/{code}"),
+            ("/link/K7TQ3MXA", "/link/{code}"),
+            ("/api/v1/auth/login", "/api/v1/auth/login"),
+            ("/K7TQ3MXA", "other"),
+        ];
+        for (path, want) in cases {
+            assert_eq!(route_name(path), want, "{path}");
+            assert!(!route_name(path).contains("K7TQ3MXA"), "{path}");
         }
     }
 }

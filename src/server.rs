@@ -9,15 +9,15 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::timeout::TimeoutLayer;
+use tower::{ServiceBuilder, ServiceExt as _};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::app::App;
-use crate::http::{ApiError, BoxError, HttpResponse, MAX_BODY_BYTES};
+use crate::http::{ApiError, BoxError, ClientAddr, HttpResponse, MAX_BODY_BYTES};
 
 /// The server's bounds.
 #[derive(Clone, Copy, Debug)]
@@ -104,10 +104,15 @@ pub async fn run_with_limits(
             },
             () = &mut shutdown => break,
         };
-        let conn = http.serve_connection(
-            TokioIo::new(stream),
-            TowerToHyperService::new(service.clone()),
-        );
+        // Routes read the peer (rate limits per client) from the request's extensions.
+        let service =
+            service
+                .clone()
+                .map_request(move |mut req: http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ClientAddr(peer));
+                    req
+                });
+        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

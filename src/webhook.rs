@@ -65,12 +65,11 @@ pub async fn handle(app: &App, req: Request) -> HttpResponse {
         crate::metrics::update(kind, "none");
         return empty(StatusCode::OK);
     };
-    let chat_id = incoming.chat_id();
     match apply(app, update_id, kind, incoming).await {
         Ok(Outcome::Applied { first, rest }) => {
             if !rest.is_empty() {
                 // After the commit, off the response path: Telegram gets its answer at once.
-                crate::outbound::send_later(&app.pool, &app.bot, chat_id, rest);
+                crate::outbound::send_later(&app.pool, &app.bot, rest);
             }
             reply_body(first)
         }
@@ -156,6 +155,7 @@ async fn apply(
         from,
         account,
         lang,
+        reply_is_secret: false,
     };
     let (command_name, replies) = match incoming {
         Incoming::Text { text, private, .. } => {
@@ -191,7 +191,9 @@ async fn apply(
     let first = methods
         .next()
         .map(|m| serde_json::to_string(&m).expect("Bot API parameters always serialise"));
-    if first.is_some() {
+    // A reply carrying a secret (a /link code) is not kept for replay: the
+    // database never holds a code in plain text. A retry then gets no answer.
+    if first.is_some() && !ctx.reply_is_secret {
         sqlx::query!(
             "UPDATE telegram_updates SET response = $2 WHERE update_id = $1",
             update_id,

@@ -1,7 +1,10 @@
 //! Who is calling: access tokens (JWT) and the `Authorization: Bearer` check
 //! every authenticated API route starts with.
 
+pub mod email;
 pub mod jwt;
+pub mod password;
+pub mod refresh;
 
 use http::HeaderMap;
 use http::header::AUTHORIZATION;

@@ -131,6 +131,12 @@ pub enum Command {
     Text(String),
     /// A command we do not know (its name, lowercased).
     Unknown(String),
+    /// `/register`, `/inregistrare`: a Telegram-only account, in one tap.
+    Register,
+    /// `/link`, `/leaga`: bind an existing web account (confirmed on the web).
+    Link,
+    /// `/unlink`, `/dezleaga`: remove the link.
+    Unlink,
 }
 
 impl Command {
@@ -162,6 +168,9 @@ impl Command {
             "add" | "adauga" => Self::Add(args),
             "clear" => Self::Clear,
             "language" | "limba" => Self::Language(args),
+            "register" | "inregistrare" => Self::Register,
+            "link" | "leaga" => Self::Link,
+            "unlink" | "dezleaga" => Self::Unlink,
             _ => Self::Unknown(name),
         })
     }
@@ -181,6 +190,9 @@ impl Command {
             Self::Language(_) => "language",
             Self::Text(_) => "text",
             Self::Unknown(_) => "unknown",
+            Self::Register => "register",
+            Self::Link => "link",
+            Self::Unlink => "unlink",
         }
     }
 }
@@ -270,6 +282,17 @@ mod tests {
                 "text in private",
             ),
             ("hello", false, None, "chatter in a group"),
+            ("/register", true, Some(Command::Register), "register"),
+            (
+                "/inregistrare",
+                true,
+                Some(Command::Register),
+                "Romanian register",
+            ),
+            ("/link", true, Some(Command::Link), "link"),
+            ("/LEAGA", true, Some(Command::Link), "Romanian link"),
+            ("/unlink", true, Some(Command::Unlink), "unlink"),
+            ("/dezleaga", true, Some(Command::Unlink), "Romanian unlink"),
             (
                 "/",
                 true,

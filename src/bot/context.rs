@@ -77,6 +77,9 @@ pub struct Ctx<'a> {
     pub account: Option<Account>,
     /// The language to answer in.
     pub lang: Lang,
+    /// Set by a handler whose reply carries a secret (a link code): the reply
+    /// is then not stored for replaying to a retried update.
+    pub reply_is_secret: bool,
 }
 
 impl Ctx<'_> {
@@ -85,6 +88,12 @@ impl Ctx<'_> {
         account
             .and_then(|a| a.language)
             .unwrap_or_else(|| Lang::from_telegram(from.language_code.as_deref()))
+    }
+
+    /// Whether the update comes from the sender's private chat with the bot
+    /// (Telegram gives a private chat the id of the user).
+    pub fn is_private(&self) -> bool {
+        self.chat_id == self.from.id
     }
 
     /// Picks the text for the person's language.

@@ -33,6 +33,19 @@ impl BotMethod {
         }
     }
 
+    /// The chat a message goes to (`None` for callback answers, which have none).
+    pub fn chat_id(&self) -> Option<i64> {
+        let chat = match self {
+            Self::SendMessage(p) => Some(&p.chat_id),
+            Self::EditMessageText(p) => p.chat_id.as_ref(),
+            Self::AnswerCallbackQuery(_) => None,
+        };
+        match chat {
+            Some(frankenstein::types::ChatId::Integer(id)) => Some(*id),
+            _ => None,
+        }
+    }
+
     /// An HTML message to `chat_id`; link previews off, since our links are
     /// deep links and pages the person already knows.
     pub fn html(chat_id: i64, text: impl Into<String>) -> Self {

@@ -30,6 +30,9 @@ pub enum ApiError {
     /// The resource already exists or was changed meanwhile.
     #[error("{0}")]
     Conflict(String),
+    /// It existed, but is no longer usable (a used or expired code).
+    #[error("{0}")]
+    Gone(String),
     /// Well-formed, but a value is unacceptable; the message names it.
     #[error("{0}")]
     Unprocessable(String),
@@ -63,6 +66,7 @@ impl ApiError {
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::Gone(_) => (StatusCode::GONE, "gone"),
             Self::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),

@@ -1,8 +1,10 @@
 //! HTTP plumbing shared by every route: body types, reading bodies under a
 //! size limit, JSON answers, and the one error type of the HTTP boundary.
 
+mod client_addr;
 mod error;
 
+pub use client_addr::{ClientAddr, client_ip};
 pub use error::ApiError;
 
 use bytes::Bytes;

@@ -91,6 +91,24 @@ impl FakeTelegram {
     pub fn calls(&self) -> Vec<Call> {
         self.state.lock().expect("fake state").calls.clone()
     }
+
+    /// Waits (up to 5 s) until at least `n` calls have arrived, and returns
+    /// them all; panics on timeout. For calls made off the response path.
+    pub async fn wait_for_calls(&self, n: usize) -> Vec<Call> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let calls = self.calls();
+            if calls.len() >= n {
+                return calls;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "expected {n} Bot API calls, got {}: {calls:?}",
+                calls.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 async fn answer(

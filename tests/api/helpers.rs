@@ -263,3 +263,135 @@ pub fn reply_text(reply: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("reply has no text: {reply}"))
 }
+
+/// A password every test account uses.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// What register, login and refresh answer.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    /// The JWT.
+    pub access: String,
+    /// The opaque refresh token.
+    pub refresh: String,
+}
+
+impl Tokens {
+    /// Reads a token pair answer.
+    pub fn from_json(body: &Value) -> Self {
+        Self {
+            access: body["access_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no access_token in {body}"))
+                .to_owned(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no refresh_token in {body}"))
+                .to_owned(),
+        }
+    }
+}
+
+impl TestApp {
+    /// POSTs JSON to `path`, with a Bearer token when given.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        bearer: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("server answers")
+    }
+
+    /// Registers `email` with [`PASSWORD`] and returns its tokens.
+    pub async fn register(&self, email: &str) -> Tokens {
+        let response = self
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"email": email, "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 201, "register {email}");
+        Tokens::from_json(&response.json().await.expect("JSON"))
+    }
+
+    /// Trades a refresh token at `/api/v1/auth/refresh`.
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": refresh_token}),
+            None,
+        )
+        .await
+    }
+
+    /// Asks for a link code as the holder of `access`; returns the answer.
+    pub async fn link_code(&self, access: &str) -> Value {
+        let response = self
+            .post_json("/api/v1/telegram/link-code", &json!({}), Some(access))
+            .await;
+        assert_eq!(response.status(), 201, "link-code");
+        response.json().await.expect("JSON")
+    }
+
+    /// The email of the person Telegram user `telegram_user_id` is linked to
+    /// (`Some(None)` for a Telegram-only person), `None` when not linked.
+    pub async fn linked_email(&self, telegram_user_id: i64) -> Option<Option<String>> {
+        sqlx::query_scalar::<_, Option<String>>(
+            "SELECT u.email FROM telegram_accounts t JOIN users u ON u.id = t.user_id
+             WHERE t.telegram_user_id = $1",
+        )
+        .bind(telegram_user_id)
+        .fetch_optional(&self.pool)
+        .await
+        .expect("query")
+    }
+
+    /// Moves every link code's expiry into the past.
+    pub async fn expire_codes(&self) {
+        sqlx::query("UPDATE link_codes SET expires_at = now() - interval '1 second'")
+            .execute(&self.pool)
+            .await
+            .expect("expire codes");
+    }
+}
+
+/// Every row of every table of ours, as text: to check that a secret is not
+/// stored anywhere in plain text.
+pub async fn database_text(pool: &PgPool) -> String {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("tables");
+    assert!(tables.len() >= 5, "{tables:?}");
+    let mut text = String::new();
+    for table in tables {
+        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT t::text FROM {table} t"
+        )))
+        .fetch_all(pool)
+        .await
+        .expect("rows");
+        for row in rows {
+            text.push_str(&row);
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// How many rows `table` holds.
+pub async fn count_rows(pool: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+        .fetch_one(pool)
+        .await
+        .expect("count")
+}

@@ -2,6 +2,8 @@
 //! database per test (`#[sqlx::test]`), a fake Bot API server that records
 //! every call. One binary, so it is built once.
 
+mod auth;
+mod bot_accounts;
 mod bot_api;
 mod cli;
 mod companies;
@@ -13,8 +15,10 @@ mod helpers;
 mod housekeeping;
 mod instances;
 mod invoices;
+mod linking;
 mod metrics;
 mod outbound;
 mod people;
+mod rate_limits;
 mod server;
 mod webhook;

@@ -51,7 +51,7 @@ async fn server_errors_are_retried_with_backoff_until_delivered(pool: PgPool) {
     app.telegram.script(server_error());
     app.telegram.script(server_error());
 
-    ledgerbot::outbound::send(&app.pool, &api, 42, vec![BotMethod::html(42, "hi")]).await;
+    ledgerbot::outbound::send(&app.pool, &api, vec![BotMethod::html(42, "hi")]).await;
 
     assert_eq!(
         app.telegram.calls().len(),
@@ -120,16 +120,15 @@ async fn a_chat_that_blocked_the_bot_is_not_written_to_until_it_writes_again(poo
     ledgerbot::outbound::send(
         &app.pool,
         &api,
-        777,
         vec![BotMethod::html(777, "a"), BotMethod::html(777, "b")],
     )
     .await;
     let blocked = blocked_at_is_set(&app.pool, 777).await;
-    ledgerbot::outbound::send(&app.pool, &api, 777, vec![BotMethod::html(777, "c")]).await;
+    ledgerbot::outbound::send(&app.pool, &api, vec![BotMethod::html(777, "c")]).await;
     let calls_while_blocked = app.telegram.calls().len();
     app.reply_to(&TgUser::en(777).text("/help")).await;
     let unblocked = !blocked_at_is_set(&app.pool, 777).await;
-    ledgerbot::outbound::send(&app.pool, &api, 777, vec![BotMethod::html(777, "d")]).await;
+    ledgerbot::outbound::send(&app.pool, &api, vec![BotMethod::html(777, "d")]).await;
 
     assert!(blocked, "403 marks the chat");
     assert_eq!(

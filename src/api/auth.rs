@@ -1,0 +1,180 @@
+//! `POST /api/v1/auth/{register,login,refresh,logout}`: accounts with an email
+//! and a password, short-lived access tokens (JWT, 15 minutes) and rotating
+//! refresh tokens (30 days).
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::auth::email::Email;
+use crate::auth::refresh::{self, Rotation};
+use crate::auth::{authenticate, jwt, password};
+use crate::http::{ApiError, HttpResponse, Request, empty, json, read_json};
+
+use super::{limit_client, respond};
+
+/// What register, login and refresh answer.
+#[derive(Debug, Serialize)]
+pub struct TokenPair {
+    /// A JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Opaque; trade it at `/api/v1/auth/refresh` for a new pair, once.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+impl TokenPair {
+    /// A new access token for `user_id`, with `refresh_token`.
+    fn new(app: &App, user_id: i64, refresh_token: String) -> Self {
+        Self {
+            access_token: jwt::issue(&app.config.jwt_secret, user_id),
+            refresh_token,
+            token_type: "Bearer",
+            expires_in: jwt::ACCESS_TOKEN_TTL.as_secs(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    email: String,
+    password: String,
+    #[serde(default)]
+    first_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+/// The one answer to every failed login, whatever was wrong.
+const WRONG_CREDENTIALS: &str = "wrong email or password";
+
+/// `POST /api/v1/auth/register`: 201 and a token pair; 409 when the email is taken.
+pub async fn register(app: &App, req: Request) -> HttpResponse {
+    respond(register_inner(app, req).await)
+}
+
+async fn register_inner(app: &App, req: Request) -> Result<HttpResponse, ApiError> {
+    limit_client(app, &req, app.config.rate_limits.register).await?;
+    let body: Credentials = read_json(req.into_body()).await?;
+    let email = Email::parse(&body.email)
+        .ok_or_else(|| ApiError::Unprocessable("email: not a valid email address".into()))?;
+    password::check(&body.password)
+        .map_err(|e| ApiError::Unprocessable(format!("password: {e}")))?;
+    let first_name = body
+        .first_name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if first_name.as_ref().is_some_and(|n| n.chars().count() > 100) {
+        return Err(ApiError::Unprocessable(
+            "first_name: at most 100 characters".into(),
+        ));
+    }
+    let hash = password::hash(body.password)
+        .await
+        .map_err(ApiError::Internal)?;
+
+    let mut tx = app.pool.begin().await?;
+    let user_id = sqlx::query_scalar!(
+        "INSERT INTO users (email, password_hash, first_name) VALUES ($1, $2, $3)
+         ON CONFLICT (email) DO NOTHING RETURNING id",
+        email.as_str(),
+        hash,
+        first_name,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ApiError::Conflict("an account with this email already exists".into()))?;
+    let pair = token_pair(app, &mut tx, user_id).await?;
+    tx.commit().await?;
+    tracing::info!(user.id = user_id, "account registered");
+    Ok(json(StatusCode::CREATED, &pair))
+}
+
+/// `POST /api/v1/auth/login`: 200 and a token pair; 401 for a wrong email or
+/// password alike, in about the same time.
+pub async fn login(app: &App, req: Request) -> HttpResponse {
+    respond(login_inner(app, req).await)
+}
+
+async fn login_inner(app: &App, req: Request) -> Result<HttpResponse, ApiError> {
+    limit_client(app, &req, app.config.rate_limits.login).await?;
+    let body: Credentials = read_json(req.into_body()).await?;
+    let row = match Email::parse(&body.email) {
+        Some(email) => sqlx::query!(
+            "SELECT id, password_hash FROM users WHERE email = $1",
+            email.as_str()
+        )
+        .fetch_optional(&app.pool)
+        .await?
+        .and_then(|r| Some((r.id, r.password_hash?))),
+        None => None,
+    };
+    let (user_id, stored) = row.unzip();
+    // Verified even without an account (against a dummy hash), so timing tells nothing.
+    let ok = password::verify(body.password, stored)
+        .await
+        .map_err(ApiError::Internal)?;
+    let Some(user_id) = user_id.filter(|_| ok) else {
+        return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
+    };
+    let mut tx = app.pool.begin().await?;
+    let pair = token_pair(app, &mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(json(StatusCode::OK, &pair))
+}
+
+/// `POST /api/v1/auth/refresh`: trades a refresh token for a new pair, once.
+/// A token presented a second time revokes its whole family; 401 either way.
+pub async fn refresh(app: &App, req: Request) -> HttpResponse {
+    respond(refresh_inner(app, req).await)
+}
+
+async fn refresh_inner(app: &App, req: Request) -> Result<HttpResponse, ApiError> {
+    limit_client(app, &req, app.config.rate_limits.refresh).await?;
+    let body: RefreshBody = read_json(req.into_body()).await?;
+    let mut tx = app.pool.begin().await?;
+    let rotation = refresh::rotate(&mut tx, &body.refresh_token).await?;
+    // Commit in every case: a reuse's revocation must stick.
+    let answer = match rotation {
+        Rotation::Rotated { user_id, token } => {
+            Ok(json(StatusCode::OK, &TokenPair::new(app, user_id, token)))
+        }
+        Rotation::Reused => Err(ApiError::Unauthorized(
+            "this refresh token was already used; its session is revoked, log in again",
+        )),
+        Rotation::Invalid => Err(ApiError::Unauthorized(
+            "the refresh token is invalid, expired or revoked",
+        )),
+    };
+    tx.commit().await?;
+    answer
+}
+
+/// `POST /api/v1/auth/logout` (Bearer): 204; every refresh token of the caller
+/// is revoked. Access tokens already issued run out within 15 minutes.
+pub async fn logout(app: &App, req: Request) -> HttpResponse {
+    respond(logout_inner(app, req).await)
+}
+
+async fn logout_inner(app: &App, req: Request) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(app, req.headers())?;
+    let mut conn = app.pool.acquire().await?;
+    refresh::revoke_all(&mut conn, caller.user_id).await?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// A new access token and a refresh token in a new family (a new session).
+async fn token_pair(
+    app: &App,
+    db: &mut sqlx::PgConnection,
+    user_id: i64,
+) -> Result<TokenPair, ApiError> {
+    let refresh_token = refresh::issue(db, user_id, None).await?;
+    Ok(TokenPair::new(app, user_id, refresh_token))
+}
