@@ -122,6 +122,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             let pool = db::pool(config.database_url.expose(), db::default_pool_size())?;
             db::migrate(&pool).await.context("migration failed")?;
+            crate::devchat::seed(&pool)
+                .await
+                .context("loading the demo company failed")?;
+            tracing::info!(
+                email = crate::devchat::DEV_EMAIL,
+                password = crate::devchat::DEV_PASSWORD,
+                telegram_user = crate::devchat::DEV_TELEGRAM_USER_ID,
+                "dev mode: demo account with the demo company, linked to the dev chat's user"
+            );
             tracing::info!(url = %format!("{}/dev/chat", config.public_url), "dev mode: chat with the bot in the browser");
             serve_with(config, pool).await
         }

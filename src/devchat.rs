@@ -15,6 +15,43 @@ use crate::http::{ApiError, HttpResponse, Request, read_json, with_type};
 
 /// Calls kept for the page; older ones are dropped.
 const KEEP: usize = 500;
+/// The Telegram user the page speaks as unless changed there; linked to the
+/// demo account at start.
+pub const DEV_TELEGRAM_USER_ID: i64 = 424_242;
+/// The demo account dev mode makes, and its password for the web pages.
+pub const DEV_EMAIL: &str = "demo@ledgerbot.local";
+/// See [`DEV_EMAIL`]; printed at start, and only ever used in dev mode.
+pub const DEV_PASSWORD: &str = "demo-password";
+
+/// Prepares the dev database: the demo company for [`DEV_EMAIL`] (password
+/// [`DEV_PASSWORD`]), and the page's Telegram user linked to it with the demo
+/// company active, so `/dashboard` answers at once. Idempotent; a link made
+/// since by hand is left alone.
+///
+/// # Errors
+/// The database failed.
+pub async fn seed(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    let demo =
+        crate::demo::load(pool, &crate::demo::Target::Email(DEV_EMAIL.to_owned()), 42).await?;
+    let password = crate::auth::password::hash(DEV_PASSWORD.to_owned()).await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, first_name = 'Demo' WHERE id = $1 AND password_hash IS NULL",
+        demo.user_id,
+        password
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO telegram_accounts (telegram_user_id, user_id, chat_id, first_name, active_company_id)
+         VALUES ($1, $2, $1, 'Dev', $3) ON CONFLICT DO NOTHING",
+        DEV_TELEGRAM_USER_ID,
+        demo.user_id,
+        demo.company_id
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
 
 /// The Bot API calls the bot made in dev mode, in order.
 #[derive(Debug, Default)]
@@ -105,6 +142,7 @@ async fn fake_bot_api(outbox: &Outbox, req: Request, path: &str) -> HttpResponse
 fn page(app: &App) -> HttpResponse {
     let html = include_str!("devchat.html")
         .replace("{{WEBHOOK_SECRET}}", app.config.webhook_secret.expose())
+        .replace("{{DEV_USER_ID}}", &DEV_TELEGRAM_USER_ID.to_string())
         .replace(
             "{{BOT_USERNAME}}",
             &crate::bot::reply::escape_html(&app.config.bot_username),

@@ -90,3 +90,31 @@ async fn in_dev_mode_the_page_is_served_and_outbound_calls_are_recorded(pool: Pg
     assert_eq!(after_first.as_array().expect("array").len(), 1);
     assert_eq!(after_first[0]["method"], "answerCallbackQuery");
 }
+
+#[sqlx::test(migrations = false)]
+async fn dev_mode_seeds_a_demo_company_for_the_dev_chat_user(pool: PgPool) {
+    let app = spawn_app_with(pool, Limits::default(), |config| config.dev_mode = true).await;
+
+    ledgerbot::devchat::seed(&app.pool).await.expect("seeds");
+    ledgerbot::devchat::seed(&app.pool)
+        .await
+        .expect("seeding again changes nothing");
+    let mut dev = crate::helpers::TgUser::en(ledgerbot::devchat::DEV_TELEGRAM_USER_ID);
+    dev.first_name = "Dev".into();
+    let dashboard = app.reply_to(&dev.text("/dashboard")).await;
+
+    let text = crate::helpers::reply_text(&dashboard);
+    assert!(text.contains(ledgerbot::demo::COMPANY_NAME), "{text}");
+    let companies: i64 = sqlx::query_scalar("SELECT count(*) FROM companies")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(companies, 1, "idempotent");
+    let has_password: bool =
+        sqlx::query_scalar("SELECT password_hash IS NOT NULL FROM users WHERE email = $1")
+            .bind(ledgerbot::devchat::DEV_EMAIL)
+            .fetch_one(&app.pool)
+            .await
+            .expect("user");
+    assert!(has_password, "the demo account can log in on the web");
+}

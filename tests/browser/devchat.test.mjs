@@ -31,6 +31,13 @@ test("the dev chat talks to the bot through the real webhook", async () => {
     // Telegram's HTML renders as markup, not as escaped text.
     assert.equal(await help.locator("b").count(), 1);
 
+    console.log("step: /sold shows the demo company's dashboard");
+    await page.fill("#text", "/sold");
+    await page.press("#text", "Enter");
+    const dashboard = page.locator(".msg.bot").nth(2);
+    await dashboard.waitFor({ timeout: 30000 });
+    assert.match(await dashboard.innerText(), /Exemplu Distribuție SRL/);
+
     await page.screenshot({ path: `${SHOTS}/devchat.png`, fullPage: true });
   } finally {
     await browser.close();
