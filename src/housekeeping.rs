@@ -1,5 +1,5 @@
 //! Housekeeping: deletes what has outlived its use (old update claims, expired
-//! refresh tokens, ...). Every instance runs the loop; an advisory lock lets
+//! refresh tokens and link codes, dead rate-limit counters). Every instance runs the loop; an advisory lock lets
 //! one at a time do the work, and deletes go in small batches so requests are
 //! never held up behind a long lock.
 
@@ -22,6 +22,10 @@ pub struct Swept {
     pub update_claims: u64,
     /// Refresh tokens past their expiry.
     pub refresh_tokens: u64,
+    /// Link codes a day past their expiry.
+    pub link_codes: u64,
+    /// Rate-limit counters whose window ended long ago.
+    pub rate_limit_windows: u64,
 }
 
 /// Runs one pass, or returns `None` when another instance is doing it now.
@@ -48,39 +52,61 @@ pub async fn run_once(pool: &PgPool) -> Result<Option<Swept>, sqlx::Error> {
 }
 
 async fn sweep(conn: &mut sqlx::PgConnection) -> Result<Swept, sqlx::Error> {
-    let mut swept = Swept::default();
-    // Telegram gives up on an update after 24 hours; a claim kept twice as long
-    // still catches every retry.
-    loop {
-        let n = sqlx::query!(
+    Ok(Swept {
+        // Telegram gives up on an update after 24 hours; a claim kept twice as
+        // long still catches every retry.
+        update_claims: delete_in_batches(
+            conn,
             "DELETE FROM telegram_updates WHERE update_id IN (
                  SELECT update_id FROM telegram_updates
                  WHERE received_at < now() - interval '48 hours' LIMIT $1)",
-            BATCH
         )
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        swept.update_claims += n;
-        if n < BATCH as u64 {
-            break;
-        }
-    }
-    loop {
-        let n = sqlx::query!(
+        .await?,
+        refresh_tokens: delete_in_batches(
+            conn,
             "DELETE FROM refresh_tokens WHERE token_hash IN (
                  SELECT token_hash FROM refresh_tokens WHERE expires_at < now() LIMIT $1)",
-            BATCH
         )
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        swept.refresh_tokens += n;
-        if n < BATCH as u64 {
-            break;
+        .await?,
+        // Codes stay a day past their expiry so that a late attempt hears
+        // "expired" rather than "unknown".
+        link_codes: delete_in_batches(
+            conn,
+            "DELETE FROM link_codes WHERE code_hash IN (
+                 SELECT code_hash FROM link_codes
+                 WHERE expires_at < now() - interval '1 day' LIMIT $1)",
+        )
+        .await?,
+        // The longest window is well under an hour: a day-old counter is dead.
+        rate_limit_windows: delete_in_batches(
+            conn,
+            "DELETE FROM rate_limits WHERE (action, key) IN (
+                 SELECT action, key FROM rate_limits
+                 WHERE window_start < now() - interval '1 day' LIMIT $1)",
+        )
+        .await?,
+    })
+}
+
+/// Runs `delete` (a `DELETE ... LIMIT $1` statement) until it deletes less
+/// than a batch; returns the rows deleted in all. Plain `query`: the four
+/// statements share this loop, and the housekeeping tests run each of them.
+async fn delete_in_batches(
+    conn: &mut sqlx::PgConnection,
+    delete: &'static str,
+) -> Result<u64, sqlx::Error> {
+    let mut total = 0;
+    loop {
+        let n = sqlx::query(delete)
+            .bind(BATCH)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        total += n;
+        if n < BATCH.unsigned_abs() {
+            return Ok(total);
         }
     }
-    Ok(swept)
 }
 
 /// Runs [`run_once`] every [`INTERVAL`] in the background, starting after a

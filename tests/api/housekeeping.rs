@@ -5,7 +5,7 @@ use sqlx::PgPool;
 use crate::helpers::spawn_app;
 
 #[sqlx::test(migrations = false)]
-async fn old_claims_and_expired_refresh_tokens_are_deleted_and_the_rest_kept(pool: PgPool) {
+async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
     let app = spawn_app(pool).await;
     sqlx::query(
         "INSERT INTO telegram_updates (update_id, received_at)
@@ -29,6 +29,24 @@ async fn old_claims_and_expired_refresh_tokens_are_deleted_and_the_rest_kept(poo
     .await
     .expect("tokens");
 
+    sqlx::query(
+        "INSERT INTO link_codes (code_hash, purpose, user_id, expires_at, used_at) VALUES
+         ('\\x0a', 'link', $1, now() - interval '2 days', now() - interval '2 days'),
+         ('\\x0b', 'link', $1, now() - interval '1 hour', NULL)",
+    )
+    .bind(user)
+    .execute(&app.pool)
+    .await
+    .expect("codes");
+    sqlx::query(
+        "INSERT INTO rate_limits (action, key, window_start, hits) VALUES
+         ('login', '10.0.0.1', now() - interval '2 days', 3),
+         ('login', '10.0.0.2', now(), 1)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("counters");
+
     let swept = ledgerbot::housekeeping::run_once(&app.pool)
         .await
         .expect("runs")
@@ -36,6 +54,8 @@ async fn old_claims_and_expired_refresh_tokens_are_deleted_and_the_rest_kept(poo
 
     assert_eq!(swept.update_claims, 12000, "in batches, all of them");
     assert_eq!(swept.refresh_tokens, 1);
+    assert_eq!(swept.link_codes, 1, "only the code expired for over a day");
+    assert_eq!(swept.rate_limit_windows, 1);
     assert_eq!(app.claimed_updates().await, 1, "the recent claim stays");
     let tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens")
         .fetch_one(&app.pool)
