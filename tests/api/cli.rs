@@ -229,6 +229,11 @@ async fn serve_logs_json_and_drains_on_sigterm(pool: PgPool) {
         assert!(parsed["level"].is_string(), "{line}");
     }
     assert!(rest.iter().any(|l| l.contains("drained")), "{rest:?}");
+    assert!(
+        fake.calls().is_empty(),
+        "starting and stopping never touches the webhook registration: {:?}",
+        fake.calls()
+    );
     let all = format!("{first}{}", rest.join("\n"));
     assert!(
         !all.contains("TEST-token") && !all.contains(WEBHOOK_SECRET),
