@@ -49,14 +49,7 @@ impl BotMethod {
     /// An HTML message to `chat_id`; link previews off, since our links are
     /// deep links and pages the person already knows.
     pub fn html(chat_id: i64, text: impl Into<String>) -> Self {
-        Self::SendMessage(
-            SendMessageParams::builder()
-                .chat_id(chat_id)
-                .text(text)
-                .parse_mode(ParseMode::Html)
-                .link_preview_options(no_preview())
-                .build(),
-        )
+        Self::message(chat_id, text.into(), None)
     }
 
     /// An HTML message with an inline keyboard.
@@ -65,13 +58,17 @@ impl BotMethod {
         text: impl Into<String>,
         keyboard: InlineKeyboardMarkup,
     ) -> Self {
+        Self::message(chat_id, text.into(), Some(keyboard))
+    }
+
+    fn message(chat_id: i64, text: String, keyboard: Option<InlineKeyboardMarkup>) -> Self {
         Self::SendMessage(
             SendMessageParams::builder()
                 .chat_id(chat_id)
                 .text(text)
                 .parse_mode(ParseMode::Html)
                 .link_preview_options(no_preview())
-                .reply_markup(ReplyMarkup::InlineKeyboardMarkup(keyboard))
+                .maybe_reply_markup(keyboard.map(ReplyMarkup::InlineKeyboardMarkup))
                 .build(),
         )
     }

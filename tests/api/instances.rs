@@ -4,18 +4,23 @@ use futures_util::future::join_all;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
-use crate::helpers::{TgUser, spawn_app};
+use crate::helpers::{TestApp, TgUser, spawn_app};
 
-#[sqlx::test(migrations = false)]
-async fn updates_spread_over_two_instances_are_applied_exactly_once(pool: PgPool) {
-    let first = spawn_app(pool.clone()).await;
-    // The second instance has its own pool, as a second process would.
+/// Another instance on the same database, with its own pool, as a second
+/// process would have.
+async fn spawn_second_instance(pool: &PgPool) -> TestApp {
     let own_pool = PgPoolOptions::new()
         .max_connections(5)
         .connect_with((*pool.connect_options()).clone())
         .await
         .expect("second pool");
-    let second = spawn_app(own_pool).await;
+    spawn_app(own_pool).await
+}
+
+#[sqlx::test(migrations = false)]
+async fn updates_spread_over_two_instances_are_applied_exactly_once(pool: PgPool) {
+    let first = spawn_app(pool.clone()).await;
+    let second = spawn_second_instance(&pool).await;
     let updates: Vec<_> = (0..60)
         .map(|i| TgUser::en(100 + i % 7).text(if i % 2 == 0 { "/help" } else { "/start" }))
         .collect();
@@ -42,12 +47,7 @@ async fn updates_spread_over_two_instances_are_applied_exactly_once(pool: PgPool
 #[sqlx::test(migrations = false)]
 async fn logins_and_token_rotation_work_across_instances(pool: PgPool) {
     let first = spawn_app(pool.clone()).await;
-    let own_pool = PgPoolOptions::new()
-        .max_connections(5)
-        .connect_with((*pool.connect_options()).clone())
-        .await
-        .expect("second pool");
-    let second = spawn_app(own_pool).await;
+    let second = spawn_second_instance(&pool).await;
     let registered = first.register("ana@example.ro").await;
 
     // Log in on the second instance, rotate there, then present the old

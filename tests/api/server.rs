@@ -162,27 +162,29 @@ async fn block_update(pool: &PgPool, update_id: i64) -> sqlx::Transaction<'stati
     tx
 }
 
+/// Delivers `update` from a background task, to watch it wait.
+fn post_update_in_background(
+    app: &crate::helpers::TestApp,
+    update: serde_json::Value,
+) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+    let request = app
+        .client
+        .post(app.url("/telegram/webhook"))
+        .header(
+            "X-Telegram-Bot-Api-Secret-Token",
+            crate::helpers::WEBHOOK_SECRET,
+        )
+        .json(&update);
+    tokio::spawn(request.send())
+}
+
 #[sqlx::test(migrations = false)]
 async fn shutdown_lets_requests_in_flight_finish(pool: PgPool) {
     let mut app = spawn_app(pool).await;
     let update_id = next_update_id();
     let blocker = block_update(&app.pool, update_id).await;
     let update = TgUser::en(2).text_with_id(update_id, "/help");
-    let in_flight = {
-        let client = app.client.clone();
-        let url = app.url("/telegram/webhook");
-        tokio::spawn(async move {
-            client
-                .post(url)
-                .header(
-                    "X-Telegram-Bot-Api-Secret-Token",
-                    crate::helpers::WEBHOOK_SECRET,
-                )
-                .json(&update)
-                .send()
-                .await
-        })
-    };
+    let in_flight = post_update_in_background(&app, update);
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let server = app.begin_shutdown();
@@ -221,22 +223,7 @@ async fn requests_beyond_the_concurrency_limit_wait_for_a_slot(pool: PgPool) {
     let app = spawn_app_with(pool, limits, |_| {}).await;
     let update_id = next_update_id();
     let blocker = block_update(&app.pool, update_id).await;
-    let occupying = {
-        let client = app.client.clone();
-        let url = app.url("/telegram/webhook");
-        let update = TgUser::en(3).text_with_id(update_id, "/help");
-        tokio::spawn(async move {
-            client
-                .post(url)
-                .header(
-                    "X-Telegram-Bot-Api-Secret-Token",
-                    crate::helpers::WEBHOOK_SECRET,
-                )
-                .json(&update)
-                .send()
-                .await
-        })
-    };
+    let occupying = post_update_in_background(&app, TgUser::en(3).text_with_id(update_id, "/help"));
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let waiting = tokio::spawn(reqwest::Client::new().get(app.url("/healthz")).send());
