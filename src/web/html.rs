@@ -59,6 +59,9 @@ header a,header button.link{color:var(--accent-fg)}
 header form{display:inline;margin:0}
 main{max-width:34rem;margin:0 auto;padding:1rem}
 h1{font-size:1.5rem;margin:.5rem 0 1rem}
+h2{font-size:1.2rem;margin:0 0 .5rem}
+.card>:first-child{margin-top:0}
+.who{font-size:.9rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:100%}
 .card{background:var(--card);border:1px solid #ddd;border-radius:.6rem;padding:1rem;margin:0 0 1rem}
 label{display:block;font-weight:600;margin:.8rem 0 .2rem}
 input[type=email],input[type=password],input[type=text]{width:100%;font:inherit;padding:.55rem;border:1px solid #767676;border-radius:.4rem}
@@ -84,7 +87,7 @@ pub fn layout(frame: &Frame<'_>, title: &str, body: &str) -> String {
     let nav = match frame.user {
         Some((who, csrf)) => format!(
             "<a href=\"/telegram\">Telegram</a>\
-             <span>{who}</span>\
+             <span class=\"who\">{who}</span>\
              <form method=\"post\" action=\"/logout\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <button class=\"link\" type=\"submit\">{logout}</button></form>",
@@ -102,7 +105,6 @@ pub fn layout(frame: &Frame<'_>, title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"referrer\" content=\"no-referrer\">\n\
          <title>{title} · ledgerbot</title>\n<style nonce=\"{nonce}\">{CSS}</style>\n</head>\n<body>\n\
          <a class=\"skip\" href=\"#main\">{skip}</a>\n\
          <header><a class=\"brand\" href=\"/\">ledgerbot</a>{nav}\
@@ -132,14 +134,17 @@ fn csp(nonce: &str) -> String {
 }
 
 /// The headers every page and redirect carries: no caching (pages show
-/// codes and who is logged in), no framing, no referrer (paths carry codes).
+/// codes and who is logged in), no framing, no referrer to other sites
+/// (paths carry codes).
 pub fn secure_headers(headers: &mut HeaderMap, nonce: &str) {
     if let Ok(value) = HeaderValue::from_str(&csp(nonce)) {
         headers.insert(CONTENT_SECURITY_POLICY, value);
     }
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Not `no-referrer`: with it, browsers send `Origin: null` on our own
+    // form posts, and the Origin check could not tell them from a forgery.
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
 }
 

@@ -53,11 +53,10 @@ pub async fn page(app: &App, ctx: &Ctx, code: Option<NewCode>) -> Result<HttpRes
         widget_state(&app.config, session)
     );
     let body = format!(
-        "<h1>Telegram</h1>\n<div class=\"card\">{status}\n<p>{explain}</p>\n\
+        "<h1>Telegram</h1>\n{code_html}\n<div class=\"card\">{status}\n<p>{explain}</p>\n\
          <form method=\"post\" action=\"/telegram\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <button type=\"submit\" id=\"generate\">{generate}</button></form></div>\n\
-         {code_html}\n\
          <div class=\"card\"><h2>{widget_title}</h2><p>{widget_explain}</p>\n\
          <script nonce=\"{nonce}\" async src=\"https://telegram.org/js/telegram-widget.js?22\" \
          data-telegram-login=\"{bot}\" data-size=\"large\" data-auth-url=\"{widget_url}\" \

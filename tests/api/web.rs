@@ -376,6 +376,20 @@ async fn forms_without_the_right_csrf_token_or_from_another_origin_are_403_and_c
         ),
         (
             stranger
+                .post_with(
+                    "/register",
+                    &[
+                        ("csrf", &csrf),
+                        ("email", "eve@example.com"),
+                        ("password", PASSWORD),
+                    ],
+                    Some("null"),
+                )
+                .await,
+            "right token, an opaque origin",
+        ),
+        (
+            stranger
                 .post(
                     "/login",
                     &[
