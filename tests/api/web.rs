@@ -326,7 +326,7 @@ async fn forms_without_the_right_csrf_token_or_from_another_origin_are_403_and_c
     let app = spawn_app(pool).await;
     let stranger = Browser::new(&app);
     let csrf = stranger.get("/register").await.field("csrf");
-    let signup = |token: &'static str| {
+    let signup = |token| {
         [
             ("csrf", token),
             ("email", "eve@example.com"),
@@ -348,43 +348,18 @@ async fn forms_without_the_right_csrf_token_or_from_another_origin_are_403_and_c
             "wrong token",
         ),
         (
-            Browser::new(&app)
-                .post(
-                    "/register",
-                    &[
-                        ("csrf", &csrf),
-                        ("email", "eve@example.com"),
-                        ("password", PASSWORD),
-                    ],
-                )
-                .await,
+            Browser::new(&app).post("/register", &signup(&csrf)).await,
             "the token without its cookie",
         ),
         (
             stranger
-                .post_with(
-                    "/register",
-                    &[
-                        ("csrf", &csrf),
-                        ("email", "eve@example.com"),
-                        ("password", PASSWORD),
-                    ],
-                    Some("https://evil.example"),
-                )
+                .post_with("/register", &signup(&csrf), Some("https://evil.example"))
                 .await,
             "right token, another origin",
         ),
         (
             stranger
-                .post_with(
-                    "/register",
-                    &[
-                        ("csrf", &csrf),
-                        ("email", "eve@example.com"),
-                        ("password", PASSWORD),
-                    ],
-                    Some("null"),
-                )
+                .post_with("/register", &signup(&csrf), Some("null"))
                 .await,
             "right token, an opaque origin",
         ),
