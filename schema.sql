@@ -67,6 +67,19 @@ CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
 CREATE INDEX IF NOT EXISTS refresh_tokens_user ON refresh_tokens (user_id);
 CREATE INDEX IF NOT EXISTS refresh_tokens_expires_at ON refresh_tokens (expires_at);
 
+-- Web page sessions (`/login`, `/register`): the browser holds a random id in
+-- an HttpOnly cookie; only its SHA-256 is stored. `csrf_token` is the token
+-- every POST form of the session must carry. Seven days; deleted on logout.
+CREATE TABLE IF NOT EXISTS web_sessions (
+    id_hash    bytea       PRIMARY KEY,
+    user_id    bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    csrf_token text        NOT NULL,
+    expires_at timestamptz NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS web_sessions_user ON web_sessions (user_id);
+CREATE INDEX IF NOT EXISTS web_sessions_expires_at ON web_sessions (expires_at);
+
 -- One-time link codes, stored as SHA-256 (the code itself is never stored).
 -- `link`: asked for by a person on the web or API (`user_id`), typed or
 -- scanned into the bot. `confirm`: asked for by a Telegram user with /link

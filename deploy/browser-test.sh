@@ -23,7 +23,10 @@ PGOPTIONS="-c client_min_messages=warning" psql -q "$admin" -c "DROP DATABASE IF
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 SQLX_OFFLINE=true cargo build --quiet --bin ledgerbot
 target_dir=$(realpath -m "${CARGO_TARGET_DIR:-target}")
-bin="$target_dir/debug/ledgerbot"
+# A private copy: other checkouts sharing CARGO_TARGET_DIR may rebuild
+# debug/ledgerbot from their own sources while the tests run.
+bin=$(mktemp /tmp/ledgerbot-browser.XXXXXX)
+cp "$target_dir/debug/ledgerbot" "$bin" && chmod +x "$bin"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log="$target_dir/browser-server.log"
@@ -34,6 +37,7 @@ server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
+  rm -f "$bin"
   PGOPTIONS="-c client_min_messages=warning" psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT

@@ -17,7 +17,8 @@
 //! - [`housekeeping`]: periodic deletion of expired rows, one instance at a time.
 //! - [`app`]: the shared state every request sees.
 //! - [`auth`]: passwords, access tokens, refresh tokens and the Bearer check.
-//! - [`api`]: the JSON API (`/api/v1/...`); [`web`]: what browsers fetch (QR images).
+//! - [`api`]: the JSON API (`/api/v1/...`); [`web`]: the web pages (sessions,
+//!   CSRF, the Login Widget) and the QR images.
 //! - [`linking`]: link codes and the Telegram account ↔ person binding.
 //! - [`rate_limit`]: attempt limits shared by every instance, in PostgreSQL.
 //! - [`money`], [`validate`], [`link_code`], [`secret_token`], [`qr`]: pure

@@ -203,6 +203,53 @@ pub async fn redeem_confirm_code(
     }
 }
 
+/// Who asked for a `confirm` code that can still be redeemed, without
+/// redeeming it (the `/link/{code}` page shows it before the person confirms).
+///
+/// # Errors
+/// The database failed.
+pub async fn confirm_code_asker(
+    db: &mut PgConnection,
+    code: &LinkCode,
+) -> Result<Redeemed<TelegramIdentity>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT telegram_user_id AS "telegram_user_id!", chat_id AS "chat_id!",
+                  username, first_name
+           FROM link_codes
+           WHERE code_hash = $1 AND purpose = 'confirm' AND used_at IS NULL AND expires_at > now()"#,
+        &code.hash()[..]
+    )
+    .fetch_optional(&mut *db)
+    .await?;
+    match row {
+        Some(r) => Ok(Redeemed::Valid(TelegramIdentity {
+            telegram_user_id: r.telegram_user_id,
+            chat_id: r.chat_id,
+            username: r.username,
+            first_name: r.first_name,
+        })),
+        None => why_not(db, code, "confirm").await,
+    }
+}
+
+/// The Telegram account linked to `user_id`, if any.
+///
+/// # Errors
+/// The database failed.
+pub async fn linked_account(
+    db: &mut PgConnection,
+    user_id: i64,
+) -> Result<Option<TelegramIdentity>, sqlx::Error> {
+    sqlx::query_as!(
+        TelegramIdentity,
+        "SELECT telegram_user_id, chat_id, username, first_name
+         FROM telegram_accounts WHERE user_id = $1",
+        user_id
+    )
+    .fetch_optional(db)
+    .await
+}
+
 /// Why a code could not be redeemed.
 async fn why_not<T>(
     db: &mut PgConnection,

@@ -7,7 +7,7 @@
 //! | `register` | client IP | 5 a minute |
 //! | `login` | client IP | 10 a minute |
 //! | `refresh` | client IP | 30 a minute |
-//! | `code` | client IP | 20 a minute (QR images, `POST /api/v1/telegram/confirm`) |
+//! | `code` | client IP | 20 a minute (QR images, `POST /api/v1/telegram/confirm`, the `/link/{code}` page) |
 //! | `bot_code_failure` | Telegram user id | 5 wrong codes in 15 minutes lock that user out of code attempts until the window ends |
 
 use std::time::Duration;

@@ -41,6 +41,8 @@ pub async fn route(app: App, req: Request) -> HttpResponse {
             | "/api/v1/telegram/link-code"
             | "/api/v1/telegram/confirm",
         ) => ApiError::MethodNotAllowed.into_response(),
+        // The web pages (src/web/): HTML, sessions, CSRF.
+        (_, p) if web::is_page(p) => web::route(&app, req).await,
         (_, p) if p.starts_with("/dev/") => crate::devchat::route(&app, req)
             .await
             .unwrap_or_else(|| ApiError::NotFound.into_response()),
@@ -65,6 +67,12 @@ pub fn route_name(path: &str) -> &'static str {
         p if p.starts_with("/qr/") && p.ends_with(".png") => "/qr/{code}.png",
         p if p.starts_with("/qr/") => "/qr/{code}",
         p if p.starts_with("/link/") => "/link/{code}",
+        "/" => "/",
+        "/login" => "/login",
+        "/register" => "/register",
+        "/logout" => "/logout",
+        "/telegram" => "/telegram",
+        "/telegram/login-widget" => "/telegram/login-widget",
         "/metrics" => "/metrics",
         "/dev/chat" => "/dev/chat",
         "/dev/outbox" => "/dev/outbox",

@@ -6,9 +6,9 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
-use crate::auth::email::Email;
+use crate::auth::account::{self, NewAccount};
 use crate::auth::refresh::{self, Rotation};
-use crate::auth::{authenticate, jwt, password};
+use crate::auth::{authenticate, jwt};
 use crate::http::{ApiError, HttpResponse, Request, empty, json, read_json};
 
 use super::{limit_client, respond};
@@ -62,34 +62,15 @@ pub async fn register(app: &App, req: Request) -> HttpResponse {
 async fn register_inner(app: &App, req: Request) -> Result<HttpResponse, ApiError> {
     limit_client(app, &req, app.config.rate_limits.register).await?;
     let body: Credentials = read_json(req.into_body()).await?;
-    let email = Email::parse(&body.email)
-        .ok_or_else(|| ApiError::Unprocessable("email: not a valid email address".into()))?;
-    password::check(&body.password)
-        .map_err(|e| ApiError::Unprocessable(format!("password: {e}")))?;
-    let first_name = body
-        .first_name
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
-    if first_name.as_ref().is_some_and(|n| n.chars().count() > 100) {
-        return Err(ApiError::Unprocessable(
-            "first_name: at most 100 characters".into(),
-        ));
-    }
-    let hash = password::hash(body.password)
-        .await
-        .map_err(ApiError::Internal)?;
-
+    let new = NewAccount::parse(&body.email, body.password, body.first_name.as_deref())
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))?
+        .hash()
+        .await?;
     let mut tx = app.pool.begin().await?;
-    let user_id = sqlx::query_scalar!(
-        "INSERT INTO users (email, password_hash, first_name) VALUES ($1, $2, $3)
-         ON CONFLICT (email) DO NOTHING RETURNING id",
-        email.as_str(),
-        hash,
-        first_name,
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| ApiError::Conflict("an account with this email already exists".into()))?;
+    let user_id = new
+        .insert(&mut tx)
+        .await?
+        .ok_or_else(|| ApiError::Conflict("an account with this email already exists".into()))?;
     let pair = token_pair(app, &mut tx, user_id).await?;
     tx.commit().await?;
     tracing::info!(user.id = user_id, "account registered");
@@ -105,22 +86,7 @@ pub async fn login(app: &App, req: Request) -> HttpResponse {
 async fn login_inner(app: &App, req: Request) -> Result<HttpResponse, ApiError> {
     limit_client(app, &req, app.config.rate_limits.login).await?;
     let body: Credentials = read_json(req.into_body()).await?;
-    let row = match Email::parse(&body.email) {
-        Some(email) => sqlx::query!(
-            "SELECT id, password_hash FROM users WHERE email = $1",
-            email.as_str()
-        )
-        .fetch_optional(&app.pool)
-        .await?
-        .and_then(|r| Some((r.id, r.password_hash?))),
-        None => None,
-    };
-    let (user_id, stored) = row.unzip();
-    // Verified even without an account (against a dummy hash), so timing tells nothing.
-    let ok = password::verify(body.password, stored)
-        .await
-        .map_err(ApiError::Internal)?;
-    let Some(user_id) = user_id.filter(|_| ok) else {
+    let Some(user_id) = account::check_login(&app.pool, &body.email, body.password).await? else {
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
     };
     let mut tx = app.pool.begin().await?;

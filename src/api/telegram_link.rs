@@ -14,12 +14,12 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::app::App;
 use crate::auth::authenticate;
-use crate::bot::BotMethod;
+use crate::bot::{BotMethod, Lang};
 use crate::config::Config;
 use crate::handlers::code;
 use crate::http::{ApiError, HttpResponse, Request, read_json};
 use crate::link_code::LinkCode;
-use crate::linking::{self, Redeemed};
+use crate::linking::{self, Linked, Redeemed, TelegramIdentity};
 
 use super::{limit_client, respond};
 
@@ -84,9 +84,8 @@ async fn confirm_inner(app: &App, req: Request) -> Result<HttpResponse, ApiError
     let code = LinkCode::parse(&body.code).ok_or_else(|| {
         ApiError::Unprocessable("code: a code is 8 letters and digits, as the bot sent it".into())
     })?;
-    let mut tx = app.pool.begin().await?;
-    let (who, lang) = match linking::redeem_confirm_code(&mut tx, &code).await? {
-        Redeemed::Valid(found) => found,
+    let Confirmed { who, linked } = match confirm_code(app, caller.user_id, &code).await? {
+        Redeemed::Valid(confirmed) => confirmed,
         Redeemed::Unknown => return Err(ApiError::NotFound),
         Redeemed::Used => return Err(ApiError::Gone("this code was already used".into())),
         Redeemed::Expired => {
@@ -95,22 +94,6 @@ async fn confirm_inner(app: &App, req: Request) -> Result<HttpResponse, ApiError
             ));
         }
     };
-    let linked = linking::link(&mut tx, caller.user_id, &who).await?;
-    tx.commit().await?;
-    tracing::info!(
-        user.id = caller.user_id,
-        "Telegram account linked by confirmation"
-    );
-
-    let mut notices = vec![BotMethod::html(
-        who.chat_id,
-        code::linked_text(lang, &linked),
-    )];
-    if let Some(chat_id) = linked.replaced_chat_id {
-        notices.push(BotMethod::html(chat_id, code::REPLACED_TEXT));
-    }
-    crate::outbound::send_later(&app.pool, &app.bot, notices);
-
     Ok(crate::http::json(
         StatusCode::OK,
         &json!({
@@ -120,4 +103,52 @@ async fn confirm_inner(app: &App, req: Request) -> Result<HttpResponse, ApiError
             "replaced_telegram_account": linked.replaced_chat_id.is_some(),
         }),
     ))
+}
+
+/// What confirming a `/link` code did.
+#[derive(Clone, Debug)]
+pub struct Confirmed {
+    /// The Telegram account now linked.
+    pub who: TelegramIdentity,
+    /// What the link changed besides.
+    pub linked: Linked,
+}
+
+/// Confirms a `confirm` code (from the bot's `/link`) for `user_id`: redeems
+/// it, links the Telegram account that asked for it, commits, and tells that
+/// Telegram chat (and a replaced one) in the background. The JSON API and the
+/// `/link/{code}` page both confirm through here.
+///
+/// # Errors
+/// The database failed.
+pub async fn confirm_code(
+    app: &App,
+    user_id: i64,
+    code: &LinkCode,
+) -> Result<Redeemed<Confirmed>, ApiError> {
+    let mut tx = app.pool.begin().await?;
+    let (who, lang) = match linking::redeem_confirm_code(&mut tx, code).await? {
+        Redeemed::Valid(found) => found,
+        Redeemed::Unknown => return Ok(Redeemed::Unknown),
+        Redeemed::Used => return Ok(Redeemed::Used),
+        Redeemed::Expired => return Ok(Redeemed::Expired),
+    };
+    let linked = linking::link(&mut tx, user_id, &who).await?;
+    tx.commit().await?;
+    tracing::info!(user.id = user_id, "Telegram account linked by confirmation");
+    notify_linked(app, &who, lang, &linked);
+    Ok(Redeemed::Valid(Confirmed { who, linked }))
+}
+
+/// Tells a newly linked Telegram chat that it is linked, and the chat it
+/// replaced, if any, that it no longer is; in the background, after the commit.
+pub fn notify_linked(app: &App, who: &TelegramIdentity, lang: Lang, linked: &Linked) {
+    let mut notices = vec![BotMethod::html(
+        who.chat_id,
+        code::linked_text(lang, linked),
+    )];
+    if let Some(chat_id) = linked.replaced_chat_id {
+        notices.push(BotMethod::html(chat_id, code::REPLACED_TEXT));
+    }
+    crate::outbound::send_later(&app.pool, &app.bot, notices);
 }

@@ -1,6 +1,7 @@
 //! Who is calling: access tokens (JWT) and the `Authorization: Bearer` check
 //! every authenticated API route starts with.
 
+pub mod account;
 pub mod email;
 pub mod jwt;
 pub mod password;

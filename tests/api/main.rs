@@ -21,4 +21,5 @@ mod outbound;
 mod people;
 mod rate_limits;
 mod server;
+mod web;
 mod webhook;

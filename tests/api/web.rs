@@ -1,0 +1,762 @@
+//! The web pages against the real server: languages, escaping, sessions and
+//! their cookies, CSRF and Origin checks, link codes on `/telegram`, the
+//! `/link/{code}` confirmation, and the Telegram Login Widget.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use ledgerbot::server::Limits;
+use ledgerbot::web::login_widget;
+use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use sqlx::PgPool;
+
+use crate::helpers::{
+    BOT_TOKEN, BOT_USERNAME, PASSWORD, TestApp, TgUser, count_rows, database_text, reply_text,
+    spawn_app, spawn_app_with,
+};
+
+/// A browser of sorts: keeps cookies, does not follow redirects.
+struct Browser<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+    cookies: Mutex<BTreeMap<String, String>>,
+    language: &'static str,
+}
+
+/// One answer, read whole.
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+impl Page {
+    /// The value of the hidden field `name` (the first form that has it).
+    fn field(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no field {name} in {}", self.body))
+            + marker.len();
+        let len = self.body[start..].find('"').expect("closing quote");
+        self.body[start..start + len].to_owned()
+    }
+
+    fn cookie(&self, name: &str) -> Option<&str> {
+        self.set_cookies
+            .iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(String::as_str)
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self::with_language(app, "en-US,en;q=0.9")
+    }
+
+    fn with_language(app: &'a TestApp, language: &'static str) -> Self {
+        Self {
+            app,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookies: Mutex::default(),
+            language,
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .lock()
+            .expect("cookies")
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Page {
+        let response = request
+            .header(ACCEPT_LANGUAGE, self.language)
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .expect("server answers");
+        let set_cookies: Vec<String> = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().expect("ascii").to_owned())
+            .collect();
+        {
+            let mut jar = self.cookies.lock().expect("cookies");
+            for cookie in &set_cookies {
+                let pair = cookie.split(';').next().expect("a pair");
+                let (name, value) = pair.split_once('=').expect("name=value");
+                if cookie.contains("Max-Age=0") {
+                    jar.remove(name);
+                } else {
+                    jar.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        Page {
+            status: response.status().as_u16(),
+            location: response
+                .headers()
+                .get(LOCATION)
+                .map(|v| v.to_str().expect("ascii").to_owned()),
+            set_cookies,
+            body: response.text().await.expect("body"),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        self.send(self.client.get(self.app.url(path))).await
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.post_with(path, fields, None).await
+    }
+
+    async fn post_with(&self, path: &str, fields: &[(&str, &str)], origin: Option<&str>) -> Page {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let mut request = self
+            .client
+            .post(self.app.url(path))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(origin) = origin {
+            request = request.header(ORIGIN, origin);
+        }
+        self.send(request).await
+    }
+
+    fn has_cookie(&self, name: &str) -> bool {
+        self.cookies.lock().expect("cookies").contains_key(name)
+    }
+
+    /// Registers `email` through the form; returns the answer.
+    async fn register(&self, email: &str) -> Page {
+        let form = self.get("/register").await;
+        let csrf = form.field("csrf");
+        self.post(
+            "/register",
+            &[("csrf", &csrf), ("email", email), ("password", PASSWORD)],
+        )
+        .await
+    }
+
+    /// The session's CSRF token, from the logout form of any page.
+    async fn session_csrf(&self) -> String {
+        self.get("/").await.field("csrf")
+    }
+}
+
+fn code_in(page: &Page) -> String {
+    let start = page.body.find("id=\"code\">").expect("a code on the page") + 10;
+    page.body[start..start + 8].to_owned()
+}
+
+#[sqlx::test(migrations = false)]
+async fn pages_render_in_the_language_asked_for_and_switch_with_a_cookie(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool).await;
+    let romanian = Browser::with_language(&app, "ro-RO,ro;q=0.9,en;q=0.5");
+    let english = Browser::new(&app);
+
+    // Act and assert: Accept-Language.
+    for path in ["/", "/login", "/register"] {
+        let ro = romanian.get(path).await;
+        let en = english.get(path).await;
+        assert_eq!((ro.status, en.status), (200, 200), "{path}");
+        assert!(ro.body.contains("<html lang=\"ro\">"), "{path}");
+        assert!(en.body.contains("<html lang=\"en\">"), "{path}");
+        assert!(ro.body.contains("Intră în cont"), "{path}");
+        assert!(en.body.contains("Log in"), "{path}");
+        assert!(en.body.contains("name=\"viewport\""), "{path}");
+        assert!(
+            en.body.contains("hreflang=\"ro\""),
+            "{path}: a switch to Romanian"
+        );
+    }
+    let form = english.get("/login").await;
+    assert!(form.body.contains("<label for=\"email\">") && form.body.contains("id=\"email\""));
+
+    // ?lang= wins over Accept-Language and sticks through its cookie.
+    let switched = english.get("/login?next=%2Ftelegram&lang=ro").await;
+    assert!(switched.body.contains("<html lang=\"ro\">"));
+    let cookie = switched.cookie("lb_lang").expect("the language cookie");
+    assert!(cookie.starts_with("lb_lang=ro;"), "{cookie}");
+    assert!(
+        switched
+            .body
+            .contains("href=\"/login?next=%2Ftelegram&amp;lang=en\""),
+        "the switch keeps the rest of the URL: {}",
+        switched.body
+    );
+    let later = english.get("/").await;
+    assert!(later.body.contains("<html lang=\"ro\">"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn registering_sets_an_httponly_samesite_session_cookie_stored_only_hashed(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool).await;
+    let browser = Browser::new(&app);
+
+    // Act
+    let answer = browser.register("ana@example.com").await;
+
+    // Assert
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    assert_eq!(answer.location.as_deref(), Some("/telegram"));
+    let cookie = answer.cookie("lb_session").expect("a session cookie");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=604800"] {
+        assert!(cookie.contains(flag), "{flag} in {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "http PUBLIC_URL: {cookie}");
+    let id = cookie
+        .split(';')
+        .next()
+        .and_then(|p| p.strip_prefix("lb_session="))
+        .expect("value");
+    assert!(
+        !database_text(&app.pool).await.contains(id),
+        "stored hashed"
+    );
+    assert_eq!(count_rows(&app.pool, "web_sessions").await, 1);
+    let page = browser.get("/telegram").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("ana@example.com"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn with_an_https_public_url_every_cookie_is_secure(pool: PgPool) {
+    let app = spawn_app_with(pool, Limits::default(), |config| {
+        config.public_url = "https://ledgerbot.example".into();
+    })
+    .await;
+    let browser = Browser::new(&app);
+
+    let form = browser.get("/register?lang=en").await;
+    let answer = browser
+        .post(
+            "/register",
+            &[
+                ("csrf", &form.field("csrf")),
+                ("email", "ana@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let all: Vec<&String> = form.set_cookies.iter().chain(&answer.set_cookies).collect();
+    assert_eq!(
+        all.len(),
+        3,
+        "language, pre-session token, session: {all:?}"
+    );
+    for cookie in all {
+        assert!(cookie.contains("; Secure"), "{cookie}");
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_wrong_password_shows_the_form_again_and_sets_no_session(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool).await;
+    app.register("ana@example.com").await;
+    let browser = Browser::new(&app);
+    let csrf = browser.get("/login").await.field("csrf");
+
+    // Act
+    let wrong = browser
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("email", "ana@example.com"),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
+    let right = browser
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("email", "ana@example.com"),
+                ("password", PASSWORD),
+                ("next", "/link/ABCDEFGH"),
+            ],
+        )
+        .await;
+
+    // Assert
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("Wrong email or password."));
+    assert!(
+        wrong.body.contains("value=\"ana@example.com\""),
+        "email kept"
+    );
+    assert!(wrong.cookie("lb_session").is_none());
+    assert_eq!(right.status, 303);
+    assert_eq!(
+        right.location.as_deref(),
+        Some("/link/ABCDEFGH"),
+        "back to next"
+    );
+    assert!(right.cookie("lb_session").is_some());
+}
+
+#[sqlx::test(migrations = false)]
+async fn forms_without_the_right_csrf_token_or_from_another_origin_are_403_and_change_nothing(
+    pool: PgPool,
+) {
+    // Arrange
+    let app = spawn_app(pool).await;
+    let stranger = Browser::new(&app);
+    let csrf = stranger.get("/register").await.field("csrf");
+    let signup = |token| {
+        [
+            ("csrf", token),
+            ("email", "eve@example.com"),
+            ("password", PASSWORD),
+        ]
+    };
+    let ana = Browser::new(&app);
+    ana.register("ana@example.com").await;
+    let session_csrf = ana.session_csrf().await;
+
+    // Act and assert: before a session.
+    let cases = [
+        (
+            stranger.post("/register", &signup("")[1..]).await,
+            "no token",
+        ),
+        (
+            stranger.post("/register", &signup("wrong")).await,
+            "wrong token",
+        ),
+        (
+            Browser::new(&app).post("/register", &signup(&csrf)).await,
+            "the token without its cookie",
+        ),
+        (
+            stranger
+                .post_with("/register", &signup(&csrf), Some("https://evil.example"))
+                .await,
+            "right token, another origin",
+        ),
+        (
+            stranger
+                .post_with("/register", &signup(&csrf), Some("null"))
+                .await,
+            "right token, an opaque origin",
+        ),
+        (
+            stranger
+                .post(
+                    "/login",
+                    &[
+                        ("csrf", &session_csrf),
+                        ("email", "ana@example.com"),
+                        ("password", PASSWORD),
+                    ],
+                )
+                .await,
+            "a session token is not a pre-session token",
+        ),
+    ];
+    for (page, why) in cases {
+        assert_eq!(page.status, 403, "{why}");
+        assert!(page.body.contains("Reload the page"), "{why}");
+        assert!(page.cookie("lb_session").is_none(), "{why}");
+    }
+    assert_eq!(count_rows(&app.pool, "users").await, 1, "no account made");
+
+    // With a session.
+    let cases = [
+        (ana.post("/telegram", &[]).await, "generate, no token"),
+        (
+            ana.post("/telegram", &[("csrf", &csrf)]).await,
+            "generate, the pre-session token",
+        ),
+        (
+            ana.post_with(
+                "/telegram",
+                &[("csrf", &session_csrf)],
+                Some("http://127.0.0.1:1"),
+            )
+            .await,
+            "generate, another origin",
+        ),
+        (
+            ana.post("/logout", &[("csrf", "x")]).await,
+            "logout, wrong token",
+        ),
+    ];
+    for (page, why) in cases {
+        assert_eq!(page.status, 403, "{why}");
+    }
+    assert_eq!(count_rows(&app.pool, "link_codes").await, 0, "no code made");
+    assert_eq!(
+        count_rows(&app.pool, "web_sessions").await,
+        1,
+        "still logged in"
+    );
+
+    // The right token from our own origin works.
+    let ok = ana
+        .post_with(
+            "/telegram",
+            &[("csrf", &session_csrf)],
+            Some("http://ledgerbot.test"),
+        )
+        .await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(count_rows(&app.pool, "link_codes").await, 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_telegram_page_requires_a_login_and_comes_back_after_it(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.register("ana@example.com").await;
+    let browser = Browser::new(&app);
+
+    let page = browser.get("/telegram").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/login?next=%2Ftelegram"));
+    let form = browser.get("/login?next=%2Ftelegram").await;
+    assert_eq!(form.field("next"), "/telegram");
+    let login = browser
+        .post(
+            "/login",
+            &[
+                ("csrf", &form.field("csrf")),
+                ("email", "ana@example.com"),
+                ("password", PASSWORD),
+                ("next", &form.field("next")),
+            ],
+        )
+        .await;
+    assert_eq!(login.location.as_deref(), Some("/telegram"));
+    let offsite = browser.get("/login?next=%2F%2Fevil.example").await;
+    assert_eq!(
+        offsite.location.as_deref(),
+        Some("/telegram"),
+        "logged in: on, but never off-site"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_code_generated_on_the_page_links_with_start_and_the_page_then_says_so(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool).await;
+    let browser = Browser::new(&app);
+    browser.register("ana@example.com").await;
+    let before = browser.get("/telegram").await;
+    assert!(before.body.contains("data-linked=\"false\""));
+    assert!(before.body.contains("telegram-widget.js?22"));
+
+    // Act
+    let page = browser
+        .post("/telegram", &[("csrf", &browser.session_csrf().await)])
+        .await;
+    let code = code_in(&page);
+    let qr = app
+        .client
+        .get(app.url(&format!("/qr/{code}.svg")))
+        .send()
+        .await
+        .expect("answers");
+    let reply = app
+        .reply_to(&TgUser::en(7001).text(&format!("/start {code}")))
+        .await;
+    let after = browser.get("/telegram").await;
+
+    // Assert
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&format!("src=\"/qr/{code}.svg\"")));
+    assert!(page.body.contains(&format!(
+        "href=\"https://t.me/{BOT_USERNAME}?start={code}\""
+    )));
+    assert!(page.body.contains("id=\"copy\""));
+    assert_eq!(qr.status(), 200);
+    assert!(reply_text(&reply).contains("ana@example.com"), "{reply}");
+    assert!(
+        after.body.contains("data-linked=\"true\""),
+        "{}",
+        after.body
+    );
+    assert_eq!(
+        app.linked_email(7001).await,
+        Some(Some("ana@example.com".into()))
+    );
+}
+
+fn link_code_in(reply: &serde_json::Value) -> String {
+    let text = reply_text(reply);
+    let start = text.find("/link/").expect("a /link/ URL") + 6;
+    text[start..start + 8].to_owned()
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_link_page_logs_in_shows_who_asks_escaped_and_confirms_with_a_telegram_notice(
+    pool: PgPool,
+) {
+    // Arrange: a Telegram user with a hostile name asks with /link.
+    let app = spawn_app(pool).await;
+    app.register("ana@example.com").await;
+    let asker = TgUser {
+        id: 7002,
+        first_name: "<script>alert(1)</script>".into(),
+        language_code: Some("en".into()),
+    };
+    let code = link_code_in(&app.reply_to(&asker.text("/link")).await);
+    let path = format!("/link/{code}");
+    let browser = Browser::new(&app);
+
+    // Act: logged out, the page is a login form that returns here.
+    let logged_out = browser.get(&path).await;
+    let login = browser
+        .post(
+            "/login",
+            &[
+                ("csrf", &logged_out.field("csrf")),
+                ("next", &logged_out.field("next")),
+                ("email", "ana@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let ask = browser.get(&path).await;
+    let confirmed = browser.post(&path, &[("csrf", &ask.field("csrf"))]).await;
+    let again = browser.get(&path).await;
+
+    // Assert
+    assert_eq!(logged_out.status, 200);
+    assert!(logged_out.body.contains("action=\"/login\""));
+    assert!(
+        logged_out
+            .body
+            .contains(&format!("/register?next=%2Flink%2F{code}"))
+    );
+    assert!(
+        !logged_out.body.contains("&lt;script"),
+        "who asks only once logged in"
+    );
+    assert_eq!(login.location.as_deref(), Some(path.as_str()));
+    assert_eq!(ask.status, 200);
+    assert!(
+        ask.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{}",
+        ask.body
+    );
+    assert!(!ask.body.contains("<script>alert"), "escaped");
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    assert!(confirmed.body.contains("id=\"linked\""));
+    assert_eq!(
+        app.linked_email(7002).await,
+        Some(Some("ana@example.com".into()))
+    );
+    let calls = app.telegram.wait_for_calls(1).await;
+    assert_eq!(calls[0].method, "sendMessage");
+    assert_eq!(calls[0].params["chat_id"], 7002);
+    assert!(
+        calls[0].params["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("ana@example.com")),
+        "{calls:?}"
+    );
+    assert_eq!(again.status, 410, "used");
+}
+
+#[sqlx::test(migrations = false)]
+async fn unknown_used_and_expired_link_codes_get_clear_pages(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let browser = Browser::new(&app);
+    let expired = link_code_in(&app.reply_to(&TgUser::en(7003).text("/link")).await);
+    app.expire_codes().await;
+
+    let cases = [
+        (
+            "/link/ABCDEFGH".to_owned(),
+            404,
+            "I do not know this link",
+            "unknown",
+        ),
+        (
+            "/link/not-a-code".to_owned(),
+            404,
+            "no such page",
+            "not a code",
+        ),
+        (format!("/link/{expired}"), 410, "has expired", "expired"),
+    ];
+    for (path, status, text, why) in cases {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, status, "{why}");
+        assert!(page.body.contains(text), "{why}: {}", page.body);
+        assert!(
+            page.body.contains("<html lang=\"en\">"),
+            "{why}: an HTML page"
+        );
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn logging_out_deletes_the_session_and_its_cookie(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let browser = Browser::new(&app);
+    browser.register("ana@example.com").await;
+    let stolen = browser.cookie_header();
+
+    let answer = browser
+        .post("/logout", &[("csrf", &browser.session_csrf().await)])
+        .await;
+
+    assert_eq!(answer.status, 303);
+    assert_eq!(answer.location.as_deref(), Some("/"));
+    assert!(
+        answer
+            .cookie("lb_session")
+            .is_some_and(|c| c.contains("Max-Age=0"))
+    );
+    assert!(!browser.has_cookie("lb_session"));
+    assert_eq!(count_rows(&app.pool, "web_sessions").await, 0);
+    let replayed = app
+        .client
+        .get(app.url("/telegram"))
+        .header(COOKIE, stolen)
+        .send()
+        .await
+        .expect("answers");
+    assert!(
+        replayed.url().path().starts_with("/login"),
+        "the old cookie is worthless"
+    );
+}
+
+/// Login Widget data for Telegram user `id`, signed as Telegram would sign it.
+fn widget_query(id: i64, auth_date: i64, token: &str) -> Vec<(String, String)> {
+    let mut fields = vec![
+        ("id".to_owned(), id.to_string()),
+        ("first_name".to_owned(), "Ana".to_owned()),
+        ("username".to_owned(), "ana_tg".to_owned()),
+        ("auth_date".to_owned(), auth_date.to_string()),
+    ];
+    fields.push(("hash".to_owned(), login_widget::sign(&fields, token)));
+    fields
+}
+
+fn query_string(fields: &[(String, String)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+fn state_of(page: &Page) -> String {
+    let start = page.body.find("login-widget?state=").expect("widget URL") + 19;
+    let len = page.body[start..].find('"').expect("end");
+    page.body[start..start + len].to_owned()
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_login_widget_links_valid_data_and_refuses_the_rest(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool).await;
+    let browser = Browser::new(&app);
+    browser.register("ana@example.com").await;
+    let state = state_of(&browser.get("/telegram").await);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let with_state = |fields: Vec<(String, String)>, state: &str| {
+        let mut fields = fields;
+        fields.push(("state".into(), state.into()));
+        format!("/telegram/login-widget?{}", query_string(&fields))
+    };
+    let mut tampered = widget_query(7004, now, BOT_TOKEN);
+    tampered[0].1 = "7005".into();
+
+    // Act and assert: refusals change nothing.
+    let cases = [
+        (with_state(tampered, &state), 403, "tampered"),
+        (
+            with_state(widget_query(7004, now - 2 * 86_400, BOT_TOKEN), &state),
+            403,
+            "stale",
+        ),
+        (
+            with_state(widget_query(7004, now, "1:another-bot"), &state),
+            403,
+            "another bot's token",
+        ),
+        (
+            with_state(widget_query(7004, now, BOT_TOKEN), "0000"),
+            403,
+            "another session's state",
+        ),
+    ];
+    for (path, status, why) in cases {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, status, "{why}");
+    }
+    let logged_out = Browser::new(&app)
+        .get(&with_state(widget_query(7004, now, BOT_TOKEN), &state))
+        .await;
+    assert_eq!(logged_out.status, 401);
+    assert_eq!(app.linked_email(7004).await, None);
+
+    // Valid, logged in, our state: linked, back to /telegram, and told in Telegram.
+    let linked = browser
+        .get(&with_state(widget_query(7004, now - 60, BOT_TOKEN), &state))
+        .await;
+    assert_eq!(linked.status, 303, "{}", linked.body);
+    assert_eq!(linked.location.as_deref(), Some("/telegram"));
+    assert_eq!(
+        app.linked_email(7004).await,
+        Some(Some("ana@example.com".into()))
+    );
+    let page = browser.get("/telegram").await;
+    assert!(page.body.contains("@ana_tg"), "{}", page.body);
+    let calls = app.telegram.wait_for_calls(1).await;
+    assert_eq!(calls[0].params["chat_id"], 7004);
+}
+
+#[sqlx::test(migrations = false)]
+async fn login_widget_data_without_state_links_only_after_a_confirmation(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let browser = Browser::new(&app);
+    browser.register("ana@example.com").await;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let query = query_string(&widget_query(7006, now, BOT_TOKEN));
+
+    let ask = browser
+        .get(&format!("/telegram/login-widget?{query}"))
+        .await;
+    assert_eq!(ask.status, 200);
+    assert_eq!(app.linked_email(7006).await, None, "not on a bare GET");
+
+    let mut fields: Vec<(String, String)> = widget_query(7006, now, BOT_TOKEN);
+    fields.push(("csrf".into(), ask.field("csrf")));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let confirmed = browser.post("/telegram/login-widget", &pairs).await;
+
+    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
+    assert_eq!(
+        app.linked_email(7006).await,
+        Some(Some("ana@example.com".into()))
+    );
+}
