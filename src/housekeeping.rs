@@ -1,5 +1,5 @@
 //! Housekeeping: deletes what has outlived its use (old update claims, expired
-//! refresh tokens and link codes, dead rate-limit counters). Every instance runs the loop; an advisory lock lets
+//! refresh tokens, link codes and web sessions, dead rate-limit counters). Every instance runs the loop; an advisory lock lets
 //! one at a time do the work, and deletes go in small batches so requests are
 //! never held up behind a long lock.
 
@@ -26,6 +26,8 @@ pub struct Swept {
     pub link_codes: u64,
     /// Rate-limit counters whose window ended long ago.
     pub rate_limit_windows: u64,
+    /// Web sessions past their expiry.
+    pub web_sessions: u64,
 }
 
 /// Runs one pass, or returns `None` when another instance is doing it now.
@@ -83,6 +85,12 @@ async fn sweep(conn: &mut sqlx::PgConnection) -> Result<Swept, sqlx::Error> {
             "DELETE FROM rate_limits WHERE (action, key) IN (
                  SELECT action, key FROM rate_limits
                  WHERE window_start < now() - interval '1 day' LIMIT $1)",
+        )
+        .await?,
+        web_sessions: delete_in_batches(
+            conn,
+            "DELETE FROM web_sessions WHERE id_hash IN (
+                 SELECT id_hash FROM web_sessions WHERE expires_at < now() LIMIT $1)",
         )
         .await?,
     })

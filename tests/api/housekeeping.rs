@@ -47,6 +47,16 @@ async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
     .await
     .expect("counters");
 
+    sqlx::query(
+        "INSERT INTO web_sessions (id_hash, user_id, csrf_token, expires_at) VALUES
+         ('\\x0c', $1, 't', now() - interval '1 minute'),
+         ('\\x0d', $1, 't', now() + interval '1 day')",
+    )
+    .bind(user)
+    .execute(&app.pool)
+    .await
+    .expect("sessions");
+
     let swept = ledgerbot::housekeeping::run_once(&app.pool)
         .await
         .expect("runs")
@@ -56,6 +66,7 @@ async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
     assert_eq!(swept.refresh_tokens, 1);
     assert_eq!(swept.link_codes, 1, "only the code expired for over a day");
     assert_eq!(swept.rate_limit_windows, 1);
+    assert_eq!(swept.web_sessions, 1, "only the expired session");
     assert_eq!(app.claimed_updates().await, 1, "the recent claim stays");
     let tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens")
         .fetch_one(&app.pool)
