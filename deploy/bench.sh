@@ -74,9 +74,10 @@ export DATABASE_URL="$url" PORT="$port" PUBLIC_URL="http://$addr" \
 unset RUST_LOG
 
 cold_start() { # first update id, extra server environment...
-  local first=$1; shift
-  env "${extra_env[@]}" "$@" "$loadgen" cold-start --addr "$addr" --bin "$bin" --runs 5 --first-update-id "$first" |
-    tee /dev/stderr | sed -n 's/^cold_start_median_ms=//p'
+  local first=$1 out; shift
+  out=$(env "${extra_env[@]}" "$@" "$loadgen" cold-start --addr "$addr" --bin "$bin" --runs 5 --first-update-id "$first")
+  echo "$out" >&2
+  echo "$out" | sed -n 's/^cold_start_median_ms=//p'
 }
 echo "bench: cold start" >&2
 cold_ms=$(cold_start 1)
