@@ -17,7 +17,7 @@ pub const MAX_NOTE_CHARS: usize = 200;
 /// The database failed.
 #[tracing::instrument(skip_all, fields(cmd = "add"))]
 pub async fn run(ctx: &mut Ctx<'_>, args: Option<&str>) -> HandlerResult {
-    let (account, company) = match require::company(ctx).await? {
+    let (account, company) = match require::company(ctx) {
         Ok(found) => found,
         Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
     };
@@ -54,7 +54,7 @@ pub async fn run(ctx: &mut Ctx<'_>, args: Option<&str>) -> HandlerResult {
         amount: if income { magnitude } else { -magnitude },
         currency: company.currency,
         note,
-        entry_date: crate::finance::today(&mut *ctx.db).await?,
+        entry_date: ctx.today,
         created_by: account.user_id,
         telegram_update_id: Some(ctx.update_id),
     };

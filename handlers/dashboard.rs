@@ -12,12 +12,11 @@ use crate::finance::dashboard::{self, Dashboard, InvoiceTotals};
 /// The database failed.
 #[tracing::instrument(skip_all, fields(cmd = "dashboard"))]
 pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
-    let (_, company) = match require::company(ctx).await? {
+    let (_, company) = match require::company(ctx) {
         Ok(found) => found,
         Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
     };
-    let today = crate::finance::today(&mut *ctx.db).await?;
-    let figures = dashboard::compute(ctx.db, &company, today).await?;
+    let figures = dashboard::compute(ctx.db, &company, ctx.today).await?;
     Ok(Replies::html(ctx.chat_id, render(ctx.lang, &figures)))
 }
 

@@ -33,7 +33,7 @@ pub async fn run(ctx: &mut Ctx<'_>, filter: Option<&str>) -> HandlerResult {
             ),
         ));
     };
-    let (_, company) = match require::company(ctx).await? {
+    let (_, company) = match require::company(ctx) {
         Ok(found) => found,
         Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
     };
@@ -57,7 +57,7 @@ pub async fn pressed(
     filter: PaidFilter,
     page_number: i64,
 ) -> HandlerResult {
-    let (_, company) = match require::company(ctx).await? {
+    let (_, company) = match require::company(ctx) {
         Ok(found) => found,
         Err(_) => {
             let notice = ctx.t(
@@ -86,7 +86,7 @@ async fn page(
     filter: PaidFilter,
     page_number: i64,
 ) -> Result<(String, Option<InlineKeyboardMarkup>), sqlx::Error> {
-    let today = crate::finance::today(&mut *ctx.db).await?;
+    let today = ctx.today;
     let mut query = Query {
         status: filter,
         direction: None,

@@ -12,7 +12,7 @@ use crate::validate::Iban;
 /// The database failed.
 #[tracing::instrument(skip_all, fields(cmd = "treasury"))]
 pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
-    let (_, company) = match require::company(ctx).await? {
+    let (_, company) = match require::company(ctx) {
         Ok(found) => found,
         Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
     };

@@ -26,6 +26,11 @@ pub fn pool(database_url: &str, max_connections: u32) -> Result<PgPool, sqlx::Er
         // A request waits this long for a connection before failing with 503;
         // Telegram retries, so failing fast beats queueing past its timeout.
         .acquire_timeout(Duration::from_secs(3))
+        // No ping before handing out a connection: it is a round trip on every
+        // request. A connection that died while idle (the database restarted)
+        // fails its first query instead: that update is answered 5xx and
+        // Telegram delivers it again, on a fresh connection.
+        .test_before_acquire(false)
         .idle_timeout(Duration::from_secs(300))
         .connect_lazy_with(options.application_name("ledgerbot")))
 }

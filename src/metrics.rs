@@ -38,10 +38,33 @@ pub fn handle() -> PrometheusHandle {
             // Fails only if another recorder is installed; ours then stays unused
             // and /metrics shows what it can.
             let _ = metrics::set_global_recorder(recorder);
+            spawn_upkeep(handle.clone());
             handle
         })
         .clone()
 }
+
+/// Histograms keep every recorded value until they are folded into their
+/// buckets, which `render` does, or `run_upkeep`: without this, an instance
+/// nobody scrapes would grow by 8 bytes per request forever. A plain thread
+/// (with a small stack), so it outlives whichever tokio runtime came first.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no metrics upkeep thread: histograms fold only when scraped");
+    }
+}
+
+/// How often histogram values are folded into buckets.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// The text exposition of every metric, with the pool gauges read now.
 pub fn render(pool: &PgPool) -> String {

@@ -119,19 +119,23 @@ async fn apply(
     let mut tx = app.pool.begin().await?;
     // One statement, one round trip: take the chat's lock (so one chat's
     // updates are applied one at a time, whichever instance receives them),
-    // then claim the id. The lock is released at commit or rollback.
-    let claimed = sqlx::query!(
-        "INSERT INTO telegram_updates (update_id)
-         SELECT $1 FROM (SELECT pg_advisory_xact_lock($2)) AS chat_lock
-         ON CONFLICT DO NOTHING",
+    // then claim the id. The lock is released at commit or rollback. A row
+    // comes back only when the id was ours to claim, with today's date in
+    // Romania (`now()` is the transaction's start, so every statement of the
+    // update agrees on the day). The reads come in later statements: they
+    // must see what the chat's previous update committed while we waited
+    // for the lock, and a statement's snapshot is taken before its lock wait.
+    let claimed = sqlx::query_scalar!(
+        r#"INSERT INTO telegram_updates (update_id)
+           SELECT $1 FROM (SELECT pg_advisory_xact_lock($2)) AS chat_lock
+           ON CONFLICT DO NOTHING
+           RETURNING (now() AT TIME ZONE 'Europe/Bucharest')::date AS "today!""#,
         update_id,
         incoming.chat_id()
     )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if !claimed {
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(today) = claimed else {
         drop(tx);
         let stored = sqlx::query_scalar!(
             "SELECT response FROM telegram_updates WHERE update_id = $1",
@@ -141,7 +145,7 @@ async fn apply(
         .await?
         .flatten();
         return Ok(Outcome::AlreadyApplied { first: stored });
-    }
+    };
 
     let from = incoming.from().clone();
     let chat_id = incoming.chat_id();
@@ -151,6 +155,7 @@ async fn apply(
         db: &mut tx,
         config: &app.config,
         update_id,
+        today,
         chat_id,
         from,
         account,

@@ -2,9 +2,11 @@
 //! linked account if any, and the update's database transaction.
 
 use sqlx::PgConnection;
+use time::Date;
 
 use super::Lang;
 use crate::config::Config;
+use crate::finance::Company;
 
 /// The Telegram user behind an update.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,11 +30,17 @@ pub struct Account {
     pub language: Option<Lang>,
     /// The company `/selectcompany` chose, if any.
     pub active_company_id: Option<i64>,
+    /// That company with the person's role, if they are still a member of
+    /// it (a member removed from a company no longer has it active).
+    pub active_company: Option<Company>,
 }
 
 impl Account {
-    /// The account linked to a Telegram user, if any. The user is writing to
-    /// the bot, so a block they once put on it is lifted in the same statement.
+    /// The account linked to a Telegram user, if any, with its active
+    /// company checked against membership: one round trip, since every update
+    /// starts here and every finance command needs the company. The user is
+    /// writing to the bot, so a block they once put on it is lifted in the
+    /// same statement.
     ///
     /// # Errors
     /// The database failed.
@@ -45,17 +53,32 @@ impl Account {
                    UPDATE telegram_accounts SET blocked_at = NULL
                    WHERE telegram_user_id = $1 AND blocked_at IS NOT NULL
                )
-               SELECT u.id, u.language, t.active_company_id
+               SELECT u.id, u.language, t.active_company_id,
+                      c.id AS "company_id?", c.name AS "company_name?", c.cui AS "company_cui?",
+                      c.currency AS "company_currency?", m.role AS "role?"
                FROM telegram_accounts t JOIN users u ON u.id = t.user_id
+               LEFT JOIN company_members m
+                      ON m.company_id = t.active_company_id AND m.user_id = t.user_id
+               LEFT JOIN companies c ON c.id = m.company_id
                WHERE t.telegram_user_id = $1"#,
             telegram_user_id
         )
         .fetch_optional(db)
         .await?;
-        Ok(row.map(|r| Self {
-            user_id: r.id,
-            language: r.language.as_deref().and_then(Lang::parse),
-            active_company_id: r.active_company_id,
+        Ok(row.map(|r| {
+            let active_company =
+                match (r.company_id, r.company_name, r.company_currency, r.role) {
+                    (Some(id), Some(name), Some(currency), Some(role)) => Some(
+                        Company::from_stored(id, name, r.company_cui, &currency, &role),
+                    ),
+                    _ => None,
+                };
+            Self {
+                user_id: r.id,
+                language: r.language.as_deref().and_then(Lang::parse),
+                active_company_id: r.active_company_id,
+                active_company,
+            }
         }))
     }
 }
@@ -69,6 +92,9 @@ pub struct Ctx<'a> {
     pub config: &'a Config,
     /// Telegram's id of this update.
     pub update_id: i64,
+    /// Today in Romania (Europe/Bucharest) as of the update's transaction:
+    /// the calendar "overdue" and "this month" follow.
+    pub today: Date,
     /// The chat to answer in.
     pub chat_id: i64,
     /// Who sent the update.

@@ -3,7 +3,7 @@
 //! is (still) a member of, and for writing, a role that may write.
 
 use super::{Account, Ctx};
-use crate::finance::{Company, companies};
+use crate::finance::Company;
 
 /// A requirement that is not met: the HTML answer that explains it.
 pub type Unmet = String;
@@ -25,20 +25,11 @@ pub fn not_linked(ctx: &Ctx<'_>) -> Unmet {
 }
 
 /// The linked account and its active company, re-checked against membership
-/// (a member removed from the company no longer has it active).
-///
-/// # Errors
-/// The outer error: the database failed.
-pub async fn company(ctx: &mut Ctx<'_>) -> Result<Result<(Account, Company), Unmet>, sqlx::Error> {
-    let account = match account(ctx) {
-        Ok(account) => account,
-        Err(unmet) => return Ok(Err(unmet)),
-    };
-    let company = match account.active_company_id {
-        Some(id) => companies::for_member(ctx.db, id, account.user_id).await?,
-        None => None,
-    };
-    Ok(match company {
+/// (a member removed from the company no longer has it active) when the
+/// account was read at the start of the update.
+pub fn company(ctx: &Ctx<'_>) -> Result<(Account, Company), Unmet> {
+    let account = account(ctx)?;
+    match account.active_company.clone() {
         Some(company) => Ok((account, company)),
         None => Err(ctx
             .t(
@@ -46,7 +37,7 @@ pub async fn company(ctx: &mut Ctx<'_>) -> Result<Result<(Account, Company), Unm
                 "No company is selected. Send /selectcompany to choose one; /companies lists yours.",
             )
             .to_owned()),
-    })
+    }
 }
 
 /// The answer to a viewer who tries to change something.

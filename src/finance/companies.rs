@@ -68,16 +68,30 @@ struct Row {
     role: String,
 }
 
+impl Company {
+    /// A company as read from `companies` joined with the member's
+    /// `company_members` row.
+    pub(crate) fn from_stored(
+        id: i64,
+        name: String,
+        cui: Option<String>,
+        currency: &str,
+        role: &str,
+    ) -> Self {
+        Self {
+            id,
+            name,
+            cui,
+            currency: stored_currency(currency),
+            // The CHECK on company_members.role allows nothing else; viewer is the safe reading.
+            role: Role::parse(role).unwrap_or(Role::Viewer),
+        }
+    }
+}
+
 impl From<Row> for Company {
     fn from(r: Row) -> Self {
-        Self {
-            id: r.id,
-            name: r.name,
-            cui: r.cui,
-            currency: stored_currency(&r.currency),
-            // The CHECK on company_members.role allows nothing else; viewer is the safe reading.
-            role: Role::parse(&r.role).unwrap_or(Role::Viewer),
-        }
+        Self::from_stored(r.id, r.name, r.cui, &r.currency, &r.role)
     }
 }
 

@@ -66,6 +66,11 @@ pub struct Dashboard {
 
 /// Computes the dashboard of `company` on `today`.
 ///
+/// One statement, one round trip: a row per section and currency. The three
+/// sections share the columns: `total` is the treasury balance, the invoices'
+/// total, or the cash income; `paid` is what invoices had paid, or the cash
+/// expenses; columns a section has no use for are 0.
+///
 /// # Errors
 /// The database failed.
 pub async fn compute(
@@ -73,40 +78,57 @@ pub async fn compute(
     company: &Company,
     today: Date,
 ) -> Result<Dashboard, sqlx::Error> {
-    let own = company.currency.as_str();
-    let treasury = sqlx::query!(
-        r#"SELECT currency, sum(balance_minor)::int8 AS "balance!" FROM treasury_accounts
-           WHERE company_id = $1 GROUP BY currency ORDER BY currency <> $2, currency"#,
-        company.id,
-        own
-    )
-    .fetch_all(&mut *db)
-    .await?
-    .into_iter()
-    .map(|r| Money {
-        currency: stored_currency(&r.currency),
-        amount: Amount::from_minor(r.balance),
-    })
-    .collect();
-
-    let invoice_rows = sqlx::query!(
-        r#"SELECT direction, currency, count(*) AS "count!",
-                  sum(total_minor)::int8 AS "total!", sum(paid_minor)::int8 AS "paid!",
-                  coalesce(sum(total_minor - paid_minor) FILTER (WHERE due_date < $2), 0)::int8 AS "overdue!",
-                  count(*) FILTER (WHERE paid_minor < total_minor AND due_date < $2) AS "overdue_count!"
-           FROM invoices WHERE company_id = $1
-           GROUP BY direction, currency ORDER BY direction, currency <> $3, currency"#,
+    let month_start = today.replace_day(1).expect("every month has a first day");
+    let rows = sqlx::query!(
+        r#"SELECT section AS "section!", currency AS "currency!", count AS "count!",
+                  total AS "total!", paid AS "paid!",
+                  overdue AS "overdue!", overdue_count AS "overdue_count!"
+           FROM (
+               SELECT 'treasury' AS section, currency, count(*) AS count,
+                      sum(balance_minor)::int8 AS total, 0::int8 AS paid,
+                      0::int8 AS overdue, 0::int8 AS overdue_count
+               FROM treasury_accounts WHERE company_id = $1
+               GROUP BY currency
+               UNION ALL
+               SELECT direction, currency, count(*),
+                      sum(total_minor)::int8, sum(paid_minor)::int8,
+                      coalesce(sum(total_minor - paid_minor) FILTER (WHERE due_date < $2), 0)::int8,
+                      count(*) FILTER (WHERE paid_minor < total_minor AND due_date < $2)
+               FROM invoices WHERE company_id = $1
+               GROUP BY direction, currency
+               UNION ALL
+               SELECT 'cash', currency, count(*),
+                      coalesce(sum(amount_minor) FILTER (WHERE amount_minor > 0), 0)::int8,
+                      coalesce(-sum(amount_minor) FILTER (WHERE amount_minor < 0), 0)::int8,
+                      0, 0
+               FROM cash_entries
+               WHERE company_id = $1 AND entry_date >= $3
+                 AND entry_date < ($3 + interval '1 month')::date
+               GROUP BY currency
+           ) AS figures
+           ORDER BY section, currency <> $4, currency"#,
         company.id,
         today,
-        own
+        month_start,
+        company.currency.as_str()
     )
     .fetch_all(&mut *db)
     .await?;
-    let (mut receivables, mut payables) = (Vec::new(), Vec::new());
-    for r in invoice_rows {
+
+    let mut dashboard = Dashboard {
+        company_id: company.id,
+        company_name: company.name.clone(),
+        as_of: today,
+        treasury: Vec::new(),
+        receivables: Vec::new(),
+        payables: Vec::new(),
+        cash_this_month: Vec::new(),
+    };
+    for r in rows {
+        let currency = stored_currency(&r.currency);
         let (total, paid) = (Amount::from_minor(r.total), Amount::from_minor(r.paid));
-        let totals = InvoiceTotals {
-            currency: stored_currency(&r.currency),
+        let invoices = || InvoiceTotals {
+            currency,
             count: r.count,
             total,
             paid,
@@ -114,43 +136,22 @@ pub async fn compute(
             overdue: Amount::from_minor(r.overdue),
             overdue_count: r.overdue_count,
         };
-        match Direction::parse(&r.direction) {
-            Some(Direction::Received) => payables.push(totals),
-            _ => receivables.push(totals),
+        match r.section.as_str() {
+            "treasury" => dashboard.treasury.push(Money {
+                currency,
+                amount: total,
+            }),
+            "cash" => dashboard.cash_this_month.push(CashTotals {
+                currency,
+                income: total,
+                expenses: paid,
+                count: r.count,
+            }),
+            section => match Direction::parse(section) {
+                Some(Direction::Received) => dashboard.payables.push(invoices()),
+                _ => dashboard.receivables.push(invoices()),
+            },
         }
     }
-
-    let month_start = today.replace_day(1).expect("every month has a first day");
-    let cash_this_month = sqlx::query!(
-        r#"SELECT currency,
-                  coalesce(sum(amount_minor) FILTER (WHERE amount_minor > 0), 0)::int8 AS "income!",
-                  coalesce(-sum(amount_minor) FILTER (WHERE amount_minor < 0), 0)::int8 AS "expenses!",
-                  count(*) AS "count!"
-           FROM cash_entries
-           WHERE company_id = $1 AND entry_date >= $2 AND entry_date < ($2 + interval '1 month')::date
-           GROUP BY currency ORDER BY currency <> $3, currency"#,
-        company.id,
-        month_start,
-        own
-    )
-    .fetch_all(&mut *db)
-    .await?
-    .into_iter()
-    .map(|r| CashTotals {
-        currency: stored_currency(&r.currency),
-        income: Amount::from_minor(r.income),
-        expenses: Amount::from_minor(r.expenses),
-        count: r.count,
-    })
-    .collect();
-
-    Ok(Dashboard {
-        company_id: company.id,
-        company_name: company.name.clone(),
-        as_of: today,
-        treasury,
-        receivables,
-        payables,
-        cash_this_month,
-    })
+    Ok(dashboard)
 }

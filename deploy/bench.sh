@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The benchmark (issue 6): ledgerbot's webhook against the database's own
+# ceiling, on this machine, in one run. Not part of the test suite.
+#
+#   deploy/bench.sh
+#
+# 1. A fresh database (on the server deploy/pg.sh finds or starts) with
+#    schema.sql and the data set of deploy/bench/data.sql.
+# 2. Builds the release binary (SQLX_OFFLINE=true) and the load generator
+#    (benches/webhook_load.rs, the `webhook-load` binary).
+# 3. Cold start: exec of `ledgerbot serve` to the webhook's first 200, 5 times.
+# 4. Starts `ledgerbot serve` on a free port (the Bot API pointed at a dead
+#    local address: a /dashboard reply goes back in the webhook's answer and
+#    never calls it), reads its idle RSS, then at each concurrency drives
+#    /dashboard updates at it for BENCH_WARMUP + BENCH_DURATION seconds, and
+#    right after, pgbench at the same concurrency runs deploy/bench/dashboard.sql
+#    (the same SQL, statement for statement) for as long.
+# 5. Prints updates/s, p50, p99, errors, pgbench's TPS and the ratio, cold
+#    start, idle and peak RSS. Drops its database.
+#
+# Environment: BENCH_WARMUP (seconds, default 5), BENCH_DURATION (default 20),
+# BENCH_BIN and BENCH_SCRIPT (another ledgerbot binary to measure, e.g. an
+# older build, and the pgbench script that mirrors it),
+# BENCH_CONCURRENCY (default "16 64"), BENCH_ENV (extra VAR=value words for
+# the server, e.g. "MALLOC_ARENA_MAX=2").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+warmup=${BENCH_WARMUP:-5}
+duration=${BENCH_DURATION:-20}
+concurrencies=${BENCH_CONCURRENCY:-16 64}
+read -r -a extra_env <<<"${BENCH_ENV:-}"
+
+source deploy/pg.sh
+admin="$DATABASE_URL"
+db="ledgerbot_bench_$$"
+url="${admin%/*}/$db"
+export PGOPTIONS="-c client_min_messages=warning"
+command -v pgbench >/dev/null 2>&1 || {
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -x "$bin/pgbench" ] && export PATH="$bin:$PATH"
+}
+command -v pgbench >/dev/null 2>&1 || {
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql-contrib >/dev/null
+}
+
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+echo "bench: loading the data set into $db" >&2
+psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+psql -q -v ON_ERROR_STOP=1 "$url" -f schema.sql
+loaded_at=$(date +%s.%N)
+psql -q -v ON_ERROR_STOP=1 "$url" -f deploy/bench/data.sql >/dev/null
+load_seconds=$(echo "$(date +%s.%N) - $loaded_at" | bc)
+
+echo "bench: building (release)" >&2
+export SQLX_OFFLINE=true
+cargo build --release --quiet --bin ledgerbot --bin webhook-load
+target_dir=$(realpath -m "${CARGO_TARGET_DIR:-target}")
+bin="${BENCH_BIN:-$target_dir/release/ledgerbot}"
+loadgen="$target_dir/release/webhook-load"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+addr="127.0.0.1:$port"
+export DATABASE_URL="$url" PORT="$port" PUBLIC_URL="http://$addr" \
+  TELEGRAM_BOT_TOKEN="1:bench-token" TELEGRAM_WEBHOOK_SECRET="bench-secret" \
+  TELEGRAM_API_URL="http://127.0.0.1:9" JWT_SECRET="bench-jwt-secret-bench-jwt-secret-bench" \
+  LOG_FORMAT=json
+unset RUST_LOG
+
+cold_start() { # first update id, extra server environment...
+  local first=$1 out; shift
+  out=$(env "${extra_env[@]}" "$@" "$loadgen" cold-start --addr "$addr" --bin "$bin" --runs 5 --first-update-id "$first")
+  echo "$out" >&2
+  echo "$out" | sed -n 's/^cold_start_median_ms=//p'
+}
+echo "bench: cold start" >&2
+cold_ms=$(cold_start 1)
+# The same without TLS to PostgreSQL: the first update opens the pool's first
+# connection, and on this machine the TLS handshake is most of the cold start.
+echo "bench: cold start, sslmode=disable" >&2
+sep='?'; case "$url" in *\?*) sep='&' ;; esac
+cold_plain_ms=$(cold_start 11 DATABASE_URL="$url${sep}sslmode=disable")
+
+log="$target_dir/bench-server.log"
+env "${extra_env[@]}" "$bin" serve >"$log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do
+  curl -fsS "http://$addr/healthz" >/dev/null 2>&1 && break
+  sleep 0.05
+done
+
+# One update by hand: the reply must be the dashboard (user 1 reads English).
+reply=$(curl -fsS "http://$addr/telegram/webhook" -H "X-Telegram-Bot-Api-Secret-Token: bench-secret" \
+  -H 'Content-Type: application/json' -d '{"update_id": 100, "message": {"message_id": 1,
+  "from": {"id": 7000000001, "is_bot": false, "first_name": "Bench"},
+  "chat": {"id": 7000000001, "type": "private"}, "date": 1700000000, "text": "/dashboard",
+  "entities": [{"offset": 0, "length": 10, "type": "bot_command"}]}}')
+case "$reply" in
+  *Treasury*) ;;
+  *) echo "bench: /dashboard did not answer with the dashboard: $reply" >&2; exit 1 ;;
+esac
+
+rss() { awk -v k="$1:" '$1 == k { print int($2 / 1024 + 0.5) }' "/proc/$server/status"; }
+sleep 2
+idle_rss=$(rss VmRSS)
+
+read -r today month_start < <(psql -qAt -F ' ' "$url" -c \
+  "SELECT (now() AT TIME ZONE 'Europe/Bucharest')::date, date_trunc('month', (now() AT TIME ZONE 'Europe/Bucharest')::date)::date")
+claimed() { psql -qAt "$url" -c "SELECT count(*) FROM telegram_updates"; }
+pgbench_run() { # clients seconds: prints "transactions tps"
+  pgbench -n -M prepared -c "$1" -j 2 -T "$2" -f "${BENCH_SCRIPT:-deploy/bench/dashboard.sql}" \
+    -D today="$today" -D month_start="$month_start" -D reply="$reply" "$url" 2>&1 |
+    sed -n -e 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' \
+      -e 's/^tps = \([0-9.]*\) .*/\1/p' | paste -sd ' '
+}
+
+summary=()
+first_id=1000000
+for c in $concurrencies; do
+  echo "bench: ledgerbot at concurrency $c (${warmup} s warm-up, ${duration} s measured)" >&2
+  line=$("$loadgen" load --addr "$addr" --concurrency "$c" --warmup "$warmup" \
+    --duration "$duration" --first-update-id "$first_id")
+  echo "$line" >&2
+  first_id=$(echo "$line" | sed -n 's/.*next_update_id=\([0-9]*\).*/\1/p')
+  get() { echo "$line" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+  ups=$(get updates_per_s); p50=$(get p50_ms); p99=$(get p99_ms); errors=$(get errors)
+  rss_load=$(rss VmRSS)
+
+  echo "bench: pgbench at concurrency $c" >&2
+  pgbench_run "$c" "$warmup" >/dev/null
+  before=$(claimed)
+  read -r transactions tps < <(pgbench_run "$c" "$duration")
+  after=$(claimed)
+  # Every pgbench transaction must have claimed a new id, as an update does.
+  if [ $((after - before)) -ne "$transactions" ]; then
+    echo "bench: pgbench ran $transactions transactions but claimed $((after - before)) ids" >&2
+    exit 1
+  fi
+  ratio=$(echo "scale=2; $ups / $tps" | bc -l)
+  summary+=("$(printf '%-11s %10s %8s %8s %6s %12s %7s %10s' "$c" "$ups" "$p50" "$p99" "$errors" "$tps" "$ratio" "$rss_load")")
+  echo "bench: pgbench tps=$tps ($transactions transactions, each claimed an id)" >&2
+  first_id=$((first_id + 1))
+done
+peak_rss=$(rss VmHWM)
+
+cat <<EOF
+
+ledgerbot benchmark — $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), PostgreSQL $(psql -qAt "$url" -c 'SHOW server_version')
+data set: 1000 users, 200 companies, 50000 invoices, 600 treasury accounts, 2000 cash entries (loaded in ${load_seconds} s)
+warm-up ${warmup} s, measured ${duration} s per concurrency; server env: LOG_FORMAT=json ${BENCH_ENV:-}
+
+concurrency  updates/s  p50 ms  p99 ms errors  pgbench tps   ratio  RSS MB
+$(printf '%s\n' "${summary[@]}")
+
+cold start (exec to first 200, median of 5): ${cold_ms} ms (${cold_plain_ms} ms with sslmode=disable)
+idle RSS: ${idle_rss} MB    peak RSS (VmHWM): ${peak_rss} MB
+EOF
