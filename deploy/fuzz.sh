@@ -34,6 +34,7 @@ status=0
 total=0
 for target in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$target" "fuzz/artifacts/$target"
+  rm -f fuzz/artifacts/"$target"/{crash,timeout,oom}-*
   log="fuzz/artifacts/$target/last-run.log"
   echo "fuzz.sh: $target for ${seconds}s" >&2
   if cargo +nightly fuzz run --fuzz-dir fuzz -O "$target" \
@@ -50,7 +51,7 @@ for target in "${targets[@]}"; do
     for crash in fuzz/artifacts/"$target"/crash-* fuzz/artifacts/"$target"/timeout-* fuzz/artifacts/"$target"/oom-*; do
       [ -e "$crash" ] || continue
       cp "$crash" "fuzz/regressions/$target/"
-      echo "fuzz.sh: kept as fuzz/regressions/$target/$(basename "$crash")" >&2
+      echo "fuzz.sh: kept as fuzz/regressions/$target/$(basename "$crash") (rename it after what it shows)" >&2
     done
     tail -n 40 "$log" >&2
   fi

@@ -15,7 +15,9 @@ use ledgerbot::webhook::{Parsed, parse_update};
 /// The bot username the checks run as.
 pub const BOT_USERNAME: &str = "ledger_test_bot";
 
-/// The names of the targets, each a directory under `fuzz/seeds/` and `fuzz/regressions/`.
+/// The names of the targets, each a directory under `fuzz/seeds/` and `fuzz/regressions/`
+/// (the replay test walks them; each fuzz target names its own).
+#[cfg_attr(not(test), allow(dead_code))]
 pub const TARGETS: [&str; 3] = ["intake", "command", "amount"];
 
 /// Runs the check of `target` on `data`.
@@ -32,11 +34,21 @@ pub fn run(target: &str, data: &[u8]) {
 /// and its arguments, or the button data.
 pub fn intake(data: &[u8]) {
     match parse_update(data) {
-        Parsed::NotJson => {}
-        Parsed::NotAnUpdate => {
+        // Both are 400, and which one a broken body gets is serde's choice: it
+        // stops at the first problem (`{"update_id":1e3"` is NotAnUpdate) and
+        // calls a struct read from an array with extra elements (`[0,0]`) a
+        // syntax error. What holds: a JSON object is never NotJson. (`Value`,
+        // not `IgnoredAny`, is the reference: skipping a string does not check
+        // its UTF-8.) The fuzzer found each of these; they are kept in
+        // fuzz/regressions/intake/.
+        Parsed::NotJson => {
             let value = serde_json::from_slice::<serde_json::Value>(data);
-            assert!(value.is_ok(), "NotAnUpdate for a body that is not JSON");
+            assert!(
+                !value.is_ok_and(|v| v.is_object()),
+                "NotJson for a well-formed JSON object"
+            );
         }
+        Parsed::NotAnUpdate => {}
         Parsed::Unreadable { .. } | Parsed::Ignored { .. } => {}
         Parsed::Act { kind, incoming, .. } => match incoming {
             Incoming::Text { text, private, .. } => {
