@@ -24,10 +24,7 @@ pub async fn run(ctx: &mut Ctx<'_>, args: Option<&str>) -> HandlerResult {
     if !company.role.can_write() {
         return Ok(Replies::html(ctx.chat_id, require::read_only(ctx)));
     }
-    let args = args.unwrap_or_default();
-    let (amount_text, note) = args
-        .split_once(char::is_whitespace)
-        .map_or((args, ""), |(a, n)| (a, n.trim()));
+    let (amount_text, note) = split_args(args.unwrap_or_default());
     if amount_text.is_empty() {
         return Ok(Replies::html(ctx.chat_id, usage(ctx)));
     }
@@ -87,6 +84,13 @@ pub async fn run(ctx: &mut Ctx<'_>, args: Option<&str>) -> HandlerResult {
             )
         },
     ))
+}
+
+/// `/add`'s arguments split into the amount as typed and the note (trimmed):
+/// the amount is everything before the first whitespace.
+pub fn split_args(args: &str) -> (&str, &str) {
+    args.split_once(char::is_whitespace)
+        .map_or((args, ""), |(amount, note)| (amount, note.trim()))
 }
 
 fn usage(ctx: &Ctx<'_>) -> String {

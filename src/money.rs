@@ -882,5 +882,73 @@ mod tests {
             let _ = Amount::parse_decimal(&input);
             let _ = parse_signed_human(&input);
         }
+
+        #[test]
+        fn whatever_is_accepted_is_in_range_and_canonical(
+            input in "[0-9.,+\\-\u{2212}\u{a0} ]{0,24}|[0-9]{10,16}([.,][0-9]{1,3})?|\\PC{0,24}",
+        ) {
+            if let Ok(amount) = Amount::parse_decimal(&input) {
+                prop_assert!(amount.minor().abs() <= Amount::MAX.minor(), "{}", input);
+                prop_assert_eq!(Amount::parse_decimal(&amount.to_decimal_string()), Ok(amount));
+            }
+            if let Ok(amount) = Amount::parse_human(&input) {
+                prop_assert!((0..=Amount::MAX.minor()).contains(&amount.minor()), "{}", input);
+                for style in [NumberStyle::Ro, NumberStyle::En] {
+                    prop_assert_eq!(Amount::parse_human(&amount.format_number(style)), Ok(amount));
+                }
+            }
+            if let Ok((sign, magnitude)) = parse_signed_human(&input) {
+                prop_assert_eq!(Amount::parse_human(input.trim_start().trim_start_matches(['+', '-', '\u{2212}'])), Ok(magnitude));
+                prop_assert_eq!(sign.is_some(), input.trim_start() != input.trim_start().trim_start_matches(['+', '-', '\u{2212}']));
+            }
+        }
+
+        /// The ways a person writes the same sum in either language all read the same.
+        #[test]
+        fn every_human_notation_of_an_amount_reads_the_same(
+            amount in (0..=Amount::MAX.minor()).prop_map(Amount::from_minor),
+            space in prop_oneof![Just(' '), Just('\u{a0}'), Just('\u{202f}')],
+        ) {
+            let units = amount.minor() / 100;
+            let cents = amount.minor() % 100;
+            let grouped = |separator: char| {
+                let digits = units.to_string();
+                let mut out = String::new();
+                for (index, digit) in digits.chars().enumerate() {
+                    if index > 0 && (digits.len() - index).is_multiple_of(3) {
+                        out.push(separator);
+                    }
+                    out.push(digit);
+                }
+                out
+            };
+            let mut notations = vec![
+                format!("{units},{cents:02}"),
+                format!("{units}.{cents:02}"),
+                format!("{},{cents:02}", grouped('.')),
+                format!("{}.{cents:02}", grouped(',')),
+                format!("{},{cents:02}", grouped(space)),
+                format!("{}.{cents:02}", grouped(space)),
+                format!("  {units},{cents:02}\t"),
+            ];
+            if cents % 10 == 0 {
+                notations.push(format!("{units},{}", cents / 10));
+                notations.push(format!("{}.{}", grouped(','), cents / 10));
+            }
+            if cents == 0 {
+                notations.push(units.to_string());
+                notations.push(grouped(space));
+                if units >= 1_000_000 {
+                    // Repeated separators only ever group thousands.
+                    notations.push(grouped('.'));
+                    notations.push(grouped(','));
+                }
+            }
+            for text in notations {
+                prop_assert_eq!(Amount::parse_human(&text), Ok(amount), "{:?}", text);
+                prop_assert_eq!(parse_signed_human(&format!("+{text}")), Ok((Some(Sign::Plus), amount)), "{:?}", text);
+                prop_assert_eq!(parse_signed_human(&format!("\u{2212}{text}")), Ok((Some(Sign::Minus), amount)), "{:?}", text);
+            }
+        }
     }
 }

@@ -12,7 +12,11 @@ use crate::telegram::BotApi;
 pub fn send_later(pool: &PgPool, bot: &BotApi, methods: Vec<BotMethod>) -> JoinHandle<()> {
     let pool = pool.clone();
     let bot = bot.clone();
-    tokio::spawn(async move { send(&pool, &bot, methods).await })
+    let running = bot.track();
+    tokio::spawn(async move {
+        send(&pool, &bot, methods).await;
+        drop(running);
+    })
 }
 
 /// Sends `methods` in order, skipping chats that blocked the bot; a refusal

@@ -2,6 +2,8 @@
 //! a base URL tests can point at a fake server, timeouts, `retry_after` on 429,
 //! and a token that never reaches a log (it is part of every request URL).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use frankenstein::AsyncTelegramApi;
@@ -86,6 +88,18 @@ impl From<frankenstein::Error> for BotApiError {
 #[derive(Clone)]
 pub struct BotApi {
     bot: Bot,
+    /// Background sends still running (see [`BotApi::track`]), shared by clones.
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// Counts one background send as running until dropped.
+#[derive(Debug)]
+pub struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for BotApi {
@@ -116,7 +130,21 @@ impl BotApi {
         let api_url = format!("{}/bot{}", base_url.trim_end_matches('/'), token.expose());
         Ok(Self {
             bot: Bot::builder().api_url(api_url).client(client).build(),
+            in_flight: Arc::default(),
         })
+    }
+
+    /// Marks a background send as running until the returned guard drops;
+    /// [`BotApi::in_flight`] counts them, so a leak shows.
+    pub fn track(&self) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.in_flight.clone())
+    }
+
+    /// Background sends of this client (and its clones) still running.
+    /// Each is bounded by [`MAX_ATTEMPTS`] timeouts and backoffs.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
     }
 
     /// Calls one method, retrying what may pass: a 429 after its

@@ -120,8 +120,31 @@ mod tests {
             )
             .expect("encodes")
         };
+        // Algorithm confusion: the right key, another HMAC algorithm.
+        let other_algorithm = |alg| {
+            let claims = Claims {
+                sub: "42".into(),
+                exp: 4_102_444_800,
+                iat: 0,
+                jti: "x".into(),
+            };
+            jsonwebtoken::encode(
+                &Header::new(alg),
+                &claims,
+                &EncodingKey::from_secret(secret().expose().as_bytes()),
+            )
+            .expect("encodes")
+        };
         let cases = [
             (format!("{none_header}.{claims_part}."), "alg none"),
+            (
+                other_algorithm(Algorithm::HS512),
+                "HS512 with the right key",
+            ),
+            (
+                other_algorithm(Algorithm::HS384),
+                "HS384 with the right key",
+            ),
             (format!("{header_and_claims}.AAAA"), "wrong signature"),
             (issue(&Secret::new("z".repeat(32)), 42), "other key"),
             (expired, "expired"),

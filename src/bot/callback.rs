@@ -68,6 +68,8 @@ fn positive(s: &str, max: i64) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -107,6 +109,42 @@ mod tests {
         ];
         for (data, why) in cases {
             assert_eq!(Callback::parse(data), None, "{why}: {data:?}");
+        }
+    }
+
+    fn any_callback() -> impl Strategy<Value = Callback> {
+        let filter = prop_oneof![
+            Just(PaidFilter::All),
+            Just(PaidFilter::Unpaid),
+            Just(PaidFilter::Paid)
+        ];
+        prop_oneof![
+            // The extremes are where the 64-byte limit would bite.
+            prop_oneof![Just(1), Just(i64::MAX), 1..=i64::MAX].prop_map(Callback::SelectCompany),
+            (filter, prop_oneof![Just(1), Just(MAX_PAGE), 1..=MAX_PAGE])
+                .prop_map(|(filter, page)| Callback::InvoicePage { filter, page }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_button_fits_telegrams_64_bytes_and_parses_back(callback in any_callback()) {
+            let data = callback.data();
+            prop_assert!(data.len() <= 64, "{} is {} bytes", data, data.len());
+            prop_assert_eq!(Callback::parse(&data), Some(callback));
+        }
+
+        #[test]
+        fn arbitrary_data_never_panics_and_only_our_own_encoding_is_accepted(
+            data in prop_oneof![
+                "\\PC{0,80}",
+                "(co|inv|x)(:[aup0-9+\\- ]{0,22}){0,3}",
+            ],
+        ) {
+            // Strict parsing: whatever is accepted is exactly what we would have produced.
+            if let Some(callback) = Callback::parse(&data) {
+                prop_assert_eq!(callback.data(), data);
+            }
         }
     }
 }

@@ -199,6 +199,8 @@ impl Command {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -305,6 +307,75 @@ mod tests {
                 &Command::parse(text, *private, "ledgerbot"),
                 want,
                 "{why}: {text:?}"
+            );
+        }
+    }
+
+    const US: &str = "ledger_test_bot";
+
+    /// A command name as it may follow the slash: no whitespace, no `@`.
+    fn any_name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z_]{0,16}",
+            "[^\\s@]{0,16}",
+            Just("start".to_owned()),
+            Just("add".to_owned()),
+            Just("ADAUGA".to_owned()),
+        ]
+    }
+
+    /// A bot username that is not ours, in any case.
+    fn other_bot() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-zA-Z0-9_]{0,32}", "[^\\s]{0,20}"]
+            .prop_filter("not us", |b| !b.eq_ignore_ascii_case(US))
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics_and_arguments_are_trimmed(
+            text in prop_oneof!["\\PC{0,64}", "/\\PC{0,64}", "\\s*/[a-z@]{0,10}\\s+\\PC{0,20}"],
+            private in any::<bool>(),
+        ) {
+            let parsed = Command::parse(&text, private, US);
+            let args = match &parsed {
+                Some(Command::Start(a) | Command::SelectCompany(a) | Command::Invoices(a)
+                    | Command::Add(a) | Command::Language(a)) => a.clone(),
+                _ => None,
+            };
+            if let Some(args) = args {
+                prop_assert!(!args.is_empty() && args.trim() == args, "{:?}", args);
+            }
+            if !private && !text.trim().starts_with('/') {
+                prop_assert_eq!(parsed, None, "group chatter is not for us");
+            }
+        }
+
+        #[test]
+        fn a_command_for_another_bot_is_never_for_us(
+            name in any_name(),
+            bot in other_bot(),
+            args in "(\\s+\\PC{0,20})?",
+            private in any::<bool>(),
+        ) {
+            let text = format!("/{name}@{bot}{args}");
+            prop_assert_eq!(Command::parse(&text, private, US), None, "{:?}", text);
+        }
+
+        #[test]
+        fn naming_us_is_the_same_as_naming_no_bot(
+            name in any_name(),
+            case in proptest::collection::vec(any::<bool>(), US.len()),
+            args in "(\\s+\\PC{0,20})?",
+            private in any::<bool>(),
+        ) {
+            let us: String = US
+                .chars()
+                .zip(case)
+                .map(|(c, upper)| if upper { c.to_ascii_uppercase() } else { c })
+                .collect();
+            prop_assert_eq!(
+                Command::parse(&format!("/{name}@{us}{args}"), private, US),
+                Command::parse(&format!("/{name}{args}"), private, US)
             );
         }
     }

@@ -14,7 +14,7 @@ use crate::helpers::{BOT_TOKEN, WEBHOOK_SECRET};
 const BIN: &str = env!("CARGO_BIN_EXE_ledgerbot");
 
 /// A `ledgerbot` command with an empty environment but `PATH`.
-fn ledgerbot(args: &[&str]) -> Command {
+pub fn ledgerbot(args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(args)
         .env_clear()
@@ -23,7 +23,7 @@ fn ledgerbot(args: &[&str]) -> Command {
 }
 
 /// The URL of the test's own database.
-fn database_url(pool: &PgPool) -> String {
+pub fn database_url(pool: &PgPool) -> String {
     let options = pool.connect_options();
     format!(
         "postgres://{}@{}:{}/{}",
@@ -34,7 +34,7 @@ fn database_url(pool: &PgPool) -> String {
     )
 }
 
-fn serve_env(cmd: &mut Command, database_url: &str, telegram_url: &str) {
+pub fn serve_env(cmd: &mut Command, database_url: &str, telegram_url: &str) {
     cmd.env("DATABASE_URL", database_url)
         .env("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
         .env("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)

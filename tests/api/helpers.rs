@@ -29,6 +29,8 @@ pub struct TestApp {
     pub pool: PgPool,
     /// The fake Bot API the server calls.
     pub telegram: FakeTelegram,
+    /// The server's Bot API client (to see its background sends).
+    pub bot: ledgerbot::telegram::BotApi,
     /// An HTTP client for the test.
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -74,12 +76,25 @@ pub async fn spawn_app_with(
     limits: Limits,
     adjust: impl FnOnce(&mut Config),
 ) -> TestApp {
+    spawn_app_custom(pool, limits, adjust, |_| {}).await
+}
+
+/// [`spawn_app_with`], and `customize` may change the built [`App`] (its Bot
+/// API client, say) before it serves.
+pub async fn spawn_app_custom(
+    pool: PgPool,
+    limits: Limits,
+    adjust: impl FnOnce(&mut Config),
+    customize: impl FnOnce(&mut App),
+) -> TestApp {
     init_logging();
     ledgerbot::db::migrate(&pool).await.expect("schema applies");
     let telegram = FakeTelegram::start().await;
     let mut config = test_config(&telegram.url);
     adjust(&mut config);
-    let app = App::new(config, pool.clone()).expect("app builds");
+    let mut app = App::new(config, pool.clone()).expect("app builds");
+    customize(&mut app);
+    let bot = app.bot.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind port 0");
@@ -95,6 +110,7 @@ pub async fn spawn_app_with(
         base: format!("http://{addr}"),
         pool,
         telegram,
+        bot,
         client: reqwest::Client::new(),
         shutdown: Some(tx),
         server: Some(server),

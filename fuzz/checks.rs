@@ -1,0 +1,197 @@
+//! What the fuzz targets check, shared by the libFuzzer targets
+//! (`fuzz/fuzz_targets/*.rs`, nightly, `deploy/fuzz.sh`) and the stable test
+//! that replays the kept inputs (`tests/api/fuzz_replay.rs`, in every test run).
+//!
+//! Each check drives the same functions the server uses on untrusted input and
+//! panics when an invariant breaks; a panic anywhere is a finding.
+
+use ledgerbot::bot::reply::escape_html;
+use ledgerbot::bot::{Callback, Command, Incoming, Lang};
+use ledgerbot::finance::PaidFilter;
+use ledgerbot::link_code::LinkCode;
+use ledgerbot::money::{Amount, NumberStyle, parse_signed_human};
+use ledgerbot::webhook::{Parsed, parse_update};
+
+/// The bot username the checks run as.
+pub const BOT_USERNAME: &str = "ledger_test_bot";
+
+/// The names of the targets, each a directory under `fuzz/seeds/` and `fuzz/regressions/`
+/// (the replay test walks them; each fuzz target names its own).
+#[cfg_attr(not(test), allow(dead_code))]
+pub const TARGETS: [&str; 3] = ["intake", "command", "amount"];
+
+/// Runs the check of `target` on `data`.
+pub fn run(target: &str, data: &[u8]) {
+    match target {
+        "intake" => intake(data),
+        "command" => command_bytes(data),
+        "amount" => amount_bytes(data),
+        other => panic!("no fuzz target {other}"),
+    }
+}
+
+/// A raw webhook body, read as the webhook reads it, then routed: the command
+/// and its arguments, or the button data.
+pub fn intake(data: &[u8]) {
+    match parse_update(data) {
+        // Both are 400, and which one a broken body gets is serde's choice: it
+        // stops at the first problem (`{"update_id":1e3"` is NotAnUpdate) and
+        // calls a struct read from an array with extra elements (`[0,0]`) a
+        // syntax error. What holds: a JSON object is never NotJson. (`Value`,
+        // not `IgnoredAny`, is the reference: skipping a string does not check
+        // its UTF-8.) The fuzzer found each of these; they are kept in
+        // fuzz/regressions/intake/.
+        Parsed::NotJson => {
+            let value = serde_json::from_slice::<serde_json::Value>(data);
+            assert!(
+                !value.is_ok_and(|v| v.is_object()),
+                "NotJson for a well-formed JSON object"
+            );
+        }
+        Parsed::NotAnUpdate => {}
+        Parsed::Unreadable { .. } | Parsed::Ignored { .. } => {}
+        Parsed::Act { kind, incoming, .. } => match incoming {
+            Incoming::Text { text, private, .. } => {
+                assert_eq!(kind, "message");
+                command(&text, private);
+            }
+            Incoming::Callback { data, .. } => {
+                assert_eq!(kind, "callback_query");
+                callback(&data);
+            }
+        },
+    }
+}
+
+/// Button data: parsed strictly, so what is accepted is what we produce.
+pub fn callback(data: &str) {
+    if let Some(callback) = Callback::parse(data) {
+        assert_eq!(callback.data(), data, "only our own encoding is accepted");
+        assert!(data.len() <= 64, "Telegram's limit");
+    }
+}
+
+/// The first byte says whether the chat is private; the rest is the text.
+pub fn command_bytes(data: &[u8]) {
+    let Some((&flags, text)) = data.split_first() else {
+        return;
+    };
+    command(&String::from_utf8_lossy(text), flags & 1 == 1);
+}
+
+/// A message's text: the command, then its arguments through the same parsers
+/// the handlers use.
+pub fn command(text: &str, private: bool) {
+    let parsed = Command::parse(text, private, BOT_USERNAME);
+    let trimmed = text.trim();
+    if !private && !trimmed.starts_with('/') {
+        assert_eq!(parsed, None, "group chatter is never for us");
+    }
+    let addressed_to = trimmed
+        .strip_prefix('/')
+        .and_then(|rest| rest.split(char::is_whitespace).next())
+        .and_then(|head| head.split_once('@'))
+        .map(|(_, bot)| bot);
+    if addressed_to.is_some_and(|bot| !bot.eq_ignore_ascii_case(BOT_USERNAME)) {
+        assert_eq!(parsed, None, "a command for another bot is not ours");
+    }
+    let Some(parsed) = parsed else { return };
+    if let Command::Start(Some(args))
+    | Command::SelectCompany(Some(args))
+    | Command::Invoices(Some(args))
+    | Command::Add(Some(args))
+    | Command::Language(Some(args))
+    | Command::Text(args)
+    | Command::Unknown(args) = &parsed
+    {
+        if !matches!(parsed, Command::Text(_) | Command::Unknown(_)) {
+            assert!(!args.is_empty() && args.trim() == args, "{args:?}");
+        }
+        escaped(args);
+    }
+    match parsed {
+        Command::Start(Some(code)) | Command::Text(code) => {
+            if let Some(code) = LinkCode::parse(&code) {
+                assert_eq!(code.as_str().len(), ledgerbot::link_code::LENGTH);
+            }
+        }
+        Command::Add(args) => add_args(args.as_deref().unwrap_or_default()),
+        Command::Invoices(Some(filter)) => {
+            let _ = PaidFilter::parse(&filter);
+        }
+        Command::Language(Some(code)) => {
+            let _ = Lang::parse(&code);
+        }
+        Command::SelectCompany(Some(text)) => {
+            let pattern = ledgerbot::finance::companies::contains_pattern(&text);
+            assert!(pattern.starts_with('%') && pattern.ends_with('%'));
+        }
+        _ => {}
+    }
+}
+
+/// `/add`'s arguments, split and read as the handler does.
+fn add_args(args: &str) {
+    let (amount_text, note) = ledgerbot::handlers::add::split_args(args);
+    assert!(!amount_text.contains(char::is_whitespace));
+    assert_eq!(note.trim(), note);
+    signed_amount(amount_text);
+}
+
+/// Typed text in a reply is escaped: no markup survives.
+fn escaped(text: &str) {
+    let html = escape_html(text);
+    assert!(!html.contains(['<', '>', '"']), "{html:?}");
+    assert_eq!(
+        html.matches('&').count(),
+        ["&lt;", "&gt;", "&amp;", "&quot;"]
+            .iter()
+            .map(|e| html.matches(e).count())
+            .sum::<usize>(),
+        "every & starts an entity we wrote: {html:?}"
+    );
+}
+
+/// Amounts as the API and a person write them.
+pub fn amount_bytes(data: &[u8]) {
+    amount(&String::from_utf8_lossy(data));
+}
+
+/// Every amount parser on `text`: whatever is accepted is in range and
+/// survives formatting and parsing again.
+pub fn amount(text: &str) {
+    if let Ok(amount) = Amount::parse_decimal(text) {
+        assert!(amount.minor().unsigned_abs() <= Amount::MAX.minor().unsigned_abs());
+        assert_eq!(
+            Amount::parse_decimal(&amount.to_decimal_string()),
+            Ok(amount)
+        );
+        let json = serde_json::to_string(&amount).expect("serialises");
+        assert_eq!(serde_json::from_str::<Amount>(&json).ok(), Some(amount));
+    }
+    if let Ok(amount) = Amount::parse_human(text) {
+        assert!(
+            (0..=Amount::MAX.minor()).contains(&amount.minor()),
+            "{text:?}"
+        );
+        for style in [NumberStyle::Ro, NumberStyle::En] {
+            assert_eq!(
+                Amount::parse_human(&amount.format_number(style)),
+                Ok(amount)
+            );
+        }
+    }
+    signed_amount(text);
+}
+
+fn signed_amount(text: &str) {
+    if let Ok((sign, magnitude)) = parse_signed_human(text) {
+        assert!((0..=Amount::MAX.minor()).contains(&magnitude.minor()));
+        let signed = sign.map_or(magnitude, |s| s.apply(magnitude));
+        for style in [NumberStyle::Ro, NumberStyle::En] {
+            let (again_sign, again) =
+                parse_signed_human(&signed.format_number(style)).expect("our format reads back");
+            assert_eq!(again_sign.map_or(again, |s| s.apply(again)), signed);
+        }
+    }
+}

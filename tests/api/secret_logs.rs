@@ -1,0 +1,256 @@
+//! No secret reaches the logs: the real binary at `RUST_LOG=debug`, driven
+//! through everything that handles one (the Bot API client with its token in
+//! every URL, failing and retrying; the webhook secret, right and wrong;
+//! passwords; link codes issued, scanned, typed, used and wrong; refresh and
+//! access tokens), then its whole stderr searched for each of them.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::cli::{database_url, ledgerbot, serve_env};
+use crate::fake_telegram::{FakeTelegram, Scripted};
+use crate::helpers::{BOT_TOKEN, PASSWORD, TgUser, Tokens, WEBHOOK_SECRET};
+use crate::people::{activate, company, linked_user};
+
+const JWT_SECRET: &str = "jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj";
+
+/// The server under test, as a child process with its stderr collected.
+struct Served {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Served {
+    async fn post(&self, path: &str, body: &Value, bearer: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.post(format!("{}{path}", self.base)).json(body);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("server answers")
+    }
+
+    async fn update(&self, update: &Value, secret: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}/telegram/webhook", self.base))
+            .header("X-Telegram-Bot-Api-Secret-Token", secret)
+            .json(update)
+            .send()
+            .await
+            .expect("webhook answers")
+    }
+
+    async fn reply(&self, update: &Value) -> Value {
+        let response = self.update(update, WEBHOOK_SECRET).await;
+        assert_eq!(response.status(), 200);
+        let body = response.text().await.expect("body");
+        serde_json::from_str(&body).unwrap_or(Value::Null)
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: PgPool) {
+    // Arrange: the binary at debug level, against the test's database and a fake Bot API.
+    ledgerbot::db::migrate(&pool).await.expect("schema");
+    let fake = FakeTelegram::start().await;
+    let mut cmd = ledgerbot(&["serve"]);
+    serve_env(&mut cmd, &database_url(&pool), &fake.url);
+    cmd.env("JWT_SECRET", JWT_SECRET)
+        .env("PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "debug")
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawns");
+    let stderr = child.stderr.take().expect("stderr");
+    let (addr_tx, addr_rx) = mpsc::channel();
+    // Read everything, all along, so a chatty log never blocks the server.
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("ledgerbot listening") {
+                let parsed: Value = serde_json::from_str(&line).expect("JSON log line");
+                let _ = addr_tx.send(parsed["addr"].as_str().map(str::to_owned));
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    let addr = addr_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the server starts")
+        .expect("addr field")
+        .replace("0.0.0.0", "127.0.0.1");
+    let served = Served {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+    };
+    let mut secrets: Vec<(String, &str)> = vec![
+        (BOT_TOKEN.to_owned(), "bot token"),
+        (
+            BOT_TOKEN.split_once(':').expect("id:secret").1.to_owned(),
+            "bot token's secret part",
+        ),
+        (WEBHOOK_SECRET.to_owned(), "webhook secret"),
+        (JWT_SECRET.to_owned(), "JWT secret"),
+        (PASSWORD.to_owned(), "password"),
+        ("wrong password 123".to_owned(), "wrong password"),
+        ("a wrong webhook secret".to_owned(), "wrong webhook secret"),
+    ];
+
+    // Act
+    // Accounts: register, log in (right and wrong), refresh, reuse, logout.
+    let registered = served
+        .post(
+            "/api/v1/auth/register",
+            &json!({"email": "logs@example.ro", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(registered.status(), 201);
+    let first = Tokens::from_json(&registered.json().await.expect("JSON"));
+    let wrong = served
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": "logs@example.ro", "password": "wrong password 123"}),
+            None,
+        )
+        .await;
+    assert_eq!(wrong.status(), 401);
+    let login = served
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": "logs@example.ro", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let second = Tokens::from_json(&login.json().await.expect("JSON"));
+    let refreshed = served
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": second.refresh}),
+            None,
+        )
+        .await;
+    let third = Tokens::from_json(&refreshed.json().await.expect("JSON"));
+    let reused = served
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": second.refresh}),
+            None,
+        )
+        .await;
+    assert_eq!(reused.status(), 401, "reuse refused");
+    for tokens in [&first, &second, &third] {
+        secrets.push((tokens.refresh.clone(), "refresh token"));
+        secrets.push((tokens.access.clone(), "access token"));
+    }
+
+    // Link codes: issued, its QR fetched, typed to the bot; a wrong one typed.
+    let issued = served
+        .post(
+            "/api/v1/telegram/link-code",
+            &json!({}),
+            Some(&first.access),
+        )
+        .await;
+    assert_eq!(issued.status(), 201);
+    let code = issued.json::<Value>().await.expect("JSON")["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let qr = served
+        .client
+        .get(format!("{}/qr/{code}.svg", served.base))
+        .send()
+        .await
+        .expect("qr");
+    assert_eq!(qr.status(), 200);
+    let start = served
+        .reply(&TgUser::en(8_801).text(&format!("/start {code}")))
+        .await;
+    assert!(start["text"].as_str().is_some(), "{start}");
+    served.reply(&TgUser::en(8_802).text("K7TQ3MXA")).await;
+    secrets.push((code.clone(), "link code"));
+    secrets.push(("K7TQ3MXA".to_owned(), "wrong link code"));
+
+    // /link, confirmed through the API: the bot then writes to the chat
+    // through the Bot API client, which fails once (500) and retries.
+    let link = served.reply(&TgUser::en(8_803).text("/link")).await;
+    let confirm_code = link["text"]
+        .as_str()
+        .and_then(|t| t.split("/link/").nth(1))
+        .map(|rest| rest[..8].to_owned())
+        .expect("a /link/ URL");
+    secrets.push((confirm_code.clone(), "confirm code"));
+    let other = served
+        .post(
+            "/api/v1/auth/register",
+            &json!({"email": "logs2@example.ro", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let other = Tokens::from_json(&other.json().await.expect("JSON"));
+    secrets.push((other.refresh.clone(), "refresh token"));
+    fake.script(Scripted::Reply(
+        500,
+        json!({"ok": false, "error_code": 500, "description": "Internal Server Error"}),
+    ));
+    let confirmed = served
+        .post(
+            "/api/v1/telegram/confirm",
+            &json!({"code": confirm_code}),
+            Some(&other.access),
+        )
+        .await;
+    assert_eq!(confirmed.status(), 200);
+
+    // A button press: answerCallbackQuery through the client.
+    let tg = TgUser::en(8_804);
+    let user_id = linked_user(&pool, "presser@example.ro", tg.id).await;
+    let company_id = company(&pool, user_id, "Exemplu SRL").await;
+    activate(&pool, tg.id, company_id).await;
+    served
+        .reply(&tg.callback(5, &format!("co:{company_id}")))
+        .await;
+
+    // The webhook with a wrong secret.
+    let refused = served
+        .update(&TgUser::en(8_805).text("/help"), "a wrong webhook secret")
+        .await;
+    assert_eq!(refused.status(), 401);
+    served
+        .post("/api/v1/auth/logout", &json!({}), Some(&third.access))
+        .await;
+
+    // Wait for the background sends (the failed one is retried after 250 ms).
+    let sent = fake.wait_for_calls(3).await;
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+    let lines = reader.join().expect("reader");
+
+    // Assert
+    assert!(
+        sent.iter().all(|c| c.token == BOT_TOKEN),
+        "the client did call the Bot API with the token"
+    );
+    assert!(
+        lines.len() > 50,
+        "debug logging is on: {} lines",
+        lines.len()
+    );
+    let log = lines.join("\n");
+    assert!(log.contains("retrying"), "the failing call was logged");
+    for (secret, what) in &secrets {
+        let leaked: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.contains(secret.as_str()))
+            .collect();
+        assert!(leaked.is_empty(), "the {what} is in the logs: {leaked:?}");
+    }
+}
