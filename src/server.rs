@@ -146,6 +146,9 @@ fn request_span(req: &http::Request<hyper::body::Incoming>) -> tracing::Span {
         method = %req.method(),
         route = crate::routes::route_name(req.uri().path()),
         request_id,
+        // Filled in by the webhook once it knows them.
+        update_id = tracing::field::Empty,
+        cmd = tracing::field::Empty,
     )
 }
 
