@@ -44,12 +44,7 @@ pub fn client_ip(
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap()))
-            .collect()
-    }
+    use crate::http::test_headers as headers;
 
     type Headers = &'static [(&'static str, &'static str)];
 

@@ -108,3 +108,17 @@ pub fn empty(status: StatusCode) -> HttpResponse {
     *response.status_mut() = status;
     response
 }
+
+/// Headers from `(name, value)` pairs, for unit tests of header handling.
+#[cfg(test)]
+pub(crate) fn test_headers(pairs: &[(&'static str, &'static str)]) -> http::HeaderMap {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            (
+                http::HeaderName::from_static(k),
+                v.parse().expect("test header values are valid"),
+            )
+        })
+        .collect()
+}

@@ -356,12 +356,7 @@ pub async fn delete(db: &mut PgConnection, session: &Session) -> Result<(), sqlx
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap()))
-            .collect()
-    }
+    use crate::http::test_headers as headers;
 
     #[test]
     fn accept_language_picks_romanian_only_when_preferred() {
