@@ -123,11 +123,17 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    /// Delivers an update the way Telegram does: POST with the secret header.
-    pub async fn post_update(&self, update: &Value) -> reqwest::Response {
+    /// A POST to the webhook with the secret header, as Telegram sends it;
+    /// the body is the caller's.
+    pub fn webhook_request(&self) -> reqwest::RequestBuilder {
         self.client
             .post(self.url("/telegram/webhook"))
             .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+    }
+
+    /// Delivers an update the way Telegram does: POST with the secret header.
+    pub async fn post_update(&self, update: &Value) -> reqwest::Response {
+        self.webhook_request()
             .json(update)
             .send()
             .await

@@ -167,14 +167,7 @@ fn post_update_in_background(
     app: &crate::helpers::TestApp,
     update: serde_json::Value,
 ) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
-    let request = app
-        .client
-        .post(app.url("/telegram/webhook"))
-        .header(
-            "X-Telegram-Bot-Api-Secret-Token",
-            crate::helpers::WEBHOOK_SECRET,
-        )
-        .json(&update);
+    let request = app.webhook_request().json(&update);
     tokio::spawn(request.send())
 }
 

@@ -131,12 +131,7 @@ async fn bodies_that_are_not_updates_are_bad_requests(pool: PgPool) {
     ];
     for (body, why) in cases {
         let response = app
-            .client
-            .post(app.url("/telegram/webhook"))
-            .header(
-                "X-Telegram-Bot-Api-Secret-Token",
-                crate::helpers::WEBHOOK_SECRET,
-            )
+            .webhook_request()
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -228,12 +223,7 @@ async fn huge_bodies_are_refused_with_413(pool: PgPool) {
     );
 
     let declared = app
-        .client
-        .post(app.url("/telegram/webhook"))
-        .header(
-            "X-Telegram-Bot-Api-Secret-Token",
-            crate::helpers::WEBHOOK_SECRET,
-        )
+        .webhook_request()
         .body(huge.clone())
         .send()
         .await
@@ -244,12 +234,7 @@ async fn huge_bodies_are_refused_with_413(pool: PgPool) {
         .map(|c| Ok(String::from_utf8_lossy(c).into_owned()))
         .collect();
     let streamed = app
-        .client
-        .post(app.url("/telegram/webhook"))
-        .header(
-            "X-Telegram-Bot-Api-Secret-Token",
-            crate::helpers::WEBHOOK_SECRET,
-        )
+        .webhook_request()
         .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
             chunks,
         )))
