@@ -167,6 +167,13 @@ CREATE TABLE IF NOT EXISTS invoices (
     CHECK (paid_minor BETWEEN 0 AND total_minor)
 );
 CREATE INDEX IF NOT EXISTS invoices_company_due ON invoices (company_id, due_date);
+-- The dashboard's totals per direction and currency (src/finance/dashboard.rs)
+-- from the index alone: a company's invoices arrive over years, interleaved
+-- with every other company's, so reading them from the table touches a page
+-- per invoice. Index-only scans rely on the visibility map, which autovacuum
+-- keeps current.
+CREATE INDEX IF NOT EXISTS invoices_company_totals
+    ON invoices (company_id, direction, currency) INCLUDE (total_minor, paid_minor, due_date);
 
 -- Bank and cash accounts with their balance as the ERP last reported it.
 CREATE TABLE IF NOT EXISTS treasury_accounts (
@@ -202,3 +209,47 @@ CREATE INDEX IF NOT EXISTS cash_entries_company_date ON cash_entries (company_id
 -- Set when Telegram answers 403 (the person blocked the bot): nothing more is
 -- sent to the chat until the person writes to the bot again.
 ALTER TABLE telegram_accounts ADD COLUMN IF NOT EXISTS blocked_at timestamptz;
+
+-- ---------------------------------------------------------------- the webhook's claim
+
+-- The first statement of every update (src/webhook.rs), one round trip:
+--   1. the chat's advisory lock, held to the end of the caller's transaction:
+--      one chat's updates are applied one at a time, whichever instance
+--      receives them;
+--   2. the claim of the update id: `claimed` is false when it was claimed
+--      before, and `response` is then the answer stored with it;
+--   3. today's date in Romania (`now()` is the transaction's start);
+--   4. the sender's account, if linked, with its active company and the
+--      membership that makes it usable; writing to the bot lifts a block the
+--      sender once put on it.
+-- PL/pgSQL and VOLATILE so that each step takes a fresh snapshot after the
+-- lock wait: a single SQL statement's snapshot is taken before it waits, and
+-- would miss what the chat's previous update committed meanwhile.
+-- (CREATE OR REPLACE cannot change the result columns: a change to them needs
+-- a `DROP FUNCTION IF EXISTS` before it.)
+CREATE OR REPLACE FUNCTION claim_update(_update_id bigint, _chat_id bigint, _telegram_user_id bigint)
+RETURNS TABLE (claimed boolean, today date, response text, user_id bigint, language text,
+               active_company_id bigint, company_id bigint, company_name text,
+               company_cui text, company_currency text, role text)
+LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM pg_advisory_xact_lock(_chat_id);
+    INSERT INTO telegram_updates (update_id) VALUES (_update_id) ON CONFLICT DO NOTHING;
+    claimed := FOUND;
+    today := (now() AT TIME ZONE 'Europe/Bucharest')::date;
+    IF NOT claimed THEN
+        SELECT u.response INTO response FROM telegram_updates u WHERE u.update_id = _update_id;
+    END IF;
+    UPDATE telegram_accounts SET blocked_at = NULL
+    WHERE telegram_user_id = _telegram_user_id AND blocked_at IS NOT NULL;
+    SELECT u.id, u.language, t.active_company_id, c.id, c.name, c.cui, c.currency, m.role
+    INTO user_id, language, active_company_id, company_id, company_name, company_cui,
+         company_currency, role
+    FROM telegram_accounts t JOIN users u ON u.id = t.user_id
+    LEFT JOIN company_members m ON m.company_id = t.active_company_id AND m.user_id = t.user_id
+    LEFT JOIN companies c ON c.id = m.company_id
+    WHERE t.telegram_user_id = _telegram_user_id;
+    RETURN NEXT;
+END
+$$;

@@ -115,7 +115,7 @@ read -r today month_start < <(psql -qAt -F ' ' "$url" -c \
 claimed() { psql -qAt "$url" -c "SELECT count(*) FROM telegram_updates"; }
 pgbench_run() { # clients seconds: prints "transactions tps"
   pgbench -n -M prepared -c "$1" -j 2 -T "$2" -f "${BENCH_SCRIPT:-deploy/bench/dashboard.sql}" \
-    -D today="$today" -D month_start="$month_start" -D reply="$reply" "$url" 2>&1 |
+    -D today="$today" -D month_start="$month_start" "$url" 2>&1 |
     sed -n -e 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' \
       -e 's/^tps = \([0-9.]*\) .*/\1/p' | paste -sd ' '
 }

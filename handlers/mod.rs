@@ -46,9 +46,9 @@ pub async fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> HandlerResult {
     }
 }
 
-/// Runs the handler of a button press. The data is untrusted: it is parsed
-/// into a [`Callback`] (anything else is a stale button), and each handler
-/// re-checks what it names against the database.
+/// Runs the handler of a button press. The data is untrusted: it was parsed
+/// into a [`Callback`] (`None`: anything else, a stale button), and each
+/// handler re-checks what it names against the database.
 ///
 /// # Errors
 /// The database failed; the update is rolled back and Telegram retries it.
@@ -56,9 +56,9 @@ pub async fn callback(
     ctx: &mut Ctx<'_>,
     callback_query_id: &str,
     message_id: i32,
-    data: &str,
+    pressed: Option<Callback>,
 ) -> HandlerResult {
-    match Callback::parse(data) {
+    match pressed {
         Some(Callback::SelectCompany(company_id)) => {
             select_company::pressed(ctx, callback_query_id, message_id, company_id).await
         }

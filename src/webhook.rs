@@ -1,9 +1,9 @@
 //! `POST /telegram/webhook`: Telegram's updates come in here.
 //!
 //! Secret header (constant time) → body under the size limit → `update_id` →
-//! the full update → claim the id and run the handler in one transaction →
-//! answer with the first reply in the response body; the rest go out through
-//! the Bot API client once the transaction has committed.
+//! the full update → claim the id and run the handler (in one transaction
+//! when the command may write) → answer with the first reply in the response
+//! body; the rest go out through the Bot API client once it has committed.
 //!
 //! The status codes are chosen for Telegram's delivery queue: anything but 2xx
 //! is retried, so a 5xx means "not applied, send it again", and an update we
@@ -14,9 +14,15 @@ use http::header::HeaderMap;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+
 use crate::app::App;
-use crate::bot::{BotMethod, Command, Ctx, Incoming, Replies};
-use crate::http::{ApiError, HttpResponse, Request, empty, read_body, with_type};
+use crate::bot::{BotMethod, Callback, Command, Ctx, HandlerResult, Incoming, Replies};
+use crate::http::{ApiError, HttpResponse, empty, read_body, with_type};
+
+mod claim;
+use claim::Claim;
 
 /// The header Telegram echoes the webhook's secret token in.
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
@@ -32,7 +38,7 @@ struct UpdateId {
 }
 
 /// Handles one webhook delivery.
-pub async fn handle(app: &App, req: Request) -> HttpResponse {
+pub async fn handle(app: &App, req: crate::http::Request) -> HttpResponse {
     if !secret_matches(req.headers(), app.config.webhook_secret.expose()) {
         tracing::warn!("webhook call with a missing or wrong secret");
         return ApiError::Unauthorized("missing or wrong secret token").into_response();
@@ -161,87 +167,146 @@ enum Outcome {
         first: Option<String>,
         rest: Vec<BotMethod>,
     },
-    /// Claimed before; carries the answer given then, to give it again.
+    /// Claimed before: the answer stored then, or for a read, its answer now.
     AlreadyApplied { first: Option<String> },
 }
 
-/// Claims the update and runs its handler in one transaction.
+/// What an update asks for, read before the claim: whether it may write
+/// decides how its statements run.
+enum Request {
+    Command(Command),
+    Button {
+        id: String,
+        message_id: i32,
+        /// `None`: data we did not produce (tampered, or an old button).
+        pressed: Option<Callback>,
+    },
+    /// Not for us (chatter in a group, `/cmd@otherbot`): claimed, unanswered.
+    Nothing,
+}
+
+impl Request {
+    fn of(incoming: Incoming, bot_username: &str) -> Self {
+        match incoming {
+            Incoming::Text { text, private, .. } => {
+                Command::parse(&text, private, bot_username).map_or(Self::Nothing, Self::Command)
+            }
+            Incoming::Callback {
+                id,
+                message_id,
+                data,
+                ..
+            } => Self::Button {
+                id,
+                message_id,
+                pressed: Callback::parse(&data),
+            },
+        }
+    }
+
+    fn reads_only(&self) -> bool {
+        match self {
+            Self::Command(command) => command.reads_only(),
+            Self::Button { pressed, .. } => pressed.is_none_or(Callback::reads_only),
+            Self::Nothing => true,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Command(command) => command.name(),
+            Self::Button { .. } => "callback",
+            Self::Nothing => "none",
+        }
+    }
+
+    async fn run(self, ctx: &mut Ctx<'_>) -> HandlerResult {
+        match self {
+            Self::Command(command) => crate::handlers::dispatch(command, ctx).await,
+            Self::Button {
+                id,
+                message_id,
+                pressed,
+            } => crate::handlers::callback(ctx, &id, message_id, pressed).await,
+            Self::Nothing => Ok(Replies::none()),
+        }
+    }
+}
+
+/// Where an update's statements run.
+enum Session {
+    /// An update that only reads: its claim commits on its own (so the chat's
+    /// lock is held just for the claim, which still orders it after the
+    /// chat's earlier updates), the reads follow, and nothing is stored.
+    Autocommit(PoolConnection<Postgres>),
+    /// An update that may write: the claim, the handler's writes and the
+    /// stored reply commit together, or not at all.
+    Transaction(Transaction<'static, Postgres>),
+}
+
+impl Session {
+    async fn open(pool: &PgPool, reads_only: bool) -> Result<Self, sqlx::Error> {
+        Ok(if reads_only {
+            Self::Autocommit(pool.acquire().await?)
+        } else {
+            Self::Transaction(pool.begin().await?)
+        })
+    }
+
+    fn db(&mut self) -> &mut PgConnection {
+        match self {
+            Self::Autocommit(conn) => conn,
+            Self::Transaction(tx) => tx,
+        }
+    }
+
+    async fn finish(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Autocommit(_) => Ok(()),
+            Self::Transaction(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// Claims the update and runs its handler: in one transaction when it may
+/// write, the claim and then the reads in autocommit when it only reads
+/// (two round trips for a `/dashboard`: see BENCHMARKS.md).
 async fn apply(
     app: &App,
     update_id: i64,
     kind: &'static str,
     incoming: Incoming,
 ) -> Result<Outcome, sqlx::Error> {
-    let mut tx = app.pool.begin().await?;
-    // One statement, one round trip: take the chat's lock (so one chat's
-    // updates are applied one at a time, whichever instance receives them),
-    // then claim the id. The lock is released at commit or rollback. A row
-    // comes back only when the id was ours to claim, with today's date in
-    // Romania (`now()` is the transaction's start, so every statement of the
-    // update agrees on the day). The reads come in later statements: they
-    // must see what the chat's previous update committed while we waited
-    // for the lock, and a statement's snapshot is taken before its lock wait.
-    let claimed = sqlx::query_scalar!(
-        r#"INSERT INTO telegram_updates (update_id)
-           SELECT $1 FROM (SELECT pg_advisory_xact_lock($2)) AS chat_lock
-           ON CONFLICT DO NOTHING
-           RETURNING (now() AT TIME ZONE 'Europe/Bucharest')::date AS "today!""#,
-        update_id,
-        incoming.chat_id()
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(today) = claimed else {
-        drop(tx);
-        let stored = sqlx::query_scalar!(
-            "SELECT response FROM telegram_updates WHERE update_id = $1",
-            update_id
-        )
-        .fetch_optional(&app.pool)
-        .await?
-        .flatten();
-        return Ok(Outcome::AlreadyApplied { first: stored });
-    };
-
-    let from = incoming.from().clone();
     let chat_id = incoming.chat_id();
-    let account = crate::bot::Account::of_telegram_user(&mut tx, from.id).await?;
-    let lang = Ctx::language_for(account.as_ref(), &from);
+    let from = incoming.from().clone();
+    let request = Request::of(incoming, &app.config.bot_username);
+    let reads_only = request.reads_only();
+    let mut session = Session::open(&app.pool, reads_only).await?;
+    let claim = Claim::take(session.db(), update_id, chat_id, from.id).await?;
+    if !claim.fresh && !reads_only {
+        // Applied before (Telegram lost our answer): the answer given then.
+        return Ok(Outcome::AlreadyApplied {
+            first: claim.stored_response,
+        });
+    }
+
+    let lang = Ctx::language_for(claim.account.as_ref(), &from);
     let mut ctx = Ctx {
-        db: &mut tx,
+        db: session.db(),
         config: &app.config,
         update_id,
-        today,
+        today: claim.today,
         chat_id,
         from,
-        account,
+        account: claim.account,
         lang,
         reply_is_secret: false,
     };
-    let (command_name, replies) = match incoming {
-        Incoming::Text { text, private, .. } => {
-            match Command::parse(&text, private, &app.config.bot_username) {
-                Some(command) => {
-                    let name = command.name();
-                    record_on_request(update_id, name);
-                    (name, crate::handlers::dispatch(command, &mut ctx).await)
-                }
-                None => ("none", Ok(Replies::none())),
-            }
-        }
-        Incoming::Callback {
-            id,
-            message_id,
-            data,
-            ..
-        } => {
-            record_on_request(update_id, "callback");
-            (
-                "callback",
-                crate::handlers::callback(&mut ctx, &id, message_id, &data).await,
-            )
-        }
-    };
+    let command_name = request.name();
+    if !matches!(request, Request::Nothing) {
+        record_on_request(update_id, command_name);
+    }
+    let replies = request.run(&mut ctx).await;
     crate::metrics::update(kind, command_name);
     let replies = replies.map_err(|crate::bot::HandlerError::Db(e)| {
         crate::metrics::handler_error(command_name);
@@ -252,18 +317,24 @@ async fn apply(
     let first = methods
         .next()
         .map(|m| serde_json::to_string(&m).expect("Bot API parameters always serialise"));
-    // A reply carrying a secret (a /link code) is not kept for replay: the
-    // database never holds a code in plain text. A retry then gets no answer.
-    if first.is_some() && !ctx.reply_is_secret {
+    if !claim.fresh {
+        // A read, retried: answered afresh. The rest of its replies went out
+        // after the first attempt.
+        return Ok(Outcome::AlreadyApplied { first });
+    }
+    // A read's reply is not kept (a retry reads again), nor is a reply
+    // carrying a secret (a /link code): the database never holds a code in
+    // plain text, and a retry then gets no answer.
+    if !reads_only && first.is_some() && !ctx.reply_is_secret {
         sqlx::query!(
             "UPDATE telegram_updates SET response = $2 WHERE update_id = $1",
             update_id,
             first
         )
-        .execute(&mut *tx)
+        .execute(&mut *ctx.db)
         .await?;
     }
-    tx.commit().await?;
+    session.finish().await?;
     Ok(Outcome::Applied {
         first,
         rest: methods.collect(),

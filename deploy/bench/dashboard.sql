@@ -1,43 +1,31 @@
 -- pgbench script: the SQL one `/dashboard` update executes, statement for
 -- statement, for deploy/bench.sh to measure the database's own ceiling.
 --
--- IT MUST MIRROR THE CODE: src/webhook.rs `apply` (BEGIN; the claim with the
--- chat's advisory lock; the account lookup of src/bot/context.rs; the
--- handler, here handlers/dashboard.rs → src/finance/dashboard.rs `compute`;
--- storing the first reply; COMMIT). Change one, change this.
+-- IT MUST MIRROR THE CODE: src/webhook.rs `apply` for a command that only
+-- reads (no transaction around it, no reply stored): the claim of
+-- src/webhook/claim.rs (`claim_update` in schema.sql: the chat's advisory
+-- lock, the claim, today's date, the account with its active company), then
+-- the handler, here handlers/dashboard.rs → src/finance/dashboard.rs
+-- `compute`. Change one, change this.
 --
 -- The ids come from the data set's numbering (deploy/bench/data.sql); the
--- company's currency is read with \gset as the code reads it; `today` and
--- `month_start` (computed in Rust from the claim's date) and the stored reply
--- (a real one) are passed with -D by deploy/bench.sh. sqlx declares parameter
--- types (a `Date` is sent as `date`); pgbench lets the server infer them,
--- hence the `::date` casts where inference would pick another type. The
--- account lookup's column aliases lose sqlx's `?` (a type hint only) so that
--- \gset can name variables after them.
--- Not here, because they are not SQL: sqlx's ping when it takes back a
+-- company and its currency are read with \gset as the code reads them;
+-- `today` and `month_start` (computed in Rust from the claim's date) are
+-- passed with -D by deploy/bench.sh. sqlx declares parameter types (a `Date`
+-- is sent as `date`); pgbench lets the server infer them, hence the `::date`
+-- casts where inference would pick another type. The claim's column aliases
+-- lose sqlx's `!` (a type hint only) so that \gset can name variables after
+-- them.
+-- Not here, because it is not SQL: sqlx's ping when it takes back a
 -- connection (one more round trip per update for ledgerbot).
 \set uid random(1, 1000)
 \set tg 7000000000 + :uid
 -- Unique update ids, far above the load generator's: a collision in 8e18
 -- values is not expected (deploy/bench.sh checks the rows claimed).
 \set upd random(1000000000000000000, 9000000000000000000)
-BEGIN;
-INSERT INTO telegram_updates (update_id)
-           SELECT :upd FROM (SELECT pg_advisory_xact_lock(:tg)) AS chat_lock
-           ON CONFLICT DO NOTHING
-           RETURNING (now() AT TIME ZONE 'Europe/Bucharest')::date AS "today!";
-WITH unblocked AS (
-                   UPDATE telegram_accounts SET blocked_at = NULL
-                   WHERE telegram_user_id = :tg AND blocked_at IS NOT NULL
-               )
-               SELECT u.id, u.language, t.active_company_id,
-                      c.id AS company_id, c.name AS company_name, c.cui AS company_cui,
-                      c.currency AS currency, m.role AS role
-               FROM telegram_accounts t JOIN users u ON u.id = t.user_id
-               LEFT JOIN company_members m
-                      ON m.company_id = t.active_company_id AND m.user_id = t.user_id
-               LEFT JOIN companies c ON c.id = m.company_id
-               WHERE t.telegram_user_id = :tg \gset
+SELECT claimed, today, response, user_id, language, active_company_id,
+       company_id, company_name, company_cui, company_currency AS currency, role
+FROM claim_update(:upd, :tg, :tg) \gset
 SELECT section AS "section!", currency AS "currency!", count AS "count!",
                   total AS "total!", paid AS "paid!",
                   overdue AS "overdue!", overdue_count AS "overdue_count!"
@@ -65,5 +53,3 @@ SELECT section AS "section!", currency AS "currency!", count AS "count!",
                GROUP BY currency
            ) AS figures
            ORDER BY section, currency <> :currency, currency;
-UPDATE telegram_updates SET response = :reply WHERE update_id = :upd;
-COMMIT;

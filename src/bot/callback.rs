@@ -41,6 +41,14 @@ impl Callback {
         parts.next().is_none().then_some(callback)
     }
 
+    /// Whether the press only reads (see [`crate::bot::Command::reads_only`]).
+    pub fn reads_only(self) -> bool {
+        match self {
+            Self::InvoicePage { .. } => true,
+            Self::SelectCompany(_) => false,
+        }
+    }
+
     /// The button data (at most 64 bytes, Telegram's limit).
     pub fn data(self) -> String {
         match self {

@@ -175,6 +175,30 @@ impl Command {
         })
     }
 
+    /// Whether the command only reads. A read's claim commits on its own
+    /// and its reply is not stored: a retry is answered afresh. Anything
+    /// that may write (even only sometimes) runs in one transaction with its
+    /// claim. No wildcard arm: a new command has to choose.
+    pub fn reads_only(&self) -> bool {
+        match self {
+            Self::Help
+            | Self::Companies
+            | Self::Dashboard
+            | Self::Invoices(_)
+            | Self::Treasury
+            | Self::Unknown(_) => true,
+            Self::Start(_)
+            | Self::SelectCompany(_)
+            | Self::Add(_)
+            | Self::Clear
+            | Self::Language(_)
+            | Self::Text(_)
+            | Self::Register
+            | Self::Link
+            | Self::Unlink => false,
+        }
+    }
+
     /// A short name for logs and metrics (never the arguments: they may hold a code).
     pub fn name(&self) -> &'static str {
         match self {

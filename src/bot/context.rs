@@ -35,58 +35,12 @@ pub struct Account {
     pub active_company: Option<Company>,
 }
 
-impl Account {
-    /// The account linked to a Telegram user, if any, with its active
-    /// company checked against membership: one round trip, since every update
-    /// starts here and every finance command needs the company. The user is
-    /// writing to the bot, so a block they once put on it is lifted in the
-    /// same statement.
-    ///
-    /// # Errors
-    /// The database failed.
-    pub async fn of_telegram_user(
-        db: &mut PgConnection,
-        telegram_user_id: i64,
-    ) -> Result<Option<Self>, sqlx::Error> {
-        let row = sqlx::query!(
-            r#"WITH unblocked AS (
-                   UPDATE telegram_accounts SET blocked_at = NULL
-                   WHERE telegram_user_id = $1 AND blocked_at IS NOT NULL
-               )
-               SELECT u.id, u.language, t.active_company_id,
-                      c.id AS "company_id?", c.name AS "company_name?", c.cui AS "company_cui?",
-                      c.currency AS "company_currency?", m.role AS "role?"
-               FROM telegram_accounts t JOIN users u ON u.id = t.user_id
-               LEFT JOIN company_members m
-                      ON m.company_id = t.active_company_id AND m.user_id = t.user_id
-               LEFT JOIN companies c ON c.id = m.company_id
-               WHERE t.telegram_user_id = $1"#,
-            telegram_user_id
-        )
-        .fetch_optional(db)
-        .await?;
-        Ok(row.map(|r| {
-            let active_company =
-                match (r.company_id, r.company_name, r.company_currency, r.role) {
-                    (Some(id), Some(name), Some(currency), Some(role)) => Some(
-                        Company::from_stored(id, name, r.company_cui, &currency, &role),
-                    ),
-                    _ => None,
-                };
-            Self {
-                user_id: r.id,
-                language: r.language.as_deref().and_then(Lang::parse),
-                active_company_id: r.active_company_id,
-                active_company,
-            }
-        }))
-    }
-}
-
 /// Everything a handler may use for one update. Handlers know nothing of HTTP.
 pub struct Ctx<'a> {
-    /// The update's transaction: the handler's writes commit together with the
-    /// claim of the update id, or not at all.
+    /// Where the handler's statements run: for a command that may write, the
+    /// update's transaction (its writes commit together with the claim of
+    /// the update id, or not at all); for one that only reads, a connection
+    /// in autocommit (see [`super::Command::reads_only`]).
     pub db: &'a mut PgConnection,
     /// Process configuration (bot username, public URL).
     pub config: &'a Config,

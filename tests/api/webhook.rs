@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::helpers::{BOT_USERNAME, TgUser, next_update_id, reply_text, spawn_app, spawn_app_with};
+use crate::people::{activate, company, linked_user};
 
 #[sqlx::test(migrations = false)]
 async fn start_greets_in_english_by_default_and_romanian_for_ro(pool: PgPool) {
@@ -200,6 +201,76 @@ async fn a_retried_update_is_answered_again_but_applied_once(pool: PgPool) {
 
     assert_eq!(first, retried, "the retry gets the same answer");
     assert_eq!(app.claimed_updates().await, 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_retried_read_is_answered_afresh_and_its_reply_is_not_stored(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let tg = TgUser::en(15);
+    let user_id = linked_user(&pool, "ana@example.ro", tg.id).await;
+    let company_id = company(&pool, user_id, "Exemplu SRL").await;
+    activate(&pool, tg.id, company_id).await;
+    let update = tg.text_with_id(next_update_id(), "/treasury");
+
+    let first = app.reply_to(&update).await;
+    sqlx::query(
+        "INSERT INTO treasury_accounts (company_id, name, kind, currency, balance_minor)
+         VALUES ($1, 'Casa noua', 'cash', 'RON', 100)",
+    )
+    .bind(company_id)
+    .execute(&pool)
+    .await
+    .expect("account");
+    let retried = app.reply_to(&update).await;
+
+    assert!(!reply_text(&first).contains("Casa noua"), "{first}");
+    assert!(
+        reply_text(&retried).contains("Casa noua"),
+        "read again, not replayed: {retried}"
+    );
+    assert_eq!(app.claimed_updates().await, 1, "claimed once");
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT response FROM telegram_updates WHERE update_id = $1")
+            .bind(update["update_id"].as_i64())
+            .fetch_one(&pool)
+            .await
+            .expect("claim");
+    assert_eq!(stored, None, "a read's reply is not kept");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_read_waiting_for_its_chat_sees_what_the_chats_previous_update_committed(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let tg = TgUser::en(17);
+    let user_id = linked_user(&pool, "ana@example.ro", tg.id).await;
+    // Stands in for the chat's previous update, mid-way on another instance:
+    // it holds the chat's lock and has switched the person to Romanian.
+    let mut previous = pool.begin().await.expect("begin");
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(tg.id)
+        .execute(&mut *previous)
+        .await
+        .expect("lock");
+    sqlx::query("UPDATE users SET language = 'ro' WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *previous)
+        .await
+        .expect("language");
+
+    let help = tokio::spawn({
+        let update = tg.text("/help");
+        let request = app.webhook_request().json(&update);
+        async move { request.send().await.expect("send") }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!help.is_finished(), "the read waits for the chat's lock");
+    previous.commit().await.expect("commit");
+    let reply: Value = help.await.expect("join").json().await.expect("json");
+
+    assert!(
+        reply_text(&reply).contains("Comenzi"),
+        "read after the lock, in the language just committed: {reply}"
+    );
 }
 
 #[sqlx::test(migrations = false)]
