@@ -11,14 +11,20 @@
 # 3. Cold start: exec of `ledgerbot serve` to the webhook's first 200, 5 times.
 # 4. Starts `ledgerbot serve` on a free port (the Bot API pointed at a dead
 #    local address: a /dashboard reply goes back in the webhook's answer and
-#    never calls it), reads its idle RSS, then at each concurrency drives
-#    /dashboard updates at it for BENCH_WARMUP + BENCH_DURATION seconds, and
-#    right after, pgbench at the same concurrency runs deploy/bench/dashboard.sql
-#    (the same SQL, statement for statement) for as long.
+#    never calls it), reads its idle RSS, then at each concurrency alternates
+#    rounds of /dashboard updates at it and of pgbench at the same
+#    concurrency running deploy/bench/dashboard.sql (the same SQL, statement
+#    for statement).
 # 5. Prints updates/s, p50, p99, errors, pgbench's TPS and the ratio, cold
 #    start, idle and peak RSS. Drops its database.
 #
-# Environment: BENCH_WARMUP (seconds, default 5), BENCH_DURATION (default 20),
+# The machine's speed drifts (other virtual machines on its host), so the two
+# sides are not measured one after the other but in alternating rounds:
+# ledgerbot for BENCH_DURATION / BENCH_ROUNDS seconds, pgbench as long, and
+# again; the ratio compares means over the same stretch of time.
+#
+# Environment: BENCH_WARMUP (seconds, default 5), BENCH_DURATION (measured
+# seconds per side and concurrency, default 20), BENCH_ROUNDS (default 4),
 # BENCH_BIN and BENCH_SCRIPT (another ledgerbot binary to measure, e.g. an
 # older build, and the pgbench script that mirrors it),
 # BENCH_CONCURRENCY (default "16 64"), BENCH_ENV (extra VAR=value words for
@@ -27,6 +33,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 warmup=${BENCH_WARMUP:-5}
 duration=${BENCH_DURATION:-20}
+rounds=${BENCH_ROUNDS:-4}
 concurrencies=${BENCH_CONCURRENCY:-16 64}
 read -r -a extra_env <<<"${BENCH_ENV:-}"
 
@@ -122,30 +129,43 @@ pgbench_run() { # clients seconds: prints "transactions tps"
 
 summary=()
 first_id=1000000
+mean() { awk '{ s += $1 } END { printf "%.1f", s / NR }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+slice=$((duration / rounds))
 for c in $concurrencies; do
-  echo "bench: ledgerbot at concurrency $c (${warmup} s warm-up, ${duration} s measured)" >&2
-  line=$("$loadgen" load --addr "$addr" --concurrency "$c" --warmup "$warmup" \
-    --duration "$duration" --first-update-id "$first_id")
-  echo "$line" >&2
-  first_id=$(echo "$line" | sed -n 's/.*next_update_id=\([0-9]*\).*/\1/p')
-  get() { echo "$line" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
-  ups=$(get updates_per_s); p50=$(get p50_ms); p99=$(get p99_ms); errors=$(get errors)
-  rss_load=$(rss VmRSS)
-
-  echo "bench: pgbench at concurrency $c" >&2
+  echo "bench: concurrency $c: warm-up ${warmup} s each, then ${rounds} rounds of ledgerbot ${slice} s / pgbench ${slice} s" >&2
   pgbench_run "$c" "$warmup" >/dev/null
-  before=$(claimed)
-  read -r transactions tps < <(pgbench_run "$c" "$duration")
-  after=$(claimed)
-  # Every pgbench transaction must have claimed a new id, as an update does.
-  if [ $((after - before)) -ne "$transactions" ]; then
-    echo "bench: pgbench ran $transactions transactions but claimed $((after - before)) ids" >&2
-    exit 1
-  fi
+  ups_all=() tps_all=() p50_all=() p99_all=() errors=0
+  for round in $(seq 1 "$rounds"); do
+    # Only the first slice needs the full warm-up; later ones just reconnect.
+    slice_warmup=1; [ "$round" -eq 1 ] && slice_warmup=$warmup
+    line=$("$loadgen" load --addr "$addr" --concurrency "$c" --warmup "$slice_warmup" \
+      --duration "$slice" --first-update-id "$first_id")
+    echo "$line" >&2
+    get() { echo "$line" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+    first_id=$(( $(get next_update_id) + 1 ))
+    ups_all+=("$(get updates_per_s)") p50_all+=("$(get p50_ms)") p99_all+=("$(get p99_ms)")
+    errors=$((errors + $(get errors)))
+
+    before=$(claimed)
+    read -r transactions tps < <(pgbench_run "$c" "$slice")
+    after=$(claimed)
+    # Every pgbench transaction must have claimed a new id, as an update does.
+    if [ $((after - before)) -ne "$transactions" ]; then
+      echo "bench: pgbench ran $transactions transactions but claimed $((after - before)) ids" >&2
+      exit 1
+    fi
+    echo "bench: pgbench tps=$tps ($transactions transactions, each claimed an id)" >&2
+    tps_all+=("$tps")
+  done
+  rss_load=$(rss VmRSS)
+  ups=$(printf '%s\n' "${ups_all[@]}" | mean)
+  tps=$(printf '%s\n' "${tps_all[@]}" | mean)
+  p50=$(printf '%s\n' "${p50_all[@]}" | median)
+  p99=$(printf '%s\n' "${p99_all[@]}" | median)
+  p99_max=$(printf '%s\n' "${p99_all[@]}" | sort -g | tail -n 1)
   ratio=$(echo "scale=2; $ups / $tps" | bc -l)
-  summary+=("$(printf '%-11s %10s %8s %8s %6s %12s %7s %10s' "$c" "$ups" "$p50" "$p99" "$errors" "$tps" "$ratio" "$rss_load")")
-  echo "bench: pgbench tps=$tps ($transactions transactions, each claimed an id)" >&2
-  first_id=$((first_id + 1))
+  summary+=("$(printf '%-11s %10s %8s %8s %8s %6s %12s %7s %7s' "$c" "$ups" "$p50" "$p99" "$p99_max" "$errors" "$tps" "$ratio" "$rss_load")")
 done
 peak_rss=$(rss VmHWM)
 
@@ -153,9 +173,9 @@ cat <<EOF
 
 ledgerbot benchmark — $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), PostgreSQL $(psql -qAt "$url" -c 'SHOW server_version')
 data set: 1000 users, 200 companies, 50000 invoices, 600 treasury accounts, 2000 cash entries (loaded in ${load_seconds} s)
-warm-up ${warmup} s, measured ${duration} s per concurrency; server env: LOG_FORMAT=json ${BENCH_ENV:-}
+warm-up ${warmup} s, then ${rounds} alternating rounds of ${slice} s (ledgerbot, pgbench) per concurrency; updates/s and tps: mean of the rounds; p50, p99: median of the rounds, p99 max: the worst round; server env: LOG_FORMAT=json ${BENCH_ENV:-}
 
-concurrency  updates/s  p50 ms  p99 ms errors  pgbench tps   ratio  RSS MB
+concurrency  updates/s  p50 ms  p99 ms  p99 max errors  pgbench tps   ratio  RSS MB
 $(printf '%s\n' "${summary[@]}")
 
 cold start (exec to first 200, median of 5): ${cold_ms} ms (${cold_plain_ms} ms with sslmode=disable)
