@@ -222,18 +222,31 @@ ALTER TABLE telegram_accounts ADD COLUMN IF NOT EXISTS blocked_at timestamptz;
 --   4. the sender's account, if linked, with its active company and the
 --      membership that makes it usable; writing to the bot lifts a block the
 --      sender once put on it.
+-- `_reads_only`: the caller runs the claim on its own (autocommit) and then
+-- only reads. Such a claim commits without waiting for its WAL to reach the
+-- disk (`synchronous_commit` off for its transaction alone): a crash can lose
+-- the last fraction of a second of read claims, and a read whose claim was
+-- lost is answered afresh when Telegram retries it, as a retried read always
+-- is. Nothing else is lost that way, and a write's claim (in the caller's
+-- transaction, with its effects) commits durably as always.
 -- PL/pgSQL and VOLATILE so that each step takes a fresh snapshot after the
 -- lock wait: a single SQL statement's snapshot is taken before it waits, and
 -- would miss what the chat's previous update committed meanwhile.
 -- (CREATE OR REPLACE cannot change the result columns: a change to them needs
 -- a `DROP FUNCTION IF EXISTS` before it.)
-CREATE OR REPLACE FUNCTION claim_update(_update_id bigint, _chat_id bigint, _telegram_user_id bigint)
+CREATE OR REPLACE FUNCTION claim_update(_update_id bigint, _chat_id bigint, _telegram_user_id bigint,
+                                        _reads_only boolean)
 RETURNS TABLE (claimed boolean, today date, response text, user_id bigint, language text,
                active_company_id bigint, company_id bigint, company_name text,
                company_cui text, company_currency text, role text)
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
+DECLARE
+    _blocked boolean;
 BEGIN
+    IF _reads_only THEN
+        SET LOCAL synchronous_commit = off;
+    END IF;
     PERFORM pg_advisory_xact_lock(_chat_id);
     INSERT INTO telegram_updates (update_id) VALUES (_update_id) ON CONFLICT DO NOTHING;
     claimed := FOUND;
@@ -241,15 +254,17 @@ BEGIN
     IF NOT claimed THEN
         SELECT u.response INTO response FROM telegram_updates u WHERE u.update_id = _update_id;
     END IF;
-    UPDATE telegram_accounts SET blocked_at = NULL
-    WHERE telegram_user_id = _telegram_user_id AND blocked_at IS NOT NULL;
-    SELECT u.id, u.language, t.active_company_id, c.id, c.name, c.cui, c.currency, m.role
+    SELECT u.id, u.language, t.active_company_id, c.id, c.name, c.cui, c.currency, m.role,
+           t.blocked_at IS NOT NULL
     INTO user_id, language, active_company_id, company_id, company_name, company_cui,
-         company_currency, role
+         company_currency, role, _blocked
     FROM telegram_accounts t JOIN users u ON u.id = t.user_id
     LEFT JOIN company_members m ON m.company_id = t.active_company_id AND m.user_id = t.user_id
     LEFT JOIN companies c ON c.id = m.company_id
     WHERE t.telegram_user_id = _telegram_user_id;
+    IF _blocked THEN
+        UPDATE telegram_accounts SET blocked_at = NULL WHERE telegram_user_id = _telegram_user_id;
+    END IF;
     RETURN NEXT;
 END
 $$;

@@ -120,7 +120,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 webhook_secret = config.webhook_secret.expose(),
                 "dev mode: the webhook secret"
             );
-            let pool = db::pool(config.database_url.expose(), db::default_pool_size())?;
+            let pool = db::pool(config.database_url.expose(), config.database_pool_size)?;
             db::migrate(&pool).await.context("migration failed")?;
             crate::devchat::seed(&pool)
                 .await
@@ -148,7 +148,7 @@ fn database_only() -> anyhow::Result<sqlx::PgPool> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let pool = db::pool(config.database_url.expose(), db::default_pool_size())
+    let pool = db::pool(config.database_url.expose(), config.database_pool_size)
         .context("DATABASE_URL is invalid")?;
     serve_with(config, pool).await
 }

@@ -4,6 +4,7 @@
 //! | variable | required by `serve` | default |
 //! | --- | --- | --- |
 //! | `DATABASE_URL` | yes | — |
+//! | `DATABASE_POOL_SIZE` | no | 4 per core, 4–32 (1–1000) |
 //! | `PORT` | no | `8080` |
 //! | `PUBLIC_URL` | no | `http://localhost:$PORT` |
 //! | `TELEGRAM_BOT_TOKEN` | yes | — |
@@ -73,6 +74,8 @@ pub enum ConfigError {
 pub struct Config {
     /// PostgreSQL connection string.
     pub database_url: Secret,
+    /// Connections this instance opens to PostgreSQL at most.
+    pub database_pool_size: u32,
     /// TCP port to listen on (all interfaces).
     pub port: u16,
     /// The public base URL, without a trailing slash (`https://ledgerbot.fly.dev`).
@@ -142,6 +145,18 @@ impl Config {
                 why: "must start with postgres:// or postgresql://",
             });
         }
+        let database_pool_size = match var("DATABASE_POOL_SIZE") {
+            Some(n) => n
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or(ConfigError::Invalid {
+                    name: "DATABASE_POOL_SIZE",
+                    why: "not a number of connections (1-1000)",
+                })?,
+            None => crate::db::default_pool_size(),
+        };
         let bot_token = required("TELEGRAM_BOT_TOKEN")?;
         if !is_bot_token(&bot_token) {
             return Err(ConfigError::Invalid {
@@ -190,6 +205,7 @@ impl Config {
 
         Ok(Self {
             database_url: Secret(database_url),
+            database_pool_size,
             port,
             public_url,
             bot_token: Secret(bot_token),
@@ -322,6 +338,8 @@ mod tests {
         let cases = [
             ("PORT", "eighty".to_owned(), "not a number"),
             ("PORT", "70000".to_owned(), "out of range"),
+            ("DATABASE_POOL_SIZE", "0".to_owned(), "no connections"),
+            ("DATABASE_POOL_SIZE", "many".to_owned(), "not a number"),
             ("TELEGRAM_WEBHOOK_SECRET", "has space".to_owned(), "space"),
             ("TELEGRAM_WEBHOOK_SECRET", "x".repeat(257), "too long"),
             ("TELEGRAM_WEBHOOK_SECRET", "ümlaut".to_owned(), "non-ASCII"),

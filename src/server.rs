@@ -80,8 +80,12 @@ pub async fn run_with_limits(
             limits.max_concurrent_requests,
         ))
         .service_fn(move |req: http::Request<hyper::body::Incoming>| {
-            let app = app.clone();
-            async move { Ok::<_, Infallible>(entry(app, req).await) }
+            // Boxed at the bottom of the stack: a request's future holds the
+            // state of every route and is kilobytes large, and each layer above
+            // would otherwise copy it into its own future (a memcpy per layer
+            // per request, the top user-space cost under load).
+            let response = Box::pin(entry(app.clone(), req));
+            async move { Ok::<_, Infallible>(response.await) }
         });
 
     let graceful = GracefulShutdown::new();

@@ -21,6 +21,9 @@ pub fn init(format: LogFormat) {
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            // The request span is the only one: listing it again as `spans`
+            // doubled every line's size and formatting cost.
+            .with_span_list(false)
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };

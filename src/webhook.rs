@@ -260,6 +260,17 @@ impl Session {
         }
     }
 
+    /// The claim, durable when it commits with the update's writes.
+    async fn claim(
+        &mut self,
+        update_id: i64,
+        chat_id: i64,
+        telegram_user_id: i64,
+    ) -> Result<Claim, sqlx::Error> {
+        let reads_only = matches!(self, Self::Autocommit(_));
+        Claim::take(self.db(), update_id, chat_id, telegram_user_id, reads_only).await
+    }
+
     async fn finish(self) -> Result<(), sqlx::Error> {
         match self {
             Self::Autocommit(_) => Ok(()),
@@ -282,7 +293,7 @@ async fn apply(
     let request = Request::of(incoming, &app.config.bot_username);
     let reads_only = request.reads_only();
     let mut session = Session::open(&app.pool, reads_only).await?;
-    let claim = Claim::take(session.db(), update_id, chat_id, from.id).await?;
+    let claim = session.claim(update_id, chat_id, from.id).await?;
     if !claim.fresh && !reads_only {
         // Applied before (Telegram lost our answer): the answer given then.
         return Ok(Outcome::AlreadyApplied {

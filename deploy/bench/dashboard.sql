@@ -25,7 +25,7 @@
 \set upd random(1000000000000000000, 9000000000000000000)
 SELECT claimed, today, response, user_id, language, active_company_id,
        company_id, company_name, company_cui, company_currency AS currency, role
-FROM claim_update(:upd, :tg, :tg) \gset
+FROM claim_update(:upd, :tg, :tg, true) \gset
 SELECT section AS "section!", currency AS "currency!", count AS "count!",
                   total AS "total!", paid AS "paid!",
                   overdue AS "overdue!", overdue_count AS "overdue_count!"

@@ -24,6 +24,10 @@ impl Claim {
     /// Takes the chat's lock (to the end of `db`'s transaction, if any),
     /// claims `update_id` and reads the sender's account.
     ///
+    /// `reads_only`: `db` is in autocommit and the update only reads, so the
+    /// claim may commit without waiting for the disk (see `claim_update`).
+    /// Never inside a transaction that writes: the transaction would inherit it.
+    ///
     /// # Errors
     /// The database failed.
     pub async fn take(
@@ -31,15 +35,17 @@ impl Claim {
         update_id: i64,
         chat_id: i64,
         telegram_user_id: i64,
+        reads_only: bool,
     ) -> Result<Self, sqlx::Error> {
         let row = sqlx::query!(
             r#"SELECT claimed AS "claimed!", today AS "today!", response, user_id,
                       language, active_company_id, company_id, company_name, company_cui,
                       company_currency, role
-               FROM claim_update($1, $2, $3)"#,
+               FROM claim_update($1, $2, $3, $4)"#,
             update_id,
             chat_id,
-            telegram_user_id
+            telegram_user_id,
+            reads_only
         )
         .fetch_one(db)
         .await?;

@@ -273,6 +273,42 @@ async fn a_read_waiting_for_its_chat_sees_what_the_chats_previous_update_committ
     );
 }
 
+/// `synchronous_commit` as `claim_update(.., reads_only)` leaves it in the
+/// claim's transaction.
+async fn commit_mode_after_claim(pool: &PgPool, update_id: i64, reads_only: bool) -> String {
+    let mut tx = pool.begin().await.expect("begin");
+    sqlx::query("SELECT * FROM claim_update($1, 42, 42, $2)")
+        .bind(update_id)
+        .bind(reads_only)
+        .execute(&mut *tx)
+        .await
+        .expect("claim");
+    sqlx::query_scalar("SELECT current_setting('synchronous_commit')")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("setting")
+}
+
+#[sqlx::test(migrations = false)]
+async fn only_a_reads_claim_commits_without_waiting_for_the_disk(pool: PgPool) {
+    let _app = spawn_app(pool.clone()).await;
+
+    assert_eq!(commit_mode_after_claim(&pool, 1, false).await, "on");
+    assert_eq!(commit_mode_after_claim(&pool, 2, true).await, "off");
+    // Local to the claim's transaction: the connection goes back to the pool
+    // as durable as it came.
+    let mut conn = pool.acquire().await.expect("acquire");
+    sqlx::query("SELECT * FROM claim_update(3, 42, 42, true)")
+        .execute(&mut *conn)
+        .await
+        .expect("claim");
+    let after: String = sqlx::query_scalar("SELECT current_setting('synchronous_commit')")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("setting");
+    assert_eq!(after, "on");
+}
+
 #[sqlx::test(migrations = false)]
 async fn concurrent_duplicates_are_applied_once(pool: PgPool) {
     let app = spawn_app(pool).await;

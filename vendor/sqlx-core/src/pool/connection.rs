@@ -304,6 +304,20 @@ impl<DB: Database> Floating<DB, Live<DB>> {
             }
         }
 
+        // ledgerbot's patch: no ping for a connection with nothing to flush.
+        // The ping is a round trip on every release (a third of a small
+        // request's), and can hang and strand its pool permit on a silent
+        // peer (transact-rs/sqlx#4349). What it is for stays covered: a
+        // dropped transaction's queued ROLLBACK, or the replies a query
+        // cancelled mid-flight still owes, make `should_flush` true (with
+        // vendor/sqlx-postgres's patch), and that connection is pinged here,
+        // out of the pool until it is clean; a connection that died while in
+        // use fails its next query.
+        if !self.raw.should_flush() {
+            self.release();
+            return true;
+        }
+
         // test the connection on-release to ensure it is still viable,
         // and flush anything time-sensitive like transaction rollbacks
         // if an Executor future/stream is dropped during an `.await` call, the connection
