@@ -4,7 +4,7 @@
 //! | variable | required by `serve` | default |
 //! | --- | --- | --- |
 //! | `DATABASE_URL` | yes | — |
-//! | `DATABASE_POOL_SIZE` | no | 4 per core, 4–32 (1–1000) |
+//! | `DATABASE_POOL_SIZE` | no | 2 per core, 4–32 (1–1000) |
 //! | `PORT` | no | `8080` |
 //! | `PUBLIC_URL` | no | `http://localhost:$PORT` |
 //! | `TELEGRAM_BOT_TOKEN` | yes | — |
@@ -307,6 +307,15 @@ mod tests {
         assert_eq!(config.telegram_api_url, DEFAULT_TELEGRAM_API_URL);
         assert_eq!(config.log_format, LogFormat::Text);
         assert!(!config.trust_proxy_headers);
+        assert_eq!(config.database_pool_size, crate::db::default_pool_size());
+    }
+
+    #[test]
+    fn the_pool_size_can_be_set() {
+        let mut env = complete();
+        env.insert("DATABASE_POOL_SIZE", " 24 ".to_owned());
+        assert_eq!(load(&env).expect("valid").database_pool_size, 24);
+        assert!((4..=32).contains(&crate::db::default_pool_size()));
     }
 
     #[test]

@@ -35,16 +35,17 @@ pub fn pool(database_url: &str, max_connections: u32) -> Result<PgPool, sqlx::Er
         .connect_lazy_with(options.application_name("ledgerbot")))
 }
 
-/// The pool size when `DATABASE_POOL_SIZE` is not set: four connections per
-/// core. An update holds its connection across two round trips and our own
-/// work between them, so a few connections per core keep the database busy;
-/// more only make its backends contend. On the benchmark's two cores (the
-/// database on the same machine) 4 to 8 connections did best, and 16 gave
-/// 20% fewer updates per second and a 40% higher p99 (BENCHMARKS.md). A
-/// database across a network waits on every round trip: set more.
+/// The pool size when `DATABASE_POOL_SIZE` is not set: two connections per
+/// core, at least four (PostgreSQL's own rule of thumb for a database's
+/// cores). An update holds its connection across two round trips and our own
+/// work between them, so a few connections keep the database busy; more only
+/// make its backends contend. On the benchmark's two cores, with the database
+/// on the same machine, 4 connections did 5-25% more updates per second than
+/// 8 at a lower p99, and 8 did 20% more than 16 (BENCHMARKS.md). A database
+/// across a network idles each connection through every round trip: set more.
 pub fn default_pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    u32::try_from(cores * 4).unwrap_or(32).clamp(4, 32)
+    u32::try_from(cores * 2).unwrap_or(32).clamp(4, 32)
 }
 
 /// Applies `schema.sql` and records its checksum, holding an advisory lock so

@@ -16,8 +16,8 @@
 -- casts where inference would pick another type. The claim's column aliases
 -- lose sqlx's `!` (a type hint only) so that \gset can name variables after
 -- them.
--- Not here, because it is not SQL: sqlx's ping when it takes back a
--- connection (one more round trip per update for ledgerbot).
+-- The claim's last argument is `_reads_only`: true, as the code passes it for
+-- a command that only reads (its claim commits without waiting for the disk).
 \set uid random(1, 1000)
 \set tg 7000000000 + :uid
 -- Unique update ids, far above the load generator's: a collision in 8e18

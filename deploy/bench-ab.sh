@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Two builds (or two settings) of ledgerbot against each other, in alternating
+# rounds on the benchmark's data set, with the CPU each update costs the
+# server and PostgreSQL. For before/after figures (BENCHMARKS.md); not part
+# of the test suite.
+#
+#   deploy/bench-ab.sh OLD_BINARY NEW_BINARY [OLD_SCHEMA]
+#
+# OLD_SCHEMA: the older build's schema.sql (e.g. `git show <commit>:schema.sql
+# > /tmp/old.sql`), applied before this checkout's, so that each build finds
+# the functions it calls (schema.sql only adds and replaces).
+#
+# Both servers run at once on their own ports against one fresh database; each
+# round drives OLD for AB_SECONDS, then NEW as long, with the `webhook-load`
+# generator of deploy/bench.sh. The machine's speed drifts (see
+# BENCHMARKS.md): compare the two lines of a round, not rounds.
+#
+# Environment: AB_ROUNDS (default 3), AB_SECONDS (default 5), AB_CONCURRENCY
+# (default "16 64"), AB_OLD_ENV / AB_NEW_ENV (extra VAR=value words for each
+# server, e.g. "DATABASE_POOL_SIZE=8": the same binary twice compares settings).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -ge 2 ] || { sed -n '2,8p' "$0" >&2; exit 2; }
+old_bin=$(realpath "$1") new_bin=$(realpath "$2") old_schema=${3:-}
+rounds=${AB_ROUNDS:-3} seconds=${AB_SECONDS:-5} concurrencies=${AB_CONCURRENCY:-16 64}
+read -r -a old_env <<<"${AB_OLD_ENV:-}"
+read -r -a new_env <<<"${AB_NEW_ENV:-}"
+
+source deploy/pg.sh
+admin="$DATABASE_URL"
+db="ledgerbot_ab_$$"
+url="${admin%/*}/$db"
+export PGOPTIONS="-c client_min_messages=warning"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+[ -n "$old_schema" ] && psql -q -v ON_ERROR_STOP=1 "$url" -f "$old_schema"
+psql -q -v ON_ERROR_STOP=1 "$url" -f schema.sql
+psql -q -v ON_ERROR_STOP=1 "$url" -f deploy/bench/data.sql >/dev/null
+
+export SQLX_OFFLINE=true
+cargo build --release --quiet --bin webhook-load
+loadgen="$(realpath -m "${CARGO_TARGET_DIR:-target}")/release/webhook-load"
+export TELEGRAM_WEBHOOK_SECRET=bench-secret
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+start() { # port binary extra-env...
+  local port=$1 bin=$2; shift 2
+  env DATABASE_URL="$url" PORT="$port" PUBLIC_URL="http://127.0.0.1:$port" \
+    TELEGRAM_BOT_TOKEN=1:bench-token TELEGRAM_API_URL=http://127.0.0.1:9 \
+    JWT_SECRET=bench-jwt-secret-bench-jwt-secret-bench LOG_FORMAT=json "$@" \
+    "$bin" serve >/dev/null 2>&1 &
+  pids+=("$!")
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return; sleep 0.05; done
+  echo "bench-ab: $bin did not start" >&2; exit 1
+}
+old_port=$(free_port); start "$old_port" "$old_bin" "${old_env[@]}"; old_pid=${pids[-1]}
+new_port=$(free_port); start "$new_port" "$new_bin" "${new_env[@]}"; new_pid=${pids[-1]}
+
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # utime + stime
+postgres_ticks() { for p in $(pgrep -x postgres); do ticks "$p" 2>/dev/null; done | awk '{ s += $1 } END { print s + 0 }'; }
+hz=$(getconf CLK_TCK)
+next_id=1
+echo "build  concurrency  updates/s  p50 ms  p99 ms  errors  server µs/update  postgres µs/update"
+for c in $concurrencies; do
+  for _ in $(seq 1 "$rounds"); do
+    for side in old new; do
+      port=$old_port pid=$old_pid; [ "$side" = new ] && port=$new_port pid=$new_pid
+      s0=$(ticks "$pid") p0=$(postgres_ticks)
+      line=$("$loadgen" load --addr "127.0.0.1:$port" --concurrency "$c" --warmup 1 \
+        --duration "$seconds" --first-update-id "$next_id")
+      s1=$(ticks "$pid") p1=$(postgres_ticks)
+      get() { echo "$line" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+      next_id=$(( $(get next_update_id) + 1 ))
+      # The warm-up second is in the CPU ticks but not in the update count.
+      per_update() { echo "scale=0; ($1) * 1000000 / $hz * $seconds / ($seconds + 1) / $(get updates)" | bc; }
+      printf '%-6s %11s %10s %7s %7s %7s %17s %19s\n' "$side" "$c" "$(get updates_per_s)" \
+        "$(get p50_ms)" "$(get p99_ms)" "$(get errors)" "$(per_update "$s1 - $s0")" "$(per_update "$p1 - $p0")"
+    done
+  done
+done
