@@ -26,21 +26,14 @@ rounds=${AB_ROUNDS:-3} seconds=${AB_SECONDS:-5} concurrencies=${AB_CONCURRENCY:-
 read -r -a old_env <<<"${AB_OLD_ENV:-}"
 read -r -a new_env <<<"${AB_NEW_ENV:-}"
 
-source deploy/pg.sh
-admin="$DATABASE_URL"
-db="ledgerbot_ab_$$"
-url="${admin%/*}/$db"
-export PGOPTIONS="-c client_min_messages=warning"
+source deploy/bench/db.sh
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+  bench_db_drop
 }
 trap cleanup EXIT
-psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-[ -n "$old_schema" ] && psql -q -v ON_ERROR_STOP=1 "$url" -f "$old_schema"
-psql -q -v ON_ERROR_STOP=1 "$url" -f schema.sql
-psql -q -v ON_ERROR_STOP=1 "$url" -f deploy/bench/data.sql >/dev/null
+bench_db_create "ledgerbot_ab_$$" ${old_schema:+"$old_schema"} schema.sql
 
 export SQLX_OFFLINE=true
 cargo build --release --quiet --bin webhook-load

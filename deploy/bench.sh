@@ -37,11 +37,7 @@ rounds=${BENCH_ROUNDS:-4}
 concurrencies=${BENCH_CONCURRENCY:-16 64}
 read -r -a extra_env <<<"${BENCH_ENV:-}"
 
-source deploy/pg.sh
-admin="$DATABASE_URL"
-db="ledgerbot_bench_$$"
-url="${admin%/*}/$db"
-export PGOPTIONS="-c client_min_messages=warning"
+source deploy/bench/db.sh
 command -v pgbench >/dev/null 2>&1 || {
   bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
   [ -x "$bin/pgbench" ] && export PATH="$bin:$PATH"
@@ -54,16 +50,12 @@ command -v pgbench >/dev/null 2>&1 || {
 server=""
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+  bench_db_drop
 }
 trap cleanup EXIT
 
-echo "bench: loading the data set into $db" >&2
-psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-psql -q -v ON_ERROR_STOP=1 "$url" -f schema.sql
-loaded_at=$(date +%s.%N)
-psql -q -v ON_ERROR_STOP=1 "$url" -f deploy/bench/data.sql >/dev/null
-load_seconds=$(echo "$(date +%s.%N) - $loaded_at" | bc)
+echo "bench: loading the data set" >&2
+bench_db_create "ledgerbot_bench_$$" schema.sql
 
 echo "bench: building (release)" >&2
 export SQLX_OFFLINE=true
@@ -172,7 +164,7 @@ peak_rss=$(rss VmHWM)
 cat <<EOF
 
 ledgerbot benchmark — $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), PostgreSQL $(psql -qAt "$url" -c 'SHOW server_version')
-data set: 1000 users, 200 companies, 50000 invoices, 600 treasury accounts, 2000 cash entries (loaded in ${load_seconds} s)
+data set: 1000 users, 200 companies, 50000 invoices, 600 treasury accounts, 2000 cash entries (loaded in ${bench_load_seconds} s)
 warm-up ${warmup} s, then ${rounds} alternating rounds of ${slice} s (ledgerbot, pgbench) per concurrency; updates/s and tps: mean of the rounds; p50, p99: median of the rounds, p99 max: the worst round; server env: LOG_FORMAT=json ${BENCH_ENV:-}
 
 concurrency  updates/s  p50 ms  p99 ms  p99 max errors  pgbench tps   ratio  RSS MB
