@@ -26,7 +26,7 @@ rounds=${AB_ROUNDS:-3} seconds=${AB_SECONDS:-5} concurrencies=${AB_CONCURRENCY:-
 read -r -a old_env <<<"${AB_OLD_ENV:-}"
 read -r -a new_env <<<"${AB_NEW_ENV:-}"
 
-source deploy/bench/db.sh
+source deploy/bench/common.sh
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
@@ -38,24 +38,22 @@ bench_db_create "ledgerbot_ab_$$" ${old_schema:+"$old_schema"} schema.sql
 export SQLX_OFFLINE=true
 cargo build --release --quiet --bin webhook-load
 loadgen="$(realpath -m "${CARGO_TARGET_DIR:-target}")/release/webhook-load"
-export TELEGRAM_WEBHOOK_SECRET=bench-secret
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+export "${bench_server_env[@]}" DATABASE_URL="$url"  # the load generator reads the secret too
 start() { # port binary extra-env...
   local port=$1 bin=$2; shift 2
-  env DATABASE_URL="$url" PORT="$port" PUBLIC_URL="http://127.0.0.1:$port" \
-    TELEGRAM_BOT_TOKEN=1:bench-token TELEGRAM_API_URL=http://127.0.0.1:9 \
-    JWT_SECRET=bench-jwt-secret-bench-jwt-secret-bench LOG_FORMAT=json "$@" \
-    "$bin" serve >/dev/null 2>&1 &
+  env PORT="$port" PUBLIC_URL="http://127.0.0.1:$port" "$@" "$bin" serve >/dev/null 2>&1 &
   pids+=("$!")
-  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return; sleep 0.05; done
-  echo "bench-ab: $bin did not start" >&2; exit 1
+  bench_wait_healthy "127.0.0.1:$port"
 }
-old_port=$(free_port); start "$old_port" "$old_bin" "${old_env[@]}"; old_pid=${pids[-1]}
-new_port=$(free_port); start "$new_port" "$new_bin" "${new_env[@]}"; new_pid=${pids[-1]}
+old_port=$(bench_free_port); start "$old_port" "$old_bin" "${old_env[@]}"; old_pid=${pids[-1]}
+new_port=$(bench_free_port); start "$new_port" "$new_bin" "${new_env[@]}"; new_pid=${pids[-1]}
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # utime + stime
 postgres_ticks() { for p in $(pgrep -x postgres); do ticks "$p" 2>/dev/null; done | awk '{ s += $1 } END { print s + 0 }'; }
 hz=$(getconf CLK_TCK)
+get() { echo "$line" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }  # a figure of the last round
+# Ticks to µs per update; the warm-up second is in the ticks but not in the count.
+per_update() { echo "scale=0; ($1) * 1000000 / $hz * $seconds / ($seconds + 1) / $(get updates)" | bc; }
 next_id=1
 echo "build  concurrency  updates/s  p50 ms  p99 ms  errors  server µs/update  postgres µs/update"
 for c in $concurrencies; do
@@ -66,10 +64,7 @@ for c in $concurrencies; do
       line=$("$loadgen" load --addr "127.0.0.1:$port" --concurrency "$c" --warmup 1 \
         --duration "$seconds" --first-update-id "$next_id")
       s1=$(ticks "$pid") p1=$(postgres_ticks)
-      get() { echo "$line" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
       next_id=$(( $(get next_update_id) + 1 ))
-      # The warm-up second is in the CPU ticks but not in the update count.
-      per_update() { echo "scale=0; ($1) * 1000000 / $hz * $seconds / ($seconds + 1) / $(get updates)" | bc; }
       printf '%-6s %11s %10s %7s %7s %7s %17s %19s\n' "$side" "$c" "$(get updates_per_s)" \
         "$(get p50_ms)" "$(get p99_ms)" "$(get errors)" "$(per_update "$s1 - $s0")" "$(per_update "$p1 - $p0")"
     done

@@ -37,7 +37,7 @@ rounds=${BENCH_ROUNDS:-4}
 concurrencies=${BENCH_CONCURRENCY:-16 64}
 read -r -a extra_env <<<"${BENCH_ENV:-}"
 
-source deploy/bench/db.sh
+source deploy/bench/common.sh
 command -v pgbench >/dev/null 2>&1 || {
   bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
   [ -x "$bin/pgbench" ] && export PATH="$bin:$PATH"
@@ -64,12 +64,9 @@ target_dir=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 bin="${BENCH_BIN:-$target_dir/release/ledgerbot}"
 loadgen="$target_dir/release/webhook-load"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(bench_free_port)
 addr="127.0.0.1:$port"
-export DATABASE_URL="$url" PORT="$port" PUBLIC_URL="http://$addr" \
-  TELEGRAM_BOT_TOKEN="1:bench-token" TELEGRAM_WEBHOOK_SECRET="bench-secret" \
-  TELEGRAM_API_URL="http://127.0.0.1:9" JWT_SECRET="bench-jwt-secret-bench-jwt-secret-bench" \
-  LOG_FORMAT=json
+export DATABASE_URL="$url" PORT="$port" PUBLIC_URL="http://$addr" "${bench_server_env[@]}"
 unset RUST_LOG
 
 cold_start() { # first update id, extra server environment...
@@ -89,10 +86,7 @@ cold_plain_ms=$(cold_start 11 DATABASE_URL="$url${sep}sslmode=disable")
 log="$target_dir/bench-server.log"
 env "${extra_env[@]}" "$bin" serve >"$log" 2>&1 &
 server=$!
-for _ in $(seq 1 100); do
-  curl -fsS "http://$addr/healthz" >/dev/null 2>&1 && break
-  sleep 0.05
-done
+bench_wait_healthy "$addr"
 
 # One update by hand: the reply must be the dashboard (user 1 reads English).
 reply=$(curl -fsS "http://$addr/telegram/webhook" -H "X-Telegram-Bot-Api-Secret-Token: bench-secret" \

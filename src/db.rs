@@ -40,8 +40,8 @@ pub fn pool(database_url: &str, max_connections: u32) -> Result<PgPool, sqlx::Er
 /// cores). An update holds its connection across two round trips and our own
 /// work between them, so a few connections keep the database busy; more only
 /// make its backends contend. On the benchmark's two cores, with the database
-/// on the same machine, 4 connections did 5-25% more updates per second than
-/// 8 at a lower p99, and 8 did 20% more than 16 (BENCHMARKS.md). A database
+/// on the same machine, 4 connections did 2-27% more updates per second than
+/// 8 at a lower p99, and 6 did 20% more than 16 (BENCHMARKS.md). A database
 /// across a network idles each connection through every round trip: set more.
 pub fn default_pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());

@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use ledgerbot::server::Limits;
 use serde_json::{Value, json};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::helpers::{BOT_USERNAME, TgUser, next_update_id, reply_text, spawn_app, spawn_app_with};
 use crate::people::{activate, company, linked_user};
@@ -273,18 +273,22 @@ async fn a_read_waiting_for_its_chat_sees_what_the_chats_previous_update_committ
     );
 }
 
-/// `synchronous_commit` as `claim_update(.., reads_only)` leaves it in the
-/// claim's transaction.
-async fn commit_mode_after_claim(pool: &PgPool, update_id: i64, reads_only: bool) -> String {
-    let mut tx = pool.begin().await.expect("begin");
+/// Runs `claim_update(update_id, .., reads_only)` on `db`, then reads
+/// `synchronous_commit` there: inside the claim's transaction if `db` is one,
+/// after it if `db` is in autocommit.
+async fn commit_mode_after_claim(
+    db: &mut PgConnection,
+    update_id: i64,
+    reads_only: bool,
+) -> String {
     sqlx::query("SELECT * FROM claim_update($1, 42, 42, $2)")
         .bind(update_id)
         .bind(reads_only)
-        .execute(&mut *tx)
+        .execute(&mut *db)
         .await
         .expect("claim");
     sqlx::query_scalar("SELECT current_setting('synchronous_commit')")
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *db)
         .await
         .expect("setting")
 }
@@ -293,20 +297,20 @@ async fn commit_mode_after_claim(pool: &PgPool, update_id: i64, reads_only: bool
 async fn only_a_reads_claim_commits_without_waiting_for_the_disk(pool: PgPool) {
     let _app = spawn_app(pool.clone()).await;
 
-    assert_eq!(commit_mode_after_claim(&pool, 1, false).await, "on");
-    assert_eq!(commit_mode_after_claim(&pool, 2, true).await, "off");
+    // Each transaction holds chat 42's lock until it is dropped (rolled back).
+    let mut write = pool.begin().await.expect("begin");
+    assert_eq!(commit_mode_after_claim(&mut write, 1, false).await, "on");
+    drop(write);
+    let mut read = pool.begin().await.expect("begin");
+    assert_eq!(commit_mode_after_claim(&mut read, 2, true).await, "off");
+    drop(read);
     // Local to the claim's transaction: the connection goes back to the pool
     // as durable as it came.
-    let mut conn = pool.acquire().await.expect("acquire");
-    sqlx::query("SELECT * FROM claim_update(3, 42, 42, true)")
-        .execute(&mut *conn)
-        .await
-        .expect("claim");
-    let after: String = sqlx::query_scalar("SELECT current_setting('synchronous_commit')")
-        .fetch_one(&mut *conn)
-        .await
-        .expect("setting");
-    assert_eq!(after, "on");
+    let mut autocommit = pool.acquire().await.expect("acquire");
+    assert_eq!(
+        commit_mode_after_claim(&mut autocommit, 3, true).await,
+        "on"
+    );
 }
 
 #[sqlx::test(migrations = false)]
