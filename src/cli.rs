@@ -9,7 +9,7 @@ use rand::RngCore;
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::config::{Config, ConfigError, LogFormat};
+use crate::config::{Config, ConfigError, Database, LogFormat};
 use crate::{db, server, telemetry};
 
 /// ledgerbot: a company's finances in Telegram.
@@ -26,7 +26,7 @@ pub struct Cli {
 pub enum Cmd {
     /// Serve the webhook, the web pages and the API (production).
     Serve,
-    /// Apply schema.sql to DATABASE_URL (idempotent; safe to run from several instances).
+    /// Apply schema.sql to DATABASE_DIRECT_URL, else DATABASE_URL (idempotent; safe to run from several instances).
     Migrate,
     /// Register PUBLIC_URL/telegram/webhook with Telegram, with the secret token.
     SetWebhook {
@@ -120,8 +120,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 webhook_secret = config.webhook_secret.expose(),
                 "dev mode: the webhook secret"
             );
-            let pool = db::pool(config.database_url.expose(), config.database_pool_size)?;
-            db::migrate(&pool).await.context("migration failed")?;
+            let pool = db::serving_pool(&config.database)?;
+            db::migrate(&db::admin_pool(&config.database)?)
+                .await
+                .context("migration failed")?;
             crate::devchat::seed(&pool)
                 .await
                 .context("loading the demo company failed")?;
@@ -137,19 +139,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// A one-connection pool on `DATABASE_URL`, for commands that need nothing else.
+/// The one-connection pool of commands that need only the database
+/// (`DATABASE_DIRECT_URL` when set, else `DATABASE_URL`).
 fn database_only() -> anyhow::Result<sqlx::PgPool> {
-    let url = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .ok_or(ConfigError::Missing("DATABASE_URL"))
+    let database = Database::from_lookup(|name| std::env::var(name).ok())
         .context("configuration error")?;
-    db::pool(&url, 1).context("DATABASE_URL is invalid")
+    db::admin_pool(&database).context("the database URL is invalid")
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let pool = db::pool(config.database_url.expose(), config.database_pool_size)
-        .context("DATABASE_URL is invalid")?;
+    let pool = db::serving_pool(&config.database).context("DATABASE_URL is invalid")?;
     serve_with(config, pool).await
 }
 

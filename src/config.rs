@@ -4,6 +4,8 @@
 //! | variable | required by `serve` | default |
 //! | --- | --- | --- |
 //! | `DATABASE_URL` | yes | — |
+//! | `DATABASE_POOLER` | no | `none` (`transaction` behind a transaction-mode pooler such as PgBouncer; `session`) |
+//! | `DATABASE_DIRECT_URL` | no | unset: `migrate` uses `DATABASE_URL` |
 //! | `DATABASE_POOL_SIZE` | no | 2 per core, 4–32 (1–1000) |
 //! | `PORT` | no | `8080` |
 //! | `PUBLIC_URL` | no | `http://localhost:$PORT` |
@@ -20,6 +22,7 @@ use std::fmt;
 
 use thiserror::Error;
 
+use crate::db::Pooler;
 use crate::rate_limit::RateLimits;
 
 /// A value that must never reach a log: `Debug` and `Display` print a mask.
@@ -69,13 +72,76 @@ pub enum ConfigError {
     },
 }
 
+/// Where the database is and how to reach it: what every command needs.
+#[derive(Clone, Debug)]
+pub struct Database {
+    /// PostgreSQL connection string, or the pooler's.
+    pub url: Secret,
+    /// What sits between us and PostgreSQL on `url`.
+    pub pooler: Pooler,
+    /// The host's direct (non-pooled) URL, for `ledgerbot migrate`.
+    pub direct_url: Option<Secret>,
+    /// Connections this instance opens on `url` at most.
+    pub pool_size: u32,
+}
+
+impl Database {
+    /// Reads the `DATABASE_*` variables through `lookup` (blank counts as unset).
+    ///
+    /// # Errors
+    /// The first variable that is missing or unusable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let postgres_url = |name: &'static str, url: String| {
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                Ok(Secret(url))
+            } else {
+                Err(ConfigError::Invalid {
+                    name,
+                    why: "must start with postgres:// or postgresql://",
+                })
+            }
+        };
+        let url = postgres_url(
+            "DATABASE_URL",
+            var("DATABASE_URL").ok_or(ConfigError::Missing("DATABASE_URL"))?,
+        )?;
+        let direct_url = var("DATABASE_DIRECT_URL")
+            .map(|url| postgres_url("DATABASE_DIRECT_URL", url))
+            .transpose()?;
+        let pooler = match var("DATABASE_POOLER") {
+            Some(p) => Pooler::parse(&p).ok_or(ConfigError::Invalid {
+                name: "DATABASE_POOLER",
+                why: "must be transaction, session or none",
+            })?,
+            None => Pooler::None,
+        };
+        let pool_size = match var("DATABASE_POOL_SIZE") {
+            Some(n) => n
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or(ConfigError::Invalid {
+                    name: "DATABASE_POOL_SIZE",
+                    why: "not a number of connections (1-1000)",
+                })?,
+            None => crate::db::default_pool_size(),
+        };
+        Ok(Self {
+            url,
+            pooler,
+            direct_url,
+            pool_size,
+        })
+    }
+}
+
 /// Everything ledgerbot needs to run.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// PostgreSQL connection string.
-    pub database_url: Secret,
-    /// Connections this instance opens to PostgreSQL at most.
-    pub database_pool_size: u32,
+    /// The database and how to reach it.
+    pub database: Database,
     /// TCP port to listen on (all interfaces).
     pub port: u16,
     /// The public base URL, without a trailing slash (`https://ledgerbot.fly.dev`).
@@ -138,25 +204,7 @@ impl Config {
             Some(url) => parse_base_url("TELEGRAM_API_URL", &url)?,
             None => DEFAULT_TELEGRAM_API_URL.to_owned(),
         };
-        let database_url = required("DATABASE_URL")?;
-        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(ConfigError::Invalid {
-                name: "DATABASE_URL",
-                why: "must start with postgres:// or postgresql://",
-            });
-        }
-        let database_pool_size = match var("DATABASE_POOL_SIZE") {
-            Some(n) => n
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or(ConfigError::Invalid {
-                    name: "DATABASE_POOL_SIZE",
-                    why: "not a number of connections (1-1000)",
-                })?,
-            None => crate::db::default_pool_size(),
-        };
+        let database = Database::from_lookup(&lookup)?;
         let bot_token = required("TELEGRAM_BOT_TOKEN")?;
         if !is_bot_token(&bot_token) {
             return Err(ConfigError::Invalid {
@@ -204,8 +252,7 @@ impl Config {
         let metrics_token = var("METRICS_TOKEN").map(|t| Secret(t.trim().to_owned()));
 
         Ok(Self {
-            database_url: Secret(database_url),
-            database_pool_size,
+            database,
             port,
             public_url,
             bot_token: Secret(bot_token),
@@ -307,14 +354,16 @@ mod tests {
         assert_eq!(config.telegram_api_url, DEFAULT_TELEGRAM_API_URL);
         assert_eq!(config.log_format, LogFormat::Text);
         assert!(!config.trust_proxy_headers);
-        assert_eq!(config.database_pool_size, crate::db::default_pool_size());
+        assert_eq!(config.database.pool_size, crate::db::default_pool_size());
+        assert_eq!(config.database.pooler, Pooler::None);
+        assert!(config.database.direct_url.is_none());
     }
 
     #[test]
     fn the_pool_size_can_be_set() {
         let mut env = complete();
         env.insert("DATABASE_POOL_SIZE", " 24 ".to_owned());
-        assert_eq!(load(&env).expect("valid").database_pool_size, 24);
+        assert_eq!(load(&env).expect("valid").database.pool_size, 24);
         assert!((4..=32).contains(&crate::db::default_pool_size()));
     }
 
@@ -355,6 +404,8 @@ mod tests {
             ("JWT_SECRET", "x".repeat(31), "too short"),
             ("TELEGRAM_BOT_TOKEN", "no-colon".to_owned(), "shape"),
             ("DATABASE_URL", "mysql://x".to_owned(), "scheme"),
+            ("DATABASE_DIRECT_URL", "db.example:5432".to_owned(), "scheme"),
+            ("DATABASE_POOLER", "pgbouncer".to_owned(), "kind"),
             ("PUBLIC_URL", "ftp://x".to_owned(), "scheme"),
             ("LOG_FORMAT", "xml".to_owned(), "format"),
             ("TRUST_PROXY_HEADERS", "maybe".to_owned(), "bool"),
@@ -366,6 +417,30 @@ mod tests {
                 Err(ConfigError::Invalid { name: got, .. }) => assert_eq!(got, name, "{why}"),
                 other => panic!("{name} ({why}): expected Invalid, got {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn the_pooler_and_the_direct_url_can_be_set() {
+        let mut env = complete();
+        env.insert("DATABASE_POOLER", " Transaction ".to_owned());
+        env.insert(
+            "DATABASE_DIRECT_URL",
+            "postgresql://u:p@db.internal:5432/ledgerbot".to_owned(),
+        );
+        let database = load(&env).expect("valid").database;
+        assert_eq!(database.pooler, Pooler::Transaction);
+        assert_eq!(
+            database.direct_url.as_ref().map(Secret::expose),
+            Some("postgresql://u:p@db.internal:5432/ledgerbot")
+        );
+        for (value, pooler) in [
+            ("session", Pooler::Session),
+            ("none", Pooler::None),
+            ("", Pooler::None),
+        ] {
+            env.insert("DATABASE_POOLER", value.to_owned());
+            assert_eq!(load(&env).expect("valid").database.pooler, pooler, "{value}");
         }
     }
 

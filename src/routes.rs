@@ -118,6 +118,7 @@ async fn readiness(app: &App) -> HttpResponse {
     match tokio::time::timeout(Duration::from_secs(1), ping).await {
         Ok(Ok(_)) => crate::http::json(StatusCode::OK, &json!({"status": "ready"})),
         Ok(Err(e)) => {
+            crate::db::note_error(&e);
             tracing::warn!(error = %e, "not ready: database unreachable");
             ApiError::Unavailable.into_response()
         }

@@ -102,6 +102,7 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        crate::db::note_error(&e);
         if is_unavailable(&e) {
             Self::Unavailable
         } else {
@@ -113,11 +114,6 @@ impl From<sqlx::Error> for ApiError {
 /// Whether a database error means "the database is not there right now"
 /// (so the client should retry) rather than a bug.
 pub fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::PoolTimedOut
-            | sqlx::Error::Io(_)
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Tls(_)
-    ) || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
+    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)
+        || crate::db::is_connection_fault(e)
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::fake_telegram::FakeTelegram;
-use crate::helpers::{BOT_TOKEN, WEBHOOK_SECRET};
+use crate::helpers::{BOT_TOKEN, WEBHOOK_SECRET, app_database};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ledgerbot");
 
@@ -22,25 +22,27 @@ pub fn ledgerbot(args: &[&str]) -> Command {
     cmd
 }
 
-/// The URL of the test's own database.
-pub fn database_url(pool: &PgPool) -> String {
-    let options = pool.connect_options();
-    format!(
-        "postgres://{}@{}:{}/{}",
-        options.get_username(),
-        options.get_host(),
-        options.get_port(),
-        options.get_database().expect("test database name")
-    )
+/// `DATABASE_URL` and `DATABASE_POOLER` for a `ledgerbot` process on the
+/// test's database, as the app reaches it (through the PgBouncer when the
+/// tests run through one).
+pub fn database_env<'c>(cmd: &'c mut Command, pool: &PgPool) -> &'c mut Command {
+    let (url, pooler) = app_database(pool);
+    cmd.env("DATABASE_URL", url)
+        .env("DATABASE_POOLER", pooler.name())
 }
 
-pub fn serve_env(cmd: &mut Command, database_url: &str, telegram_url: &str) {
-    cmd.env("DATABASE_URL", database_url)
-        .env("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
+/// Everything `serve` needs, on the test's database.
+pub fn serve_env(cmd: &mut Command, pool: &PgPool, telegram_url: &str) {
+    bot_env(database_env(cmd, pool), telegram_url);
+}
+
+/// The Telegram settings, the JWT secret and the public URL.
+fn bot_env<'c>(cmd: &'c mut Command, telegram_url: &str) -> &'c mut Command {
+    cmd.env("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
         .env("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .env("JWT_SECRET", "j".repeat(32))
         .env("TELEGRAM_API_URL", telegram_url)
-        .env("PUBLIC_URL", "https://bot.example.com");
+        .env("PUBLIC_URL", "https://bot.example.com")
 }
 
 #[test]
@@ -104,12 +106,9 @@ fn serve_names_the_first_missing_or_unusable_variable_in_one_line() {
 
 #[sqlx::test(migrations = false)]
 async fn migrate_is_idempotent_and_records_the_schema_version(pool: PgPool) {
-    let url = database_url(&pool);
-
     let runs: Vec<_> = (0..3)
         .map(|_| {
-            ledgerbot(&["migrate"])
-                .env("DATABASE_URL", &url)
+            database_env(&mut ledgerbot(&["migrate"]), &pool)
                 .stderr(Stdio::piped())
                 .spawn()
                 .expect("spawns")
@@ -119,8 +118,7 @@ async fn migrate_is_idempotent_and_records_the_schema_version(pool: PgPool) {
         .into_iter()
         .map(|c| c.wait_with_output().expect("exits"))
         .collect();
-    let again = ledgerbot(&["migrate"])
-        .env("DATABASE_URL", &url)
+    let again = database_env(&mut ledgerbot(&["migrate"]), &pool)
         .output()
         .expect("runs");
 
@@ -151,11 +149,7 @@ fn migrate_without_a_database_url_says_so() {
 async fn set_webhook_registers_the_public_url_with_the_secret() {
     let fake = FakeTelegram::start().await;
     let mut cmd = ledgerbot(&["set-webhook", "--max-connections", "20"]);
-    serve_env(
-        &mut cmd,
-        "postgres://postgres@127.0.0.1:1/unused",
-        &fake.url,
-    );
+    bot_env(&mut cmd, &fake.url).env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/unused");
 
     let output = tokio::task::spawn_blocking(move || cmd.output())
         .await
@@ -188,7 +182,7 @@ async fn serve_logs_json_and_drains_on_sigterm(pool: PgPool) {
     ledgerbot::db::migrate(&pool).await.expect("schema");
     let fake = FakeTelegram::start().await;
     let mut cmd = ledgerbot(&["serve"]);
-    serve_env(&mut cmd, &database_url(&pool), &fake.url);
+    serve_env(&mut cmd, &pool, &fake.url);
     cmd.env("PORT", "0")
         .env("LOG_FORMAT", "json")
         .stderr(Stdio::piped());
@@ -243,18 +237,13 @@ async fn serve_logs_json_and_drains_on_sigterm(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn demo_data_loads_a_company_for_an_email_and_says_what_it_did(pool: PgPool) {
-    let url = database_url(&pool);
-
-    let first = ledgerbot(&["demo-data", "--email", "demo@example.ro"])
-        .env("DATABASE_URL", &url)
+    let first = database_env(&mut ledgerbot(&["demo-data", "--email", "demo@example.ro"]), &pool)
         .output()
         .expect("runs");
-    let again = ledgerbot(&["demo-data", "--email", "demo@example.ro"])
-        .env("DATABASE_URL", &url)
+    let again = database_env(&mut ledgerbot(&["demo-data", "--email", "demo@example.ro"]), &pool)
         .output()
         .expect("runs");
-    let neither = ledgerbot(&["demo-data"])
-        .env("DATABASE_URL", &url)
+    let neither = database_env(&mut ledgerbot(&["demo-data"]), &pool)
         .output()
         .expect("runs");
 

@@ -20,10 +20,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
 
 use crate::fake_telegram::Scripted;
-use crate::helpers::{TestApp, TgUser, spawn_app, spawn_app_custom};
+use crate::helpers::{TestApp, TgUser, app_database, spawn_app, spawn_app_custom};
 use crate::people::{activate, company, linked_user, member};
 
-/// A TCP proxy to the test's PostgreSQL server that can be cut and restored.
+/// A TCP proxy to the test's PostgreSQL server (or to the PgBouncer in front
+/// of it, when the tests run through one) that can be cut and restored.
 struct DbProxy {
     addr: SocketAddr,
     state: Arc<Mutex<ProxyState>>,
@@ -36,8 +37,13 @@ struct ProxyState {
 
 impl DbProxy {
     async fn start(pool: &PgPool) -> Self {
-        let options = pool.connect_options();
-        let target = format!("{}:{}", options.get_host(), options.get_port());
+        let (url, _) = app_database(pool);
+        let target = url
+            .split('@')
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .expect("host:port in the URL")
+            .to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let addr = listener.local_addr().expect("proxy addr");
         let state = Arc::new(Mutex::new(ProxyState {
@@ -104,7 +110,8 @@ async fn a_database_outage_mid_stream_loses_no_update_and_applies_none_twice(poo
     // Arrange: four owners, each with an active company; the app reaches the
     // database only through the proxy, with the production pool settings.
     let proxy = DbProxy::start(&pool).await;
-    let app_pool = ledgerbot::db::pool(&proxy.url(&pool), 5).expect("pool through the proxy");
+    let app_pool = ledgerbot::db::pool(&proxy.url(&pool), 5, app_database(&pool).1)
+        .expect("pool through the proxy");
     let app = Arc::new(spawn_app(app_pool).await);
     let users: Vec<TgUser> = (0..4).map(|i| TgUser::ro(7_000 + i)).collect();
     for tg in &users {

@@ -8,7 +8,9 @@ use ledgerbot::app::App;
 use ledgerbot::config::Config;
 use ledgerbot::server::{Limits, run_with_limits};
 use serde_json::{Value, json};
+use ledgerbot::db::Pooler;
 use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -88,6 +90,7 @@ pub async fn spawn_app_custom(
     customize: impl FnOnce(&mut App),
 ) -> TestApp {
     init_logging();
+    let pool = app_pool(pool);
     ledgerbot::db::migrate(&pool).await.expect("schema applies");
     let telegram = FakeTelegram::start().await;
     let mut config = test_config(&telegram.url);
@@ -168,6 +171,53 @@ impl TestApp {
             .await
             .expect("count")
     }
+}
+
+/// The transaction-mode PgBouncer the tests' second pass runs through
+/// (`LEDGERBOT_PGBOUNCER`, host:port, set by deploy/test.sh), if any.
+pub fn pgbouncer() -> Option<String> {
+    std::env::var("LEDGERBOT_PGBOUNCER")
+        .ok()
+        .filter(|a| !a.is_empty())
+}
+
+/// How the app reaches the test's database: its URL and `DATABASE_POOLER`.
+/// Through the PgBouncer when the tests run through one; `#[sqlx::test]`
+/// itself (creating the database, the test's own `pool`) stays direct, since
+/// CREATE DATABASE and its bookkeeping need no pooler.
+pub fn app_database(pool: &PgPool) -> (String, Pooler) {
+    let options = pool.connect_options();
+    let (addr, pooler) = match pgbouncer() {
+        Some(addr) => (addr, Pooler::Transaction),
+        None => (
+            format!("{}:{}", options.get_host(), options.get_port()),
+            Pooler::None,
+        ),
+    };
+    let url = format!(
+        "postgres://{}@{addr}/{}",
+        options.get_username(),
+        options.get_database().expect("test database name")
+    );
+    (url, pooler)
+}
+
+/// The app's pool for a test's `pool`: the same database through the
+/// PgBouncer, with the settings for one, when the tests run through one (a
+/// pool that reaches the database another way, through a proxy or nowhere,
+/// is the test's choice and kept).
+pub fn app_pool(pool: PgPool) -> PgPool {
+    let direct = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for the tests");
+    let direct: PgConnectOptions = direct.parse().expect("DATABASE_URL parses");
+    let options = pool.connect_options();
+    if pgbouncer().is_none()
+        || options.get_host() != direct.get_host()
+        || options.get_port() != direct.get_port()
+    {
+        return pool;
+    }
+    let (url, pooler) = app_database(&pool);
+    ledgerbot::db::pool(&url, 5, pooler).expect("pool through the PgBouncer")
 }
 
 static NEXT_UPDATE_ID: AtomicI64 = AtomicI64::new(1);

@@ -78,8 +78,9 @@ async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn only_one_instance_sweeps_at_a_time(pool: PgPool) {
     let app = spawn_app(pool).await;
-    let mut other_instance = app.pool.acquire().await.expect("conn");
-    sqlx::query("SELECT pg_advisory_lock($1)")
+    // Another instance in the middle of a batch: its transaction holds the lock.
+    let mut other_instance = app.pool.begin().await.expect("begin");
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(ledgerbot::housekeeping::LOCK)
         .execute(&mut *other_instance)
         .await
@@ -88,10 +89,7 @@ async fn only_one_instance_sweeps_at_a_time(pool: PgPool) {
     let skipped = ledgerbot::housekeeping::run_once(&app.pool)
         .await
         .expect("runs");
-    sqlx::query("SELECT pg_advisory_unlock_all()")
-        .execute(&mut *other_instance)
-        .await
-        .expect("unlock");
+    other_instance.rollback().await.expect("unlock");
     let ran = ledgerbot::housekeeping::run_once(&app.pool)
         .await
         .expect("runs");

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::cli::{database_url, ledgerbot, serve_env};
+use crate::cli::{ledgerbot, serve_env};
 use crate::fake_telegram::{FakeTelegram, Scripted};
 use crate::helpers::{BOT_TOKEN, PASSWORD, TgUser, Tokens, WEBHOOK_SECRET};
 use crate::people::{activate, company, linked_user};
@@ -58,7 +58,7 @@ async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: P
     ledgerbot::db::migrate(&pool).await.expect("schema");
     let fake = FakeTelegram::start().await;
     let mut cmd = ledgerbot(&["serve"]);
-    serve_env(&mut cmd, &database_url(&pool), &fake.url);
+    serve_env(&mut cmd, &pool, &fake.url);
     cmd.env("JWT_SECRET", JWT_SECRET)
         .env("PORT", "0")
         .env("LOG_FORMAT", "json")

@@ -100,6 +100,12 @@ impl PgArguments {
         Ok(())
     }
 
+    /// ledgerbot's patch: whether applying the patches needs the parameters'
+    /// types from the server (see `PgConnection::run`).
+    pub(crate) fn has_patches(&self) -> bool {
+        !self.buffer.patches.is_empty()
+    }
+
     // Apply patches
     // This should only go out and ask postgres if we have not seen the type name yet
     pub(crate) async fn apply_patches(

@@ -225,19 +225,70 @@ impl PgConnection {
                 )
             })?;
 
-            // prepare the statement if this our first time executing it
-            // always return the statement ID here
-            let (statement, metadata_) = self
-                .get_or_prepare(sql, &arguments.types, persistent, metadata_opt, false)
-                .await?;
+            // ledgerbot's patch: a statement that will not be kept (the
+            // statement cache is off, as behind a transaction-mode pooler, or
+            // `persistent(false)`) is the unnamed statement, parsed, described,
+            // bound and executed in one flight under one Sync. Upstream prepares
+            // it under its own Sync first (and, with the cache off, under a new
+            // name it never closes: fixed after 0.9.0, transact-rs/sqlx#4337);
+            // a transaction-mode PgBouncer may hand the next Sync's messages to
+            // another server connection, where that name exists already, does
+            // not exist, or is another client's unnamed statement. One flight
+            // is also one round trip instead of two.
+            let statement = if !self.inner.cache_statement.contains_key(sql)
+                && !(persistent && self.inner.cache_statement.is_enabled())
+            {
+                let param_types = self.resolve_types(&arguments.types).await?;
+                let describe = match metadata_opt {
+                    Some(known) => {
+                        metadata = known;
+                        false
+                    }
+                    // Patches need the parameters' types from the server first
+                    // (arrays of custom types): a Describe of its own, which
+                    // leaves nothing behind that the flight below relies on,
+                    // since the flight parses the statement again.
+                    None if arguments.has_patches() => {
+                        let (_, described) =
+                            prepare(self, sql, &arguments.types, None, false, false).await?;
+                        metadata = described;
+                        false
+                    }
+                    // The columns arrive in the flight (RowDescription below).
+                    None => {
+                        metadata = Arc::new(PgStatementMetadata::default());
+                        true
+                    }
+                };
+                arguments.apply_patches(self, &metadata.parameters).await?;
+                self.wait_until_ready().await?;
+                self.inner.stream.write_msg(Parse {
+                    param_types: &param_types,
+                    query: sql,
+                    statement: StatementId::UNNAMED,
+                })?;
+                if describe {
+                    self.inner
+                        .stream
+                        .write_msg(message::Describe::Statement(StatementId::UNNAMED))?;
+                }
+                StatementId::UNNAMED
+            } else {
+                // prepare the statement if this our first time executing it
+                // always return the statement ID here
+                let (statement, metadata_) = self
+                    .get_or_prepare(sql, &arguments.types, persistent, metadata_opt, false)
+                    .await?;
 
-            metadata = metadata_;
+                metadata = metadata_;
 
-            // patch holes created during encoding
-            arguments.apply_patches(self, &metadata.parameters).await?;
+                // patch holes created during encoding
+                arguments.apply_patches(self, &metadata.parameters).await?;
 
-            // consume messages till `ReadyForQuery` before bind and execute
-            self.wait_until_ready().await?;
+                // consume messages till `ReadyForQuery` before bind and execute
+                self.wait_until_ready().await?;
+                statement
+            };
 
             // bind to attach the arguments to the statement and create a portal
             self.inner.stream.write_msg(Bind {
