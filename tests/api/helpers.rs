@@ -202,18 +202,16 @@ pub fn app_database(pool: &PgPool) -> (String, Pooler) {
     (url, pooler)
 }
 
-/// The app's pool for a test's `pool`: the same database through the
-/// PgBouncer, with the settings for one, when the tests run through one (a
-/// pool that reaches the database another way, through a proxy or nowhere,
-/// is the test's choice and kept).
+/// The app's pool for a test's `pool`: a pool of its own with the
+/// production settings (`ledgerbot::db::pool`), on the same database, through
+/// the PgBouncer when the tests run through one. A pool that reaches the
+/// database another way (through a proxy, or nowhere) is the test's choice
+/// and kept.
 pub fn app_pool(pool: PgPool) -> PgPool {
     let direct = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for the tests");
     let direct: PgConnectOptions = direct.parse().expect("DATABASE_URL parses");
     let options = pool.connect_options();
-    if pgbouncer().is_none()
-        || options.get_host() != direct.get_host()
-        || options.get_port() != direct.get_port()
-    {
+    if options.get_host() != direct.get_host() || options.get_port() != direct.get_port() {
         return pool;
     }
     let (url, pooler) = app_database(&pool);

@@ -21,6 +21,7 @@ mod linking;
 mod metrics;
 mod outbound;
 mod people;
+mod pooler;
 mod rate_limits;
 mod secret_logs;
 mod server;
