@@ -17,7 +17,10 @@
 #
 # Environment: AB_ROUNDS (default 3), AB_SECONDS (default 5), AB_CONCURRENCY
 # (default "16 64"), AB_OLD_ENV / AB_NEW_ENV (extra VAR=value words for each
-# server, e.g. "DATABASE_POOL_SIZE=8": the same binary twice compares settings).
+# server, e.g. "DATABASE_POOL_SIZE=8": the same binary twice compares settings),
+# AB_OLD_PGBOUNCER / AB_NEW_PGBOUNCER (1: that server reaches the database
+# through a transaction-mode PgBouncer, deploy/pgbouncer.sh, with
+# DATABASE_POOLER=transaction).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { sed -n '2,8p' "$0" >&2; exit 2; }
@@ -30,10 +33,16 @@ source deploy/bench/common.sh
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  bench_pgbouncer_stop
   bench_db_drop
 }
 trap cleanup EXIT
 bench_db_create "ledgerbot_ab_$$" ${old_schema:+"$old_schema"} schema.sql
+if [ "${AB_OLD_PGBOUNCER:-0}" = 1 ] || [ "${AB_NEW_PGBOUNCER:-0}" = 1 ]; then
+  bench_pgbouncer
+  [ "${AB_OLD_PGBOUNCER:-0}" = 1 ] && old_env+=("${pooled_env[@]}")
+  [ "${AB_NEW_PGBOUNCER:-0}" = 1 ] && new_env+=("${pooled_env[@]}")
+fi
 
 export SQLX_OFFLINE=true
 cargo build --release --quiet --bin webhook-load

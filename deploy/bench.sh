@@ -28,7 +28,10 @@
 # BENCH_BIN and BENCH_SCRIPT (another ledgerbot binary to measure, e.g. an
 # older build, and the pgbench script that mirrors it),
 # BENCH_CONCURRENCY (default "16 64"), BENCH_ENV (extra VAR=value words for
-# the server, e.g. "MALLOC_ARENA_MAX=2").
+# the server, e.g. "MALLOC_ARENA_MAX=2"), BENCH_PGBOUNCER (1: the server
+# reaches the database through a transaction-mode PgBouncer, deploy/pgbouncer.sh,
+# with DATABASE_POOLER=transaction; pgbench stays direct, so the ratio then
+# includes the pooler's cost).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 warmup=${BENCH_WARMUP:-5}
@@ -50,6 +53,7 @@ command -v pgbench >/dev/null 2>&1 || {
 server=""
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  bench_pgbouncer_stop
   bench_db_drop
 }
 trap cleanup EXIT
@@ -68,6 +72,10 @@ port=$(bench_free_port)
 addr="127.0.0.1:$port"
 export DATABASE_URL="$url" PORT="$port" PUBLIC_URL="http://$addr" "${bench_server_env[@]}"
 unset RUST_LOG
+if [ "${BENCH_PGBOUNCER:-0}" = 1 ]; then
+  bench_pgbouncer
+  export "${pooled_env[@]}"
+fi
 
 cold_start() { # first update id, extra server environment...
   local first=$1 out; shift
@@ -80,8 +88,8 @@ cold_ms=$(cold_start 1)
 # The same without TLS to PostgreSQL: the first update opens the pool's first
 # connection, and on this machine the TLS handshake is most of the cold start.
 echo "bench: cold start, sslmode=disable" >&2
-sep='?'; case "$url" in *\?*) sep='&' ;; esac
-cold_plain_ms=$(cold_start 11 DATABASE_URL="$url${sep}sslmode=disable")
+sep="?"; case "$DATABASE_URL" in *\?*) sep="&" ;; esac
+cold_plain_ms=$(cold_start 11 DATABASE_URL="$DATABASE_URL${sep}sslmode=disable")
 
 log="$target_dir/bench-server.log"
 env "${extra_env[@]}" "$bin" serve >"$log" 2>&1 &

@@ -9,6 +9,12 @@
 #   bench_wait_healthy ADDR         waits up to 5 s for the server's /healthz
 #   bench_server_env                the server's settings but the database
 #                                   and the port (VAR=value words)
+#   bench_pgbouncer                 starts a transaction-mode PgBouncer in
+#                                   front of the server (deploy/pgbouncer.sh)
+#                                   and sets $pooled_env: DATABASE_URL (the
+#                                   database of $url through it) and
+#                                   DATABASE_POOLER=transaction (VAR=value words)
+#   bench_pgbouncer_stop            stops it, if started (for the EXIT trap)
 
 source deploy/pg.sh
 admin="$DATABASE_URL"
@@ -38,6 +44,16 @@ bench_db_drop() {
   if [ -n "${bench_db:-}" ]; then
     psql -q "$admin" -c "DROP DATABASE IF EXISTS $bench_db" >/dev/null 2>&1 || true
   fi
+}
+
+bench_pgbouncer() {
+  source deploy/pgbouncer.sh
+  pooled_env=("DATABASE_URL=$(echo "$url" | sed -E "s#@[^/]+/#@$LEDGERBOT_PGBOUNCER/#")"
+    DATABASE_POOLER=transaction)
+}
+
+bench_pgbouncer_stop() {
+  if declare -F ledgerbot_pgbouncer_stop >/dev/null; then ledgerbot_pgbouncer_stop; fi
 }
 
 bench_free_port() {
