@@ -47,6 +47,9 @@ bench_db_drop() {
 }
 
 bench_pgbouncer() {
+  # PGOPTIONS becomes the `options` start-up parameter (libpq's and sqlx's),
+  # which PgBouncer refuses; from here on psql may print its notices.
+  unset PGOPTIONS
   source deploy/pgbouncer.sh
   pooled_env=("DATABASE_URL=$(echo "$url" | sed -E "s#@[^/]+/#@$LEDGERBOT_PGBOUNCER/#")"
     DATABASE_POOLER=transaction)
