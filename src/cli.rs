@@ -142,8 +142,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// The one-connection pool of commands that need only the database
 /// (`DATABASE_DIRECT_URL` when set, else `DATABASE_URL`).
 fn database_only() -> anyhow::Result<sqlx::PgPool> {
-    let database = Database::from_lookup(|name| std::env::var(name).ok())
-        .context("configuration error")?;
+    let database =
+        Database::from_lookup(|name| std::env::var(name).ok()).context("configuration error")?;
     db::admin_pool(&database).context("the database URL is invalid")
 }
 

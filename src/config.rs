@@ -404,7 +404,11 @@ mod tests {
             ("JWT_SECRET", "x".repeat(31), "too short"),
             ("TELEGRAM_BOT_TOKEN", "no-colon".to_owned(), "shape"),
             ("DATABASE_URL", "mysql://x".to_owned(), "scheme"),
-            ("DATABASE_DIRECT_URL", "db.example:5432".to_owned(), "scheme"),
+            (
+                "DATABASE_DIRECT_URL",
+                "db.example:5432".to_owned(),
+                "scheme",
+            ),
             ("DATABASE_POOLER", "pgbouncer".to_owned(), "kind"),
             ("PUBLIC_URL", "ftp://x".to_owned(), "scheme"),
             ("LOG_FORMAT", "xml".to_owned(), "format"),
@@ -440,7 +444,11 @@ mod tests {
             ("", Pooler::None),
         ] {
             env.insert("DATABASE_POOLER", value.to_owned());
-            assert_eq!(load(&env).expect("valid").database.pooler, pooler, "{value}");
+            assert_eq!(
+                load(&env).expect("valid").database.pooler,
+                pooler,
+                "{value}"
+            );
         }
     }
 

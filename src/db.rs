@@ -44,7 +44,9 @@ impl Pooler {
     /// `transaction`, `session` or `none`, in any case.
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim();
-        Self::ALL.into_iter().find(|p| p.name().eq_ignore_ascii_case(s))
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s))
     }
 
     /// The value of `DATABASE_POOLER` that means this.
@@ -99,9 +101,7 @@ pub fn pool(
     let mut options: PgConnectOptions = database_url.parse()?;
     options = options.application_name("ledgerbot");
     if pooler == Pooler::Transaction {
-        options = options
-            .statement_cache_capacity(0)
-            .extra_float_digits(None);
+        options = options.statement_cache_capacity(0).extra_float_digits(None);
     }
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
@@ -117,9 +117,7 @@ pub fn pool(
         // A connection opened before the last failover-like error (see
         // `note_error`) is closed rather than handed out: it may be attached
         // to a server that is now read-only, or about to drop it. No I/O.
-        .before_acquire(|_, meta| {
-            Box::pin(async move { Ok(!opened_before_last_fault(meta.age)) })
-        })
+        .before_acquire(|_, meta| Box::pin(async move { Ok(!opened_before_last_fault(meta.age)) }))
         .idle_timeout(Duration::from_secs(300))
         .connect_lazy_with(options))
 }

@@ -113,12 +113,10 @@ async fn delete_in_batches(pool: &PgPool, delete: &'static str) -> Result<u64, S
     let mut total = 0;
     loop {
         let mut tx = pool.begin().await?;
-        let locked: bool = sqlx::query_scalar!(
-            r#"SELECT pg_try_advisory_xact_lock($1) AS "locked!""#,
-            LOCK
-        )
-        .fetch_one(&mut *tx)
-        .await?;
+        let locked: bool =
+            sqlx::query_scalar!(r#"SELECT pg_try_advisory_xact_lock($1) AS "locked!""#, LOCK)
+                .fetch_one(&mut *tx)
+                .await?;
         if !locked {
             return Err(Skip::Locked);
         }

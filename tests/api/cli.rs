@@ -237,12 +237,18 @@ async fn serve_logs_json_and_drains_on_sigterm(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn demo_data_loads_a_company_for_an_email_and_says_what_it_did(pool: PgPool) {
-    let first = database_env(&mut ledgerbot(&["demo-data", "--email", "demo@example.ro"]), &pool)
-        .output()
-        .expect("runs");
-    let again = database_env(&mut ledgerbot(&["demo-data", "--email", "demo@example.ro"]), &pool)
-        .output()
-        .expect("runs");
+    let first = database_env(
+        &mut ledgerbot(&["demo-data", "--email", "demo@example.ro"]),
+        &pool,
+    )
+    .output()
+    .expect("runs");
+    let again = database_env(
+        &mut ledgerbot(&["demo-data", "--email", "demo@example.ro"]),
+        &pool,
+    )
+    .output()
+    .expect("runs");
     let neither = database_env(&mut ledgerbot(&["demo-data"]), &pool)
         .output()
         .expect("runs");

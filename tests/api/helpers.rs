@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use ledgerbot::app::App;
 use ledgerbot::config::Config;
+use ledgerbot::db::Pooler;
 use ledgerbot::server::{Limits, run_with_limits};
 use serde_json::{Value, json};
-use ledgerbot::db::Pooler;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::oneshot;

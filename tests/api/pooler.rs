@@ -155,14 +155,15 @@ async fn statements_of_many_clients_never_cross_on_shared_server_connections(poo
 }
 
 #[sqlx::test(migrations = false)]
-async fn a_read_only_database_answers_5xx_and_the_pool_recovers_once_it_is_writable(
-    pool: PgPool,
-) {
+async fn a_read_only_database_answers_5xx_and_the_pool_recovers_once_it_is_writable(pool: PgPool) {
     // Arrange: an owner who records a cash entry, on a warmed-up app.
     let app = spawn_app(pool.clone()).await;
     let tg = owner(&pool, 8_101).await;
     let mut admin = admin_of(&pool).await;
-    assert_eq!(app.reply_to(&tg.text("/add 1,00 cafea")).await["method"], "sendMessage");
+    assert_eq!(
+        app.reply_to(&tg.text("/add 1,00 cafea")).await["method"],
+        "sendMessage"
+    );
     let update = tg.text("/add 2,50 taxi");
     let update_id = update["update_id"].as_i64().expect("id");
 

@@ -40,12 +40,12 @@ async fn without_a_database_readiness_and_the_webhook_say_503(pool: PgPool) {
     // A pool pointing at a port where nothing listens: the database is "down".
     ledgerbot::db::migrate(&pool).await.expect("schema");
     let telegram = crate::fake_telegram::FakeTelegram::start().await;
-    let dead =
-        ledgerbot::db::pool(
-            "postgres://postgres@127.0.0.1:1/nothing",
-            2,
-            ledgerbot::db::Pooler::None,
-        ).expect("lazy pool");
+    let dead = ledgerbot::db::pool(
+        "postgres://postgres@127.0.0.1:1/nothing",
+        2,
+        ledgerbot::db::Pooler::None,
+    )
+    .expect("lazy pool");
     let app = App::new(test_config(&telegram.url), dead).expect("app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
