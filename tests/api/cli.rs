@@ -145,6 +145,40 @@ fn migrate_without_a_database_url_says_so() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("DATABASE_URL"));
 }
 
+#[sqlx::test(migrations = false)]
+async fn migrate_uses_the_direct_url_when_there_is_one(pool: PgPool) {
+    // Arrange: DATABASE_URL (the pooled one) leads nowhere; the direct one is
+    // the test's database.
+    let options = pool.connect_options();
+    let direct_server = format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().expect("test database name")
+    );
+
+    // Act
+    let output = ledgerbot(&["migrate"])
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/pooled")
+        .env("DATABASE_POOLER", "transaction")
+        .env("DATABASE_DIRECT_URL", &direct_server)
+        .output()
+        .expect("runs");
+
+    // Assert
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM schema_version")
+        .fetch_one(&pool)
+        .await
+        .expect("applied on the direct URL's database");
+    assert_eq!(versions, 1);
+}
+
 #[tokio::test]
 async fn set_webhook_registers_the_public_url_with_the_secret() {
     let fake = FakeTelegram::start().await;
