@@ -65,7 +65,7 @@ async fn entries_of(admin: &mut PgConnection, update_id: i64) -> i64 {
 
 /// Delivers `update` as Telegram does until it is answered 200, for up to
 /// `within`; returns the statuses of the attempts.
-async fn deliver_until_ok(app: &TestApp, update: &Value, within: Duration) -> Vec<u16> {
+pub async fn deliver_until_ok(app: &TestApp, update: &Value, within: Duration) -> Vec<u16> {
     let deadline = Instant::now() + within;
     let mut statuses = Vec::new();
     loop {
