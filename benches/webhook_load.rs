@@ -16,8 +16,8 @@
 //! One thread (a current-thread runtime) and a minimal HTTP/1.1 client (the
 //! whole request written at once, the answer read by `Content-Length`): the
 //! generator shares the machine's two cores with the server and PostgreSQL,
-//! so it should take as little as it can. Built as the `webhook-load` binary
-//! (see Cargo.toml for why not a `[[bench]]`).
+//! so it should take as little as it can. The `webhook-load` binary of the
+//! `ledgerbot-bench` crate (see benches/Cargo.toml for why a crate of its own).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

@@ -45,17 +45,17 @@ if [ "${AB_OLD_PGBOUNCER:-0}" = 1 ] || [ "${AB_NEW_PGBOUNCER:-0}" = 1 ]; then
 fi
 
 export SQLX_OFFLINE=true
-cargo build --release --quiet --bin webhook-load
+cargo build --release --quiet -p ledgerbot-bench --bin webhook-load
 loadgen="$(realpath -m "${CARGO_TARGET_DIR:-target}")/release/webhook-load"
 export "${bench_server_env[@]}" DATABASE_URL="$url"  # the load generator reads the secret too
 start() { # port binary extra-env...
   local port=$1 bin=$2; shift 2
   env PORT="$port" PUBLIC_URL="http://127.0.0.1:$port" "$@" "$bin" serve >/dev/null 2>&1 &
   pids+=("$!")
-  bench_wait_healthy "127.0.0.1:$port"
+  wait_healthy "127.0.0.1:$port" 5 "${pids[-1]}"
 }
-old_port=$(bench_free_port); start "$old_port" "$old_bin" "${old_env[@]}"; old_pid=${pids[-1]}
-new_port=$(bench_free_port); start "$new_port" "$new_bin" "${new_env[@]}"; new_pid=${pids[-1]}
+old_port=$(free_port); start "$old_port" "$old_bin" "${old_env[@]}"; old_pid=${pids[-1]}
+new_port=$(free_port); start "$new_port" "$new_bin" "${new_env[@]}"; new_pid=${pids[-1]}
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # utime + stime
 postgres_ticks() { for p in $(pgrep -x postgres); do ticks "$p" 2>/dev/null; done | awk '{ s += $1 } END { print s + 0 }'; }

@@ -7,7 +7,7 @@
 # 1. A fresh database (on the server deploy/pg.sh finds or starts) with
 #    schema.sql and the data set of deploy/bench/data.sql.
 # 2. Builds the release binary (SQLX_OFFLINE=true) and the load generator
-#    (benches/webhook_load.rs, the `webhook-load` binary).
+#    (benches/webhook_load.rs, the `webhook-load` binary of benches/Cargo.toml).
 # 3. Cold start: exec of `ledgerbot serve` to the webhook's first 200, 5 times.
 # 4. Starts `ledgerbot serve` on a free port (the Bot API pointed at a dead
 #    local address: a /dashboard reply goes back in the webhook's answer and
@@ -63,12 +63,15 @@ bench_db_create "ledgerbot_bench_$$" schema.sql
 
 echo "bench: building (release)" >&2
 export SQLX_OFFLINE=true
-cargo build --release --quiet --bin ledgerbot --bin webhook-load
+cargo build --release --quiet --bin ledgerbot
+# Apart: built together, the product's dependencies would get the union of
+# both crates' features, and the measured binary would not be the one we ship.
+cargo build --release --quiet -p ledgerbot-bench --bin webhook-load
 target_dir=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 bin="${BENCH_BIN:-$target_dir/release/ledgerbot}"
 loadgen="$target_dir/release/webhook-load"
 
-port=$(bench_free_port)
+port=$(free_port)
 addr="127.0.0.1:$port"
 export DATABASE_URL="$url" PORT="$port" PUBLIC_URL="http://$addr" "${bench_server_env[@]}"
 unset RUST_LOG
@@ -94,7 +97,7 @@ cold_plain_ms=$(cold_start 11 DATABASE_URL="$DATABASE_URL${sep}sslmode=disable")
 log="$target_dir/bench-server.log"
 env "${extra_env[@]}" "$bin" serve >"$log" 2>&1 &
 server=$!
-bench_wait_healthy "$addr"
+wait_healthy "$addr" 5 "$server"
 
 # One update by hand: the reply must be the dashboard (user 1 reads English).
 reply=$(curl -fsS "http://$addr/telegram/webhook" -H "X-Telegram-Bot-Api-Secret-Token: bench-secret" \

@@ -15,10 +15,11 @@ apt_install() {
 command -v chromium >/dev/null 2>&1 || apt_install chromium
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 
+source deploy/lib.sh
 source deploy/pg.sh
 admin="$DATABASE_URL"
 db="ledgerbot_browser_$$"
-PGOPTIONS="-c client_min_messages=warning" psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+url=$(fresh_db "$admin" "$db")
 
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 SQLX_OFFLINE=true cargo build --quiet --bin ledgerbot
@@ -28,25 +29,23 @@ target_dir=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 bin=$(mktemp /tmp/ledgerbot-browser.XXXXXX)
 cp "$target_dir/debug/ledgerbot" "$bin" && chmod +x "$bin"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 log="$target_dir/browser-server.log"
 mkdir -p "$(dirname "$log")"
 env -u TELEGRAM_API_URL -u TELEGRAM_BOT_TOKEN -u TELEGRAM_WEBHOOK_SECRET -u JWT_SECRET \
-  DATABASE_URL="${admin%/*}/$db" PORT="$port" PUBLIC_URL="http://127.0.0.1:$port" "$bin" dev >"$log" 2>&1 &
+  DATABASE_URL="$url" PORT="$port" PUBLIC_URL="http://127.0.0.1:$port" "$bin" dev >"$log" 2>&1 &
 server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
   rm -f "$bin"
-  PGOPTIONS="-c client_min_messages=warning" psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+  drop_db "$admin" "$db" 2>/dev/null || true
 }
 trap cleanup EXIT
 
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "browser-test: server did not start"; cat "$log"; exit 1; }
+if ! wait_healthy "127.0.0.1:$port" 30 "$server" || ! curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null; then
+  echo "browser-test: server did not start"; cat "$log"; exit 1
+fi
 
 export BASE_URL="http://127.0.0.1:$port" SCREENSHOT_DIR="$target_dir/browser"
 if ! (cd tests/browser && node --test --test-reporter=spec *.test.mjs); then

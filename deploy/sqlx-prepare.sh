@@ -8,17 +8,16 @@
 # run against a live database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source deploy/lib.sh
 source deploy/pg.sh
 
 db="ledgerbot_sqlx_$(pwd | sha256sum | cut -c1-8)"
 admin="$DATABASE_URL"
-url="${admin%/*}/$db"
-export PGOPTIONS="-c client_min_messages=warning"
-psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
-psql -q -v ON_ERROR_STOP=1 "$url" -f schema.sql >/dev/null
+url=$(fresh_db "$admin" "$db")
+PGOPTIONS="-c client_min_messages=warning" psql -q -v ON_ERROR_STOP=1 "$url" -f schema.sql >/dev/null
 
 out=$(mktemp -d)
-trap 'rm -rf "$out"; psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
+trap 'rm -rf "$out"; drop_db "$admin" "$db" 2>/dev/null || true' EXIT
 # Every query must be expanded again: touching the sources rebuilds this crate
 # (only), without cleaning artifacts other checkouts may share.
 find src handlers tests -name '*.rs' -exec touch {} +

@@ -5,8 +5,6 @@
 #                                   order, then the data set; sets $url and
 #                                   $bench_load_seconds
 #   bench_db_drop                   drops it (for the caller's EXIT trap)
-#   bench_free_port                 prints a free port on 127.0.0.1
-#   bench_wait_healthy ADDR         waits up to 5 s for the server's /healthz
 #   bench_server_env                the server's settings but the database
 #                                   and the port (VAR=value words)
 #   bench_pgbouncer                 starts a transaction-mode PgBouncer in
@@ -15,7 +13,10 @@
 #                                   database of $url through it) and
 #                                   DATABASE_POOLER=transaction (VAR=value words)
 #   bench_pgbouncer_stop            stops it, if started (for the EXIT trap)
+#
+# and deploy/lib.sh's free_port, wait_healthy, fresh_db and drop_db.
 
+source deploy/lib.sh
 source deploy/pg.sh
 admin="$DATABASE_URL"
 export PGOPTIONS="-c client_min_messages=warning"
@@ -29,8 +30,7 @@ bench_server_env=(TELEGRAM_BOT_TOKEN=1:bench-token TELEGRAM_WEBHOOK_SECRET=bench
 bench_db_create() {
   bench_db=$1
   shift
-  url="${admin%/*}/$bench_db"
-  psql -q "$admin" -c "DROP DATABASE IF EXISTS $bench_db" -c "CREATE DATABASE $bench_db"
+  url=$(fresh_db "$admin" "$bench_db")
   local schema started
   for schema in "$@"; do
     psql -q -v ON_ERROR_STOP=1 "$url" -f "$schema"
@@ -42,7 +42,7 @@ bench_db_create() {
 
 bench_db_drop() {
   if [ -n "${bench_db:-}" ]; then
-    psql -q "$admin" -c "DROP DATABASE IF EXISTS $bench_db" >/dev/null 2>&1 || true
+    drop_db "$admin" "$bench_db" 2>/dev/null || true
   fi
 }
 
@@ -57,17 +57,4 @@ bench_pgbouncer() {
 
 bench_pgbouncer_stop() {
   if declare -F ledgerbot_pgbouncer_stop >/dev/null; then ledgerbot_pgbouncer_stop; fi
-}
-
-bench_free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-bench_wait_healthy() {
-  for _ in $(seq 1 100); do
-    curl -fsS "http://$1/healthz" >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
-  echo "bench: the server on $1 did not start" >&2
-  return 1
 }
