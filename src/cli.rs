@@ -2,6 +2,7 @@
 //! `demo-data`.
 
 use std::collections::HashMap;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -153,9 +154,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn serve_with(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(("0.0.0.0", config.port))
+    let addr = config.listen_addr();
+    let listener = TcpListener::bind(addr)
         .await
-        .with_context(|| format!("cannot listen on port {}", config.port))?;
+        .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(addr = %listener.local_addr()?, public_url = %config.public_url, "ledgerbot listening");
     let app = App::new(config, pool.clone())?;
     crate::housekeeping::spawn(pool);
@@ -167,10 +169,7 @@ async fn serve_with(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
 /// for the rest. Returns the names of the made-up variables.
 fn dev_config() -> Result<(Config, Vec<&'static str>), ConfigError> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let port = env("PORT").unwrap_or_else(|| "8080".to_owned());
     let defaults: HashMap<&'static str, String> = HashMap::from([
-        // Outbound Bot API calls come back to this process, for /dev/chat.
-        ("TELEGRAM_API_URL", format!("http://127.0.0.1:{port}/dev")),
         (
             "DATABASE_URL",
             "postgres://postgres@127.0.0.1:5432/ledgerbot_dev".to_owned(),
@@ -179,13 +178,26 @@ fn dev_config() -> Result<(Config, Vec<&'static str>), ConfigError> {
         ("TELEGRAM_WEBHOOK_SECRET", random_hex(16)),
         ("JWT_SECRET", random_hex(32)),
     ]);
-    let made_up = defaults
+    let mut made_up: Vec<_> = defaults
         .keys()
         .copied()
         .filter(|name| env(name).is_none())
         .collect();
     let mut config = Config::from_lookup(|name| env(name).or_else(|| defaults.get(name).cloned()))?;
     config.dev_mode = true;
+    if env("TELEGRAM_API_URL").is_none() {
+        // Outbound Bot API calls come back to this process, for /dev/chat:
+        // to the address it listens on, loopback when that is every interface.
+        let mut own = config.listen_addr();
+        if own.ip().is_unspecified() {
+            own.set_ip(match own {
+                SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        config.telegram_api_url = format!("http://{own}/dev");
+        made_up.push("TELEGRAM_API_URL");
+    }
     Ok((config, made_up))
 }
 

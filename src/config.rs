@@ -8,6 +8,7 @@
 //! | `DATABASE_DIRECT_URL` | no | unset: `migrate` uses `DATABASE_URL` |
 //! | `DATABASE_POOL_SIZE` | no | 2 per core, 4–32 (1–1000) |
 //! | `PORT` | no | `8080` |
+//! | `BIND_ADDR` | no | `0.0.0.0` (every interface); `127.0.0.1` in dev mode |
 //! | `PUBLIC_URL` | no | `http://localhost:$PORT` |
 //! | `TELEGRAM_BOT_TOKEN` | yes | — |
 //! | `TELEGRAM_BOT_USERNAME` | no | `ledgerbot` |
@@ -19,6 +20,7 @@
 //! | `METRICS_TOKEN` | no | unset: `/metrics` is open; set: it needs `Authorization: Bearer <token>` |
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use thiserror::Error;
 
@@ -142,8 +144,11 @@ impl Database {
 pub struct Config {
     /// The database and how to reach it.
     pub database: Database,
-    /// TCP port to listen on (all interfaces).
+    /// TCP port to listen on.
     pub port: u16,
+    /// `BIND_ADDR`: the address to listen on, when not the mode's default
+    /// (see [`Config::listen_addr`]).
+    pub bind_addr: Option<IpAddr>,
     /// The public base URL, without a trailing slash (`https://ledgerbot.fly.dev`).
     pub public_url: String,
     /// The bot's token from BotFather; part of every Bot API URL.
@@ -196,6 +201,13 @@ impl Config {
             })?,
             None => 8080,
         };
+        let bind_addr = var("BIND_ADDR")
+            .map(|addr| addr.trim().parse::<IpAddr>())
+            .transpose()
+            .map_err(|_| ConfigError::Invalid {
+                name: "BIND_ADDR",
+                why: "not an IP address (127.0.0.1, 0.0.0.0, ::, ...)",
+            })?;
         let public_url = match var("PUBLIC_URL") {
             Some(url) => parse_base_url("PUBLIC_URL", &url)?,
             None => format!("http://localhost:{port}"),
@@ -254,6 +266,7 @@ impl Config {
         Ok(Self {
             database,
             port,
+            bind_addr,
             public_url,
             bot_token: Secret(bot_token),
             bot_username,
@@ -266,6 +279,19 @@ impl Config {
             dev_mode: false,
             rate_limits: RateLimits::default(),
         })
+    }
+
+    /// Where to listen: `BIND_ADDR` when set; else every interface for
+    /// `serve` (fly.io's proxy reaches the machine from outside), and only
+    /// loopback in dev mode, whose `/dev/chat` page hands out the webhook
+    /// secret and whose demo account has a published password.
+    pub fn listen_addr(&self) -> SocketAddr {
+        let default = if self.dev_mode {
+            Ipv4Addr::LOCALHOST
+        } else {
+            Ipv4Addr::UNSPECIFIED
+        };
+        SocketAddr::new(self.bind_addr.unwrap_or(default.into()), self.port)
     }
 
     /// Whether cookies must carry the `Secure` flag.
@@ -413,6 +439,11 @@ mod tests {
             ("PUBLIC_URL", "ftp://x".to_owned(), "scheme"),
             ("LOG_FORMAT", "xml".to_owned(), "format"),
             ("TRUST_PROXY_HEADERS", "maybe".to_owned(), "bool"),
+            (
+                "BIND_ADDR",
+                "localhost".to_owned(),
+                "a name, not an address",
+            ),
         ];
         for (name, value, why) in cases {
             let mut env = complete();
@@ -449,6 +480,37 @@ mod tests {
                 pooler,
                 "{value}"
             );
+        }
+    }
+
+    #[test]
+    fn serve_listens_on_every_interface_and_dev_mode_on_loopback_unless_bind_addr_says() {
+        let cases = [
+            (None, false, "0.0.0.0:8080", "serve"),
+            (None, true, "127.0.0.1:8080", "dev"),
+            (
+                Some("0.0.0.0"),
+                true,
+                "0.0.0.0:8080",
+                "dev opened on purpose",
+            ),
+            (Some(" ::1 "), false, "[::1]:8080", "serve on IPv6 loopback"),
+            (
+                Some("192.0.2.7"),
+                true,
+                "192.0.2.7:8080",
+                "dev on one interface",
+            ),
+        ];
+        for (bind_addr, dev_mode, expected, why) in cases {
+            let mut env = complete();
+            if let Some(addr) = bind_addr {
+                env.insert("BIND_ADDR", addr.to_owned());
+            }
+            let mut config = load(&env).expect("valid");
+            config.dev_mode = dev_mode;
+
+            assert_eq!(config.listen_addr().to_string(), expected, "{why}");
         }
     }
 

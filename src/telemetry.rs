@@ -6,13 +6,16 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
+/// The environment variable with the log filter (`tracing_subscriber`'s syntax).
+pub const FILTER_VARIABLE: &str = "RUST_LOG";
+
 /// What is logged when `RUST_LOG` is not set.
 pub const DEFAULT_FILTER: &str = "info,sqlx=warn,reqwest=warn,hyper=warn,hyper_util=warn";
 
 /// Installs the global subscriber. Calling it twice is harmless (tests do).
 pub fn init(format: LogFormat) {
     let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+        EnvFilter::try_from_env(FILTER_VARIABLE).unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -269,6 +269,51 @@ async fn serve_logs_json_and_drains_on_sigterm(pool: PgPool) {
     );
 }
 
+/// The address `ledgerbot dev` says it listens on, given `extra` environment;
+/// the process is killed once it has said so (or after a minute of silence).
+fn dev_listening_addr(pool: &PgPool, extra: &[(&str, &str)]) -> String {
+    let mut cmd = ledgerbot(&["dev"]);
+    let mut child = database_env(&mut cmd, pool)
+        .env("PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .envs(extra.iter().copied())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if line.contains("ledgerbot listening") {
+                let _ = tx.send(line);
+                return;
+            }
+        }
+    });
+    // The line comes once the demo company is loaded.
+    let listening = rx.recv_timeout(Duration::from_secs(60));
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = listening.expect("ledgerbot dev said where it listens within a minute");
+    let parsed: Value = serde_json::from_str(&line).expect("JSON log line");
+    parsed["addr"].as_str().expect("addr field").to_owned()
+}
+
+#[sqlx::test(migrations = false)]
+async fn dev_mode_listens_on_loopback_only_unless_bind_addr_opens_it(pool: PgPool) {
+    let (default, opened) = tokio::task::spawn_blocking(move || {
+        (
+            dev_listening_addr(&pool, &[]),
+            dev_listening_addr(&pool, &[("BIND_ADDR", "0.0.0.0")]),
+        )
+    })
+    .await
+    .expect("join");
+
+    assert!(default.starts_with("127.0.0.1:"), "{default}");
+    assert!(opened.starts_with("0.0.0.0:"), "{opened}");
+}
+
 #[sqlx::test(migrations = false)]
 async fn demo_data_loads_a_company_for_an_email_and_says_what_it_did(pool: PgPool) {
     let first = database_env(

@@ -7,6 +7,7 @@ mod bot_accounts;
 mod bot_api;
 mod cli;
 mod companies;
+mod config_docs;
 mod demo;
 mod devchat;
 mod fake_telegram;

@@ -1,0 +1,142 @@
+//! The configuration as people read it stays the configuration the code
+//! reads: `.env.sample`, the README's Configuration table and the table in
+//! `src/config.rs`'s module comment name exactly the variables
+//! `Config::from_lookup` asks for (plus the log filter, which `telemetry`
+//! reads), and mark the same ones required. The list of variables is not
+//! written down here: it is recorded from `from_lookup` itself, so a
+//! variable added to the code and to no document fails this test.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use ledgerbot::config::{Config, ConfigError};
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// `.env.sample`'s variables, with their values and whether the comment
+/// above each says "Required".
+fn env_sample() -> BTreeMap<String, (String, bool)> {
+    let mut vars = BTreeMap::new();
+    let mut comment = String::new();
+    for line in read(".env.sample").lines() {
+        if let Some(text) = line.strip_prefix('#') {
+            comment.push_str(text);
+        } else if let Some((name, value)) = line.split_once('=') {
+            let required = comment.contains("Required");
+            let earlier = vars.insert(name.to_owned(), (value.to_owned(), required));
+            assert!(earlier.is_none(), ".env.sample: {name} twice");
+            comment.clear();
+        } else {
+            assert!(line.trim().is_empty(), ".env.sample: what is {line:?}?");
+            comment.clear();
+        }
+    }
+    vars
+}
+
+/// The rows of the first table after `heading` in `text` (lines starting with
+/// `prefix`), as variable name → the cell after it ("yes"/"no": required).
+fn table(text: &str, heading: &str, prefix: &str) -> BTreeMap<String, String> {
+    let after = text
+        .split_once(heading)
+        .unwrap_or_else(|| panic!("{heading:?} not found"))
+        .1;
+    let mut rows = BTreeMap::new();
+    for line in after
+        .lines()
+        .skip_while(|l| !l.starts_with(prefix))
+        .take_while(|l| l.starts_with(prefix))
+    {
+        let cells: Vec<&str> = line
+            .trim_start_matches(prefix)
+            .split('|')
+            .map(str::trim)
+            .collect();
+        if let Some(name) = cells[0].strip_prefix('`').and_then(|c| c.strip_suffix('`')) {
+            rows.insert(name.to_owned(), cells[1].to_owned());
+        }
+    }
+    assert!(!rows.is_empty(), "no variable table after {heading:?}");
+    rows
+}
+
+/// The variables `Config::from_lookup` asks for, given `env`.
+fn asked_for(env: &BTreeMap<String, String>) -> (Result<Config, ConfigError>, BTreeSet<String>) {
+    let asked = RefCell::new(BTreeSet::new());
+    let config = Config::from_lookup(|name| {
+        asked.borrow_mut().insert(name.to_owned());
+        env.get(name).cloned()
+    });
+    (config, asked.into_inner())
+}
+
+fn sample_values() -> BTreeMap<String, String> {
+    env_sample()
+        .into_iter()
+        .map(|(name, (value, _))| (name, value))
+        .collect()
+}
+
+fn names<V>(map: &BTreeMap<String, V>) -> BTreeSet<String> {
+    map.keys().cloned().collect()
+}
+
+#[test]
+fn the_env_sample_the_readme_and_config_rs_name_exactly_the_variables_the_code_reads() {
+    let (config, read_by_config) = asked_for(&sample_values());
+    let mut read_by_binary = read_by_config.clone();
+    read_by_binary.insert(ledgerbot::telemetry::FILTER_VARIABLE.to_owned());
+
+    let sample = names(&env_sample());
+    let readme = names(&table(&read("README.md"), "\n## Configuration\n", "| "));
+    let module_doc = names(&table(&read("src/config.rs"), "//! | variable", "//! | "));
+
+    config.expect(".env.sample's values are a valid configuration");
+    assert_eq!(sample, read_by_binary, ".env.sample vs what the code reads");
+    assert_eq!(
+        readme, read_by_binary,
+        "README's Configuration table vs what the code reads"
+    );
+    assert_eq!(
+        module_doc, read_by_config,
+        "src/config.rs's module table vs what from_lookup reads"
+    );
+}
+
+#[test]
+fn the_variables_serve_requires_are_marked_required_in_each_document() {
+    let values = sample_values();
+    let (_, read_by_config) = asked_for(&values);
+    let required: BTreeSet<String> = read_by_config
+        .iter()
+        .filter(|name| {
+            let mut without = values.clone();
+            without.remove(*name);
+            matches!(asked_for(&without).0, Err(ConfigError::Missing(missing)) if missing == *name)
+        })
+        .cloned()
+        .collect();
+    let marked = |rows: BTreeMap<String, String>| -> BTreeSet<String> {
+        rows.into_iter()
+            .filter(|(_, cell)| cell == "yes")
+            .map(|(name, _)| name)
+            .collect()
+    };
+
+    let sample: BTreeSet<String> = env_sample()
+        .into_iter()
+        .filter(|(_, (_, required))| *required)
+        .map(|(name, _)| name)
+        .collect();
+    let readme = marked(table(&read("README.md"), "\n## Configuration\n", "| "));
+    let module_doc = marked(table(&read("src/config.rs"), "//! | variable", "//! | "));
+
+    assert!(required.contains("DATABASE_URL"), "{required:?}");
+    assert_eq!(sample, required, ".env.sample's \"Required\" comments");
+    assert_eq!(readme, required, "README's required column");
+    assert_eq!(module_doc, required, "src/config.rs's required column");
+}
