@@ -30,6 +30,8 @@ ledgerbot_pg_start_throwaway() {
     $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >&2 || return 1
     bin=$(ledgerbot_pg_bin) || return 1
   fi
+  # pg_isready and psql, for this script and the caller's.
+  export PATH="$bin:$PATH"
   # initdb refuses to run as root: the cluster belongs to the postgres user.
   local as=()
   if [ "$(id -u)" -eq 0 ]; then
