@@ -127,13 +127,18 @@ for patch in "${patches[@]}"; do
     fail "diff $(basename "$patch" .diff | tr -dc 0-9) of vendor/README.md does not apply to upstream $version"
 done
 
-# 4. Nothing else.
+# 4. Nothing else. A difference is shown as a diff that applies to upstream
+#    (git apply -p1, paths from vendor/), ready for vendor/README.md when it
+#    is a patch of ours.
 status=0
 for crate in "${crates[@]}"; do
-  if ! diff -rq "$tmp/upstream/$crate" "$repo/vendor/$crate" >"$tmp/differences"; then
+  if ! diff -rq "$tmp/upstream/$crate" "vendor/$crate" >"$tmp/differences"; then
     echo "vendor-check: vendor/$crate is not crates.io's $crate $version plus vendor/README.md's diffs:" >&2
-    sed "s#$tmp/upstream/#upstream+diffs: #g; s#$repo/##g" "$tmp/differences" >&2
-    (cd "$tmp/upstream" && diff -ru "$crate" "$repo/vendor/$crate") | grep -v '^Only in' | sed "s#$repo/##g" | head -n 60 >&2
+    sed "s#$tmp/upstream/#upstream+diffs: #g" "$tmp/differences" >&2
+    mkdir -p "$tmp/a" "$tmp/b"
+    cp -r "$tmp/upstream/$crate" "$tmp/a/" && cp -r "vendor/$crate" "$tmp/b/"
+    (cd "$tmp" && git diff --no-index -- "a/$crate" "b/$crate") |
+      sed -E 's#^(diff --git|---|\+\+\+) (a|b)/(a|b)/#\1 \2/#; /^diff --git/ s# (a|b)/(a|b)/# \1/#' | head -n 200 >&2 || true
     status=1
   fi
 done
