@@ -14,6 +14,8 @@
 # port ${LEDGERBOT_PGBOUNCER_PORT:-a free one}; files in a fresh directory
 # under /tmp, removed by ledgerbot_pgbouncer_stop (which stops it by its pid).
 
+source deploy/lib.sh
+
 ledgerbot_pgbouncer_stop() {
   if [ -n "${LEDGERBOT_PGBOUNCER_PID:-}" ]; then
     kill "$LEDGERBOT_PGBOUNCER_PID" 2>/dev/null || true
@@ -48,7 +50,7 @@ ledgerbot_pgbouncer_start() {
   host=${hostport%:*}
   port=${hostport##*:}
   [ "$port" = "$hostport" ] && port=5432
-  local listen=${LEDGERBOT_PGBOUNCER_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+  local listen=${LEDGERBOT_PGBOUNCER_PORT:-$(free_port)}
   local dir
   dir=$(mktemp -d /tmp/ledgerbot-pgbouncer.XXXXXX) || return 1
   LEDGERBOT_PGBOUNCER_DIR=$dir
