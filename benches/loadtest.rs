@@ -74,7 +74,7 @@ async fn run(
         .max_connections(4)
         .connect(database_url)
         .await?;
-    ledgerbot::db::migrate(&pool).await?;
+    ledgerbot::infra::db::migrate(&pool).await?;
     seed(&pool).await?;
     let (fake_url, bot_calls) = fake_bot_api().await?;
     let mut instances = Vec::new();
@@ -429,7 +429,7 @@ impl Instance {
             .env("TELEGRAM_API_URL", fake_url)
             .env("PORT", "0")
             .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "warn,ledgerbot::cli=info")
+            .env("RUST_LOG", "warn,ledgerbot::infra::cli=info")
             .stderr(Stdio::piped())
             .spawn()?;
         let stderr = child.stderr.take().expect("piped");

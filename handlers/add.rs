@@ -2,11 +2,11 @@
 //! An expense by default; `+` before the amount records income. Amounts in
 //! Romanian or English notation (`12,50`, `1.234,56`, `12.50`).
 
-use crate::bot::format::money;
-use crate::bot::reply::escape_html;
-use crate::bot::{Ctx, HandlerResult, Replies, require};
-use crate::finance::cash::{self, NewEntry};
-use crate::money::{MoneyError, Sign, parse_signed_human};
+use crate::blocks::money::{MoneyError, Sign, parse_signed_human};
+use crate::blocks::telegram_html::escape;
+use crate::front::bot::format::money;
+use crate::front::bot::{HandlerResult, Replies, UpdateCtx, require};
+use crate::services::finance::cash::{self, NewEntry};
 
 /// The longest note, in characters.
 pub const MAX_NOTE_CHARS: usize = 200;
@@ -16,7 +16,7 @@ pub const MAX_NOTE_CHARS: usize = 200;
 /// # Errors
 /// The database failed.
 #[tracing::instrument(skip_all, fields(cmd = "add"))]
-pub async fn run(ctx: &mut Ctx<'_>, args: Option<&str>) -> HandlerResult {
+pub async fn run(ctx: &mut UpdateCtx<'_>, args: Option<&str>) -> HandlerResult {
     let (account, company) = match require::company(ctx) {
         Ok(found) => found,
         Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
@@ -69,7 +69,7 @@ pub async fn run(ctx: &mut Ctx<'_>, args: Option<&str>) -> HandlerResult {
         ));
     }
     let shown = money(ctx.lang, magnitude, company.currency);
-    let (note, name) = (escape_html(note), escape_html(&company.name));
+    let (note, name) = (escape(note), escape(&company.name));
     Ok(Replies::html(
         ctx.chat_id,
         if income {
@@ -93,7 +93,7 @@ pub fn split_args(args: &str) -> (&str, &str) {
         .map_or((args, ""), |(amount, note)| (amount, note.trim()))
 }
 
-fn usage(ctx: &Ctx<'_>) -> String {
+fn usage(ctx: &UpdateCtx<'_>) -> String {
     ctx.t(
         "Scrie /add &lt;sumă&gt; &lt;notă&gt;, de ex. <code>/add 12,50 cafea</code> (o cheltuială) \
          sau <code>/add +100 vânzare</code> (o încasare). Nota are cel mult 200 de caractere.",
@@ -103,8 +103,8 @@ fn usage(ctx: &Ctx<'_>) -> String {
     .to_owned()
 }
 
-fn amount_error(ctx: &Ctx<'_>, input: &str, e: &MoneyError) -> String {
-    let input = escape_html(input);
+fn amount_error(ctx: &UpdateCtx<'_>, input: &str, e: &MoneyError) -> String {
+    let input = escape(input);
     match e {
         MoneyError::Ambiguous(_) => ctx.t(
             format!(

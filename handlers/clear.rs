@@ -1,14 +1,14 @@
 //! `/clear`: forget the active company.
 
-use crate::bot::{Ctx, HandlerResult, Replies, require};
-use crate::finance::companies;
+use crate::front::bot::{HandlerResult, Replies, UpdateCtx, require};
+use crate::services::finance::companies;
 
 /// Clears the active company of this Telegram account.
 ///
 /// # Errors
 /// The database failed.
 #[tracing::instrument(skip_all, fields(cmd = "clear"))]
-pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
+pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     if let Err(unmet) = require::account(ctx) {
         return Ok(Replies::html(ctx.chat_id, unmet));
     }

@@ -1,9 +1,9 @@
 //! `/companies` (`/firme`): the person's companies, the active one marked.
 
-use crate::bot::format::{clip, fit};
-use crate::bot::reply::escape_html;
-use crate::bot::{Ctx, HandlerResult, Lang, Replies, require};
-use crate::finance::{Role, companies};
+use crate::blocks::telegram_html::escape;
+use crate::front::bot::format::{clip, fit};
+use crate::front::bot::{HandlerResult, Lang, Replies, UpdateCtx, require};
+use crate::services::finance::{Role, companies};
 
 /// The most companies listed; beyond them the person is pointed to the search.
 const MAX_LISTED: usize = 50;
@@ -13,7 +13,7 @@ const MAX_LISTED: usize = 50;
 /// # Errors
 /// The database failed.
 #[tracing::instrument(skip_all, fields(cmd = "companies"))]
-pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
+pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let account = match require::account(ctx) {
         Ok(account) => account,
         Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
@@ -26,7 +26,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
         .t("<b>Firmele tale</b>\n", "<b>Your companies</b>\n")
         .to_owned();
     for company in list.iter().take(MAX_LISTED) {
-        let name = escape_html(&clip(&company.name, 80));
+        let name = escape(&clip(&company.name, 80));
         let role = role_name(ctx.lang, company.role);
         if account.active_company_id == Some(company.id) {
             text.push_str(&format!("✅ <b>{name}</b> · {role}\n"));
@@ -58,7 +58,7 @@ pub fn role_name(lang: Lang, role: Role) -> &'static str {
 }
 
 /// The answer to someone who is a member of no company.
-pub fn no_companies(ctx: &Ctx<'_>) -> String {
+pub fn no_companies(ctx: &UpdateCtx<'_>) -> String {
     ctx.t(
         "Nu ești membru în nicio firmă. Creează una prin API (POST /api/v1/companies) \
          sau roagă proprietarul unei firme să te adauge.",

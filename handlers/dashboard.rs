@@ -1,17 +1,17 @@
 //! `/dashboard` (`/sold`, `/balance`): the active company's figures, computed
-//! by [`crate::finance::dashboard::compute`], the same function the API uses.
+//! by [`crate::services::finance::dashboard::compute`], the same function the API uses.
 
-use crate::bot::format::{clip, date, fit, money};
-use crate::bot::reply::escape_html;
-use crate::bot::{Ctx, HandlerResult, Lang, Replies, require};
-use crate::finance::dashboard::{self, Dashboard, InvoiceTotals};
+use crate::blocks::telegram_html::escape;
+use crate::front::bot::format::{clip, date, fit, money};
+use crate::front::bot::{HandlerResult, Lang, Replies, UpdateCtx, require};
+use crate::services::finance::dashboard::{self, Dashboard, InvoiceTotals};
 
 /// Shows the dashboard.
 ///
 /// # Errors
 /// The database failed.
 #[tracing::instrument(skip_all, fields(cmd = "dashboard"))]
-pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
+pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let (_, company) = match require::company(ctx) {
         Ok(found) => found,
         Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
@@ -24,7 +24,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
 pub fn render(lang: Lang, d: &Dashboard) -> String {
     let mut text = format!(
         "<b>{}</b> · {}\n\n<b>🏦 {}</b>\n",
-        escape_html(&clip(&d.company_name, 100)),
+        escape(&clip(&d.company_name, 100)),
         date(lang, d.as_of),
         lang.pick("Trezorerie", "Treasury"),
     );

@@ -3,11 +3,11 @@
 
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use crate::bot::format::{clip, date, fit, money};
-use crate::bot::reply::escape_html;
-use crate::bot::{BotMethod, Callback, Ctx, HandlerResult, Lang, Replies, require};
-use crate::finance::invoices::{self, Invoice, Page, Query};
-use crate::finance::{Company, Direction, PaidFilter};
+use crate::blocks::telegram_html::escape;
+use crate::front::bot::format::{clip, date, fit, money};
+use crate::front::bot::{BotMethod, Callback, HandlerResult, Lang, Replies, UpdateCtx, require};
+use crate::services::finance::invoices::{self, Invoice, Page, Query};
+use crate::services::finance::{Company, Direction, PaidFilter};
 
 /// Invoices per message: with partner names clipped, ten always fit.
 pub const PAGE_SIZE: i64 = 10;
@@ -23,7 +23,7 @@ const NUMBER_CHARS: usize = 30;
 /// # Errors
 /// The database failed.
 #[tracing::instrument(skip_all, fields(cmd = "invoices"))]
-pub async fn run(ctx: &mut Ctx<'_>, filter: Option<&str>) -> HandlerResult {
+pub async fn run(ctx: &mut UpdateCtx<'_>, filter: Option<&str>) -> HandlerResult {
     let Some(filter) = filter.map_or(Some(PaidFilter::All), PaidFilter::parse) else {
         return Ok(Replies::html(
             ctx.chat_id,
@@ -51,7 +51,7 @@ pub async fn run(ctx: &mut Ctx<'_>, filter: Option<&str>) -> HandlerResult {
 /// The database failed.
 #[tracing::instrument(skip_all, fields(cmd = "invoices.pressed"))]
 pub async fn pressed(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut UpdateCtx<'_>,
     callback_query_id: &str,
     message_id: i32,
     filter: PaidFilter,
@@ -81,7 +81,7 @@ pub async fn pressed(
 }
 
 async fn page(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut UpdateCtx<'_>,
     company: &Company,
     filter: PaidFilter,
     page_number: i64,
@@ -111,10 +111,7 @@ pub fn render(lang: Lang, company: &Company, filter: PaidFilter, page: &Page<Inv
         PaidFilter::Unpaid => lang.pick("Facturi neplătite", "Unpaid invoices"),
         PaidFilter::Paid => lang.pick("Facturi plătite", "Paid invoices"),
     };
-    let mut text = format!(
-        "<b>{title}</b> · {}\n",
-        escape_html(&clip(&company.name, 100))
-    );
+    let mut text = format!("<b>{title}</b> · {}\n", escape(&clip(&company.name, 100)));
     if page.items.is_empty() {
         text.push_str(lang.pick("Nicio factură.", "No invoices."));
         return text;
@@ -168,8 +165,8 @@ fn line(lang: Lang, i: &Invoice) -> String {
     };
     format!(
         "{arrow} <b>{}</b> {}\n{} {} · {amount}{overdue}\n",
-        escape_html(&clip(&i.number, NUMBER_CHARS)),
-        escape_html(&clip(&i.partner, PARTNER_CHARS)),
+        escape(&clip(&i.number, NUMBER_CHARS)),
+        escape(&clip(&i.partner, PARTNER_CHARS)),
         lang.pick("scadentă", "due"),
         date(lang, i.due_date),
     )

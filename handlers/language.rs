@@ -1,14 +1,14 @@
 //! `/language ro|en` (`/limba`): the account's language, which then wins over
 //! Telegram's `language_code`.
 
-use crate::bot::{Ctx, HandlerResult, Lang, Replies, require};
+use crate::front::bot::{HandlerResult, Lang, Replies, UpdateCtx, require};
 
 /// Sets the language and answers in it.
 ///
 /// # Errors
 /// The database failed.
 #[tracing::instrument(skip_all, fields(cmd = "language"))]
-pub async fn run(ctx: &mut Ctx<'_>, code: Option<&str>) -> HandlerResult {
+pub async fn run(ctx: &mut UpdateCtx<'_>, code: Option<&str>) -> HandlerResult {
     let account = match require::account(ctx) {
         Ok(account) => account,
         Err(unmet) => {

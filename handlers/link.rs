@@ -3,18 +3,15 @@
 //! through the API, `POST /api/v1/telegram/confirm`) and confirms, and the bot
 //! then says in this chat that the link is done.
 
-use crate::bot::{Ctx, HandlerResult, Replies};
-use crate::linking::{self, TelegramIdentity};
+use crate::front::bot::{HandlerResult, Replies, UpdateCtx};
+use crate::services::linking;
 
 /// Makes a `confirm` code for the sender and answers with its link.
 ///
 /// # Errors
 /// The database failed.
-pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
-    if let Some(refusal) = super::code::private_only(ctx) {
-        return Ok(refusal);
-    }
-    let who = TelegramIdentity::of(&ctx.from, ctx.chat_id);
+pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
+    let who = ctx.identity();
     let new = linking::create_confirm_code(ctx.db, &who, ctx.lang).await?;
     let url = format!("{}/link/{}", ctx.config.public_url, new.code);
     ctx.reply_is_secret = true;

@@ -1,9 +1,14 @@
-//! The bot's commands, one file per command. A handler gets the update's
-//! [`Ctx`] (sender, chat, language, linked account, transaction) and returns
-//! the replies; it knows nothing of HTTP. [`dispatch`] is the one place that
-//! maps a [`Command`] to its handler.
+//! The bot's commands: [`COMMANDS`] is the one table of them (names in both
+//! languages, help lines, reads-only, private-chat only, handler), and each
+//! command's handler is a file here. A handler gets the update's
+//! [`UpdateCtx`] (sender, chat, language, linked account, transaction) and
+//! returns the replies; it knows nothing of HTTP.
+//!
+//! Adding a command: an entry in [`COMMANDS`], its handler file, its test
+//! (and its row in `docs/bot.md`, which a test compares with this table).
 
-use crate::bot::{Callback, Command, Ctx, HandlerResult, Replies};
+use crate::front::bot::command::{Command, Help, Spec};
+use crate::front::bot::{Callback, HandlerResult, Replies, UpdateCtx, require};
 
 pub mod add;
 pub mod clear;
@@ -22,27 +27,147 @@ pub mod treasury;
 pub mod unknown;
 pub mod unlink;
 
-/// Runs the handler of `command`.
+/// Every command, in the order `/help` lists them. Each `Help` is the name
+/// shown first in that language, its arguments, and what it does.
+#[rustfmt::skip]
+pub static COMMANDS: &[Spec] = &[
+    Spec {
+        name: "start",
+        aliases: &[],
+        ro: Help { name: "start", args: "", text: "începe și leagă contul" },
+        en: Help { name: "start", args: "", text: "begin and link your account" },
+        reads_only: false,
+        // `/start <code>` is private-only, bare `/start` is not: see code.rs.
+        private_only: false,
+        run: |ctx, args| Box::pin(start::run(ctx, args)),
+    },
+    Spec {
+        name: "register",
+        aliases: &["inregistrare"],
+        ro: Help { name: "register", args: "", text: "creează un cont legat de acest cont Telegram" },
+        en: Help { name: "register", args: "", text: "create an account linked to this Telegram account" },
+        reads_only: false,
+        private_only: true,
+        run: |ctx, _| Box::pin(register::run(ctx)),
+    },
+    Spec {
+        name: "link",
+        aliases: &["leaga"],
+        ro: Help { name: "link", args: "", text: "leagă un cont web existent" },
+        en: Help { name: "link", args: "", text: "link an existing web account" },
+        reads_only: false,
+        private_only: true,
+        run: |ctx, _| Box::pin(link::run(ctx)),
+    },
+    Spec {
+        name: "unlink",
+        aliases: &["dezleaga"],
+        ro: Help { name: "unlink", args: "", text: "dezleagă acest cont Telegram" },
+        en: Help { name: "unlink", args: "", text: "unlink this Telegram account" },
+        reads_only: false,
+        private_only: true,
+        run: |ctx, _| Box::pin(unlink::run(ctx)),
+    },
+    Spec {
+        name: "companies",
+        aliases: &["firme"],
+        ro: Help { name: "companies", args: "", text: "firmele tale" },
+        en: Help { name: "companies", args: "", text: "your companies" },
+        reads_only: true,
+        private_only: false,
+        run: |ctx, _| Box::pin(companies::run(ctx)),
+    },
+    Spec {
+        name: "selectcompany",
+        aliases: &["alegefirma"],
+        ro: Help { name: "selectcompany", args: "[text]", text: "alege firma activă" },
+        en: Help { name: "selectcompany", args: "[text]", text: "choose the active company" },
+        reads_only: false,
+        private_only: false,
+        run: |ctx, args| Box::pin(select_company::run(ctx, args)),
+    },
+    Spec {
+        name: "dashboard",
+        aliases: &["sold", "balance"],
+        ro: Help { name: "dashboard", args: "", text: "cifrele firmei active" },
+        en: Help { name: "dashboard", args: "", text: "the active company's figures" },
+        reads_only: true,
+        private_only: false,
+        run: |ctx, _| Box::pin(dashboard::run(ctx)),
+    },
+    Spec {
+        name: "invoices",
+        aliases: &["facturi"],
+        ro: Help { name: "facturi", args: "[neplatite|platite]", text: "facturile" },
+        en: Help { name: "invoices", args: "[unpaid|paid]", text: "the invoices" },
+        reads_only: true,
+        private_only: false,
+        run: |ctx, args| Box::pin(invoices::run(ctx, args)),
+    },
+    Spec {
+        name: "treasury",
+        aliases: &["trezorerie"],
+        ro: Help { name: "trezorerie", args: "", text: "conturile și soldurile" },
+        en: Help { name: "treasury", args: "", text: "accounts and balances" },
+        reads_only: true,
+        private_only: false,
+        run: |ctx, _| Box::pin(treasury::run(ctx)),
+    },
+    Spec {
+        name: "add",
+        aliases: &["adauga"],
+        ro: Help { name: "add", args: "<sumă> <notă>", text: "o cheltuială de numerar; +sumă pentru o încasare" },
+        en: Help { name: "add", args: "<amount> <note>", text: "a cash expense; +amount for income" },
+        reads_only: false,
+        private_only: false,
+        run: |ctx, args| Box::pin(add::run(ctx, args)),
+    },
+    Spec {
+        name: "clear",
+        aliases: &[],
+        ro: Help { name: "clear", args: "", text: "uită firma activă" },
+        en: Help { name: "clear", args: "", text: "forget the active company" },
+        reads_only: false,
+        private_only: false,
+        run: |ctx, _| Box::pin(clear::run(ctx)),
+    },
+    Spec {
+        name: "language",
+        aliases: &["limba"],
+        ro: Help { name: "language", args: "ro|en", text: "limba" },
+        en: Help { name: "language", args: "ro|en", text: "the language" },
+        reads_only: false,
+        private_only: false,
+        run: |ctx, args| Box::pin(language::run(ctx, args)),
+    },
+    Spec {
+        name: "help",
+        aliases: &["ajutor"],
+        ro: Help { name: "help", args: "", text: "această listă" },
+        en: Help { name: "help", args: "", text: "this list" },
+        reads_only: true,
+        private_only: false,
+        run: |ctx, _| Box::pin(help::run(ctx)),
+    },
+];
+
+/// Runs the handler of `command`: a command of the table (refused outside
+/// the private chat when it is private-only), text, or an unknown command.
 ///
 /// # Errors
 /// The database failed; the update is rolled back and Telegram retries it.
-pub async fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> HandlerResult {
+pub async fn dispatch(command: Command, ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     match command {
-        Command::Start(payload) => start::run(ctx, payload.as_deref()).await,
-        Command::Help => Ok(Replies::html(ctx.chat_id, help::text(ctx))),
-        Command::Companies => companies::run(ctx).await,
-        Command::SelectCompany(text) => select_company::run(ctx, text.as_deref()).await,
-        Command::Dashboard => dashboard::run(ctx).await,
-        Command::Invoices(filter) => invoices::run(ctx, filter.as_deref()).await,
-        Command::Treasury => treasury::run(ctx).await,
-        Command::Add(args) => add::run(ctx, args.as_deref()).await,
-        Command::Clear => clear::run(ctx).await,
-        Command::Language(code) => language::run(ctx, code.as_deref()).await,
+        Command::Known { spec, args } => {
+            if spec.private_only
+                && let Err(unmet) = require::private_chat(ctx)
+            {
+                return Ok(Replies::html(ctx.chat_id, unmet));
+            }
+            (spec.run)(ctx, args.as_deref()).await
+        }
         Command::Text(text) => text::run(ctx, &text).await,
         Command::Unknown(name) => Ok(unknown::run(ctx, &name)),
-        Command::Register => register::run(ctx).await,
-        Command::Link => link::run(ctx).await,
-        Command::Unlink => unlink::run(ctx).await,
     }
 }
 
@@ -53,7 +178,7 @@ pub async fn dispatch(command: Command, ctx: &mut Ctx<'_>) -> HandlerResult {
 /// # Errors
 /// The database failed; the update is rolled back and Telegram retries it.
 pub async fn callback(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut UpdateCtx<'_>,
     callback_query_id: &str,
     message_id: i32,
     pressed: Option<Callback>,
@@ -71,13 +196,82 @@ pub async fn callback(
 
 /// A button press whose data we do not recognise (tampered, or from an old
 /// version of the bot): stop the spinner and say so.
-pub fn stale_button(ctx: &Ctx<'_>, callback_query_id: &str) -> Replies {
+pub fn stale_button(ctx: &UpdateCtx<'_>, callback_query_id: &str) -> Replies {
     let notice = ctx.t(
         "Butonul acesta nu mai este valabil.",
         "This button is no longer valid.",
     );
-    Replies::one(crate::bot::BotMethod::answer_callback(
+    Replies::one(crate::front::bot::BotMethod::answer_callback(
         callback_query_id,
         Some(notice.to_owned()),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::front::bot::command::find;
+
+    /// Where the commands are documented, and the heading of their table.
+    const DOCS: (&str, &str) = ("docs/bot.md", "## Commands");
+
+    /// The command names in the first two cells of each row of the table
+    /// under `heading` in `markdown`.
+    fn documented_rows(markdown: &str, heading: &str) -> Vec<Vec<String>> {
+        let section = markdown
+            .split_once(heading)
+            .map(|(_, rest)| rest)
+            .unwrap_or_else(|| panic!("no {heading:?} section"));
+        section
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .skip(2)
+            .map(|row| {
+                // `\|` is a `|` inside a cell.
+                let row = row.replace("\\|", " ");
+                let cells: Vec<&str> = row.split('|').skip(1).take(2).collect();
+                cells
+                    .concat()
+                    .split('/')
+                    .skip(1)
+                    .map(|after| {
+                        after
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect()
+                    })
+                    .filter(|name: &String| !name.is_empty())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_command_table_matches_the_commands() {
+        let (file, heading) = DOCS;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let markdown = std::fs::read_to_string(&path).expect("the docs are there");
+        let mut documented = BTreeSet::new();
+        for names in documented_rows(&markdown, heading) {
+            let spec = find(&names[0])
+                .unwrap_or_else(|| panic!("{file} documents /{} which is no command", names[0]));
+            for name in &names {
+                let same = find(name).is_some_and(|s| std::ptr::eq(s, spec));
+                assert!(same, "{file}: /{name} is not an alias of /{}", spec.name);
+                documented.insert(name.clone());
+            }
+        }
+        let table: BTreeSet<String> = COMMANDS
+            .iter()
+            .flat_map(Spec::names)
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            documented, table,
+            "{file}'s command table and COMMANDS differ"
+        );
+    }
 }

@@ -1,17 +1,14 @@
 //! `/register` (`/inregistrare`): a Telegram-only account in one tap, linked
 //! to this Telegram account. Never a second one.
 
-use crate::bot::{Ctx, HandlerResult, Replies};
-use crate::linking::{self, TelegramIdentity};
+use crate::front::bot::{HandlerResult, Replies, UpdateCtx};
+use crate::services::linking;
 
 /// Creates and links the account, unless this Telegram account is linked.
 ///
 /// # Errors
 /// The database failed.
-pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
-    if let Some(refusal) = super::code::private_only(ctx) {
-        return Ok(refusal);
-    }
+pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let already = ctx.t(
         "Contul acesta Telegram este deja legat de un cont; nu am creat altul. Trimite /help pentru comenzi.",
         "This Telegram account is already linked to an account; I did not create another. Send /help for the commands.",
@@ -19,7 +16,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
     if ctx.account.is_some() {
         return Ok(Replies::html(ctx.chat_id, already));
     }
-    let who = TelegramIdentity::of(&ctx.from, ctx.chat_id);
+    let who = ctx.identity();
     // A concurrent /register may have linked it since we looked: the unique key decides.
     let Some(user_id) = linking::register_telegram_only(ctx.db, &who).await? else {
         return Ok(Replies::html(ctx.chat_id, already));

@@ -4,10 +4,10 @@
 
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use crate::bot::format::clip;
-use crate::bot::reply::escape_html;
-use crate::bot::{BotMethod, Callback, Ctx, HandlerResult, Replies, require};
-use crate::finance::{Company, companies};
+use crate::blocks::telegram_html::escape;
+use crate::front::bot::format::clip;
+use crate::front::bot::{BotMethod, Callback, HandlerResult, Replies, UpdateCtx, require};
+use crate::services::finance::{Company, companies};
 
 /// Buttons per answer; more matches ask for a narrower search.
 const MAX_BUTTONS: usize = 10;
@@ -17,7 +17,7 @@ const MAX_BUTTONS: usize = 10;
 /// # Errors
 /// The database failed.
 #[tracing::instrument(skip_all, fields(cmd = "selectcompany"))]
-pub async fn run(ctx: &mut Ctx<'_>, text: Option<&str>) -> HandlerResult {
+pub async fn run(ctx: &mut UpdateCtx<'_>, text: Option<&str>) -> HandlerResult {
     let account = match require::account(ctx) {
         Ok(account) => account,
         Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
@@ -28,8 +28,8 @@ pub async fn run(ctx: &mut Ctx<'_>, text: Option<&str>) -> HandlerResult {
     let answer = match found.len() {
         0 if text.is_empty() => super::companies::no_companies(ctx),
         0 => ctx.t(
-            format!("Nicio firmă de-a ta nu conține „{}”.", escape_html(text)),
-            format!("None of your companies contains “{}”.", escape_html(text)),
+            format!("Nicio firmă de-a ta nu conține „{}”.", escape(text)),
+            format!("None of your companies contains “{}”.", escape(text)),
         ),
         1 => {
             let company = found.remove(0);
@@ -84,7 +84,7 @@ fn keyboard(companies: &[Company], active: Option<i64>) -> InlineKeyboardMarkup 
 /// The database failed.
 #[tracing::instrument(skip_all, fields(cmd = "selectcompany.pressed"))]
 pub async fn pressed(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut UpdateCtx<'_>,
     callback_query_id: &str,
     message_id: i32,
     company_id: i64,
@@ -121,8 +121,8 @@ pub async fn pressed(
     .then(BotMethod::answer_callback(callback_query_id, None)))
 }
 
-fn selected(ctx: &Ctx<'_>, company: &Company) -> String {
-    let name = escape_html(&clip(&company.name, 200));
+fn selected(ctx: &UpdateCtx<'_>, company: &Company) -> String {
+    let name = escape(&clip(&company.name, 200));
     ctx.t(
         format!("Firma activă: <b>{name}</b>. Acum: /dashboard, /facturi, /trezorerie, /add."),
         format!("Active company: <b>{name}</b>. Now try /dashboard, /invoices, /treasury, /add."),

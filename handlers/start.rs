@@ -1,15 +1,15 @@
 //! `/start [code]`: the greeting, and the deep-link entry point
 //! (`https://t.me/<bot>?start=<code>` arrives as `/start <code>`).
 
-use crate::bot::reply::escape_html;
-use crate::bot::{Ctx, HandlerResult, Replies};
-use crate::link_code::LinkCode;
+use crate::blocks::link_code::LinkCode;
+use crate::blocks::telegram_html::escape;
+use crate::front::bot::{HandlerResult, Replies, UpdateCtx};
 
 /// Greets the person and says how to link or register; with a code, links.
 ///
 /// # Errors
 /// The database failed.
-pub async fn run(ctx: &mut Ctx<'_>, payload: Option<&str>) -> HandlerResult {
+pub async fn run(ctx: &mut UpdateCtx<'_>, payload: Option<&str>) -> HandlerResult {
     let Some(payload) = payload else {
         return Ok(Replies::html(ctx.chat_id, welcome(ctx)));
     };
@@ -29,8 +29,8 @@ pub async fn run(ctx: &mut Ctx<'_>, payload: Option<&str>) -> HandlerResult {
 }
 
 /// The welcome: who the bot is and the next step for this person.
-pub fn welcome(ctx: &Ctx<'_>) -> String {
-    let name = escape_html(&ctx.from.first_name);
+pub fn welcome(ctx: &UpdateCtx<'_>) -> String {
+    let name = escape(&ctx.from.first_name);
     let next_step = if ctx.account.is_some() {
         ctx.t(
             "Contul tău este legat. Scrie /help pentru comenzi.",

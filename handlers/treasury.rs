@@ -1,17 +1,17 @@
 //! `/trezorerie` (`/treasury`): each account of the active company with its balance.
 
-use crate::bot::format::{clip, date, fit, money};
-use crate::bot::reply::escape_html;
-use crate::bot::{Ctx, HandlerResult, Replies, require};
-use crate::finance::treasury::{self, Kind};
-use crate::validate::Iban;
+use crate::blocks::telegram_html::escape;
+use crate::blocks::validate::Iban;
+use crate::front::bot::format::{clip, date, fit, money};
+use crate::front::bot::{HandlerResult, Replies, UpdateCtx, require};
+use crate::services::finance::treasury::{self, Kind};
 
 /// Lists the accounts.
 ///
 /// # Errors
 /// The database failed.
 #[tracing::instrument(skip_all, fields(cmd = "treasury"))]
-pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
+pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let (_, company) = match require::company(ctx) {
         Ok(found) => found,
         Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
@@ -20,7 +20,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
     let mut text = format!(
         "<b>🏦 {}</b> · {}\n",
         ctx.t("Trezorerie", "Treasury"),
-        escape_html(&clip(&company.name, 100))
+        escape(&clip(&company.name, 100))
     );
     if accounts.is_empty() {
         text.push_str(ctx.t(
@@ -45,7 +45,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
             .unwrap_or_default();
         text.push_str(&format!(
             "\n{icon} <b>{}</b>{iban}\n{}{as_of}\n",
-            escape_html(&clip(&a.name, 80)),
+            escape(&clip(&a.name, 80)),
             money(ctx.lang, a.balance, a.currency),
         ));
     }

@@ -1,16 +1,13 @@
 //! `/unlink` (`/dezleaga`): this Telegram account stops being linked.
 
-use crate::bot::{Ctx, HandlerResult, Replies};
-use crate::linking;
+use crate::front::bot::{HandlerResult, Replies, UpdateCtx};
+use crate::services::linking;
 
 /// Removes the link, or says there is none.
 ///
 /// # Errors
 /// The database failed.
-pub async fn run(ctx: &mut Ctx<'_>) -> HandlerResult {
-    if let Some(refusal) = super::code::private_only(ctx) {
-        return Ok(refusal);
-    }
+pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let text = if linking::unlink(ctx.db, ctx.from.id).await? {
         ctx.t(
             "Gata: contul acesta Telegram nu mai este legat. Îl poți lega din nou oricând cu un cod sau cu /link.",

@@ -7,8 +7,8 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = ledgerbot::cli::Cli::parse();
-    match ledgerbot::cli::run(cli).await {
+    let cli = ledgerbot::infra::cli::Cli::parse();
+    match ledgerbot::infra::cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ledgerbot: {e:#}");

@@ -7,9 +7,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use ledgerbot::server::Limits;
-
-use crate::helpers::{PASSWORD, Tokens, count_rows, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, Tokens, count_rows, spawn_app};
 
 const JWT_SECRET: &str = "test-jwt-secret-that-is-at-least-32-bytes";
 
@@ -81,10 +79,12 @@ async fn registering_a_taken_email_is_409_whatever_its_case(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn unusable_registrations_are_refused_and_create_nothing(pool: PgPool) {
-    let app = spawn_app_with(pool, Limits::default(), |config| {
-        config.rate_limits.register.max = 100;
-    })
-    .await;
+    let app = TestApp::builder(pool)
+        .config(|config| {
+            config.rate_limits.register.max = 100;
+        })
+        .spawn()
+        .await;
     let cases = [
         (
             json!({"email": "ana", "password": PASSWORD}),
@@ -437,7 +437,7 @@ async fn auth_paths_answer_405_to_other_methods(pool: PgPool) {
         "/api/v1/telegram/link-code",
         "/api/v1/telegram/confirm",
     ] {
-        let response = app.client.get(app.url(path)).send().await.expect("answers");
+        let response = app.get(path).await;
         assert_eq!(response.status(), 405, "{path}");
     }
 }

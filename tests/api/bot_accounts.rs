@@ -60,7 +60,7 @@ async fn concurrent_registers_from_one_telegram_user_create_one_account(pool: Pg
         .await
         .expect("lock");
     let release = async {
-        wait_for_lock_waiters(&app.pool, 4).await;
+        app.wait_for_lock_waiters(4).await;
         blocker.rollback().await.expect("release");
     };
 
@@ -79,29 +79,6 @@ async fn concurrent_registers_from_one_telegram_user_create_one_account(pool: Pg
         "no orphan person left behind"
     );
     assert_eq!(count_rows(&app.pool, "telegram_accounts").await, 1);
-}
-
-/// Waits (up to 5 s) until `n` sessions of this database wait for a lock.
-/// Asks on a connection of its own: the pool's are all busy by then.
-async fn wait_for_lock_waiters(pool: &PgPool, n: i64) {
-    use sqlx::Connection as _;
-    let mut conn = sqlx::PgConnection::connect_with(&pool.connect_options())
-        .await
-        .expect("connect");
-    for _ in 0..250 {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(&mut conn)
-        .await
-        .expect("count waiters");
-        if waiting >= n {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("fewer than {n} requests ever waited for the lock");
 }
 
 #[sqlx::test(migrations = false)]

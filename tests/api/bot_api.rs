@@ -2,9 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use ledgerbot::bot::BotMethod;
-use ledgerbot::config::Secret;
-use ledgerbot::telegram::{BotApi, BotApiError};
+use ledgerbot::front::bot::BotMethod;
+use ledgerbot::infra::config::Secret;
+use ledgerbot::infra::telegram::{BotApi, BotApiError};
 use serde_json::json;
 
 use crate::fake_telegram::{FakeTelegram, Scripted};
@@ -104,7 +104,7 @@ async fn a_retry_after_beyond_the_bound_fails_at_once() {
 #[tokio::test]
 async fn a_hanging_api_times_out_without_leaking_the_token() {
     let (fake, api) = client(Duration::from_millis(300)).await;
-    for _ in 0..ledgerbot::telegram::MAX_ATTEMPTS {
+    for _ in 0..ledgerbot::infra::telegram::MAX_ATTEMPTS {
         fake.script(Scripted::Hang);
     }
     let started = Instant::now();

@@ -213,7 +213,7 @@ async fn set_webhook_registers_the_public_url_with_the_secret() {
 
 #[sqlx::test(migrations = false)]
 async fn serve_logs_json_and_drains_on_sigterm(pool: PgPool) {
-    ledgerbot::db::migrate(&pool).await.expect("schema");
+    ledgerbot::infra::db::migrate(&pool).await.expect("schema");
     let fake = FakeTelegram::start().await;
     let mut cmd = ledgerbot(&["serve"]);
     serve_env(&mut cmd, &pool, &fake.url);

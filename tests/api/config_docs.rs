@@ -1,5 +1,5 @@
 //! The configuration as people read it stays the configuration the code
-//! reads: `.env.sample`, the README's Configuration table and the table in
+//! reads: `.env.sample`, docs/operations.md's Configuration table and the table in
 //! `src/config.rs`'s module comment name exactly the variables
 //! `Config::from_lookup` asks for (plus the log filter, which `telemetry`
 //! reads), and mark the same ones required. The list of variables is not
@@ -92,14 +92,14 @@ fn the_env_sample_the_readme_and_config_rs_name_exactly_the_variables_the_code_r
     read_by_binary.insert(ledgerbot::telemetry::FILTER_VARIABLE.to_owned());
 
     let sample = names(&env_sample());
-    let readme = names(&table(&read("README.md"), "\n## Configuration\n", "| "));
+    let readme = names(&table(&read("docs/operations.md"), "\n## Configuration\n", "| "));
     let module_doc = names(&table(&read("src/config.rs"), "//! | variable", "//! | "));
 
     config.expect(".env.sample's values are a valid configuration");
     assert_eq!(sample, read_by_binary, ".env.sample vs what the code reads");
     assert_eq!(
         readme, read_by_binary,
-        "README's Configuration table vs what the code reads"
+        "docs/operations.md's Configuration table vs what the code reads"
     );
     assert_eq!(
         module_doc, read_by_config,
@@ -132,11 +132,11 @@ fn the_variables_serve_requires_are_marked_required_in_each_document() {
         .filter(|(_, (_, required))| *required)
         .map(|(name, _)| name)
         .collect();
-    let readme = marked(table(&read("README.md"), "\n## Configuration\n", "| "));
+    let readme = marked(table(&read("docs/operations.md"), "\n## Configuration\n", "| "));
     let module_doc = marked(table(&read("src/config.rs"), "//! | variable", "//! | "));
 
     assert!(required.contains("DATABASE_URL"), "{required:?}");
     assert_eq!(sample, required, ".env.sample's \"Required\" comments");
-    assert_eq!(readme, required, "README's required column");
+    assert_eq!(readme, required, "docs/operations.md's required column");
     assert_eq!(module_doc, required, "src/config.rs's required column");
 }

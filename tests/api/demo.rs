@@ -1,8 +1,8 @@
-//! `ledgerbot::demo`: the demo company loads for an account, is realistic
+//! `ledgerbot::services::demo`: the demo company loads for an account, is realistic
 //! enough to show every figure, and loading it again changes nothing.
 
-use ledgerbot::demo::{Target, load};
-use ledgerbot::validate::Iban;
+use ledgerbot::blocks::validate::Iban;
+use ledgerbot::services::demo::{Target, load};
 use reqwest::Method;
 use sqlx::PgPool;
 
@@ -79,7 +79,7 @@ async fn the_demo_loads_once_and_a_second_run_changes_nothing(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn the_demo_goes_to_an_existing_account_by_id_and_refuses_unknown_ids(pool: PgPool) {
-    ledgerbot::db::migrate(&pool).await.expect("schema");
+    ledgerbot::infra::db::migrate(&pool).await.expect("schema");
     let ana = user(&pool, "ana@example.ro").await;
 
     let loaded = load(&pool, &Target::UserId(ana), 1).await.expect("loads");

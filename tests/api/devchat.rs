@@ -1,17 +1,16 @@
 //! Dev mode's browser chat: served only in dev mode; its fake Bot API records
 //! outbound calls for the page.
 
-use ledgerbot::server::Limits;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{WEBHOOK_SECRET, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, WEBHOOK_SECRET, spawn_app};
 
 #[sqlx::test(migrations = false)]
 async fn the_dev_chat_does_not_exist_outside_dev_mode(pool: PgPool) {
     let app = spawn_app(pool).await;
     for path in ["/dev/chat", "/dev/outbox"] {
-        let response = app.client.get(app.url(path)).send().await.expect("answers");
+        let response = app.get(path).await;
         assert_eq!(response.status(), 404, "{path}");
     }
     let fake_api = app
@@ -26,14 +25,12 @@ async fn the_dev_chat_does_not_exist_outside_dev_mode(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn in_dev_mode_the_page_is_served_and_outbound_calls_are_recorded(pool: PgPool) {
-    let app = spawn_app_with(pool, Limits::default(), |config| config.dev_mode = true).await;
+    let app = TestApp::builder(pool)
+        .config(|config| config.dev_mode = true)
+        .spawn()
+        .await;
 
-    let page = app
-        .client
-        .get(app.url("/dev/chat"))
-        .send()
-        .await
-        .expect("answers");
+    let page = app.get("/dev/chat").await;
     let sent: Value = app
         .client
         .post(app.url("/dev/bot1:x/sendMessage"))
@@ -50,24 +47,8 @@ async fn in_dev_mode_the_page_is_served_and_outbound_calls_are_recorded(pool: Pg
         .send()
         .await
         .expect("answers");
-    let all: Value = app
-        .client
-        .get(app.url("/dev/outbox"))
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("json");
-    let after_first: Value = app
-        .client
-        .get(app.url("/dev/outbox?after=1"))
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("json");
+    let all = app.get_json("/dev/outbox").await;
+    let after_first = app.get_json("/dev/outbox?after=1").await;
 
     assert_eq!(page.status(), 200);
     assert!(
@@ -93,18 +74,26 @@ async fn in_dev_mode_the_page_is_served_and_outbound_calls_are_recorded(pool: Pg
 
 #[sqlx::test(migrations = false)]
 async fn dev_mode_seeds_a_demo_company_for_the_dev_chat_user(pool: PgPool) {
-    let app = spawn_app_with(pool, Limits::default(), |config| config.dev_mode = true).await;
+    let app = TestApp::builder(pool)
+        .config(|config| config.dev_mode = true)
+        .spawn()
+        .await;
 
-    ledgerbot::devchat::seed(&app.pool).await.expect("seeds");
-    ledgerbot::devchat::seed(&app.pool)
+    ledgerbot::front::devchat::seed(&app.pool)
+        .await
+        .expect("seeds");
+    ledgerbot::front::devchat::seed(&app.pool)
         .await
         .expect("seeding again changes nothing");
-    let mut dev = crate::helpers::TgUser::en(ledgerbot::devchat::DEV_TELEGRAM_USER_ID);
+    let mut dev = crate::helpers::TgUser::en(ledgerbot::front::devchat::DEV_TELEGRAM_USER_ID);
     dev.first_name = "Dev".into();
     let dashboard = app.reply_to(&dev.text("/dashboard")).await;
 
     let text = crate::helpers::reply_text(&dashboard);
-    assert!(text.contains(ledgerbot::demo::COMPANY_NAME), "{text}");
+    assert!(
+        text.contains(ledgerbot::services::demo::COMPANY_NAME),
+        "{text}"
+    );
     let companies: i64 = sqlx::query_scalar("SELECT count(*) FROM companies")
         .fetch_one(&app.pool)
         .await
@@ -112,7 +101,7 @@ async fn dev_mode_seeds_a_demo_company_for_the_dev_chat_user(pool: PgPool) {
     assert_eq!(companies, 1, "idempotent");
     let has_password: bool =
         sqlx::query_scalar("SELECT password_hash IS NOT NULL FROM users WHERE email = $1")
-            .bind(ledgerbot::devchat::DEV_EMAIL)
+            .bind(ledgerbot::front::devchat::DEV_EMAIL)
             .fetch_one(&app.pool)
             .await
             .expect("user");

@@ -93,21 +93,22 @@ impl FakeTelegram {
     }
 
     /// Waits (up to 5 s) until at least `n` calls have arrived, and returns
-    /// them all; panics on timeout. For calls made off the response path.
+    /// them all; on timeout, fails naming what did arrive. The one way tests
+    /// wait for calls made off the response path.
     pub async fn wait_for_calls(&self, n: usize) -> Vec<Call> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        loop {
+        let within = Duration::from_secs(5);
+        let found = crate::helpers::poll_until(within, || {
             let calls = self.calls();
-            if calls.len() >= n {
-                return calls;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "expected {n} Bot API calls, got {}: {calls:?}",
+            async move { (calls.len() >= n).then_some(calls) }
+        })
+        .await;
+        found.unwrap_or_else(|| {
+            let calls = self.calls();
+            panic!(
+                "timed out after {within:?} waiting for {n} Bot API calls; {} arrived: {calls:?}",
                 calls.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+            )
+        })
     }
 }
 
@@ -140,6 +141,7 @@ async fn answer(
     let (status, body) = match scripted {
         Some(Scripted::Reply(status, body)) => (status, body),
         Some(Scripted::Hang) => {
+            // Hanging is the scripted behaviour: the client's timeout must fire.
             tokio::time::sleep(Duration::from_secs(3600)).await;
             unreachable!("the client gave up long ago")
         }

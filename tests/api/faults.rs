@@ -12,15 +12,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use ledgerbot::server::Limits;
-use ledgerbot::telegram::{BotApi, MAX_ATTEMPTS};
+use ledgerbot::infra::telegram::{BotApi, MAX_ATTEMPTS};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
 
 use crate::fake_telegram::Scripted;
-use crate::helpers::{TestApp, TgUser, app_database, spawn_app, spawn_app_custom};
+use crate::helpers::{TestApp, TgUser, app_database, eventually, poll_until, spawn_app};
 use crate::people::{activate, company, linked_user, member};
 
 /// A TCP proxy to the test's PostgreSQL server (or to the PgBouncer in front
@@ -110,7 +109,7 @@ async fn a_database_outage_mid_stream_loses_no_update_and_applies_none_twice(poo
     // Arrange: four owners, each with an active company; the app reaches the
     // database only through the proxy, with the production pool settings.
     let proxy = DbProxy::start(&pool).await;
-    let app_pool = ledgerbot::db::pool(&proxy.url(&pool), 5, app_database(&pool).1)
+    let app_pool = ledgerbot::infra::db::pool(&proxy.url(&pool), 5, app_database(&pool).1)
         .expect("pool through the proxy");
     let app = Arc::new(spawn_app(app_pool).await);
     let users: Vec<TgUser> = (0..4).map(|i| TgUser::ro(7_000 + i)).collect();
@@ -165,6 +164,8 @@ async fn a_database_outage_mid_stream_loses_no_update_and_applies_none_twice(poo
                         answered.fetch_add(1, Ordering::Relaxed);
                         break;
                     }
+                    // Telegram's pace between redeliveries: the sleep is the
+                    // sender being modelled, not a wait for a condition.
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
@@ -175,19 +176,24 @@ async fn a_database_outage_mid_stream_loses_no_update_and_applies_none_twice(poo
         let (app, answered, done) = (app.clone(), answered.clone(), done.clone());
         let proxy = &proxy;
         async move {
-            while answered.load(Ordering::Relaxed) < total / 4 {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+            let quarter =
+                || async { (answered.load(Ordering::Relaxed) >= total / 4).then_some(()) };
+            eventually(
+                "a quarter of the updates answered",
+                Duration::from_secs(60),
+                quarter,
+            )
+            .await;
             proxy.cut();
             let answered_at_cut = answered.load(Ordering::Relaxed);
+            // The outage itself: 4 s without a database, readiness read halfway.
             tokio::time::sleep(Duration::from_secs(2)).await;
             let ready_while_down = readiness(&app).await;
             let answered_while_down = answered.load(Ordering::Relaxed);
             tokio::time::sleep(Duration::from_secs(2)).await;
             proxy.restore();
-            while !done.load(Ordering::Relaxed) {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            let all_sent = || async { done.load(Ordering::Relaxed).then_some(()) };
+            eventually("every update answered", Duration::from_secs(120), all_sent).await;
             (ready_while_down, answered_at_cut, answered_while_down)
         }
     };
@@ -283,20 +289,17 @@ async fn is_claimed(pool: &PgPool, update_id: i64) -> bool {
 async fn a_failing_bot_api_never_holds_up_the_webhook_and_every_send_ends(pool: PgPool) {
     // Arrange: Bot API calls time out after 500 ms; the fake answers 429,
     // 5xx, garbage and hangs, in turn, before it answers normally again.
-    let app = spawn_app_custom(
-        pool.clone(),
-        Limits::default(),
-        |_| {},
-        |app| {
+    let app = TestApp::builder(pool.clone())
+        .app(|app| {
             app.bot = BotApi::with_timeout(
                 &app.config.telegram_api_url,
                 &app.config.bot_token,
                 Duration::from_millis(500),
             )
             .expect("client");
-        },
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     // One chat per press: a chat's updates wait for each other, chats do not.
     const PRESSES: usize = 16;
     let owner = linked_user(&pool, "owner@example.ro", 7_100).await;
@@ -361,11 +364,12 @@ async fn a_failing_bot_api_never_holds_up_the_webhook_and_every_send_ends(pool: 
     // (retry_after at most 1 s here) and the backoffs between them.
     let bound = Duration::from_secs(6);
     let started = Instant::now();
-    while app.bot.in_flight() > 0 && started.elapsed() < bound {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let drained = || async { (app.bot.in_flight() == 0).then_some(()) };
+    poll_until(bound, drained).await;
     let drained_in = started.elapsed();
     let calls_at_end = app.telegram.calls().len();
+    // The sleep is what is tested: a window in which a send that had not
+    // really ended would still show up.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
 
     // Assert

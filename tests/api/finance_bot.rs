@@ -36,6 +36,13 @@ async fn owner_with_active_company(pool: &PgPool, tg: TgUser) -> Setup {
     }
 }
 
+impl Setup {
+    /// Another company the person owns, not active.
+    async fn another_company(&self, name: &str) -> i64 {
+        company(&self.app.pool, self.user_id, name).await
+    }
+}
+
 fn keyboard_data(reply: &Value) -> Vec<String> {
     reply["reply_markup"]["inline_keyboard"]
         .as_array()
@@ -114,7 +121,7 @@ async fn companies_are_listed_with_the_active_one_marked_and_names_escaped(pool:
 async fn a_single_match_is_selected_without_asking(pool: PgPool) {
     // Arrange
     let s = owner_with_active_company(&pool, TgUser::en(500)).await;
-    let second = company(&pool, s.user_id, "Alfa & Omega SRL").await;
+    let second = s.another_company("Alfa & Omega SRL").await;
 
     // Act
     let reply = s.app.reply_to(&s.tg.text("/selectcompany omega")).await;
@@ -167,7 +174,7 @@ async fn several_matches_get_buttons_and_too_many_ask_to_narrow(pool: PgPool) {
 async fn pressing_a_button_selects_the_company_and_answers_the_press(pool: PgPool) {
     // Arrange
     let s = owner_with_active_company(&pool, TgUser::en(500)).await;
-    let second = company(&pool, s.user_id, "Beta SRL").await;
+    let second = s.another_company("Beta SRL").await;
     let menu = s.app.reply_to(&s.tg.text("/selectcompany")).await;
     let data = keyboard_data(&menu);
     assert_eq!(
@@ -183,7 +190,7 @@ async fn pressing_a_button_selects_the_company_and_answers_the_press(pool: PgPoo
     assert_eq!(reply["message_id"], 77);
     assert!(reply_text(&reply).contains("<b>Beta SRL</b>"));
     assert_eq!(active_company(&pool, 500).await, Some(second));
-    let calls = s.app.outbound_calls(1).await;
+    let calls = s.app.telegram.wait_for_calls(1).await;
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].method, "answerCallbackQuery");
 }

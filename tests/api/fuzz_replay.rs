@@ -40,3 +40,27 @@ fn every_seed_passes_every_check() {
 fn every_crash_the_fuzzers_found_stays_fixed() {
     replay("regressions");
 }
+
+#[test]
+fn every_name_of_every_command_passes_the_command_checks() {
+    // Seeds derived from the command table: a new command is checked
+    // without a seed file of its own.
+    let mut checked = 0;
+    for spec in ledgerbot::front::bot::handlers::COMMANDS {
+        for name in spec.names() {
+            for text in [
+                format!("/{name}"),
+                format!("/{name} 12,50 <b>x</b> & \"y\""),
+                format!("/{name}@{} K7TQ3MXA", checks::BOT_USERNAME),
+                format!("/{name}@otherbot x"),
+            ] {
+                for private in [true, false] {
+                    let outcome = std::panic::catch_unwind(|| checks::command(&text, private));
+                    assert!(outcome.is_ok(), "{text:?} (private: {private}) fails");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "the table has its commands");
+}

@@ -1,13 +1,17 @@
-//! Test harness: `spawn_app` runs the real server on 127.0.0.1:0 against the
-//! test's own fresh database, with a fake Bot API; helpers build Telegram
-//! updates the way Telegram sends them.
+//! Test harness: [`TestApp::builder`] (or [`spawn_app`] without options)
+//! runs the real server on 127.0.0.1:0 against the test's own fresh
+//! database, with a fake Bot API; [`Http`] is the one client; [`eventually`]
+//! is how a test waits; helpers build Telegram updates the way Telegram
+//! sends them.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
-use ledgerbot::app::App;
-use ledgerbot::config::Config;
-use ledgerbot::db::Pooler;
-use ledgerbot::server::{Limits, run_with_limits};
+use ledgerbot::infra::app::App;
+use ledgerbot::infra::config::Config;
+use ledgerbot::infra::db::Pooler;
+use ledgerbot::infra::server::{Limits, run_with_limits};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
@@ -23,107 +27,105 @@ pub const BOT_TOKEN: &str = "123456:TEST-token_value";
 /// The bot's username.
 pub const BOT_USERNAME: &str = "ledger_test_bot";
 
-/// A running server and what a test needs to talk to it.
-pub struct TestApp {
+/// The one HTTP client of the tests: a server's base URL and a client.
+#[derive(Clone)]
+pub struct Http {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
-    /// The test's own database.
-    pub pool: PgPool,
-    /// The fake Bot API the server calls.
-    pub telegram: FakeTelegram,
-    /// The server's Bot API client (to see its background sends).
-    pub bot: ledgerbot::telegram::BotApi,
-    /// An HTTP client for the test.
+    /// The client; a new [`Http`] has its own connections.
     pub client: reqwest::Client,
-    shutdown: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
-/// Logs to the terminal when `TEST_LOG` is set; quiet otherwise.
-fn init_logging() {
-    if std::env::var_os("TEST_LOG").is_some() {
-        ledgerbot::telemetry::init(ledgerbot::config::LogFormat::Text);
+impl Http {
+    /// A client of the server at `base` that follows redirects.
+    pub fn new(base: &str) -> Self {
+        Self::with(base, reqwest::Client::builder())
     }
-}
 
-/// The configuration of a test app talking to `telegram_url`.
-pub fn test_config(telegram_url: &str) -> Config {
-    let env = [
-        (
-            "DATABASE_URL",
-            "postgres://unused-the-pool-is-given".to_owned(),
-        ),
-        ("TELEGRAM_BOT_TOKEN", BOT_TOKEN.to_owned()),
-        ("TELEGRAM_BOT_USERNAME", BOT_USERNAME.to_owned()),
-        ("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
-        ("TELEGRAM_API_URL", telegram_url.to_owned()),
-        (
-            "JWT_SECRET",
-            "test-jwt-secret-that-is-at-least-32-bytes".to_owned(),
-        ),
-        ("PUBLIC_URL", "http://ledgerbot.test".to_owned()),
-    ];
-    Config::from_lookup(|name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
-        .expect("test config is valid")
-}
-
-/// Migrates the test's database and starts the app with default limits.
-pub async fn spawn_app(pool: PgPool) -> TestApp {
-    spawn_app_with(pool, Limits::default(), |_| {}).await
-}
-
-/// Starts the app with `limits`, after `adjust` has had its say on the config.
-pub async fn spawn_app_with(
-    pool: PgPool,
-    limits: Limits,
-    adjust: impl FnOnce(&mut Config),
-) -> TestApp {
-    spawn_app_custom(pool, limits, adjust, |_| {}).await
-}
-
-/// [`spawn_app_with`], and `customize` may change the built [`App`] (its Bot
-/// API client, say) before it serves.
-pub async fn spawn_app_custom(
-    pool: PgPool,
-    limits: Limits,
-    adjust: impl FnOnce(&mut Config),
-    customize: impl FnOnce(&mut App),
-) -> TestApp {
-    init_logging();
-    let pool = app_pool(pool);
-    ledgerbot::db::migrate(&pool).await.expect("schema applies");
-    let telegram = FakeTelegram::start().await;
-    let mut config = test_config(&telegram.url);
-    adjust(&mut config);
-    let mut app = App::new(config, pool.clone()).expect("app builds");
-    customize(&mut app);
-    let bot = app.bot.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind port 0");
-    let addr = listener.local_addr().expect("local addr");
-    let (tx, rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(run_with_limits(
-        listener,
-        app,
-        async { rx.await.unwrap_or(()) },
-        limits,
-    ));
-    TestApp {
-        base: format!("http://{addr}"),
-        pool,
-        telegram,
-        bot,
-        client: reqwest::Client::new(),
-        shutdown: Some(tx),
-        server: Some(server),
+    /// A client that does not follow redirects: it sees each answer, as the
+    /// web tests' browser needs to.
+    pub fn without_redirects(base: &str) -> Self {
+        let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        Self::with(base, builder)
     }
-}
 
-impl TestApp {
+    fn with(base: &str, builder: reqwest::ClientBuilder) -> Self {
+        Self {
+            base: base.to_owned(),
+            client: builder.build().expect("client"),
+        }
+    }
+
     /// `base` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// `method` on `path`, without a body.
+    pub async fn send(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
+        self.client
+            .request(method, self.url(path))
+            .send()
+            .await
+            .expect("answers")
+    }
+
+    /// GETs `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::GET, path).await
+    }
+
+    /// GETs `path` and reads its JSON answer.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// POSTs JSON to `path`, with a Bearer token when given.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        bearer: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("server answers")
+    }
+
+    /// Calls the API with a Bearer token; returns the status and the JSON
+    /// body (`Value::Null` when empty).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("API answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON body: {text}"))
+        };
+        (status, json)
     }
 
     /// A POST to the webhook with the secret header, as Telegram sends it;
@@ -155,6 +157,177 @@ impl TestApp {
             serde_json::from_str(&body).expect("JSON reply")
         }
     }
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, and returns that;
+/// panics naming `what` after `within`. How tests wait for anything that
+/// happens off the response path: never a fixed sleep.
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    poll_until(within, check)
+        .await
+        .unwrap_or_else(|| panic!("timed out after {within:?} waiting for {what}"))
+}
+
+/// [`eventually`] for a caller that says itself what was missing: `None`
+/// after `within`.
+pub async fn poll_until<T, F, Fut>(within: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(found) = check().await {
+            return Some(found);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A running server and what a test needs to talk to it; derefs to its
+/// [`Http`] client (`app.url(..)`, `app.api(..)`, `app.reply_to(..)`).
+pub struct TestApp {
+    http: Http,
+    /// The test's own database.
+    pub pool: PgPool,
+    /// The fake Bot API the server calls.
+    pub telegram: FakeTelegram,
+    /// The server's Bot API client (to see its background sends).
+    pub bot: ledgerbot::infra::telegram::BotApi,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Http;
+
+    fn deref(&self) -> &Http {
+        &self.http
+    }
+}
+
+/// Logs to the terminal when `TEST_LOG` is set; quiet otherwise.
+fn init_logging() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        ledgerbot::infra::telemetry::init(ledgerbot::infra::config::LogFormat::Text);
+    }
+}
+
+/// The configuration of a test app talking to `telegram_url`.
+pub fn test_config(telegram_url: &str) -> Config {
+    let env = [
+        (
+            "DATABASE_URL",
+            "postgres://unused-the-pool-is-given".to_owned(),
+        ),
+        ("TELEGRAM_BOT_TOKEN", BOT_TOKEN.to_owned()),
+        ("TELEGRAM_BOT_USERNAME", BOT_USERNAME.to_owned()),
+        ("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
+        ("TELEGRAM_API_URL", telegram_url.to_owned()),
+        (
+            "JWT_SECRET",
+            "test-jwt-secret-that-is-at-least-32-bytes".to_owned(),
+        ),
+        ("PUBLIC_URL", "http://ledgerbot.test".to_owned()),
+    ];
+    Config::from_lookup(|name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
+        .expect("test config is valid")
+}
+
+/// Migrates the test's database and starts the app as every test needs it
+/// unless it says otherwise: [`TestApp::builder`] with no options.
+pub async fn spawn_app(pool: PgPool) -> TestApp {
+    TestApp::builder(pool).spawn().await
+}
+
+/// How to start a [`TestApp`]: the server's limits, the configuration, the
+/// built [`App`] (its Bot API client, say), each changed only when asked.
+pub struct Builder {
+    pool: PgPool,
+    limits: Limits,
+    config: Vec<Change<Config>>,
+    app: Vec<Change<App>>,
+}
+
+/// A change a test makes to what the builder built.
+type Change<T> = Box<dyn FnOnce(&mut T)>;
+
+impl Builder {
+    /// The server's limits instead of the defaults.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Changes the configuration before the app is built.
+    pub fn config(mut self, adjust: impl FnOnce(&mut Config) + 'static) -> Self {
+        self.config.push(Box::new(adjust));
+        self
+    }
+
+    /// Changes the built app before it serves.
+    pub fn app(mut self, customize: impl FnOnce(&mut App) + 'static) -> Self {
+        self.app.push(Box::new(customize));
+        self
+    }
+
+    /// Migrates the test's database and starts the server on 127.0.0.1:0,
+    /// with a fake Bot API of its own.
+    pub async fn spawn(self) -> TestApp {
+        init_logging();
+        let pool = app_pool(self.pool);
+        ledgerbot::infra::db::migrate(&pool)
+            .await
+            .expect("schema applies");
+        let telegram = FakeTelegram::start().await;
+        let mut config = test_config(&telegram.url);
+        for adjust in self.config {
+            adjust(&mut config);
+        }
+        let mut app = App::new(config, pool.clone()).expect("app builds");
+        for customize in self.app {
+            customize(&mut app);
+        }
+        let bot = app.bot.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
+        let addr = listener.local_addr().expect("local addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(run_with_limits(
+            listener,
+            app,
+            async { rx.await.unwrap_or(()) },
+            self.limits,
+        ));
+        TestApp {
+            http: Http::new(&format!("http://{addr}")),
+            pool,
+            telegram,
+            bot,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+}
+
+impl TestApp {
+    /// How to start an app with options; [`spawn_app`] starts one without.
+    pub fn builder(pool: PgPool) -> Builder {
+        Builder {
+            pool,
+            limits: Limits::default(),
+            config: Vec::new(),
+            app: Vec::new(),
+        }
+    }
 
     /// Starts a graceful shutdown without waiting for it.
     pub fn begin_shutdown(&mut self) -> JoinHandle<std::io::Result<()>> {
@@ -170,6 +343,33 @@ impl TestApp {
             .fetch_one(&self.pool)
             .await
             .expect("count")
+    }
+
+    /// Waits until `n` sessions of this database wait for a lock (a request
+    /// parked behind a chat's lock or a test's own transaction). Asks on a
+    /// connection of its own: the pool's may all be busy by then.
+    pub async fn wait_for_lock_waiters(&self, n: i64) {
+        let own = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with((*self.pool.connect_options()).clone())
+            .await
+            .expect("connect");
+        let what = format!("{n} sessions waiting for a lock");
+        eventually(&what, Duration::from_secs(5), || {
+            let own = own.clone();
+            async move {
+                let waiting = sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM pg_stat_activity
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                )
+                .fetch_one(&own)
+                .await
+                .expect("count waiters");
+                (waiting >= n).then_some(())
+            }
+        })
+        .await;
+        own.close().await;
     }
 }
 
@@ -203,7 +403,7 @@ pub fn app_database(pool: &PgPool) -> (String, Pooler) {
 }
 
 /// The app's pool for a test's `pool`: a pool of its own with the
-/// production settings (`ledgerbot::db::pool`), on the same database, through
+/// production settings (`ledgerbot::infra::db::pool`), on the same database, through
 /// the PgBouncer when the tests run through one. A pool that reaches the
 /// database another way (through a proxy, or nowhere) is the test's choice
 /// and kept.
@@ -215,7 +415,7 @@ pub fn app_pool(pool: PgPool) -> PgPool {
         return pool;
     }
     let (url, pooler) = app_database(&pool);
-    ledgerbot::db::pool(&url, 5, pooler).expect("pool through the PgBouncer")
+    ledgerbot::infra::db::pool(&url, 5, pooler).expect("pool through the PgBouncer")
 }
 
 static NEXT_UPDATE_ID: AtomicI64 = AtomicI64::new(1);
@@ -363,20 +563,6 @@ impl Tokens {
 }
 
 impl TestApp {
-    /// POSTs JSON to `path`, with a Bearer token when given.
-    pub async fn post_json(
-        &self,
-        path: &str,
-        body: &Value,
-        bearer: Option<&str>,
-    ) -> reqwest::Response {
-        let mut request = self.client.post(self.url(path)).json(body);
-        if let Some(token) = bearer {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.expect("server answers")
-    }
-
     /// Registers `email` with [`PASSWORD`] and returns its tokens.
     pub async fn register(&self, email: &str) -> Tokens {
         let response = self

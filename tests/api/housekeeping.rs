@@ -57,7 +57,7 @@ async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
     .await
     .expect("sessions");
 
-    let swept = ledgerbot::housekeeping::run_once(&app.pool)
+    let swept = ledgerbot::infra::housekeeping::run_once(&app.pool)
         .await
         .expect("runs")
         .expect("got the lock");
@@ -81,16 +81,16 @@ async fn only_one_instance_sweeps_at_a_time(pool: PgPool) {
     // Another instance in the middle of a batch: its transaction holds the lock.
     let mut other_instance = app.pool.begin().await.expect("begin");
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(ledgerbot::housekeeping::LOCK)
+        .bind(ledgerbot::infra::housekeeping::LOCK)
         .execute(&mut *other_instance)
         .await
         .expect("lock");
 
-    let skipped = ledgerbot::housekeeping::run_once(&app.pool)
+    let skipped = ledgerbot::infra::housekeeping::run_once(&app.pool)
         .await
         .expect("runs");
     other_instance.rollback().await.expect("unlock");
-    let ran = ledgerbot::housekeeping::run_once(&app.pool)
+    let ran = ledgerbot::infra::housekeeping::run_once(&app.pool)
         .await
         .expect("runs");
 

@@ -3,15 +3,14 @@
 
 use std::io::Cursor;
 
-use ledgerbot::link_code::ALPHABET;
-use ledgerbot::server::Limits;
+use ledgerbot::blocks::link_code::ALPHABET;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::helpers::{BOT_USERNAME, TgUser, count_rows, reply_text, spawn_app, spawn_app_with};
+use crate::helpers::{BOT_USERNAME, TestApp, TgUser, count_rows, reply_text, spawn_app};
 
 fn code_of(answer: &Value) -> String {
     answer["code"].as_str().expect("a code").to_owned()
@@ -86,12 +85,7 @@ async fn the_qr_png_scans_back_to_the_deep_link_and_is_never_cached(pool: PgPool
         .send()
         .await
         .expect("answers");
-    let svg = app
-        .client
-        .get(app.url(&format!("/qr/{}.svg", code_of(&answer))))
-        .send()
-        .await
-        .expect("answers");
+    let svg = app.get(&format!("/qr/{}.svg", code_of(&answer))).await;
 
     // Assert
     assert_eq!(png.status(), 200);
@@ -152,12 +146,7 @@ async fn qr_images_are_404_unless_the_code_can_still_be_redeemed(pool: PgPool) {
 
     for (path, status, why) in cases {
         // Act
-        let response = app
-            .client
-            .get(app.url(&path))
-            .send()
-            .await
-            .expect("answers");
+        let response = app.get(&path).await;
 
         // Assert
         assert_eq!(response.status(), status, "{why}: {path}");
@@ -166,10 +155,12 @@ async fn qr_images_are_404_unless_the_code_can_still_be_redeemed(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn qr_attempts_are_rate_limited_per_client(pool: PgPool) {
-    let app = spawn_app_with(pool, Limits::default(), |config| {
-        config.rate_limits.code.max = 3;
-    })
-    .await;
+    let app = TestApp::builder(pool)
+        .config(|config| {
+            config.rate_limits.code.max = 3;
+        })
+        .spawn()
+        .await;
     let live = code_of(
         &app.link_code(&app.register("ana@example.com").await.access)
             .await,
@@ -177,20 +168,10 @@ async fn qr_attempts_are_rate_limited_per_client(pool: PgPool) {
 
     let mut statuses = Vec::new();
     for guess in ["ABCDEFGH", "ABCDEFGJ", "ABCDEFGK"] {
-        let response = app
-            .client
-            .get(app.url(&format!("/qr/{guess}.png")))
-            .send()
-            .await
-            .expect("answers");
+        let response = app.get(&format!("/qr/{guess}.png")).await;
         statuses.push(response.status().as_u16());
     }
-    let limited = app
-        .client
-        .get(app.url(&format!("/qr/{live}.png")))
-        .send()
-        .await
-        .expect("answers");
+    let limited = app.get(&format!("/qr/{live}.png")).await;
 
     assert_eq!(statuses, [404, 404, 404]);
     assert_eq!(

@@ -1,35 +1,25 @@
 //! `GET /metrics`: Prometheus text, optionally behind a token.
 
-use ledgerbot::bot::BotMethod;
-use ledgerbot::config::Secret;
-use ledgerbot::server::Limits;
+use ledgerbot::front::bot::BotMethod;
+use ledgerbot::infra::config::Secret;
 use sqlx::PgPool;
 
-use crate::helpers::{TgUser, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, TgUser, spawn_app};
 
 #[sqlx::test(migrations = false)]
 async fn metrics_count_requests_updates_and_bot_api_calls(pool: PgPool) {
     let app = spawn_app(pool).await;
-    app.client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("answers");
+    app.get("/healthz").await;
     app.reply_to(&TgUser::en(1).text("/start")).await;
     app.reply_to(&TgUser::en(1).callback(5, "nonsense")).await;
-    let api = ledgerbot::telegram::BotApi::new(
+    let api = ledgerbot::infra::telegram::BotApi::new(
         &app.telegram.url,
         &Secret::new(crate::helpers::BOT_TOKEN),
     )
     .expect("client");
     api.call(&BotMethod::html(1, "x")).await.expect("sent");
 
-    let response = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("answers");
+    let response = app.get("/metrics").await;
 
     assert_eq!(response.status(), 200);
     assert!(
@@ -53,10 +43,12 @@ async fn metrics_count_requests_updates_and_bot_api_calls(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn metrics_can_require_a_bearer_token(pool: PgPool) {
-    let app = spawn_app_with(pool, Limits::default(), |config| {
-        config.metrics_token = Some(Secret::new("scrape-me"));
-    })
-    .await;
+    let app = TestApp::builder(pool)
+        .config(|config| {
+            config.metrics_token = Some(Secret::new("scrape-me"));
+        })
+        .spawn()
+        .await;
     let cases = [
         (None, 401, "no token"),
         (Some("Bearer nope"), 401, "wrong token"),

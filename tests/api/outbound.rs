@@ -2,9 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use ledgerbot::bot::BotMethod;
-use ledgerbot::config::Secret;
-use ledgerbot::telegram::BotApi;
+use ledgerbot::front::bot::BotMethod;
+use ledgerbot::infra::config::Secret;
+use ledgerbot::infra::telegram::BotApi;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -51,7 +51,7 @@ async fn server_errors_are_retried_with_backoff_until_delivered(pool: PgPool) {
     app.telegram.script(server_error());
     app.telegram.script(server_error());
 
-    ledgerbot::outbound::send(&app.pool, &api, vec![BotMethod::html(42, "hi")]).await;
+    ledgerbot::infra::outbound::send(&app.pool, &api, vec![BotMethod::html(42, "hi")]).await;
 
     assert_eq!(
         app.telegram.calls().len(),
@@ -88,17 +88,23 @@ async fn retries_are_bounded_for_errors_and_hanging_calls(pool: PgPool) {
         .expect_err("gives up");
 
     assert!(
-        matches!(err, ledgerbot::telegram::BotApiError::Api { code: 502, .. }),
+        matches!(
+            err,
+            ledgerbot::infra::telegram::BotApiError::Api { code: 502, .. }
+        ),
         "{err:?}"
     );
-    assert_eq!(after_errors, ledgerbot::telegram::MAX_ATTEMPTS as usize);
+    assert_eq!(
+        after_errors,
+        ledgerbot::infra::telegram::MAX_ATTEMPTS as usize
+    );
     assert!(
-        matches!(hang, ledgerbot::telegram::BotApiError::Network(_)),
+        matches!(hang, ledgerbot::infra::telegram::BotApiError::Network(_)),
         "{hang:?}"
     );
     assert_eq!(
         app.telegram.calls().len(),
-        2 * ledgerbot::telegram::MAX_ATTEMPTS as usize
+        2 * ledgerbot::infra::telegram::MAX_ATTEMPTS as usize
     );
     assert!(
         started.elapsed() < Duration::from_secs(6),
@@ -117,18 +123,18 @@ async fn a_chat_that_blocked_the_bot_is_not_written_to_until_it_writes_again(poo
         json!({"ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}),
     ));
 
-    ledgerbot::outbound::send(
+    ledgerbot::infra::outbound::send(
         &app.pool,
         &api,
         vec![BotMethod::html(777, "a"), BotMethod::html(777, "b")],
     )
     .await;
     let blocked = blocked_at_is_set(&app.pool, 777).await;
-    ledgerbot::outbound::send(&app.pool, &api, vec![BotMethod::html(777, "c")]).await;
+    ledgerbot::infra::outbound::send(&app.pool, &api, vec![BotMethod::html(777, "c")]).await;
     let calls_while_blocked = app.telegram.calls().len();
     app.reply_to(&TgUser::en(777).text("/help")).await;
     let unblocked = !blocked_at_is_set(&app.pool, 777).await;
-    ledgerbot::outbound::send(&app.pool, &api, vec![BotMethod::html(777, "d")]).await;
+    ledgerbot::infra::outbound::send(&app.pool, &api, vec![BotMethod::html(777, "d")]).await;
 
     assert!(blocked, "403 marks the chat");
     assert_eq!(

@@ -1,19 +1,14 @@
 //! Finance test fixtures made directly in SQL (no dependency on the accounts
 //! API): people, their Telegram links, companies and members, invoices; and
-//! a small JSON client for the API with a Bearer token.
+//! the access token of a person.
 #![expect(
     clippy::inconsistent_digit_grouping,
     reason = "amounts in minor units read best as units_cents: 1234_56 is 1234.56"
 )]
 
-use std::time::Duration;
-
-use reqwest::Method;
-use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::fake_telegram::Call;
-use crate::helpers::{TestApp, test_config};
+use crate::helpers::test_config;
 
 /// A person with an email and password-less account.
 pub async fn user(pool: &PgPool, email: &str) -> i64 {
@@ -40,7 +35,7 @@ pub async fn linked_user(pool: &PgPool, email: &str, telegram_id: i64) -> i64 {
 
 /// An access token for `user_id`, signed with the test app's secret.
 pub fn token(user_id: i64) -> String {
-    ledgerbot::auth::jwt::issue(&test_config("http://unused").jwt_secret, user_id)
+    ledgerbot::services::accounts::jwt::issue(&test_config("http://unused").jwt_secret, user_id)
 }
 
 /// A company in `currency` with `owner` as owner.
@@ -150,45 +145,4 @@ pub async fn cash_entries(pool: &PgPool, company_id: i64) -> Vec<(i64, String)> 
     .fetch_all(pool)
     .await
     .expect("cash entries")
-}
-
-impl TestApp {
-    /// Calls the API with a Bearer token; returns the status and the JSON
-    /// body (`Value::Null` when empty).
-    pub async fn api(
-        &self,
-        method: Method,
-        token: &str,
-        path: &str,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.expect("API answers");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        let json = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON body: {text}"))
-        };
-        (status, json)
-    }
-
-    /// Waits (up to 2 s) until the fake Bot API has received `n` calls.
-    pub async fn outbound_calls(&self, n: usize) -> Vec<Call> {
-        for _ in 0..200 {
-            let calls = self.telegram.calls();
-            if calls.len() >= n {
-                return calls;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        self.telegram.calls()
-    }
 }

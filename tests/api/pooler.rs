@@ -101,7 +101,7 @@ async fn statements_of_many_clients_never_cross_on_shared_server_connections(poo
     // Arrange: more client connections than the PgBouncer has server
     // connections for this database (10), so they take turns on them.
     let (url, pooler) = app_database(&pool);
-    let clients = ledgerbot::db::pool(&url, 16, pooler).expect("pool");
+    let clients = ledgerbot::infra::db::pool(&url, 16, pooler).expect("pool");
 
     // Act: statements of different shapes from every client at once. A
     // statement prepared under one Sync and bound under the next can meet

@@ -1,12 +1,11 @@
 //! Rate limits per client IP, counted in PostgreSQL: 429 with `Retry-After`,
 //! proxy headers only when trusted, one count for every instance.
 
-use ledgerbot::config::Config;
-use ledgerbot::server::Limits;
+use ledgerbot::infra::config::Config;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, count_rows, spawn_app_with};
+use crate::helpers::{TestApp, count_rows};
 
 fn lowered(max: u32) -> impl FnOnce(&mut Config) {
     move |config| {
@@ -30,7 +29,7 @@ async fn login(app: &TestApp, header: Option<(&str, &str)>) -> u16 {
 
 #[sqlx::test(migrations = false)]
 async fn each_auth_route_answers_429_with_retry_after_past_its_own_limit(pool: PgPool) {
-    let app = spawn_app_with(pool, Limits::default(), lowered(2)).await;
+    let app = TestApp::builder(pool).config(lowered(2)).spawn().await;
     let cases = [
         ("/api/v1/auth/register", "register"),
         ("/api/v1/auth/login", "login"),
@@ -68,11 +67,13 @@ async fn each_auth_route_answers_429_with_retry_after_past_its_own_limit(pool: P
 
 #[sqlx::test(migrations = false)]
 async fn behind_a_trusted_proxy_each_client_ip_has_its_own_count(pool: PgPool) {
-    let app = spawn_app_with(pool, Limits::default(), |config| {
-        lowered(1)(config);
-        config.trust_proxy_headers = true;
-    })
-    .await;
+    let app = TestApp::builder(pool)
+        .config(|config| {
+            lowered(1)(config);
+            config.trust_proxy_headers = true;
+        })
+        .spawn()
+        .await;
 
     let first = login(&app, Some(("Fly-Client-IP", "203.0.113.1"))).await;
     let same = login(&app, Some(("Fly-Client-IP", "203.0.113.1"))).await;
@@ -88,7 +89,7 @@ async fn behind_a_trusted_proxy_each_client_ip_has_its_own_count(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn untrusted_proxy_headers_do_not_dodge_the_limit(pool: PgPool) {
-    let app = spawn_app_with(pool, Limits::default(), lowered(1)).await;
+    let app = TestApp::builder(pool).config(lowered(1)).spawn().await;
 
     let first = login(&app, Some(("Fly-Client-IP", "203.0.113.1"))).await;
     let spoofed_fly = login(&app, Some(("Fly-Client-IP", "203.0.113.2"))).await;
@@ -105,8 +106,11 @@ async fn untrusted_proxy_headers_do_not_dodge_the_limit(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn instances_sharing_a_database_share_the_counts(pool: PgPool) {
     // Arrange: two instances on one database.
-    let one = spawn_app_with(pool.clone(), Limits::default(), lowered(2)).await;
-    let two = spawn_app_with(pool, Limits::default(), lowered(2)).await;
+    let one = TestApp::builder(pool.clone())
+        .config(lowered(2))
+        .spawn()
+        .await;
+    let two = TestApp::builder(pool).config(lowered(2)).spawn().await;
 
     // Act
     let statuses = [

@@ -14,48 +14,15 @@ use sqlx::PgPool;
 
 use crate::cli::{ledgerbot, serve_env};
 use crate::fake_telegram::{FakeTelegram, Scripted};
-use crate::helpers::{BOT_TOKEN, PASSWORD, TgUser, Tokens, WEBHOOK_SECRET};
+use crate::helpers::{BOT_TOKEN, Http, PASSWORD, TgUser, Tokens, WEBHOOK_SECRET};
 use crate::people::{activate, company, linked_user};
 
 const JWT_SECRET: &str = "jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj";
 
-/// The server under test, as a child process with its stderr collected.
-struct Served {
-    base: String,
-    client: reqwest::Client,
-}
-
-impl Served {
-    async fn post(&self, path: &str, body: &Value, bearer: Option<&str>) -> reqwest::Response {
-        let mut request = self.client.post(format!("{}{path}", self.base)).json(body);
-        if let Some(token) = bearer {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.expect("server answers")
-    }
-
-    async fn update(&self, update: &Value, secret: &str) -> reqwest::Response {
-        self.client
-            .post(format!("{}/telegram/webhook", self.base))
-            .header("X-Telegram-Bot-Api-Secret-Token", secret)
-            .json(update)
-            .send()
-            .await
-            .expect("webhook answers")
-    }
-
-    async fn reply(&self, update: &Value) -> Value {
-        let response = self.update(update, WEBHOOK_SECRET).await;
-        assert_eq!(response.status(), 200);
-        let body = response.text().await.expect("body");
-        serde_json::from_str(&body).unwrap_or(Value::Null)
-    }
-}
-
 #[sqlx::test(migrations = false)]
 async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: PgPool) {
     // Arrange: the binary at debug level, against the test's database and a fake Bot API.
-    ledgerbot::db::migrate(&pool).await.expect("schema");
+    ledgerbot::infra::db::migrate(&pool).await.expect("schema");
     let fake = FakeTelegram::start().await;
     let mut cmd = ledgerbot(&["serve"]);
     serve_env(&mut cmd, &pool, &fake.url);
@@ -84,10 +51,7 @@ async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: P
         .expect("the server starts")
         .expect("addr field")
         .replace("0.0.0.0", "127.0.0.1");
-    let served = Served {
-        base: format!("http://{addr}"),
-        client: reqwest::Client::new(),
-    };
+    let served = Http::new(&format!("http://{addr}"));
     let mut secrets: Vec<(String, &str)> = vec![
         (BOT_TOKEN.to_owned(), "bot token"),
         (
@@ -104,7 +68,7 @@ async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: P
     // Act
     // Accounts: register, log in (right and wrong), refresh, reuse, logout.
     let registered = served
-        .post(
+        .post_json(
             "/api/v1/auth/register",
             &json!({"email": "logs@example.ro", "password": PASSWORD}),
             None,
@@ -113,7 +77,7 @@ async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: P
     assert_eq!(registered.status(), 201);
     let first = Tokens::from_json(&registered.json().await.expect("JSON"));
     let wrong = served
-        .post(
+        .post_json(
             "/api/v1/auth/login",
             &json!({"email": "logs@example.ro", "password": "wrong password 123"}),
             None,
@@ -121,7 +85,7 @@ async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: P
         .await;
     assert_eq!(wrong.status(), 401);
     let login = served
-        .post(
+        .post_json(
             "/api/v1/auth/login",
             &json!({"email": "logs@example.ro", "password": PASSWORD}),
             None,
@@ -129,7 +93,7 @@ async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: P
         .await;
     let second = Tokens::from_json(&login.json().await.expect("JSON"));
     let refreshed = served
-        .post(
+        .post_json(
             "/api/v1/auth/refresh",
             &json!({"refresh_token": second.refresh}),
             None,
@@ -137,7 +101,7 @@ async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: P
         .await;
     let third = Tokens::from_json(&refreshed.json().await.expect("JSON"));
     let reused = served
-        .post(
+        .post_json(
             "/api/v1/auth/refresh",
             &json!({"refresh_token": second.refresh}),
             None,
@@ -151,7 +115,7 @@ async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: P
 
     // Link codes: issued, its QR fetched, typed to the bot; a wrong one typed.
     let issued = served
-        .post(
+        .post_json(
             "/api/v1/telegram/link-code",
             &json!({}),
             Some(&first.access),
@@ -170,16 +134,16 @@ async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: P
         .expect("qr");
     assert_eq!(qr.status(), 200);
     let start = served
-        .reply(&TgUser::en(8_801).text(&format!("/start {code}")))
+        .reply_to(&TgUser::en(8_801).text(&format!("/start {code}")))
         .await;
     assert!(start["text"].as_str().is_some(), "{start}");
-    served.reply(&TgUser::en(8_802).text("K7TQ3MXA")).await;
+    served.reply_to(&TgUser::en(8_802).text("K7TQ3MXA")).await;
     secrets.push((code.clone(), "link code"));
     secrets.push(("K7TQ3MXA".to_owned(), "wrong link code"));
 
     // /link, confirmed through the API: the bot then writes to the chat
     // through the Bot API client, which fails once (500) and retries.
-    let link = served.reply(&TgUser::en(8_803).text("/link")).await;
+    let link = served.reply_to(&TgUser::en(8_803).text("/link")).await;
     let confirm_code = link["text"]
         .as_str()
         .and_then(|t| t.split("/link/").nth(1))
@@ -187,7 +151,7 @@ async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: P
         .expect("a /link/ URL");
     secrets.push((confirm_code.clone(), "confirm code"));
     let other = served
-        .post(
+        .post_json(
             "/api/v1/auth/register",
             &json!({"email": "logs2@example.ro", "password": PASSWORD}),
             None,
@@ -200,7 +164,7 @@ async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: P
         json!({"ok": false, "error_code": 500, "description": "Internal Server Error"}),
     ));
     let confirmed = served
-        .post(
+        .post_json(
             "/api/v1/telegram/confirm",
             &json!({"code": confirm_code}),
             Some(&other.access),
@@ -214,16 +178,21 @@ async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: P
     let company_id = company(&pool, user_id, "Exemplu SRL").await;
     activate(&pool, tg.id, company_id).await;
     served
-        .reply(&tg.callback(5, &format!("co:{company_id}")))
+        .reply_to(&tg.callback(5, &format!("co:{company_id}")))
         .await;
 
     // The webhook with a wrong secret.
     let refused = served
-        .update(&TgUser::en(8_805).text("/help"), "a wrong webhook secret")
-        .await;
+        .client
+        .post(served.url("/telegram/webhook"))
+        .header("X-Telegram-Bot-Api-Secret-Token", "a wrong webhook secret")
+        .json(&TgUser::en(8_805).text("/help"))
+        .send()
+        .await
+        .expect("webhook answers");
     assert_eq!(refused.status(), 401);
     served
-        .post("/api/v1/auth/logout", &json!({}), Some(&third.access))
+        .post_json("/api/v1/auth/logout", &json!({}), Some(&third.access))
         .await;
 
     // Wait for the background sends (the failed one is retried after 250 ms).

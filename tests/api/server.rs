@@ -2,29 +2,18 @@
 
 use std::time::Duration;
 
-use ledgerbot::app::App;
-use ledgerbot::server::Limits;
+use ledgerbot::infra::server::Limits;
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::helpers::{TgUser, next_update_id, spawn_app, spawn_app_with, test_config};
+use crate::helpers::{Http, TestApp, TgUser, next_update_id, poll_until, spawn_app};
 
 #[sqlx::test(migrations = false)]
 async fn health_and_readiness_answer_ok(pool: PgPool) {
     let app = spawn_app(pool).await;
 
-    let health = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("answers");
-    let ready = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("answers");
+    let health = app.get("/healthz").await;
+    let ready = app.get("/readyz").await;
 
     assert_eq!(health.status(), 200);
     assert_eq!(health.json::<Value>().await.expect("json")["status"], "ok");
@@ -38,46 +27,21 @@ async fn health_and_readiness_answer_ok(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn without_a_database_readiness_and_the_webhook_say_503(pool: PgPool) {
     // A pool pointing at a port where nothing listens: the database is "down".
-    ledgerbot::db::migrate(&pool).await.expect("schema");
-    let telegram = crate::fake_telegram::FakeTelegram::start().await;
-    let dead = ledgerbot::db::pool(
+    let dead = ledgerbot::infra::db::pool(
         "postgres://postgres@127.0.0.1:1/nothing",
         2,
-        ledgerbot::db::Pooler::None,
+        ledgerbot::infra::db::Pooler::None,
     )
     .expect("lazy pool");
-    let app = App::new(test_config(&telegram.url), dead).expect("app");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(ledgerbot::server::run(
-        listener,
-        app,
-        std::future::pending(),
-    ));
-    let client = reqwest::Client::new();
+    let app = TestApp::builder(pool)
+        .app(|app| app.pool = dead)
+        .spawn()
+        .await;
+    let http = &*app;
 
-    let health = client
-        .get(format!("{base}/healthz"))
-        .send()
-        .await
-        .expect("answers");
-    let ready = client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .expect("answers");
-    let webhook = client
-        .post(format!("{base}/telegram/webhook"))
-        .header(
-            "X-Telegram-Bot-Api-Secret-Token",
-            crate::helpers::WEBHOOK_SECRET,
-        )
-        .json(&TgUser::en(1).text("/start"))
-        .send()
-        .await
-        .expect("answers");
+    let health = http.get("/healthz").await;
+    let ready = http.get("/readyz").await;
+    let webhook = http.post_update(&TgUser::en(1).text("/start")).await;
 
     assert_eq!(health.status(), 200, "alive even without the database");
     assert_eq!(ready.status(), 503);
@@ -90,7 +54,7 @@ async fn without_a_database_readiness_and_the_webhook_say_503(pool: PgPool) {
         503,
         "Telegram must retry an update we could not apply"
     );
-    assert!(telegram.calls().is_empty());
+    assert!(app.telegram.calls().is_empty());
 }
 
 #[sqlx::test(migrations = false)]
@@ -112,12 +76,7 @@ async fn unknown_paths_and_methods_get_json_errors(pool: PgPool) {
         ),
     ];
     for (method, path, status, code) in cases {
-        let response = app
-            .client
-            .request(method.clone(), app.url(path))
-            .send()
-            .await
-            .expect("answers");
+        let response = app.send(method.clone(), path).await;
         assert_eq!(response.status(), status, "{method} {path}");
         let body: Value = response.json().await.expect("JSON error");
         assert_eq!(body["error"], code, "{method} {path}");
@@ -129,12 +88,7 @@ async fn unknown_paths_and_methods_get_json_errors(pool: PgPool) {
 async fn every_response_carries_a_request_id(pool: PgPool) {
     let app = spawn_app(pool).await;
 
-    let generated = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("answers");
+    let generated = app.get("/healthz").await;
     let propagated = app
         .client
         .get(app.url("/healthz"))
@@ -182,11 +136,19 @@ async fn shutdown_lets_requests_in_flight_finish(pool: PgPool) {
     let blocker = block_update(&app.pool, update_id).await;
     let update = TgUser::en(2).text_with_id(update_id, "/help");
     let in_flight = post_update_in_background(&app, update);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.wait_for_lock_waiters(1).await;
 
     let server = app.begin_shutdown();
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let refused = reqwest::Client::new().get(app.url("/healthz")).send().await;
+    // A new client: new connections, which the listener no longer accepts.
+    let refused = poll_until(Duration::from_secs(5), || async {
+        Http::new(&app.base)
+            .client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .err()
+    })
+    .await;
     blocker.rollback().await.expect("release");
     let response = in_flight
         .await
@@ -194,7 +156,7 @@ async fn shutdown_lets_requests_in_flight_finish(pool: PgPool) {
         .expect("the request in flight is answered");
     let stopped = tokio::time::timeout(Duration::from_secs(5), server).await;
 
-    assert!(refused.is_err(), "no new connections after shutdown began");
+    assert!(refused.is_some(), "no new connections after shutdown began");
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.json::<Value>().await.expect("json")["method"],
@@ -217,13 +179,15 @@ async fn requests_beyond_the_concurrency_limit_wait_for_a_slot(pool: PgPool) {
         max_concurrent_requests: 1,
         ..Limits::default()
     };
-    let app = spawn_app_with(pool, limits, |_| {}).await;
+    let app = TestApp::builder(pool).limits(limits).spawn().await;
     let update_id = next_update_id();
     let blocker = block_update(&app.pool, update_id).await;
     let occupying = post_update_in_background(&app, TgUser::en(3).text_with_id(update_id, "/help"));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.wait_for_lock_waiters(1).await;
 
-    let waiting = tokio::spawn(reqwest::Client::new().get(app.url("/healthz")).send());
+    let waiting = tokio::spawn(app.client.get(app.url("/healthz")).send());
+    // The sleep is what is tested: time in which `/healthz` (a millisecond's
+    // work) would have been answered, had it not waited for the only slot.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let finished_while_full = waiting.is_finished();
     blocker.rollback().await.expect("release");
@@ -241,4 +205,29 @@ async fn requests_beyond_the_concurrency_limit_wait_for_a_slot(pool: PgPool) {
         occupying.await.expect("task").expect("answers").status(),
         200
     );
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_method_a_path_does_not_take_is_405_naming_the_ones_it_does(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    use reqwest::Method as M;
+    const JSON: &str = "application/json";
+    const HTML: &str = "text/html; charset=utf-8";
+    let cases = [
+        (M::DELETE, "/healthz", "GET", JSON),
+        (M::GET, "/telegram/webhook", "POST", JSON),
+        (M::PATCH, "/api/v1/companies", "GET, POST", JSON),
+        (M::PUT, "/login", "GET, POST", HTML),
+        (M::DELETE, "/link/K7TQ3MXA", "GET, POST", HTML),
+    ];
+    for (method, path, allow, content_type) in cases {
+        let response = app.send(method.clone(), path).await;
+        assert_eq!(response.status(), 405, "{method} {path}");
+        assert_eq!(response.headers()["allow"], allow, "{method} {path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            content_type,
+            "{method} {path}"
+        );
+    }
 }

@@ -5,14 +5,13 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use ledgerbot::server::Limits;
-use ledgerbot::web::login_widget;
+use ledgerbot::front::web::login_widget;
 use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use sqlx::PgPool;
 
 use crate::helpers::{
-    BOT_TOKEN, BOT_USERNAME, PASSWORD, TestApp, TgUser, count_rows, database_text, reply_text,
-    spawn_app, spawn_app_with,
+    BOT_TOKEN, BOT_USERNAME, Http, PASSWORD, TestApp, TgUser, count_rows, database_text,
+    reply_text, spawn_app,
 };
 
 /// A browser of sorts: keeps cookies, does not follow redirects.
@@ -60,10 +59,7 @@ impl<'a> Browser<'a> {
     fn with_language(app: &'a TestApp, language: &'static str) -> Self {
         Self {
             app,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
+            client: Http::without_redirects(&app.base).client,
             cookies: Mutex::default(),
             language,
         }
@@ -239,10 +235,12 @@ async fn registering_sets_an_httponly_samesite_session_cookie_stored_only_hashed
 
 #[sqlx::test(migrations = false)]
 async fn with_an_https_public_url_every_cookie_is_secure(pool: PgPool) {
-    let app = spawn_app_with(pool, Limits::default(), |config| {
-        config.public_url = "https://ledgerbot.example".into();
-    })
-    .await;
+    let app = TestApp::builder(pool)
+        .config(|config| {
+            config.public_url = "https://ledgerbot.example".into();
+        })
+        .spawn()
+        .await;
     let browser = Browser::new(&app);
 
     let form = browser.get("/register?lang=en").await;
@@ -473,12 +471,7 @@ async fn a_code_generated_on_the_page_links_with_start_and_the_page_then_says_so
         .post("/telegram", &[("csrf", &browser.session_csrf().await)])
         .await;
     let code = code_in(&page);
-    let qr = app
-        .client
-        .get(app.url(&format!("/qr/{code}.svg")))
-        .send()
-        .await
-        .expect("answers");
+    let qr = app.get(&format!("/qr/{code}.svg")).await;
     let reply = app
         .reply_to(&TgUser::en(7001).text(&format!("/start {code}")))
         .await;

@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use ledgerbot::server::Limits;
+use ledgerbot::infra::server::Limits;
 use serde_json::{Value, json};
 use sqlx::{PgConnection, PgPool};
 
-use crate::helpers::{BOT_USERNAME, TgUser, next_update_id, reply_text, spawn_app, spawn_app_with};
+use crate::helpers::{BOT_USERNAME, TestApp, TgUser, next_update_id, reply_text, spawn_app};
 use crate::people::{activate, company, linked_user};
 use crate::pooler::deliver_until_ok;
 
@@ -263,7 +263,7 @@ async fn a_read_waiting_for_its_chat_sees_what_the_chats_previous_update_committ
         let request = app.webhook_request().json(&update);
         async move { request.send().await.expect("send") }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.wait_for_lock_waiters(1).await;
     assert!(!help.is_finished(), "the read waits for the chat's lock");
     previous.commit().await.expect("commit");
     let reply: Value = help.await.expect("join").json().await.expect("json");
@@ -387,7 +387,7 @@ async fn an_update_waiting_on_the_database_times_out_with_503_and_is_not_claimed
         request_timeout: Duration::from_millis(300),
         ..Limits::default()
     };
-    let app = spawn_app_with(pool, limits, |_| {}).await;
+    let app = TestApp::builder(pool).limits(limits).spawn().await;
     let update_id = next_update_id();
     // Another transaction holds the claim of this id: the webhook must wait.
     let mut blocker = app.pool.begin().await.expect("begin");
@@ -428,7 +428,7 @@ async fn one_chats_updates_wait_for_each_other_but_not_for_other_chats(pool: PgP
         request_timeout: Duration::from_millis(500),
         ..Limits::default()
     };
-    let app = spawn_app_with(pool, limits, |_| {}).await;
+    let app = TestApp::builder(pool).limits(limits).spawn().await;
     // Stands in for another instance in the middle of an update of chat 21.
     let mut other_instance = app.pool.begin().await.expect("begin");
     sqlx::query("SELECT pg_advisory_xact_lock(21)")

@@ -1,0 +1,20 @@
+//! Building blocks: pure types and functions, no I/O, each with its tests
+//! beside it. Everything above uses them; they use nothing above.
+//!
+//! - [`money`]: exact amounts and currencies, parsed and written in both languages.
+//! - [`validate`]: Romanian CUI and IBAN, with their check digits.
+//! - [`link_code`]: the 8-character one-time codes and their hashes.
+//! - [`secret_token`]: random tokens (sessions, refresh tokens) and their hashes.
+//! - [`qr`]: QR codes as SVG and PNG.
+//! - [`lang`]: Romanian or English, and how a person's is chosen.
+//! - [`telegram_html`]: the one escape function for Telegram's HTML.
+
+pub mod lang;
+pub mod link_code;
+pub mod money;
+pub mod qr;
+pub mod secret_token;
+pub mod telegram_html;
+pub mod validate;
+
+pub use lang::Lang;

@@ -1,0 +1,160 @@
+//! `/api/v1/companies...`: companies, members, the dashboard, and (in
+//! [`super::invoices`] and [`super::treasury`]) the data an ERP pushes.
+//!
+//! Every route but the list and create answers 404 to a caller who is not a
+//! member, whether or not the company exists; a member whose role does not
+//! allow the action gets 403.
+
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Caller, caller};
+use crate::blocks::money::Currency;
+use crate::blocks::validate::Cui;
+use crate::infra::http_io::{ApiError, HttpResponse, empty, json};
+use crate::infra::router::{Id, Req};
+use crate::services::finance::companies::{self, AddMember, RemoveMember};
+use crate::services::finance::{Company, Role, dashboard};
+
+/// `GET /api/v1/companies`: the caller's companies, with their role.
+pub async fn list(req: Req) -> Result<HttpResponse, ApiError> {
+    let caller = caller(&req)?;
+    let mut db = req.app.pool.acquire().await?;
+    let list = companies::of_user(&mut db, caller.user_id).await?;
+    Ok(json(StatusCode::OK, &list))
+}
+
+/// `GET /api/v1/companies/{id}`.
+pub async fn get(req: Req) -> Result<HttpResponse, ApiError> {
+    let company = member_of(&req).await?;
+    Ok(json(StatusCode::OK, &company))
+}
+
+/// `GET /api/v1/companies/{id}/dashboard`: the figures `/dashboard` shows.
+pub async fn dashboard(req: Req) -> Result<HttpResponse, ApiError> {
+    let company = member_of(&req).await?;
+    let mut db = req.app.pool.acquire().await?;
+    let today = crate::services::finance::today(&mut *db).await?;
+    let figures = dashboard::compute(&mut db, &company, today).await?;
+    Ok(json(StatusCode::OK, &figures))
+}
+
+/// The company of the path's `{id}` as `caller` sees it: 404 when the
+/// caller is not a member (or the id is malformed).
+async fn company(req: &Req, caller: Caller) -> Result<Company, ApiError> {
+    let Id(company_id) = req.param("id")?;
+    let mut db = req.app.pool.acquire().await?;
+    companies::for_member(&mut db, company_id, caller.user_id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// The company of the path, as the caller sees it: 401 without a valid token.
+pub(super) async fn member_of(req: &Req) -> Result<Company, ApiError> {
+    company(req, caller(req)?).await
+}
+
+/// The company of the path, when the caller may push data to it (owner, accountant).
+pub(super) async fn writer_of(req: &Req) -> Result<Company, ApiError> {
+    let company = member_of(req).await?;
+    if !company.role.can_write() {
+        return Err(ApiError::Forbidden(
+            "viewers may read; pushing data needs the owner or accountant role",
+        ));
+    }
+    Ok(company)
+}
+
+/// The company of the path, when `caller` owns it.
+async fn owner_of(req: &Req, caller: Caller) -> Result<Company, ApiError> {
+    let company = company(req, caller).await?;
+    if company.role != Role::Owner {
+        return Err(ApiError::Forbidden("only an owner may manage members"));
+    }
+    Ok(company)
+}
+
+#[derive(Deserialize)]
+struct NewCompany {
+    name: String,
+    cui: Option<String>,
+    currency: Option<String>,
+}
+
+/// `POST /api/v1/companies` `{name, cui?, currency?}`: 201; the caller becomes owner.
+pub async fn create(mut req: Req) -> Result<HttpResponse, ApiError> {
+    let caller = caller(&req)?;
+    let body: NewCompany = req.json().await?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::Unprocessable(
+            "name: must be 1 to 200 characters".into(),
+        ));
+    }
+    let cui = body
+        .cui
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(Cui::parse)
+        .transpose()
+        .map_err(|e| ApiError::Unprocessable(format!("cui: {e}")))?;
+    let currency = body
+        .currency
+        .as_deref()
+        .map(Currency::parse)
+        .transpose()
+        .map_err(|e| ApiError::Unprocessable(format!("currency: {e}")))?
+        .unwrap_or(Currency::RON);
+    let mut tx = req.app.pool.begin().await?;
+    let company = companies::create(&mut tx, caller.user_id, name, cui.as_ref(), currency).await?;
+    tx.commit().await?;
+    Ok(json(StatusCode::CREATED, &company))
+}
+
+#[derive(Deserialize)]
+struct NewMember {
+    email: String,
+    role: String,
+}
+
+/// `POST /api/v1/companies/{id}/members` `{email, role}` (owners): 201.
+pub async fn add_member(mut req: Req) -> Result<HttpResponse, ApiError> {
+    let company = owner_of(&req, caller(&req)?).await?;
+    let body: NewMember = req.json().await?;
+    let role = Role::parse(body.role.trim()).ok_or_else(|| {
+        ApiError::Unprocessable("role: must be owner, accountant or viewer".into())
+    })?;
+    let mut db = req.app.pool.acquire().await?;
+    match companies::add_member(&mut db, company.id, &body.email, role).await? {
+        AddMember::Added(user_id) => Ok(json(
+            StatusCode::CREATED,
+            &json!({"user_id": user_id, "email": body.email.trim().to_lowercase(), "role": role}),
+        )),
+        AddMember::NoSuchUser => Err(ApiError::Unprocessable(
+            "email: no account has this email; the person must register first".into(),
+        )),
+        AddMember::AlreadyMember(_) => Err(ApiError::Conflict(
+            "this account is already a member of the company".into(),
+        )),
+    }
+}
+
+/// `DELETE /api/v1/companies/{id}/members/{user_id}` (owners): 204; the last
+/// owner stays.
+pub async fn remove_member(req: Req) -> Result<HttpResponse, ApiError> {
+    let caller = caller(&req)?;
+    let Id(user_id) = req.param("user_id")?;
+    let company = owner_of(&req, caller).await?;
+    let mut tx = req.app.pool.begin().await?;
+    let outcome = companies::remove_member(&mut tx, company.id, user_id).await?;
+    tx.commit().await?;
+    match outcome {
+        RemoveMember::Removed => Ok(empty(StatusCode::NO_CONTENT)),
+        RemoveMember::NotMember => Err(ApiError::NotFound),
+        RemoveMember::LastOwner => Err(ApiError::Conflict(
+            "a company keeps at least one owner: add another owner first".into(),
+        )),
+    }
+}

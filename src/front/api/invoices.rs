@@ -1,0 +1,148 @@
+//! `PUT` and `GET /api/v1/companies/{id}/invoices`.
+
+use http::StatusCode;
+use serde_json::json;
+
+use super::companies::member_of;
+use super::rows::{FieldError, Row, writable_batch};
+use crate::infra::http_io::{ApiError, HttpResponse, json};
+use crate::infra::router::Req;
+use crate::services::finance::invoices::{self, MAX_BATCH, NewInvoice, Query};
+use crate::services::finance::{Direction, PaidFilter};
+
+/// Invoices per page of the API's list.
+pub const PAGE_SIZE: i64 = 50;
+
+/// The highest page number accepted (beyond it the request is refused, not
+/// just empty: no company has 50 million invoices).
+const MAX_PAGE: i64 = 1_000_000;
+
+/// `PUT /api/v1/companies/{id}/invoices` (owner, accountant): bulk upsert by
+/// `(direction, number)`: 200 `{"upserted": n}`, `n` counting rows inserted
+/// or actually changed.
+pub async fn push(mut req: Req) -> Result<HttpResponse, ApiError> {
+    let (company, rows) = writable_batch(
+        &mut req,
+        MAX_BATCH,
+        "number",
+        |r: &NewInvoice| (r.direction, r.number.clone()),
+        parse_row,
+    )
+    .await?;
+    let mut tx = req.app.pool.begin().await?;
+    let upserted = invoices::upsert(&mut tx, company.id, &rows).await?;
+    tx.commit().await?;
+    tracing::info!(
+        company.id = company.id,
+        rows = rows.len(),
+        upserted,
+        "invoices pushed"
+    );
+    Ok(json(StatusCode::OK, &json!({ "upserted": upserted })))
+}
+
+fn parse_row(row: &Row<'_>) -> Result<NewInvoice, FieldError> {
+    let number = row.text("number", 100)?;
+    let direction = row.one_of("direction", Direction::parse, "\"issued\" or \"received\"")?;
+    let partner = row.text("partner", 300)?;
+    let issue_date = row.date("issue_date")?;
+    let due_date = row.date("due_date")?;
+    if due_date < issue_date {
+        return Err(FieldError::new("due_date", "is before issue_date"));
+    }
+    let total = row.amount("total")?;
+    if total.is_negative() {
+        return Err(FieldError::new("total", "must not be negative"));
+    }
+    let paid = row.amount("paid")?;
+    if paid.is_negative() || paid > total {
+        return Err(FieldError::new("paid", "must be between 0 and total"));
+    }
+    let currency = row.currency("currency")?;
+    Ok(NewInvoice {
+        number,
+        direction,
+        partner,
+        issue_date,
+        due_date,
+        total,
+        paid,
+        currency,
+    })
+}
+
+/// `GET /api/v1/companies/{id}/invoices`: a page of invoices,
+/// `?status=unpaid|paid&direction=issued|received&page=N` →
+/// `{items, page, page_size, total}`.
+pub async fn list(req: Req) -> Result<HttpResponse, ApiError> {
+    let company = member_of(&req).await?;
+    let query = parse_query(req.query().unwrap_or_default())?;
+    let mut db = req.app.pool.acquire().await?;
+    let today = crate::services::finance::today(&mut *db).await?;
+    let page = invoices::list(&mut db, company.id, query, today).await?;
+    Ok(json(StatusCode::OK, &page))
+}
+
+fn parse_query(query: &str) -> Result<Query, ApiError> {
+    let mut parsed = Query {
+        status: PaidFilter::All,
+        direction: None,
+        page: 1,
+        page_size: PAGE_SIZE,
+    };
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "status" => {
+                parsed.status = match value {
+                    "unpaid" => PaidFilter::Unpaid,
+                    "paid" => PaidFilter::Paid,
+                    _ => return Err(bad("status must be unpaid or paid")),
+                }
+            }
+            "direction" => {
+                parsed.direction = Some(
+                    Direction::parse(value)
+                        .ok_or_else(|| bad("direction must be issued or received"))?,
+                );
+            }
+            "page" => {
+                parsed.page = value
+                    .parse()
+                    .ok()
+                    .filter(|p| (1..=MAX_PAGE).contains(p))
+                    .ok_or_else(|| bad("page must be a whole number from 1"))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(parsed)
+}
+
+fn bad(message: &str) -> ApiError {
+    ApiError::BadRequest(message.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_queries_are_checked() {
+        let ok = parse_query("status=unpaid&direction=received&page=3").expect("valid");
+        assert_eq!(ok.status, PaidFilter::Unpaid);
+        assert_eq!(ok.direction, Some(Direction::Received));
+        assert_eq!(ok.page, 3);
+        assert_eq!(parse_query("").expect("defaults").page, 1);
+        for (query, why) in [
+            ("page=0", "pages count from 1"),
+            ("page=-1", "negative"),
+            ("page=x", "not a number"),
+            ("page=1000001", "beyond the cap"),
+            ("status=open", "unknown status"),
+            ("direction=both", "unknown direction"),
+        ] {
+            assert!(parse_query(query).is_err(), "{why}: {query}");
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Inline-keyboard button data: what our buttons carry, parsed strictly.
+//! The data comes back from Telegram untrusted (anyone can send any string),
+//! so handlers re-check everything it names, membership above all.
+
+use crate::services::finance::PaidFilter;
+
+/// The highest invoice page a button may name.
+const MAX_PAGE: i64 = 100_000;
+
+/// What a button press asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Callback {
+    /// `co:<company id>`: make this the active company.
+    SelectCompany(i64),
+    /// `inv:<a|u|p>:<page>`: show this page of the invoice list.
+    InvoicePage {
+        /// All, unpaid or paid.
+        filter: PaidFilter,
+        /// From 1.
+        page: i64,
+    },
+}
+
+impl Callback {
+    /// Reads button data; `None` for anything we did not produce.
+    pub fn parse(data: &str) -> Option<Self> {
+        let mut parts = data.split(':');
+        let callback = match parts.next()? {
+            "co" => Self::SelectCompany(positive(parts.next()?, i64::MAX)?),
+            "inv" => Self::InvoicePage {
+                filter: match parts.next()? {
+                    "a" => PaidFilter::All,
+                    "u" => PaidFilter::Unpaid,
+                    "p" => PaidFilter::Paid,
+                    _ => return None,
+                },
+                page: positive(parts.next()?, MAX_PAGE)?,
+            },
+            _ => return None,
+        };
+        parts.next().is_none().then_some(callback)
+    }
+
+    /// Whether the press only reads (see [`crate::front::bot::Spec::reads_only`]).
+    pub fn reads_only(self) -> bool {
+        match self {
+            Self::InvoicePage { .. } => true,
+            Self::SelectCompany(_) => false,
+        }
+    }
+
+    /// The button data (at most 64 bytes, Telegram's limit).
+    pub fn data(self) -> String {
+        match self {
+            Self::SelectCompany(id) => format!("co:{id}"),
+            Self::InvoicePage { filter, page } => {
+                let f = match filter {
+                    PaidFilter::All => 'a',
+                    PaidFilter::Unpaid => 'u',
+                    PaidFilter::Paid => 'p',
+                };
+                format!("inv:{f}:{page}")
+            }
+        }
+    }
+}
+
+/// A number from 1 to `max` in canonical decimal (no sign, no leading zero).
+fn positive(s: &str, max: i64) -> Option<i64> {
+    let canonical = !s.starts_with('0') && !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    canonical
+        .then(|| s.parse::<i64>().ok())
+        .flatten()
+        .filter(|n| *n <= max)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn our_buttons_round_trip() {
+        for callback in [
+            Callback::SelectCompany(42),
+            Callback::InvoicePage {
+                filter: PaidFilter::Unpaid,
+                page: 3,
+            },
+            Callback::InvoicePage {
+                filter: PaidFilter::All,
+                page: 1,
+            },
+        ] {
+            assert_eq!(Callback::parse(&callback.data()), Some(callback));
+            assert!(callback.data().len() <= 64);
+        }
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        let cases = [
+            ("", "empty"),
+            ("co:", "no id"),
+            ("co:abc", "not a number"),
+            ("co:-1", "negative"),
+            ("co:0", "zero"),
+            ("co:007", "leading zero"),
+            ("co:1:2", "extra part"),
+            ("co:99999999999999999999", "overflow"),
+            ("inv:x:1", "unknown filter"),
+            ("inv:u:0", "page zero"),
+            ("inv:u:100001", "page beyond the cap"),
+            ("inv:u", "no page"),
+            ("other:1", "unknown kind"),
+        ];
+        for (data, why) in cases {
+            assert_eq!(Callback::parse(data), None, "{why}: {data:?}");
+        }
+    }
+
+    fn any_callback() -> impl Strategy<Value = Callback> {
+        let filter = prop_oneof![
+            Just(PaidFilter::All),
+            Just(PaidFilter::Unpaid),
+            Just(PaidFilter::Paid)
+        ];
+        prop_oneof![
+            // The extremes are where the 64-byte limit would bite.
+            prop_oneof![Just(1), Just(i64::MAX), 1..=i64::MAX].prop_map(Callback::SelectCompany),
+            (filter, prop_oneof![Just(1), Just(MAX_PAGE), 1..=MAX_PAGE])
+                .prop_map(|(filter, page)| Callback::InvoicePage { filter, page }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_button_fits_telegrams_64_bytes_and_parses_back(callback in any_callback()) {
+            let data = callback.data();
+            prop_assert!(data.len() <= 64, "{} is {} bytes", data, data.len());
+            prop_assert_eq!(Callback::parse(&data), Some(callback));
+        }
+
+        #[test]
+        fn arbitrary_data_never_panics_and_only_our_own_encoding_is_accepted(
+            data in prop_oneof![
+                "\\PC{0,80}",
+                "(co|inv|x)(:[aup0-9+\\- ]{0,22}){0,3}",
+            ],
+        ) {
+            // Strict parsing: whatever is accepted is exactly what we would have produced.
+            if let Some(callback) = Callback::parse(&data) {
+                prop_assert_eq!(callback.data(), data);
+            }
+        }
+    }
+}

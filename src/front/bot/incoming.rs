@@ -1,0 +1,105 @@
+//! What an update says: the few kinds of update the bot acts on (a text
+//! message, a button press), read from Telegram's `Update`.
+
+use frankenstein::types::{ChatType, MaybeInaccessibleMessage, Message};
+use frankenstein::updates::{Update, UpdateContent};
+
+use super::TelegramUser;
+
+/// The part of an update the bot acts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Incoming {
+    /// A text message.
+    Text {
+        /// Chat to answer in.
+        chat_id: i64,
+        /// Whether the chat is a one-to-one chat with the bot.
+        private: bool,
+        /// Sender.
+        from: TelegramUser,
+        /// The text.
+        text: String,
+    },
+    /// A press on an inline-keyboard button.
+    Callback {
+        /// Id to answer with `answerCallbackQuery`.
+        id: String,
+        /// Chat of the message carrying the keyboard.
+        chat_id: i64,
+        /// That message, to edit in place.
+        message_id: i32,
+        /// Who pressed.
+        from: TelegramUser,
+        /// The button's data, untrusted.
+        data: String,
+    },
+}
+
+impl Incoming {
+    /// What the bot should act on in an update; `None` for kinds it ignores
+    /// (edits, channel posts, messages without text, members joining, ...).
+    /// The string is the update's kind, for logs and metrics.
+    pub fn from_update(update: &Update) -> (&'static str, Option<Self>) {
+        match &update.content {
+            UpdateContent::Message(message) => ("message", Self::from_message(message)),
+            UpdateContent::CallbackQuery(query) => {
+                let message = match &query.message {
+                    Some(MaybeInaccessibleMessage::Message(m)) => Some((m.chat.id, m.message_id)),
+                    Some(MaybeInaccessibleMessage::InaccessibleMessage(m)) => {
+                        Some((m.chat.id, m.message_id))
+                    }
+                    None => None,
+                };
+                let incoming = message.map(|(chat_id, message_id)| Self::Callback {
+                    id: query.id.clone(),
+                    chat_id,
+                    message_id,
+                    from: user(&query.from),
+                    data: query.data.clone().unwrap_or_default(),
+                });
+                ("callback_query", incoming)
+            }
+            UpdateContent::EditedMessage(_) => ("edited_message", None),
+            UpdateContent::ChannelPost(_) => ("channel_post", None),
+            UpdateContent::MyChatMember(_) => ("my_chat_member", None),
+            _ => ("other", None),
+        }
+    }
+
+    fn from_message(message: &Message) -> Option<Self> {
+        let from = message.from.as_deref()?;
+        if from.is_bot {
+            return None;
+        }
+        Some(Self::Text {
+            chat_id: message.chat.id,
+            private: message.chat.type_field == ChatType::Private,
+            from: user(from),
+            text: message.text.clone()?,
+        })
+    }
+
+    /// The sender.
+    pub fn from(&self) -> &TelegramUser {
+        match self {
+            Self::Text { from, .. } | Self::Callback { from, .. } => from,
+        }
+    }
+
+    /// The chat the update belongs to.
+    pub fn chat_id(&self) -> i64 {
+        match self {
+            Self::Text { chat_id, .. } | Self::Callback { chat_id, .. } => *chat_id,
+        }
+    }
+}
+
+fn user(u: &frankenstein::types::User) -> TelegramUser {
+    TelegramUser {
+        // Telegram user ids fit in 52 bits.
+        id: i64::try_from(u.id).unwrap_or(i64::MAX),
+        first_name: u.first_name.clone(),
+        username: u.username.clone(),
+        language_code: u.language_code.clone(),
+    }
+}

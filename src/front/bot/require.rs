@@ -1,0 +1,65 @@
+//! What commands need before they can run, each with the answer that says
+//! how to get it: the private chat (account commands, codes), a linked
+//! account, then an active company the person is (still) a member of, and
+//! for writing, a role that may write.
+
+use super::{Account, UpdateCtx};
+use crate::services::finance::Company;
+
+/// A requirement that is not met: the HTML answer that explains it.
+pub type Unmet = String;
+
+/// The private chat with the bot, or why this needs it: in a group, others
+/// would see the answer (a code), and a link would be made for the wrong chat.
+pub fn private_chat(ctx: &UpdateCtx<'_>) -> Result<(), Unmet> {
+    if ctx.is_private() {
+        return Ok(());
+    }
+    Err(ctx
+        .t(
+            "Pentru asta scrie-mi în chatul privat cu mine.",
+            "Please do this in your private chat with me.",
+        )
+        .to_owned())
+}
+
+/// The linked account, or how to link one.
+pub fn account(ctx: &UpdateCtx<'_>) -> Result<Account, Unmet> {
+    ctx.account.clone().ok_or_else(|| not_linked(ctx))
+}
+
+/// The answer to someone whose Telegram account is not linked.
+pub fn not_linked(ctx: &UpdateCtx<'_>) -> Unmet {
+    ctx.t(
+        "Contul tău de Telegram nu este legat încă. Trimite /register pentru un cont nou, \
+         sau /start &lt;cod&gt; cu codul de 8 caractere de pe pagina Telegram a contului tău web.",
+        "Your Telegram account is not linked yet. Send /register for a new account, \
+         or /start &lt;code&gt; with the 8-character code from the Telegram page of your web account.",
+    )
+    .to_owned()
+}
+
+/// The linked account and its active company, re-checked against membership
+/// (a member removed from the company no longer has it active) when the
+/// account was read at the start of the update.
+pub fn company(ctx: &UpdateCtx<'_>) -> Result<(Account, Company), Unmet> {
+    let account = account(ctx)?;
+    match account.active_company.clone() {
+        Some(company) => Ok((account, company)),
+        None => Err(ctx
+            .t(
+                "Nu ai ales nicio firmă. Trimite /selectcompany (sau /alegefirma) ca să alegi una; /companies le arată pe toate.",
+                "No company is selected. Send /selectcompany to choose one; /companies lists yours.",
+            )
+            .to_owned()),
+    }
+}
+
+/// The answer to a viewer who tries to change something.
+pub fn read_only(ctx: &UpdateCtx<'_>) -> Unmet {
+    ctx.t(
+        "Ai doar drept de citire la această firmă: numai proprietarii și contabilii pot înregistra.",
+        "You may only read this company's data: only owners and accountants can record entries.",
+    )
+    .to_owned()
+}

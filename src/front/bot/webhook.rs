@@ -1,0 +1,364 @@
+//! `POST /telegram/webhook`: Telegram's updates come in here.
+//!
+//! Secret header (constant time) → body under the size limit → `update_id` →
+//! the full update → claim the id and run the handler (in one transaction
+//! when the command may write) → answer with the first reply in the response
+//! body; the rest go out through the Bot API client once it has committed.
+//!
+//! The status codes are chosen for Telegram's delivery queue: anything but 2xx
+//! is retried, so a 5xx means "not applied, send it again", and an update we
+//! cannot read is answered 200 so it never jams the queue.
+
+use http::StatusCode;
+use http::header::HeaderMap;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+
+use crate::front::bot::{
+    BotMethod, Callback, Command, HandlerResult, Incoming, Replies, UpdateCtx,
+};
+use crate::infra::app::App;
+use crate::infra::http_io::{ApiError, HttpResponse, empty, with_type};
+use crate::infra::router::Req;
+
+mod claim;
+use claim::Claim;
+
+/// The header Telegram echoes the webhook's secret token in.
+pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// Only the id: frankenstein's `Update` reads it as `u32` and knows a fixed set
+/// of kinds, so we read the id on its own first.
+#[derive(Deserialize)]
+struct UpdateId {
+    update_id: i64,
+}
+
+/// Handles one webhook delivery (at most the route's body limit: Telegram's
+/// updates are small, and the default 1 MiB is generous).
+pub async fn handle(mut req: Req) -> HttpResponse {
+    if !secret_matches(req.headers(), req.app.config.webhook_secret.expose()) {
+        tracing::warn!("webhook call with a missing or wrong secret");
+        return ApiError::Unauthorized("missing or wrong secret token").into_response();
+    }
+    let body = match req.bytes().await {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
+    };
+    let (update_id, kind, incoming) = match parse_update(&body) {
+        Parsed::NotJson => {
+            return ApiError::BadRequest("the body is not JSON".into()).into_response();
+        }
+        Parsed::NotAnUpdate => {
+            return ApiError::BadRequest("not a Telegram update: no numeric update_id".into())
+                .into_response();
+        }
+        Parsed::Unreadable { update_id, error } => {
+            // A kind newer than our types, or an id beyond u32: acknowledge it,
+            // or Telegram would redeliver it forever and hold back the queue.
+            tracing::warn!(update.id = update_id, error = %error, "unreadable update skipped");
+            crate::infra::metrics::update("unreadable", "none");
+            return empty(StatusCode::OK);
+        }
+        Parsed::Ignored { update_id, kind } => {
+            tracing::debug!(update.id = update_id, update.kind = kind, "update ignored");
+            crate::infra::metrics::update(kind, "none");
+            return empty(StatusCode::OK);
+        }
+        Parsed::Act {
+            update_id,
+            kind,
+            incoming,
+        } => (update_id, kind, incoming),
+    };
+    let app = &req.app;
+    match apply(app, update_id, kind, incoming).await {
+        Ok(Outcome::Applied { first, rest }) => {
+            if !rest.is_empty() {
+                // After the commit, off the response path: Telegram gets its answer at once.
+                crate::infra::outbound::send_later(&app.pool, &app.bot, rest);
+            }
+            reply_body(first)
+        }
+        Ok(Outcome::AlreadyApplied { first }) => {
+            tracing::info!(
+                update.id = update_id,
+                "retried update answered again, not applied twice"
+            );
+            reply_body(first)
+        }
+        // Nothing was committed: the 5xx makes Telegram deliver it again.
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// What a webhook body holds, read as [`handle`] reads it (no I/O: the seam
+/// the fuzz targets drive).
+#[derive(Debug)]
+pub enum Parsed {
+    /// Not JSON at all: 400.
+    NotJson,
+    /// JSON without a numeric `update_id`: 400.
+    NotAnUpdate,
+    /// An update our types cannot read (a newer kind, an id beyond u32): 200, skipped.
+    Unreadable {
+        /// Its id.
+        update_id: i64,
+        /// Why frankenstein refused it.
+        error: serde_json::Error,
+    },
+    /// An update the bot does not act on (edits, channel posts, photos): 200.
+    Ignored {
+        /// Its id.
+        update_id: i64,
+        /// Its kind, for logs and metrics.
+        kind: &'static str,
+    },
+    /// An update to claim and handle.
+    Act {
+        /// Its id.
+        update_id: i64,
+        /// Its kind, for logs and metrics.
+        kind: &'static str,
+        /// What it says.
+        incoming: Incoming,
+    },
+}
+
+/// Reads a webhook body: the `update_id` on its own first, then the full update.
+pub fn parse_update(body: &[u8]) -> Parsed {
+    let update_id = match serde_json::from_slice::<UpdateId>(body) {
+        Ok(id) => id.update_id,
+        Err(e) if e.is_data() => return Parsed::NotAnUpdate,
+        Err(_) => return Parsed::NotJson,
+    };
+    let update = match serde_json::from_slice::<frankenstein::updates::Update>(body) {
+        Ok(update) => update,
+        Err(error) => return Parsed::Unreadable { update_id, error },
+    };
+    match Incoming::from_update(&update) {
+        (kind, Some(incoming)) => Parsed::Act {
+            update_id,
+            kind,
+            incoming,
+        },
+        (kind, None) => Parsed::Ignored { update_id, kind },
+    }
+}
+
+/// The webhook answer: a Bot API method Telegram executes for us, or nothing.
+fn reply_body(first: Option<String>) -> HttpResponse {
+    first.map_or_else(
+        || empty(StatusCode::OK),
+        |body| with_type(StatusCode::OK, "application/json", body),
+    )
+}
+
+fn secret_matches(headers: &HeaderMap, expected: &str) -> bool {
+    headers
+        .get(SECRET_HEADER)
+        .is_some_and(|got| bool::from(got.as_bytes().ct_eq(expected.as_bytes())))
+}
+
+enum Outcome {
+    /// Applied now: the first reply (serialised, for the response body) and the rest.
+    Applied {
+        first: Option<String>,
+        rest: Vec<BotMethod>,
+    },
+    /// Claimed before: the answer stored then, or for a read, its answer now.
+    AlreadyApplied { first: Option<String> },
+}
+
+/// What an update asks for, read before the claim: whether it may write
+/// decides how its statements run.
+enum Request {
+    Command(Command),
+    Button {
+        id: String,
+        message_id: i32,
+        /// `None`: data we did not produce (tampered, or an old button).
+        pressed: Option<Callback>,
+    },
+    /// Not for us (chatter in a group, `/cmd@otherbot`): claimed, unanswered.
+    Nothing,
+}
+
+impl Request {
+    fn of(incoming: Incoming, bot_username: &str) -> Self {
+        match incoming {
+            Incoming::Text { text, private, .. } => {
+                Command::parse(&text, private, bot_username).map_or(Self::Nothing, Self::Command)
+            }
+            Incoming::Callback {
+                id,
+                message_id,
+                data,
+                ..
+            } => Self::Button {
+                id,
+                message_id,
+                pressed: Callback::parse(&data),
+            },
+        }
+    }
+
+    fn reads_only(&self) -> bool {
+        match self {
+            Self::Command(command) => command.reads_only(),
+            Self::Button { pressed, .. } => pressed.is_none_or(Callback::reads_only),
+            Self::Nothing => true,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Command(command) => command.name(),
+            Self::Button { .. } => "callback",
+            Self::Nothing => "none",
+        }
+    }
+
+    async fn run(self, ctx: &mut UpdateCtx<'_>) -> HandlerResult {
+        match self {
+            Self::Command(command) => crate::front::bot::handlers::dispatch(command, ctx).await,
+            Self::Button {
+                id,
+                message_id,
+                pressed,
+            } => crate::front::bot::handlers::callback(ctx, &id, message_id, pressed).await,
+            Self::Nothing => Ok(Replies::none()),
+        }
+    }
+}
+
+/// Where an update's statements run.
+enum Session {
+    /// An update that only reads: its claim commits on its own (so the chat's
+    /// lock is held just for the claim, which still orders it after the
+    /// chat's earlier updates), the reads follow, and nothing is stored.
+    Autocommit(PoolConnection<Postgres>),
+    /// An update that may write: the claim, the handler's writes and the
+    /// stored reply commit together, or not at all.
+    Transaction(Transaction<'static, Postgres>),
+}
+
+impl Session {
+    async fn open(pool: &PgPool, reads_only: bool) -> Result<Self, sqlx::Error> {
+        Ok(if reads_only {
+            Self::Autocommit(pool.acquire().await?)
+        } else {
+            Self::Transaction(pool.begin().await?)
+        })
+    }
+
+    fn db(&mut self) -> &mut PgConnection {
+        match self {
+            Self::Autocommit(conn) => conn,
+            Self::Transaction(tx) => tx,
+        }
+    }
+
+    /// The claim, durable when it commits with the update's writes.
+    async fn claim(
+        &mut self,
+        update_id: i64,
+        chat_id: i64,
+        telegram_user_id: i64,
+    ) -> Result<Claim, sqlx::Error> {
+        let reads_only = matches!(self, Self::Autocommit(_));
+        Claim::take(self.db(), update_id, chat_id, telegram_user_id, reads_only).await
+    }
+
+    async fn finish(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Autocommit(_) => Ok(()),
+            Self::Transaction(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// Claims the update and runs its handler: in one transaction when it may
+/// write, the claim and then the reads in autocommit when it only reads
+/// (two round trips for a `/dashboard`: see BENCHMARKS.md).
+async fn apply(
+    app: &App,
+    update_id: i64,
+    kind: &'static str,
+    incoming: Incoming,
+) -> Result<Outcome, sqlx::Error> {
+    let chat_id = incoming.chat_id();
+    let from = incoming.from().clone();
+    let request = Request::of(incoming, &app.config.bot_username);
+    let reads_only = request.reads_only();
+    let mut session = Session::open(&app.pool, reads_only).await?;
+    let claim = session.claim(update_id, chat_id, from.id).await?;
+    if !claim.fresh && !reads_only {
+        // Applied before (Telegram lost our answer): the answer given then.
+        return Ok(Outcome::AlreadyApplied {
+            first: claim.stored_response,
+        });
+    }
+
+    let lang = UpdateCtx::language_for(claim.account.as_ref(), &from);
+    let mut ctx = UpdateCtx {
+        db: session.db(),
+        config: &app.config,
+        update_id,
+        today: claim.today,
+        chat_id,
+        from,
+        account: claim.account,
+        lang,
+        reply_is_secret: false,
+    };
+    let command_name = request.name();
+    if !matches!(request, Request::Nothing) {
+        record_on_request(update_id, command_name);
+    }
+    let replies = request.run(&mut ctx).await;
+    crate::infra::metrics::update(kind, command_name);
+    let replies = replies.map_err(|crate::front::bot::HandlerError::Db(e)| {
+        crate::infra::metrics::handler_error(command_name);
+        e
+    })?;
+
+    let mut methods = replies.0.into_iter();
+    let first = methods
+        .next()
+        .map(|m| serde_json::to_string(&m).expect("Bot API parameters always serialise"));
+    if !claim.fresh {
+        // A read, retried: answered afresh. The rest of its replies went out
+        // after the first attempt.
+        return Ok(Outcome::AlreadyApplied { first });
+    }
+    // A read's reply is not kept (a retry reads again), nor is a reply
+    // carrying a secret (a /link code): the database never holds a code in
+    // plain text, and a retry then gets no answer.
+    if !reads_only && first.is_some() && !ctx.reply_is_secret {
+        sqlx::query!(
+            "UPDATE telegram_updates SET response = $2 WHERE update_id = $1",
+            update_id,
+            first
+        )
+        .execute(&mut *ctx.db)
+        .await?;
+    }
+    session.finish().await?;
+    Ok(Outcome::Applied {
+        first,
+        rest: methods.collect(),
+    })
+}
+
+/// Puts the update id and command on the request's span, so the one log line
+/// per request says what the update was (a line of its own per update costs
+/// measurable time at load; see BENCHMARKS.md).
+fn record_on_request(update_id: i64, command: &'static str) {
+    let span = tracing::Span::current();
+    span.record("update_id", update_id);
+    span.record("cmd", command);
+}

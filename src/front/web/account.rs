@@ -1,0 +1,240 @@
+//! `/login`, `/register` and `/logout`: the same accounts, password rules and
+//! per-IP limits as the JSON API ([`crate::services::accounts::account`]),
+//! with a session cookie instead of tokens.
+
+use askama::Template;
+use http::StatusCode;
+
+use super::html::{local_path, redirect, url_param};
+use super::session::{self, SESSION_COOKIE, SESSION_TTL, Visitor, add_cookie};
+use super::{Form, Frame, PageReq, PageResult, Token, checked_form, render};
+use crate::front::limit_client;
+use crate::services::accounts::account::{self, Invalid, NewAccount};
+use crate::services::accounts::password::PasswordRule;
+
+/// Where to go after logging in: `next` when it is a path of ours.
+fn next_of<'a>(visitor: &'a Visitor, form: Option<&'a Form>) -> &'a str {
+    form.and_then(|f| f.get("next"))
+        .or_else(|| visitor.param("next"))
+        .and_then(local_path)
+        .unwrap_or("/telegram")
+}
+
+/// The login form (`templates/login_form.html`), returning to `next`;
+/// `email` refilled, `error` shown.
+pub struct LoginForm<'a> {
+    /// The pre-session CSRF token.
+    pub csrf: &'a str,
+    /// Where to go after logging in.
+    pub next: &'a str,
+    /// `next`, percent-encoded for the register link.
+    pub next_param: String,
+    /// The email to refill.
+    pub email: &'a str,
+    /// What was wrong, if anything.
+    pub error: Option<&'a str>,
+}
+
+impl<'a> LoginForm<'a> {
+    /// The form for `visitor`.
+    pub fn new(
+        visitor: &'a Visitor,
+        next: &'a str,
+        email: &'a str,
+        error: Option<&'a str>,
+    ) -> Self {
+        Self {
+            csrf: visitor.pre_csrf(),
+            next,
+            next_param: url_param(next),
+            email,
+            error,
+        }
+    }
+}
+
+/// A page with the login form: `/login`, and `/link/{code}` logged out
+/// (with a word on why).
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    /// The layout's.
+    pub frame: Frame<'a>,
+    /// The page's title.
+    pub title: &'a str,
+    /// A paragraph before the form, if any.
+    pub intro: Option<&'a str>,
+    /// The form.
+    pub form: LoginForm<'a>,
+}
+
+/// `GET /login`; a logged-in visitor goes on to `next`.
+pub async fn login_page(p: PageReq) -> PageResult {
+    let next = next_of(&p.visitor, None);
+    if p.visitor.session.is_some() {
+        return Ok(redirect(next));
+    }
+    login_answer(&p.visitor, StatusCode::OK, next, "", None)
+}
+
+fn login_answer(
+    visitor: &Visitor,
+    status: StatusCode,
+    next: &str,
+    email: &str,
+    error: Option<&str>,
+) -> PageResult {
+    let page = LoginPage {
+        frame: Frame::of(visitor),
+        title: visitor.lang.pick("Intră în cont", "Log in"),
+        intro: None,
+        form: LoginForm::new(visitor, next, email, error),
+    };
+    render(status, &page)
+}
+
+/// `POST /login`: a session and on to `next`, or the form again with
+/// "wrong email or password" (401) and no cookie.
+pub async fn login(mut p: PageReq) -> PageResult {
+    let limited = limit_client(&p.req, p.app().config.rate_limits.login);
+    let form = checked_form(&mut p, Token::PreSession).await?;
+    limited.await?;
+    let visitor = &p.visitor;
+    let email = form.get("email").unwrap_or_default();
+    let password = form.get("password").unwrap_or_default().to_owned();
+    let next = next_of(visitor, Some(&form));
+    match account::check_login(&p.req.app.pool, email, password).await? {
+        Some(user_id) => start_session(&p, user_id, next).await,
+        None => login_answer(
+            visitor,
+            StatusCode::UNAUTHORIZED,
+            next,
+            email,
+            Some(
+                visitor
+                    .lang
+                    .pick("Email sau parolă greșită.", "Wrong email or password."),
+            ),
+        ),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage<'a> {
+    frame: Frame<'a>,
+    title: &'a str,
+    csrf: &'a str,
+    next: &'a str,
+    next_param: String,
+    email: &'a str,
+    first_name: &'a str,
+    error: Option<&'a str>,
+}
+
+/// `GET /register`.
+pub async fn register_page(p: PageReq) -> PageResult {
+    let next = next_of(&p.visitor, None);
+    if p.visitor.session.is_some() {
+        return Ok(redirect(next));
+    }
+    register_answer(&p.visitor, StatusCode::OK, next, ("", ""), None)
+}
+
+fn register_answer(
+    visitor: &Visitor,
+    status: StatusCode,
+    next: &str,
+    (email, first_name): (&str, &str),
+    error: Option<&str>,
+) -> PageResult {
+    let page = RegisterPage {
+        frame: Frame::of(visitor),
+        title: visitor.lang.pick("Cont nou", "Create an account"),
+        csrf: visitor.pre_csrf(),
+        next,
+        next_param: url_param(next),
+        email,
+        first_name,
+        error,
+    };
+    render(status, &page)
+}
+
+/// `POST /register`: the account, a session, and on to `next`; or the form
+/// again with what is wrong (422) or "email taken" (409).
+pub async fn register(mut p: PageReq) -> PageResult {
+    let limited = limit_client(&p.req, p.app().config.rate_limits.register);
+    let form = checked_form(&mut p, Token::PreSession).await?;
+    limited.await?;
+    let visitor = &p.visitor;
+    let email = form.get("email").unwrap_or_default();
+    let first_name = form.get("first_name").unwrap_or_default();
+    let next = next_of(visitor, Some(&form));
+    let password = form.get("password").unwrap_or_default().to_owned();
+    let refill = (email, first_name);
+    let t = |ro, en| visitor.lang.pick(ro, en);
+    let new = match NewAccount::parse(email, password, Some(first_name)) {
+        Ok(new) => new.hash().await?,
+        Err(invalid) => {
+            let message = match invalid {
+                Invalid::Email => t(
+                    "Adresa de email nu este validă.",
+                    "The email address is not valid.",
+                ),
+                Invalid::Password(PasswordRule::TooShort) => t(
+                    "Parola trebuie să aibă cel puțin 8 caractere.",
+                    "The password must have at least 8 characters.",
+                ),
+                Invalid::Password(PasswordRule::TooLong) => t(
+                    "Parola poate avea cel mult 1024 de caractere.",
+                    "The password can have at most 1024 characters.",
+                ),
+                Invalid::FirstName => t(
+                    "Prenumele poate avea cel mult 100 de caractere.",
+                    "The first name can have at most 100 characters.",
+                ),
+            };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return register_answer(visitor, status, next, refill, Some(message));
+        }
+    };
+    let mut conn = p.req.app.pool.acquire().await?;
+    let Some(user_id) = new.insert(&mut conn).await? else {
+        let message = t(
+            "Există deja un cont cu acest email. Intră în cont.",
+            "An account with this email already exists. Log in instead.",
+        );
+        return register_answer(visitor, StatusCode::CONFLICT, next, refill, Some(message));
+    };
+    drop(conn);
+    tracing::info!(user.id = user_id, "account registered on the web");
+    start_session(&p, user_id, next).await
+}
+
+/// A new session for `user_id`: its cookie, and a redirect to `next`.
+async fn start_session(p: &PageReq, user_id: i64, next: &str) -> PageResult {
+    let mut conn = p.req.app.pool.acquire().await?;
+    let id = session::create(&mut conn, user_id).await?;
+    let mut response = redirect(next);
+    add_cookie(
+        &mut response,
+        &p.visitor
+            .cookie(SESSION_COOKIE, &id, Some(SESSION_TTL.as_secs())),
+    );
+    Ok(response)
+}
+
+/// `POST /logout`: the session is deleted and its cookie cleared.
+pub async fn logout(mut p: PageReq) -> PageResult {
+    let visitor = p.visitor.clone();
+    let Some(session) = &visitor.session else {
+        return Ok(redirect("/"));
+    };
+    checked_form(&mut p, Token::Session).await?;
+    let mut conn = p.req.app.pool.acquire().await?;
+    session::delete(&mut conn, session).await?;
+    let mut response = redirect("/");
+    add_cookie(&mut response, &visitor.cookie(SESSION_COOKIE, "", Some(0)));
+    Ok(response)
+}

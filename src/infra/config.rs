@@ -1,0 +1,537 @@
+//! Configuration: every setting ledgerbot reads, in one typed struct, from the
+//! environment only.
+//!
+//! | variable | required by `serve` | default |
+//! | --- | --- | --- |
+//! | `DATABASE_URL` | yes | — |
+//! | `DATABASE_POOLER` | no | `none` (`transaction` behind a transaction-mode pooler such as PgBouncer; `session`) |
+//! | `DATABASE_DIRECT_URL` | no | unset: `migrate` uses `DATABASE_URL` |
+//! | `DATABASE_POOL_SIZE` | no | 2 per core, 4–32 (1–1000) |
+//! | `PORT` | no | `8080` |
+//! | `BIND_ADDR` | no | `0.0.0.0` (every interface); `127.0.0.1` in dev mode |
+//! | `PUBLIC_URL` | no | `http://localhost:$PORT` |
+//! | `TELEGRAM_BOT_TOKEN` | yes | — |
+//! | `TELEGRAM_BOT_USERNAME` | no | `ledgerbot` |
+//! | `TELEGRAM_WEBHOOK_SECRET` | yes | — (1–256 of `A-Z a-z 0-9 _ -`) |
+//! | `TELEGRAM_API_URL` | no | `https://api.telegram.org` |
+//! | `JWT_SECRET` | yes | — (at least 32 bytes) |
+//! | `LOG_FORMAT` | no | `text` (`json` for one JSON object per line) |
+//! | `TRUST_PROXY_HEADERS` | no | `false` (`true` behind fly.io's proxy: read `Fly-Client-IP` / `X-Forwarded-For`) |
+//! | `METRICS_TOKEN` | no | unset: `/metrics` is open; set: it needs `Authorization: Bearer <token>` |
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use thiserror::Error;
+
+use crate::infra::db::Pooler;
+use crate::services::rate_limit::RateLimits;
+
+/// A value that must never reach a log: `Debug` and `Display` print a mask.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the few places that must use it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// A configuration value that is missing or unusable; the message names the variable.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A required variable is not set (or is empty).
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    /// A variable is set to something unusable.
+    #[error("{name} is invalid: {why}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong with it, never the value itself (it may be a secret).
+        why: &'static str,
+    },
+}
+
+/// Where the database is and how to reach it: what every command needs.
+#[derive(Clone, Debug)]
+pub struct Database {
+    /// PostgreSQL connection string, or the pooler's.
+    pub url: Secret,
+    /// What sits between us and PostgreSQL on `url`.
+    pub pooler: Pooler,
+    /// The host's direct (non-pooled) URL, for `ledgerbot migrate`.
+    pub direct_url: Option<Secret>,
+    /// Connections this instance opens on `url` at most.
+    pub pool_size: u32,
+}
+
+impl Database {
+    /// Reads the `DATABASE_*` variables through `lookup` (blank counts as unset).
+    ///
+    /// # Errors
+    /// The first variable that is missing or unusable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let postgres_url = |name: &'static str, url: String| {
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                Ok(Secret(url))
+            } else {
+                Err(ConfigError::Invalid {
+                    name,
+                    why: "must start with postgres:// or postgresql://",
+                })
+            }
+        };
+        let url = postgres_url(
+            "DATABASE_URL",
+            var("DATABASE_URL").ok_or(ConfigError::Missing("DATABASE_URL"))?,
+        )?;
+        let direct_url = var("DATABASE_DIRECT_URL")
+            .map(|url| postgres_url("DATABASE_DIRECT_URL", url))
+            .transpose()?;
+        let pooler = match var("DATABASE_POOLER") {
+            Some(p) => Pooler::parse(&p).ok_or(ConfigError::Invalid {
+                name: "DATABASE_POOLER",
+                why: "must be transaction, session or none",
+            })?,
+            None => Pooler::None,
+        };
+        let pool_size = match var("DATABASE_POOL_SIZE") {
+            Some(n) => n
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or(ConfigError::Invalid {
+                    name: "DATABASE_POOL_SIZE",
+                    why: "not a number of connections (1-1000)",
+                })?,
+            None => crate::infra::db::default_pool_size(),
+        };
+        Ok(Self {
+            url,
+            pooler,
+            direct_url,
+            pool_size,
+        })
+    }
+}
+
+/// Everything ledgerbot needs to run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The database and how to reach it.
+    pub database: Database,
+    /// TCP port to listen on.
+    pub port: u16,
+    /// `BIND_ADDR`: the address to listen on, when not the mode's default
+    /// (see [`Config::listen_addr`]).
+    pub bind_addr: Option<IpAddr>,
+    /// The public base URL, without a trailing slash (`https://ledgerbot.fly.dev`).
+    pub public_url: String,
+    /// The bot's token from BotFather; part of every Bot API URL.
+    pub bot_token: Secret,
+    /// The bot's username, without `@`, for deep links and `/cmd@bot` in groups.
+    pub bot_username: String,
+    /// The value Telegram sends in `X-Telegram-Bot-Api-Secret-Token`.
+    pub webhook_secret: Secret,
+    /// Base URL of the Bot API (tests point it at a fake server).
+    pub telegram_api_url: String,
+    /// HMAC key for access tokens.
+    pub jwt_secret: Secret,
+    /// Log output format.
+    pub log_format: LogFormat,
+    /// Whether client IPs come from `Fly-Client-IP` / `X-Forwarded-For`.
+    pub trust_proxy_headers: bool,
+    /// Bearer token `/metrics` requires, if any.
+    pub metrics_token: Option<Secret>,
+    /// `ledgerbot dev`: serves `/dev/chat`. Never set from the environment.
+    pub dev_mode: bool,
+    /// Attempt limits (fixed in code, see [`crate::services::rate_limit`]; tests lower them).
+    pub rate_limits: RateLimits,
+}
+
+/// The real Bot API.
+pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
+
+impl Config {
+    /// Reads the configuration `ledgerbot serve` needs from the process environment.
+    ///
+    /// # Errors
+    /// The first variable that is missing or unusable.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the
+    /// process environment.
+    ///
+    /// # Errors
+    /// The first variable that is missing or unusable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| var(name).ok_or(ConfigError::Missing(name));
+
+        let port = match var("PORT") {
+            Some(p) => p.trim().parse::<u16>().map_err(|_| ConfigError::Invalid {
+                name: "PORT",
+                why: "not a port number (1-65535)",
+            })?,
+            None => 8080,
+        };
+        let bind_addr = var("BIND_ADDR")
+            .map(|addr| addr.trim().parse::<IpAddr>())
+            .transpose()
+            .map_err(|_| ConfigError::Invalid {
+                name: "BIND_ADDR",
+                why: "not an IP address (127.0.0.1, 0.0.0.0, ::, ...)",
+            })?;
+        let public_url = match var("PUBLIC_URL") {
+            Some(url) => parse_base_url("PUBLIC_URL", &url)?,
+            None => format!("http://localhost:{port}"),
+        };
+        let telegram_api_url = match var("TELEGRAM_API_URL") {
+            Some(url) => parse_base_url("TELEGRAM_API_URL", &url)?,
+            None => DEFAULT_TELEGRAM_API_URL.to_owned(),
+        };
+        let database = Database::from_lookup(&lookup)?;
+        let bot_token = required("TELEGRAM_BOT_TOKEN")?;
+        if !is_bot_token(&bot_token) {
+            return Err(ConfigError::Invalid {
+                name: "TELEGRAM_BOT_TOKEN",
+                why: "expected the form <bot id>:<secret> that BotFather gives",
+            });
+        }
+        let webhook_secret = required("TELEGRAM_WEBHOOK_SECRET")?;
+        if !is_webhook_secret(&webhook_secret) {
+            return Err(ConfigError::Invalid {
+                name: "TELEGRAM_WEBHOOK_SECRET",
+                why: "must be 1-256 characters of A-Z a-z 0-9 _ -",
+            });
+        }
+        let jwt_secret = required("JWT_SECRET")?;
+        if jwt_secret.len() < 32 {
+            return Err(ConfigError::Invalid {
+                name: "JWT_SECRET",
+                why: "must be at least 32 bytes",
+            });
+        }
+        let bot_username = var("TELEGRAM_BOT_USERNAME")
+            .map(|u| u.trim().trim_start_matches('@').to_owned())
+            .unwrap_or_else(|| "ledgerbot".to_owned());
+        if !bot_username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(ConfigError::Invalid {
+                name: "TELEGRAM_BOT_USERNAME",
+                why: "a Telegram username is letters, digits and _",
+            });
+        }
+        let log_format = match var("LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "LOG_FORMAT",
+                    why: "must be text or json",
+                });
+            }
+        };
+        let trust_proxy_headers = parse_bool("TRUST_PROXY_HEADERS", var("TRUST_PROXY_HEADERS"))?;
+        let metrics_token = var("METRICS_TOKEN").map(|t| Secret(t.trim().to_owned()));
+
+        Ok(Self {
+            database,
+            port,
+            bind_addr,
+            public_url,
+            bot_token: Secret(bot_token),
+            bot_username,
+            webhook_secret: Secret(webhook_secret),
+            telegram_api_url,
+            jwt_secret: Secret(jwt_secret),
+            log_format,
+            trust_proxy_headers,
+            metrics_token,
+            dev_mode: false,
+            rate_limits: RateLimits::default(),
+        })
+    }
+
+    /// Where to listen: `BIND_ADDR` when set; else every interface for
+    /// `serve` (fly.io's proxy reaches the machine from outside), and only
+    /// loopback in dev mode, whose `/dev/chat` page hands out the webhook
+    /// secret and whose demo account has a published password.
+    pub fn listen_addr(&self) -> SocketAddr {
+        let default = if self.dev_mode {
+            Ipv4Addr::LOCALHOST
+        } else {
+            Ipv4Addr::UNSPECIFIED
+        };
+        SocketAddr::new(self.bind_addr.unwrap_or(default.into()), self.port)
+    }
+
+    /// Whether cookies must carry the `Secure` flag.
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// Telegram's rule for `secret_token` in `setWebhook`.
+pub fn is_webhook_secret(s: &str) -> bool {
+    (1..=256).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn is_bot_token(s: &str) -> bool {
+    match s.split_once(':') {
+        Some((id, secret)) => {
+            !id.is_empty()
+                && id.bytes().all(|b| b.is_ascii_digit())
+                && !secret.is_empty()
+                && secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        }
+        None => false,
+    }
+}
+
+fn parse_base_url(name: &'static str, url: &str) -> Result<String, ConfigError> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(url.to_owned()),
+        _ => Err(ConfigError::Invalid {
+            name,
+            why: "must be an http:// or https:// URL",
+        }),
+    }
+}
+
+fn parse_bool(name: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
+    match value
+        .as_deref()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(_) => Err(ConfigError::Invalid {
+            name,
+            why: "must be true or false",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn complete() -> HashMap<&'static str, String> {
+        HashMap::from([
+            (
+                "DATABASE_URL",
+                "postgres://postgres@127.0.0.1/ledgerbot".to_owned(),
+            ),
+            ("TELEGRAM_BOT_TOKEN", "123456:ABC-def_ghi".to_owned()),
+            ("TELEGRAM_WEBHOOK_SECRET", "s3cret_-X".to_owned()),
+            ("JWT_SECRET", "x".repeat(32)),
+        ])
+    }
+
+    fn load(env: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn complete_environment_loads_with_defaults() {
+        let config = load(&complete()).expect("complete environment");
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.public_url, "http://localhost:8080");
+        assert_eq!(config.telegram_api_url, DEFAULT_TELEGRAM_API_URL);
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert!(!config.trust_proxy_headers);
+        assert_eq!(
+            config.database.pool_size,
+            crate::infra::db::default_pool_size()
+        );
+        assert_eq!(config.database.pooler, Pooler::None);
+        assert!(config.database.direct_url.is_none());
+    }
+
+    #[test]
+    fn the_pool_size_can_be_set() {
+        let mut env = complete();
+        env.insert("DATABASE_POOL_SIZE", " 24 ".to_owned());
+        assert_eq!(load(&env).expect("valid").database.pool_size, 24);
+        assert!((4..=32).contains(&crate::infra::db::default_pool_size()));
+    }
+
+    #[test]
+    fn each_required_variable_is_named_when_missing() {
+        for name in [
+            "DATABASE_URL",
+            "TELEGRAM_BOT_TOKEN",
+            "TELEGRAM_WEBHOOK_SECRET",
+            "JWT_SECRET",
+        ] {
+            let mut env = complete();
+            env.remove(name);
+            assert_eq!(
+                load(&env).unwrap_err(),
+                ConfigError::Missing(name),
+                "{name}"
+            );
+            env.insert(name, "  ".to_owned());
+            assert_eq!(
+                load(&env).unwrap_err(),
+                ConfigError::Missing(name),
+                "{name} blank"
+            );
+        }
+    }
+
+    #[test]
+    fn unusable_values_are_rejected_naming_the_variable() {
+        let cases = [
+            ("PORT", "eighty".to_owned(), "not a number"),
+            ("PORT", "70000".to_owned(), "out of range"),
+            ("DATABASE_POOL_SIZE", "0".to_owned(), "no connections"),
+            ("DATABASE_POOL_SIZE", "many".to_owned(), "not a number"),
+            ("TELEGRAM_WEBHOOK_SECRET", "has space".to_owned(), "space"),
+            ("TELEGRAM_WEBHOOK_SECRET", "x".repeat(257), "too long"),
+            ("TELEGRAM_WEBHOOK_SECRET", "ümlaut".to_owned(), "non-ASCII"),
+            ("JWT_SECRET", "x".repeat(31), "too short"),
+            ("TELEGRAM_BOT_TOKEN", "no-colon".to_owned(), "shape"),
+            ("DATABASE_URL", "mysql://x".to_owned(), "scheme"),
+            (
+                "DATABASE_DIRECT_URL",
+                "db.example:5432".to_owned(),
+                "scheme",
+            ),
+            ("DATABASE_POOLER", "pgbouncer".to_owned(), "kind"),
+            ("PUBLIC_URL", "ftp://x".to_owned(), "scheme"),
+            ("LOG_FORMAT", "xml".to_owned(), "format"),
+            ("TRUST_PROXY_HEADERS", "maybe".to_owned(), "bool"),
+            (
+                "BIND_ADDR",
+                "localhost".to_owned(),
+                "a name, not an address",
+            ),
+        ];
+        for (name, value, why) in cases {
+            let mut env = complete();
+            env.insert(name, value);
+            match load(&env) {
+                Err(ConfigError::Invalid { name: got, .. }) => assert_eq!(got, name, "{why}"),
+                other => panic!("{name} ({why}): expected Invalid, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_pooler_and_the_direct_url_can_be_set() {
+        let mut env = complete();
+        env.insert("DATABASE_POOLER", " Transaction ".to_owned());
+        env.insert(
+            "DATABASE_DIRECT_URL",
+            "postgresql://u:p@db.internal:5432/ledgerbot".to_owned(),
+        );
+        let database = load(&env).expect("valid").database;
+        assert_eq!(database.pooler, Pooler::Transaction);
+        assert_eq!(
+            database.direct_url.as_ref().map(Secret::expose),
+            Some("postgresql://u:p@db.internal:5432/ledgerbot")
+        );
+        for (value, pooler) in [
+            ("session", Pooler::Session),
+            ("none", Pooler::None),
+            ("", Pooler::None),
+        ] {
+            env.insert("DATABASE_POOLER", value.to_owned());
+            assert_eq!(
+                load(&env).expect("valid").database.pooler,
+                pooler,
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn serve_listens_on_every_interface_and_dev_mode_on_loopback_unless_bind_addr_says() {
+        let cases = [
+            (None, false, "0.0.0.0:8080", "serve"),
+            (None, true, "127.0.0.1:8080", "dev"),
+            (
+                Some("0.0.0.0"),
+                true,
+                "0.0.0.0:8080",
+                "dev opened on purpose",
+            ),
+            (Some(" ::1 "), false, "[::1]:8080", "serve on IPv6 loopback"),
+            (
+                Some("192.0.2.7"),
+                true,
+                "192.0.2.7:8080",
+                "dev on one interface",
+            ),
+        ];
+        for (bind_addr, dev_mode, expected, why) in cases {
+            let mut env = complete();
+            if let Some(addr) = bind_addr {
+                env.insert("BIND_ADDR", addr.to_owned());
+            }
+            let mut config = load(&env).expect("valid");
+            config.dev_mode = dev_mode;
+
+            assert_eq!(config.listen_addr().to_string(), expected, "{why}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let config = load(&complete()).expect("complete environment");
+        let debug = format!("{config:?}");
+        for secret in ["ABC-def_ghi", "s3cret_-X", &"x".repeat(32), "postgres://"] {
+            assert!(!debug.contains(secret), "{secret} leaked into {debug}");
+        }
+    }
+
+    #[test]
+    fn urls_lose_their_trailing_slash() {
+        let mut env = complete();
+        env.insert("PUBLIC_URL", "https://bot.example.com/".to_owned());
+        let config = load(&env).expect("valid");
+        assert_eq!(config.public_url, "https://bot.example.com");
+        assert!(config.is_https());
+    }
+}

@@ -1,0 +1,353 @@
+//! The outbound Bot API client: frankenstein's types and reqwest client, with
+//! a base URL tests can point at a fake server, timeouts, `retry_after` on 429,
+//! and a token that never reaches a log (it is part of every request URL).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use frankenstein::client_reqwest::Bot;
+use frankenstein::methods::SetWebhookParams;
+use frankenstein::methods::{AnswerCallbackQueryParams, EditMessageTextParams, SendMessageParams};
+use frankenstein::response::ErrorResponse;
+use frankenstein::types::AllowedUpdate;
+use frankenstein::types::{InlineKeyboardMarkup, LinkPreviewOptions, ReplyMarkup};
+use frankenstein::{AsyncTelegramApi, ParseMode};
+use serde::Serialize;
+
+use crate::infra::config::Secret;
+
+/// How long one Bot API call may take in all, by default.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest `retry_after` we honour; beyond it the call fails instead of
+/// holding a task for minutes.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// Attempts per call, the first included.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// The wait before retry number `attempt` (1-based): 250 ms, then 1 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(250 * 4u64.pow(attempt.saturating_sub(1).min(3)))
+}
+
+/// Why a Bot API call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BotApiError {
+    /// Telegram refused the call (`ok: false`).
+    #[error("Bot API error {code}: {description}")]
+    Api {
+        /// Telegram's `error_code` (400, 403, ...).
+        code: u64,
+        /// Telegram's `description`.
+        description: String,
+    },
+    /// Flood control: Telegram asks us to wait (longer than we are willing to,
+    /// or again after we waited).
+    #[error("Bot API asked to retry after {0:?}")]
+    RetryAfter(Duration),
+    /// The request did not complete (connection, timeout, TLS). The URL, and so
+    /// the token, is stripped from the error before it gets here.
+    #[error("Bot API unreachable: {0}")]
+    Network(String),
+    /// The answer was not the JSON envelope Telegram sends.
+    #[error("Bot API answered something unreadable: {0}")]
+    InvalidResponse(String),
+}
+
+impl BotApiError {
+    /// Whether Telegram refused because the person blocked the bot (or the
+    /// chat is gone): sending again is pointless until they write to us.
+    pub fn is_blocked(&self) -> bool {
+        matches!(self, Self::Api { code: 403, .. })
+    }
+}
+
+impl From<frankenstein::Error> for BotApiError {
+    fn from(e: frankenstein::Error) -> Self {
+        match e {
+            frankenstein::Error::Api(ErrorResponse {
+                error_code,
+                description,
+                parameters,
+                ..
+            }) => match parameters.and_then(|p| p.retry_after) {
+                Some(secs) => Self::RetryAfter(Duration::from_secs(u64::from(secs))),
+                None => Self::Api {
+                    code: error_code,
+                    description,
+                },
+            },
+            frankenstein::Error::HttpReqwest(e) => Self::Network(e.without_url().to_string()),
+            frankenstein::Error::JsonDecode { source, .. } => {
+                Self::InvalidResponse(source.to_string())
+            }
+            other => Self::InvalidResponse(other.to_string()),
+        }
+    }
+}
+
+/// A Bot API client. Cheap to clone (shares one connection pool).
+#[derive(Clone)]
+pub struct BotApi {
+    bot: Bot,
+    /// Background sends still running (see [`BotApi::track`]), shared by clones.
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// Counts one background send as running until dropped.
+#[derive(Debug)]
+pub struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl std::fmt::Debug for BotApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BotApi(***)")
+    }
+}
+
+impl BotApi {
+    /// A client for the Bot API at `base_url` (`https://api.telegram.org`).
+    ///
+    /// # Errors
+    /// The HTTP client cannot be built.
+    pub fn new(base_url: &str, token: &Secret) -> anyhow::Result<Self> {
+        Self::with_timeout(base_url, token, REQUEST_TIMEOUT)
+    }
+
+    /// [`BotApi::new`] with a chosen timeout per call.
+    ///
+    /// # Errors
+    /// The HTTP client cannot be built.
+    pub fn with_timeout(base_url: &str, token: &Secret, timeout: Duration) -> anyhow::Result<Self> {
+        let client = frankenstein::reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()?;
+        let api_url = format!("{}/bot{}", base_url.trim_end_matches('/'), token.expose());
+        Ok(Self {
+            bot: Bot::builder().api_url(api_url).client(client).build(),
+            in_flight: Arc::default(),
+        })
+    }
+
+    /// Marks a background send as running until the returned guard drops;
+    /// [`BotApi::in_flight`] counts them, so a leak shows.
+    pub fn track(&self) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.in_flight.clone())
+    }
+
+    /// Background sends of this client (and its clones) still running.
+    /// Each is bounded by [`MAX_ATTEMPTS`] timeouts and backoffs.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Calls one method, retrying what may pass: a 429 after its
+    /// `retry_after` (when at most [`MAX_RETRY_AFTER`]), a 5xx or a network
+    /// failure after a short backoff; at most [`MAX_ATTEMPTS`] attempts in all.
+    /// Never called on the webhook's critical path.
+    ///
+    /// # Errors
+    /// The last attempt's [`BotApiError`].
+    pub async fn call(&self, method: &BotMethod) -> Result<(), BotApiError> {
+        let mut attempt = 1;
+        loop {
+            let result = self.call_once(method).await;
+            let wait = match &result {
+                Err(BotApiError::RetryAfter(after)) if *after <= MAX_RETRY_AFTER => *after,
+                Err(BotApiError::Api { code, .. }) if *code >= 500 => backoff(attempt),
+                Err(BotApiError::Network(_)) => backoff(attempt),
+                _ => return result,
+            };
+            if attempt == MAX_ATTEMPTS {
+                return result;
+            }
+            if let Err(e) = &result {
+                tracing::warn!(method = method.name(), attempt, error = %e, wait_ms = wait.as_millis(), "Bot API call failed; retrying");
+            }
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn call_once(&self, method: &BotMethod) -> Result<(), BotApiError> {
+        let result = match method {
+            BotMethod::SendMessage(p) => self.bot.send_message(p).await.map(drop),
+            BotMethod::EditMessageText(p) => self.bot.edit_message_text(p).await.map(drop),
+            BotMethod::AnswerCallbackQuery(p) => self.bot.answer_callback_query(p).await.map(drop),
+        }
+        .map_err(BotApiError::from);
+        let outcome = match &result {
+            Ok(()) => "ok",
+            Err(BotApiError::Api { .. }) => "api_error",
+            Err(BotApiError::RetryAfter(_)) => "retry_after",
+            Err(BotApiError::Network(_)) => "network",
+            Err(BotApiError::InvalidResponse(_)) => "invalid",
+        };
+        crate::infra::metrics::bot_api_call(method.name(), outcome);
+        result
+    }
+
+    /// Registers `url` as the webhook, with the secret Telegram will echo in
+    /// `X-Telegram-Bot-Api-Secret-Token`.
+    ///
+    /// # Errors
+    /// See [`BotApiError`].
+    pub async fn set_webhook(
+        &self,
+        url: &str,
+        secret: &Secret,
+        max_connections: u32,
+    ) -> Result<(), BotApiError> {
+        let params = SetWebhookParams::builder()
+            .url(url)
+            .secret_token(secret.expose())
+            .max_connections(max_connections)
+            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
+            .build();
+        self.bot
+            .set_webhook(&params)
+            .await
+            .map(drop)
+            .map_err(BotApiError::from)
+    }
+}
+
+/// One Bot API call. Serialises to the webhook-reply form
+/// `{"method": "sendMessage", ...parameters}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "method", rename_all = "camelCase")]
+pub enum BotMethod {
+    /// A new message.
+    SendMessage(SendMessageParams),
+    /// Replace the text (and keyboard) of a message the bot sent.
+    EditMessageText(EditMessageTextParams),
+    /// Stop the spinner on an inline-keyboard button, optionally with a toast.
+    AnswerCallbackQuery(AnswerCallbackQueryParams),
+}
+
+impl BotMethod {
+    /// The Bot API method name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::SendMessage(_) => "sendMessage",
+            Self::EditMessageText(_) => "editMessageText",
+            Self::AnswerCallbackQuery(_) => "answerCallbackQuery",
+        }
+    }
+
+    /// The chat a message goes to (`None` for callback answers, which have none).
+    pub fn chat_id(&self) -> Option<i64> {
+        let chat = match self {
+            Self::SendMessage(p) => Some(&p.chat_id),
+            Self::EditMessageText(p) => p.chat_id.as_ref(),
+            Self::AnswerCallbackQuery(_) => None,
+        };
+        match chat {
+            Some(frankenstein::types::ChatId::Integer(id)) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// An HTML message to `chat_id`; link previews off, since our links are
+    /// deep links and pages the person already knows.
+    pub fn html(chat_id: i64, text: impl Into<String>) -> Self {
+        Self::message(chat_id, text.into(), None)
+    }
+
+    /// An HTML message with an inline keyboard.
+    pub fn html_with_keyboard(
+        chat_id: i64,
+        text: impl Into<String>,
+        keyboard: InlineKeyboardMarkup,
+    ) -> Self {
+        Self::message(chat_id, text.into(), Some(keyboard))
+    }
+
+    fn message(chat_id: i64, text: String, keyboard: Option<InlineKeyboardMarkup>) -> Self {
+        Self::SendMessage(
+            SendMessageParams::builder()
+                .chat_id(chat_id)
+                .text(text)
+                .parse_mode(ParseMode::Html)
+                .link_preview_options(no_preview())
+                .maybe_reply_markup(keyboard.map(ReplyMarkup::InlineKeyboardMarkup))
+                .build(),
+        )
+    }
+
+    /// Replaces a message's text and keyboard in place (paging, selections).
+    pub fn edit_html(
+        chat_id: i64,
+        message_id: i32,
+        text: impl Into<String>,
+        keyboard: Option<InlineKeyboardMarkup>,
+    ) -> Self {
+        Self::EditMessageText(
+            EditMessageTextParams::builder()
+                .chat_id(chat_id)
+                .message_id(message_id)
+                .text(text)
+                .parse_mode(ParseMode::Html)
+                .link_preview_options(no_preview())
+                .maybe_reply_markup(keyboard)
+                .build(),
+        )
+    }
+
+    /// Acknowledges a button press, with an optional short notice.
+    pub fn answer_callback(callback_query_id: impl Into<String>, notice: Option<String>) -> Self {
+        Self::AnswerCallbackQuery(
+            AnswerCallbackQueryParams::builder()
+                .callback_query_id(callback_query_id)
+                .maybe_text(notice)
+                .build(),
+        )
+    }
+}
+
+fn no_preview() -> LinkPreviewOptions {
+    LinkPreviewOptions::builder().is_disabled(true).build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_reply_form_carries_the_method_name() {
+        let value = serde_json::to_value(BotMethod::html(42, "<b>hi</b>")).expect("serialises");
+        assert_eq!(value["method"], "sendMessage");
+        assert_eq!(value["chat_id"], 42);
+        assert_eq!(value["text"], "<b>hi</b>");
+        assert_eq!(value["parse_mode"], "HTML");
+        assert_eq!(value["link_preview_options"]["is_disabled"], true);
+
+        let edit =
+            serde_json::to_value(BotMethod::edit_html(42, 7, "x", None)).expect("serialises");
+        assert_eq!(edit["method"], "editMessageText");
+        assert_eq!(edit["message_id"], 7);
+        assert!(edit.get("reply_markup").is_none());
+
+        let answer =
+            serde_json::to_value(BotMethod::answer_callback("q1", None)).expect("serialises");
+        assert_eq!(answer["method"], "answerCallbackQuery");
+        assert_eq!(answer["callback_query_id"], "q1");
+        for method in [
+            BotMethod::html(1, ""),
+            BotMethod::answer_callback("q", None),
+        ] {
+            assert_eq!(
+                serde_json::to_value(&method).expect("serialises")["method"],
+                method.name()
+            );
+        }
+    }
+}

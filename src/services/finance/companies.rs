@@ -1,0 +1,361 @@
+//! Companies, their members and roles, and a Telegram account's active company.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+
+use super::stored_currency;
+use crate::blocks::money::Currency;
+use crate::blocks::validate::Cui;
+
+/// What a member may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything, including managing members.
+    Owner,
+    /// Reads and pushes data (invoices, treasury, cash entries).
+    Accountant,
+    /// Reads only.
+    Viewer,
+}
+
+impl Role {
+    /// The stored and API form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Accountant => "accountant",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    /// From the stored or API form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "owner" => Some(Self::Owner),
+            "accountant" => Some(Self::Accountant),
+            "viewer" => Some(Self::Viewer),
+            _ => None,
+        }
+    }
+
+    /// Whether this role may push data and record entries.
+    pub fn can_write(self) -> bool {
+        matches!(self, Self::Owner | Self::Accountant)
+    }
+}
+
+/// A company as one of its members sees it: the API's company object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Company {
+    /// `companies.id`.
+    pub id: i64,
+    /// The name, 1–200 characters.
+    pub name: String,
+    /// The fiscal code's digits, when known.
+    pub cui: Option<String>,
+    /// The default currency (cash entries are recorded in it).
+    pub currency: Currency,
+    /// The member's role.
+    pub role: Role,
+}
+
+struct Row {
+    id: i64,
+    name: String,
+    cui: Option<String>,
+    currency: String,
+    role: String,
+}
+
+impl Company {
+    /// A company as read from `companies` joined with the member's
+    /// `company_members` row.
+    pub(crate) fn from_stored(
+        id: i64,
+        name: String,
+        cui: Option<String>,
+        currency: &str,
+        role: &str,
+    ) -> Self {
+        Self {
+            id,
+            name,
+            cui,
+            currency: stored_currency(currency),
+            // The CHECK on company_members.role allows nothing else; viewer is the safe reading.
+            role: Role::parse(role).unwrap_or(Role::Viewer),
+        }
+    }
+}
+
+impl From<Row> for Company {
+    fn from(r: Row) -> Self {
+        Self::from_stored(r.id, r.name, r.cui, &r.currency, &r.role)
+    }
+}
+
+/// Creates a company with `owner` as its first owner.
+///
+/// # Errors
+/// The database failed.
+pub async fn create(
+    tx: &mut PgConnection,
+    owner: i64,
+    name: &str,
+    cui: Option<&Cui>,
+    currency: Currency,
+) -> Result<Company, sqlx::Error> {
+    let id = sqlx::query_scalar!(
+        "INSERT INTO companies (name, cui, currency) VALUES ($1, $2, $3) RETURNING id",
+        name,
+        cui.map(Cui::as_str),
+        currency.as_str()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO company_members (company_id, user_id, role) VALUES ($1, $2, 'owner')",
+        id,
+        owner
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(Company {
+        id,
+        name: name.to_owned(),
+        cui: cui.map(|c| c.as_str().to_owned()),
+        currency,
+        role: Role::Owner,
+    })
+}
+
+/// Every company `user_id` is a member of, by name.
+///
+/// # Errors
+/// The database failed.
+pub async fn of_user(db: &mut PgConnection, user_id: i64) -> Result<Vec<Company>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT c.id, c.name, c.cui, c.currency, m.role
+           FROM company_members m JOIN companies c ON c.id = m.company_id
+           WHERE m.user_id = $1 ORDER BY lower(c.name), c.id"#,
+        user_id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Company::from).collect())
+}
+
+/// The company, if `user_id` is a member of it: the one check every company
+/// route and every button press goes through.
+///
+/// # Errors
+/// The database failed.
+pub async fn for_member(
+    db: &mut PgConnection,
+    company_id: i64,
+    user_id: i64,
+) -> Result<Option<Company>, sqlx::Error> {
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT c.id, c.name, c.cui, c.currency, m.role
+           FROM company_members m JOIN companies c ON c.id = m.company_id
+           WHERE m.company_id = $1 AND m.user_id = $2"#,
+        company_id,
+        user_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(Company::from))
+}
+
+/// The member's companies whose name contains `text` (any case; `%` and `_`
+/// are matched literally), by name, at most `limit`.
+///
+/// # Errors
+/// The database failed.
+pub async fn search(
+    db: &mut PgConnection,
+    user_id: i64,
+    text: &str,
+    limit: i64,
+) -> Result<Vec<Company>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT c.id, c.name, c.cui, c.currency, m.role
+           FROM company_members m JOIN companies c ON c.id = m.company_id
+           WHERE m.user_id = $1 AND c.name ILIKE $2
+           ORDER BY lower(c.name), c.id LIMIT $3"#,
+        user_id,
+        contains_pattern(text),
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Company::from).collect())
+}
+
+/// A LIKE pattern matching `text` anywhere, with LIKE's wildcards and its
+/// escape character taken literally.
+pub fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// What adding a member by email came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddMember {
+    /// Added; the new member's user id.
+    Added(i64),
+    /// No account has this email.
+    NoSuchUser,
+    /// The account is a member already (its role is left as it was).
+    AlreadyMember(i64),
+}
+
+/// Adds the account with `email` (trimmed, any case) to the company.
+///
+/// # Errors
+/// The database failed.
+pub async fn add_member(
+    db: &mut PgConnection,
+    company_id: i64,
+    email: &str,
+    role: Role,
+) -> Result<AddMember, sqlx::Error> {
+    let Some(user_id) =
+        sqlx::query_scalar!("SELECT id FROM users WHERE email = lower(trim($1))", email)
+            .fetch_optional(&mut *db)
+            .await?
+    else {
+        return Ok(AddMember::NoSuchUser);
+    };
+    let added = sqlx::query!(
+        "INSERT INTO company_members (company_id, user_id, role) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+        company_id,
+        user_id,
+        role.as_str()
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(if added == 1 {
+        AddMember::Added(user_id)
+    } else {
+        AddMember::AlreadyMember(user_id)
+    })
+}
+
+/// What removing a member came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemoveMember {
+    /// Removed.
+    Removed,
+    /// Not a member of this company.
+    NotMember,
+    /// The only owner; a company always keeps one.
+    LastOwner,
+}
+
+/// Removes a member, unless it is the company's last owner. Run it in a
+/// transaction: the owners are locked so that two owners removing each other
+/// at once cannot leave the company without one.
+///
+/// # Errors
+/// The database failed.
+pub async fn remove_member(
+    tx: &mut PgConnection,
+    company_id: i64,
+    user_id: i64,
+) -> Result<RemoveMember, sqlx::Error> {
+    let owners = sqlx::query_scalar!(
+        "SELECT user_id FROM company_members WHERE company_id = $1 AND role = 'owner' FOR UPDATE",
+        company_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if owners == [user_id] {
+        return Ok(RemoveMember::LastOwner);
+    }
+    let removed = sqlx::query!(
+        "DELETE FROM company_members WHERE company_id = $1 AND user_id = $2",
+        company_id,
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if removed == 0 {
+        return Ok(RemoveMember::NotMember);
+    }
+    // A removed member's Telegram account must not keep working on the company.
+    sqlx::query!(
+        "UPDATE telegram_accounts SET active_company_id = NULL
+         WHERE user_id = $1 AND active_company_id = $2",
+        user_id,
+        company_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(RemoveMember::Removed)
+}
+
+/// Sets (or, with `None`, forgets) the active company of a Telegram account.
+///
+/// # Errors
+/// The database failed.
+pub async fn set_active(
+    db: &mut PgConnection,
+    telegram_user_id: i64,
+    company_id: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE telegram_accounts SET active_company_id = $2 WHERE telegram_user_id = $1",
+        telegram_user_id,
+        company_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_patterns_take_wildcards_literally() {
+        let cases = [
+            ("acme", "%acme%", "plain text"),
+            ("50%", "%50\\%%", "percent"),
+            ("a_b", "%a\\_b%", "underscore"),
+            ("c:\\x", "%c:\\\\x%", "backslash, LIKE's escape"),
+            ("", "%%", "empty matches everything"),
+        ];
+        for (text, want, why) in cases {
+            assert_eq!(contains_pattern(text), want, "{why}");
+        }
+    }
+
+    #[test]
+    fn only_owners_and_accountants_write() {
+        for (role, can) in [
+            (Role::Owner, true),
+            (Role::Accountant, true),
+            (Role::Viewer, false),
+        ] {
+            assert_eq!(role.can_write(), can, "{role:?}");
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+    }
+}

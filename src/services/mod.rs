@@ -1,0 +1,30 @@
+//! The services: what ledgerbot does, in domain types. Each takes plain
+//! values and a database connection (or the [`App`](crate::infra::app::App))
+//! and returns domain values; none knows HTTP, the web pages or the bot's
+//! commands, so the three front ends share the same rules.
+//!
+//! - [`accounts`]: email accounts, passwords, access and refresh tokens.
+//! - [`linking`]: link codes and the Telegram account ↔ person binding.
+//! - [`finance`]: companies and members, invoices, treasury, cash, the dashboard.
+//! - [`rate_limit`]: attempt limits shared by every instance.
+//! - [`notices`]: what the bot tells a person on its own (a link was made or replaced).
+//! - [`demo`]: the demo company (`ledgerbot demo-data`, dev mode).
+
+pub mod accounts;
+pub mod demo;
+pub mod finance;
+pub mod linking;
+pub mod notices;
+pub mod rate_limit;
+
+/// What a service fails with besides the outcomes it returns: never a
+/// person's mistake (those are outcomes), only the unexpected.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    /// Anything else (the password hashing pool at shutdown).
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}

@@ -1,0 +1,65 @@
+//! What the bot tells a person on its own, outside an answer to them: a
+//! Telegram account was linked (by a confirmation on the web or the API, or
+//! the Login Widget), or replaced by another one. Telegram HTML, in the
+//! person's language, sent in the background after the change committed
+//! ([`crate::infra::outbound`]). The bot's handlers reply with the same texts.
+
+use crate::blocks::Lang;
+use crate::blocks::telegram_html::escape;
+use crate::infra::app::App;
+use crate::infra::telegram::BotMethod;
+use crate::services::linking::{Linked, TelegramIdentity};
+
+/// What a Telegram account is told when its person linked another one instead.
+pub const REPLACED_TEXT: &str = "Contul tău ledgerbot a fost legat de alt cont Telegram; acesta nu mai este legat.\n\
+     Your ledgerbot account was linked to another Telegram account; this one is no longer linked.";
+
+/// What the Telegram user is told once linked, by a code or a confirmation.
+pub fn linked_text(lang: Lang, linked: &Linked) -> String {
+    let account = linked.email.as_deref().map_or_else(
+        || lang.pick("contul tău", "your account").to_owned(),
+        |email| format!("<b>{}</b>", escape(email)),
+    );
+    let mut text = if linked.already {
+        lang.pick(
+            format!("Contul acesta Telegram era deja legat de {account}."),
+            format!("This Telegram account was already linked to {account}."),
+        )
+    } else {
+        lang.pick(
+            format!("✅ Gata: contul acesta Telegram este legat de {account}. Trimite /help pentru comenzi."),
+            format!("✅ Done: this Telegram account is linked to {account}. Send /help for the commands."),
+        )
+    };
+    if linked.moved_from_other_person {
+        text.push_str(lang.pick(
+            "\nEra legat de alt cont ledgerbot; legătura a fost mutată aici.",
+            "\nIt was linked to another ledgerbot account; the link has moved here.",
+        ));
+    }
+    if linked.replaced_chat_id.is_some() {
+        text.push_str(lang.pick(
+            "\nContul Telegram legat înainte de acest cont nu mai este legat.",
+            "\nThe Telegram account linked to this account before is no longer linked.",
+        ));
+    }
+    text
+}
+
+/// The messages that tell a link's Telegram chats about it: the new one
+/// that it is linked (with `first` as its text), the replaced one, if any,
+/// that it no longer is.
+pub fn linked_messages(who: &TelegramIdentity, first: String, linked: &Linked) -> Vec<BotMethod> {
+    let mut notices = vec![BotMethod::html(who.chat_id, first)];
+    if let Some(chat_id) = linked.replaced_chat_id {
+        notices.push(BotMethod::html(chat_id, REPLACED_TEXT));
+    }
+    notices
+}
+
+/// Tells a newly linked Telegram chat that it is linked, and the chat it
+/// replaced, if any, that it no longer is; in the background, after the commit.
+pub fn linked(app: &App, who: &TelegramIdentity, lang: Lang, linked: &Linked) {
+    let notices = linked_messages(who, linked_text(lang, linked), linked);
+    crate::infra::outbound::send_later(&app.pool, &app.bot, notices);
+}
