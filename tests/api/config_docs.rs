@@ -1,6 +1,6 @@
 //! The configuration as people read it stays the configuration the code
 //! reads: `.env.sample`, docs/operations.md's Configuration table and the table in
-//! `src/config.rs`'s module comment name exactly the variables
+//! `src/infra/config.rs`'s module comment name exactly the variables
 //! `Config::from_lookup` asks for (plus the log filter, which `telemetry`
 //! reads), and mark the same ones required. The list of variables is not
 //! written down here: it is recorded from `from_lookup` itself, so a
@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use ledgerbot::config::{Config, ConfigError};
+use ledgerbot::infra::config::{Config, ConfigError};
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
@@ -86,14 +86,14 @@ fn names<V>(map: &BTreeMap<String, V>) -> BTreeSet<String> {
 }
 
 #[test]
-fn the_env_sample_the_readme_and_config_rs_name_exactly_the_variables_the_code_reads() {
+fn the_env_sample_the_docs_and_config_rs_name_exactly_the_variables_the_code_reads() {
     let (config, read_by_config) = asked_for(&sample_values());
     let mut read_by_binary = read_by_config.clone();
-    read_by_binary.insert(ledgerbot::telemetry::FILTER_VARIABLE.to_owned());
+    read_by_binary.insert(ledgerbot::infra::telemetry::FILTER_VARIABLE.to_owned());
 
     let sample = names(&env_sample());
     let readme = names(&table(&read("docs/operations.md"), "\n## Configuration\n", "| "));
-    let module_doc = names(&table(&read("src/config.rs"), "//! | variable", "//! | "));
+    let module_doc = names(&table(&read("src/infra/config.rs"), "//! | variable", "//! | "));
 
     config.expect(".env.sample's values are a valid configuration");
     assert_eq!(sample, read_by_binary, ".env.sample vs what the code reads");
@@ -103,7 +103,7 @@ fn the_env_sample_the_readme_and_config_rs_name_exactly_the_variables_the_code_r
     );
     assert_eq!(
         module_doc, read_by_config,
-        "src/config.rs's module table vs what from_lookup reads"
+        "src/infra/config.rs's module table vs what from_lookup reads"
     );
 }
 
@@ -133,10 +133,10 @@ fn the_variables_serve_requires_are_marked_required_in_each_document() {
         .map(|(name, _)| name)
         .collect();
     let readme = marked(table(&read("docs/operations.md"), "\n## Configuration\n", "| "));
-    let module_doc = marked(table(&read("src/config.rs"), "//! | variable", "//! | "));
+    let module_doc = marked(table(&read("src/infra/config.rs"), "//! | variable", "//! | "));
 
     assert!(required.contains("DATABASE_URL"), "{required:?}");
     assert_eq!(sample, required, ".env.sample's \"Required\" comments");
     assert_eq!(readme, required, "docs/operations.md's required column");
-    assert_eq!(module_doc, required, "src/config.rs's required column");
+    assert_eq!(module_doc, required, "src/infra/config.rs's required column");
 }
