@@ -92,8 +92,16 @@ fn the_env_sample_the_docs_and_config_rs_name_exactly_the_variables_the_code_rea
     read_by_binary.insert(ledgerbot::infra::telemetry::FILTER_VARIABLE.to_owned());
 
     let sample = names(&env_sample());
-    let readme = names(&table(&read("docs/operations.md"), "\n## Configuration\n", "| "));
-    let module_doc = names(&table(&read("src/infra/config.rs"), "//! | variable", "//! | "));
+    let readme = names(&table(
+        &read("docs/operations.md"),
+        "\n## Configuration\n",
+        "| ",
+    ));
+    let module_doc = names(&table(
+        &read("src/infra/config.rs"),
+        "//! | variable",
+        "//! | ",
+    ));
 
     config.expect(".env.sample's values are a valid configuration");
     assert_eq!(sample, read_by_binary, ".env.sample vs what the code reads");
@@ -132,11 +140,22 @@ fn the_variables_serve_requires_are_marked_required_in_each_document() {
         .filter(|(_, (_, required))| *required)
         .map(|(name, _)| name)
         .collect();
-    let readme = marked(table(&read("docs/operations.md"), "\n## Configuration\n", "| "));
-    let module_doc = marked(table(&read("src/infra/config.rs"), "//! | variable", "//! | "));
+    let readme = marked(table(
+        &read("docs/operations.md"),
+        "\n## Configuration\n",
+        "| ",
+    ));
+    let module_doc = marked(table(
+        &read("src/infra/config.rs"),
+        "//! | variable",
+        "//! | ",
+    ));
 
     assert!(required.contains("DATABASE_URL"), "{required:?}");
     assert_eq!(sample, required, ".env.sample's \"Required\" comments");
     assert_eq!(readme, required, "docs/operations.md's required column");
-    assert_eq!(module_doc, required, "src/infra/config.rs's required column");
+    assert_eq!(
+        module_doc, required,
+        "src/infra/config.rs's required column"
+    );
 }
