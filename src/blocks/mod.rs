@@ -7,10 +7,12 @@
 //! - [`secret_token`]: random tokens (sessions, refresh tokens) and their hashes.
 //! - [`qr`]: QR codes as SVG and PNG.
 //! - [`lang`]: Romanian or English, and how a person's is chosen.
+//! - [`local_time`]: Europe/Bucharest time, and counts with their plurals, as people read them.
 //! - [`telegram_html`]: the one escape function for Telegram's HTML.
 
 pub mod lang;
 pub mod link_code;
+pub mod local_time;
 pub mod money;
 pub mod qr;
 pub mod secret_token;
