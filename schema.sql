@@ -147,25 +147,77 @@ ALTER TABLE telegram_accounts
     ADD COLUMN IF NOT EXISTS active_company_id bigint REFERENCES companies (id) ON DELETE SET NULL;
 CREATE INDEX IF NOT EXISTS telegram_accounts_active_company ON telegram_accounts (active_company_id);
 
--- Invoices pushed by an ERP: issued (to customers, receivables) and received
--- (from suppliers, payables). The ERP's number identifies one per company and
--- direction; a re-push with the same key updates it in place.
+-- The key that tells one partner from another on received invoices: the
+-- partner's CUI (digits) when the invoice carries one, else its name folded to
+-- lowercase ASCII letters and digits (Romanian diacritics in either spelling
+-- folded to their letters, everything else dropped), so that "ACME S.R.L."
+-- and "Acme SRL" are one supplier. Issued invoices all have the key '': the
+-- company itself numbers them, so their number alone identifies them.
+-- `services::finance::invoices::partner_key` is the same function in Rust (a
+-- test holds the two together). IMMUTABLE, and with its collation spelled
+-- out, because a stored generated column uses it: changing its body would
+-- leave the stored keys stale (give a new function a new name instead).
+CREATE OR REPLACE FUNCTION invoice_partner_key(_direction text, _partner_cui text, _partner text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN _direction = 'issued' THEN ''
+        WHEN _partner_cui IS NOT NULL THEN _partner_cui
+        ELSE 'name:' || regexp_replace(
+            lower(translate(_partner, 'ĂÂÎȘŞȚŢăâîșşțţ', 'AAISSTTaaisstt') COLLATE "C"),
+            '[^a-z0-9]+', '', 'g')
+    END
+$$;
+
+-- Invoices pushed by an ERP or imported from e-Factura: issued (to
+-- customers, receivables) and received (from suppliers, payables). An issued
+-- invoice is identified by its number (series included) within the company;
+-- a received one by its supplier (`partner_key`, above) and number, since two
+-- suppliers may both send an invoice "1". A re-push with the same key updates
+-- it in place. Totals are negative on storno invoices and credit notes;
+-- `paid` above the total is an overpayment, a credit to the partner; `paid`
+-- has the total's sign (or is 0).
 CREATE TABLE IF NOT EXISTS invoices (
     id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     company_id  bigint      NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
     direction   text        NOT NULL CHECK (direction IN ('issued', 'received')),
     number      text        NOT NULL CHECK (length(number) BETWEEN 1 AND 100),
     partner     text        NOT NULL CHECK (length(partner) BETWEEN 1 AND 300),
+    -- the partner's CUI, digits only (validate::Cui), when known
+    partner_cui text        CONSTRAINT invoices_partner_cui_digits CHECK (partner_cui ~ '^[1-9][0-9]{1,9}$'),
+    partner_key text        NOT NULL GENERATED ALWAYS AS (invoice_partner_key(direction, partner_cui, partner)) STORED,
     issue_date  date        NOT NULL,
     due_date    date        NOT NULL,
-    total_minor bigint      NOT NULL CHECK (total_minor >= 0),
+    total_minor bigint      NOT NULL,
     paid_minor  bigint      NOT NULL,
     currency    text        NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
     updated_at  timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (company_id, direction, number),
     CHECK (due_date >= issue_date),
-    CHECK (paid_minor BETWEEN 0 AND total_minor)
+    CONSTRAINT invoices_paid_sign CHECK ((paid_minor >= 0 AND total_minor >= 0) OR (paid_minor <= 0 AND total_minor <= 0))
 );
+-- The upgrade from the first model (commit 31037b2: unique by direction and
+-- number, no negative totals, paid at most the total), in the order that
+-- keeps every step safe to repeat: new columns (the generated key is computed
+-- for every existing row), the new identity beside the old one, then the old
+-- constraints go. docs/schema-upgrades.md says what instances of the previous
+-- build can still do meanwhile.
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS partner_cui text
+    CONSTRAINT invoices_partner_cui_digits CHECK (partner_cui ~ '^[1-9][0-9]{1,9}$');
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS partner_key text NOT NULL
+    GENERATED ALWAYS AS (invoice_partner_key(direction, partner_cui, partner)) STORED;
+CREATE UNIQUE INDEX IF NOT EXISTS invoices_identity
+    ON invoices (company_id, direction, partner_key, number);
+ALTER TABLE invoices DROP CONSTRAINT IF EXISTS invoices_company_id_direction_number_key;
+ALTER TABLE invoices DROP CONSTRAINT IF EXISTS invoices_total_minor_check;
+ALTER TABLE invoices DROP CONSTRAINT IF EXISTS invoices_check1;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_constraint
+                   WHERE conrelid = 'invoices'::regclass AND conname = 'invoices_paid_sign') THEN
+        ALTER TABLE invoices ADD CONSTRAINT invoices_paid_sign
+            CHECK ((paid_minor >= 0 AND total_minor >= 0) OR (paid_minor <= 0 AND total_minor <= 0));
+    END IF;
+END
+$$;
 CREATE INDEX IF NOT EXISTS invoices_company_due ON invoices (company_id, due_date);
 -- The dashboard's totals per direction and currency (src/finance/dashboard.rs)
 -- from the index alone: a company's invoices arrive over years, interleaved

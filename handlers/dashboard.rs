@@ -89,8 +89,15 @@ fn invoice_line(
     outstanding_label: &str,
 ) -> String {
     let m = |amount| money(lang, amount, t.currency);
+    // Overpayments, storno invoices and credit notes: owed back, shown apart
+    // so they never hide what is still to collect or to pay.
+    let credit = if t.credit.is_zero() {
+        String::new()
+    } else {
+        format!(" · credit {}", m(t.credit))
+    };
     format!(
-        "{}: {} · total {} · {paid_label} {} · {outstanding_label} {} · {} {} ({})\n",
+        "{}: {} · total {} · {paid_label} {} · {outstanding_label} {}{credit} · {} {} ({})\n",
         lang.pick("facturi", "invoices"),
         t.count,
         m(t.total),

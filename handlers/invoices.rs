@@ -142,7 +142,14 @@ fn line(lang: Lang, i: &Invoice) -> String {
         Direction::Issued => "📤",
         Direction::Received => "📥",
     };
-    let amount = if i.outstanding.is_zero() {
+    let amount = if !i.credit.is_zero() {
+        // overpaid, or a storno invoice / credit note: owed back (same word in both languages)
+        format!(
+            "{} · credit {}",
+            money(lang, i.total, i.currency),
+            money(lang, i.credit, i.currency)
+        )
+    } else if i.outstanding.is_zero() {
         format!("{} ✓", money(lang, i.total, i.currency))
     } else {
         lang.pick(

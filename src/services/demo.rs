@@ -158,6 +158,7 @@ pub fn generate(seed: u64, today: Date) -> Demo {
                 number,
                 direction,
                 partner: partner.to_owned(),
+                partner_cui: None,
                 issue_date,
                 due_date,
                 total,
@@ -289,7 +290,9 @@ pub async fn load(pool: &PgPool, target: &Target, seed: u64) -> anyhow::Result<L
             (company.id, true)
         }
     };
-    let invoices_upserted = invoices::upsert(&mut tx, company_id, &demo.invoices).await?;
+    let invoices_upserted = invoices::upsert(&mut tx, company_id, &demo.invoices)
+        .await?
+        .changed();
     let accounts_upserted = treasury::upsert(&mut tx, company_id, &demo.accounts).await?;
     let mut cash_added = 0;
     if created {

@@ -52,13 +52,26 @@ async fn re_pushing_the_same_batch_changes_nothing(pool: PgPool) {
     // Assert
     assert_eq!(
         first,
-        (200, json!({"upserted": 3})),
+        (
+            200,
+            json!({"upserted": 3, "inserted": 3, "updated": 0, "unchanged": 0})
+        ),
         "F-1 issued and received are two invoices"
     );
-    assert_eq!(again, (200, json!({"upserted": 0})), "nothing changed");
+    assert_eq!(
+        again,
+        (
+            200,
+            json!({"upserted": 0, "inserted": 0, "updated": 0, "unchanged": 3})
+        ),
+        "nothing changed"
+    );
     assert_eq!(
         third,
-        (200, json!({"upserted": 1})),
+        (
+            200,
+            json!({"upserted": 1, "inserted": 0, "updated": 1, "unchanged": 2})
+        ),
         "only the changed row counts"
     );
     assert_eq!(invoice_count(&pool).await, 3);
@@ -82,11 +95,12 @@ async fn one_bad_row_rejects_the_batch_naming_row_and_field(pool: PgPool) {
         ("issue_date", json!("2026-13-01"), "no 13th month"),
         ("issue_date", json!("10.01.2026"), "Romanian date form"),
         ("due_date", json!("2026-01-09"), "due before issue"),
-        ("total", json!("-1.00"), "negative total"),
         ("total", json!(1234.56), "money as a JSON number"),
         ("total", json!("12.345"), "three decimals"),
-        ("paid", json!("2000.00"), "paid above total"),
-        ("paid", json!("-0.01"), "negative paid"),
+        ("paid", json!("-0.01"), "negative paid on a positive total"),
+        ("partner_cui", json!("RO18547291"), "CUI check digit"),
+        ("partner_cui", json!("CUI 123"), "not a CUI"),
+        ("partner_cui", json!(18547290), "CUI as a JSON number"),
         ("currency", json!("EURO"), "four letters"),
     ];
     for (field, value, why) in cases {
@@ -146,8 +160,8 @@ async fn batches_must_be_arrays_within_the_size_cap(pool: PgPool) {
         .api(Method::PUT, &t, &path, Some(&Value::Array(exactly)))
         .await;
     assert_eq!(
-        (status, body),
-        (200, json!({"upserted": 5000})),
+        (status, body["upserted"].clone()),
+        (200, json!(5000)),
         "5000 rows is the cap itself"
     );
 }
@@ -351,9 +365,11 @@ async fn the_dashboard_keeps_each_currency_apart(pool: PgPool) {
         d["receivables"],
         json!([
             {"currency": "RON", "count": 4, "total": "1899.99", "paid": "299.99",
-             "outstanding": "1600.00", "overdue": "1300.00", "overdue_count": 2},
+             "outstanding": "1600.00", "credit": "0.00", "overdue": "1300.00",
+             "overdue_count": 2},
             {"currency": "EUR", "count": 1, "total": "250.50", "paid": "0.00",
-             "outstanding": "250.50", "overdue": "250.50", "overdue_count": 1}
+             "outstanding": "250.50", "credit": "0.00", "overdue": "250.50",
+             "overdue_count": 1}
         ])
     );
     assert_eq!(d["payables"][0]["outstanding"], "40.00");
@@ -361,4 +377,212 @@ async fn the_dashboard_keeps_each_currency_apart(pool: PgPool) {
         d["cash_this_month"],
         json!([{"currency": "RON", "income": "50.00", "expenses": "12.50", "count": 2}])
     );
+}
+
+/// A received invoice row from `partner` (with `cui` when given).
+fn received(number: &str, partner: &str, cui: Option<&str>, total: &str, paid: &str) -> Value {
+    json!({
+        "number": number, "direction": "received", "partner": partner, "partner_cui": cui,
+        "issue_date": "2026-01-10", "due_date": "2026-02-10",
+        "total": total, "paid": paid, "currency": "RON"
+    })
+}
+
+async fn stored(pool: &PgPool) -> Vec<(String, String, Option<String>, i64, i64)> {
+    sqlx::query_as(
+        "SELECT number, partner, partner_cui, total_minor, paid_minor FROM invoices ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("invoices")
+}
+
+#[sqlx::test(migrations = false)]
+async fn two_suppliers_may_both_send_invoice_one(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_and_company(&pool).await;
+    let path = format!("/api/v1/companies/{id}/invoices");
+    let batch = json!([
+        received("1", "ACME S.R.L.", None, "100.00", "0.00"),
+        received("1", "Beta SRL", Some("RO18547290"), "200.00", "0.00"),
+        received("1", "Gama SRL", Some("14399840"), "300.00", "0.00"),
+        row("1"),
+    ]);
+
+    // Act
+    let (status, body) = app.api(Method::PUT, &t, &path, Some(&batch)).await;
+    let same_supplier = json!([
+        received("1", "Acme SRL", None, "100.00", "0.00"),
+        received("1", "ACME S.R.L.", None, "100.00", "0.00"),
+    ]);
+    let (repeat_status, repeat) = app.api(Method::PUT, &t, &path, Some(&same_supplier)).await;
+
+    // Assert
+    assert_eq!(
+        (status, body["inserted"].clone()),
+        (200, json!(4)),
+        "three suppliers' invoice 1 and the company's own: {body}"
+    );
+    let rows = stored(&pool).await;
+    assert_eq!(rows[1].2.as_deref(), Some("18547290"), "RO prefix dropped");
+    assert_eq!(
+        repeat_status, 422,
+        "one supplier spelt two ways is one: {repeat}"
+    );
+    assert_eq!(
+        repeat["message"],
+        "row 1: number: repeats row 0; each key may appear once per batch"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_supplier_is_the_same_with_or_without_its_cui(pool: PgPool) {
+    // Arrange: the ERP sends no CUI
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_and_company(&pool).await;
+    let path = format!("/api/v1/companies/{id}/invoices");
+    let erp = json!([received("F-9", "ACME S.R.L.", None, "100.00", "0.00")]);
+    app.api(Method::PUT, &t, &path, Some(&erp)).await;
+
+    // Act: an import with the CUI, then the ERP again without it
+    let with_cui = json!([received(
+        "F-9",
+        "Acme SRL",
+        Some("RO18547290"),
+        "100.00",
+        "0.00"
+    )]);
+    let adopted = app.api(Method::PUT, &t, &path, Some(&with_cui)).await;
+    let again = app.api(Method::PUT, &t, &path, Some(&with_cui)).await;
+    let erp_again = json!([received("F-9", "Acme SRL", None, "100.00", "40.00")]);
+    let paid = app.api(Method::PUT, &t, &path, Some(&erp_again)).await;
+
+    // Assert
+    assert_eq!(
+        adopted,
+        (
+            200,
+            json!({"upserted": 1, "inserted": 0, "updated": 1, "unchanged": 0})
+        )
+    );
+    assert_eq!(again.1["unchanged"], 1, "{:?}", again);
+    assert_eq!(paid.1["updated"], 1, "{:?}", paid);
+    assert_eq!(
+        stored(&pool).await,
+        [(
+            "F-9".into(),
+            "Acme SRL".into(),
+            Some("18547290".into()),
+            100_00,
+            40_00
+        )],
+        "one invoice, which kept its CUI"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn storno_invoices_and_overpayments_are_kept_and_shown_as_credit(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_and_company(&pool).await;
+    let path = format!("/api/v1/companies/{id}/invoices");
+    let mut storno = row("ST-1");
+    storno["total"] = json!("-300.00");
+    let mut refunded = row("ST-2");
+    refunded["total"] = json!("-50.00");
+    refunded["paid"] = json!("-50.00");
+    let mut overpaid = row("F-2");
+    overpaid["paid"] = json!("1300.00");
+    let batch = json!([row("F-1"), storno, refunded, overpaid]);
+
+    // Act
+    let (status, body) = app.api(Method::PUT, &t, &path, Some(&batch)).await;
+    let (_, list) = app.api(Method::GET, &t, &path, None).await;
+    let (_, d) = app
+        .api(
+            Method::GET,
+            &t,
+            &format!("/api/v1/companies/{id}/dashboard"),
+            None,
+        )
+        .await;
+
+    // Assert
+    assert_eq!(
+        (status, body["inserted"].clone()),
+        (200, json!(4)),
+        "{body}"
+    );
+    let by_number = |n: &str| {
+        list["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|i| i["number"] == n))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        (
+            by_number("ST-1")["outstanding"].clone(),
+            by_number("ST-1")["credit"].clone()
+        ),
+        (json!("0.00"), json!("300.00")),
+        "a storno not yet settled is owed back"
+    );
+    assert_eq!(by_number("ST-2")["credit"], "0.00", "refunded: settled");
+    assert_eq!(
+        by_number("F-2")["credit"],
+        "65.44",
+        "1300.00 paid on 1234.56"
+    );
+    assert_eq!(by_number("F-1")["outstanding"], "1234.56");
+    assert_eq!(
+        d["receivables"][0],
+        json!({"currency": "RON", "count": 4, "total": "2119.12", "paid": "1250.00",
+               "outstanding": "1234.56", "credit": "365.44", "overdue": "1234.56",
+               "overdue_count": 1}),
+        "the credit does not hide what F-1 still owes"
+    );
+    let mut wrong = row("F-3");
+    wrong["total"] = json!("-10.00");
+    wrong["paid"] = json!("5.00");
+    let (status, error) = app.api(Method::PUT, &t, &path, Some(&json!([wrong]))).await;
+    assert_eq!(status, 422);
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("row 0: paid: ")),
+        "{error}"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_supplier_key_is_the_same_in_rust_and_in_the_database(pool: PgPool) {
+    // Arrange
+    ledgerbot::infra::db::migrate(&pool).await.expect("schema");
+    let names = [
+        "ACME S.R.L.",
+        "Știință și Tehnică SA",
+        "Ştiinţă şi Tehnică SA",
+        "ĂÂÎȘȚ ăâîșț",
+        "Café Zürich GmbH",
+        "  --  ",
+        "Ελληνικά 42",
+    ];
+    for name in names {
+        // Act
+        let in_db: String = sqlx::query_scalar("SELECT invoice_partner_key('received', NULL, $1)")
+            .bind(name)
+            .fetch_one(&pool)
+            .await
+            .expect("key");
+        let in_rust = ledgerbot::services::finance::invoices::partner_key(
+            ledgerbot::services::finance::Direction::Received,
+            None,
+            name,
+        );
+
+        // Assert
+        assert_eq!(in_rust, in_db, "{name}");
+    }
 }

@@ -24,6 +24,7 @@ mod outbound;
 mod people;
 mod pooler;
 mod rate_limits;
+mod schema_upgrade;
 mod secret_logs;
 mod server;
 mod web;

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::companies::member_of;
 use super::rows::{FieldError, Row, writable_batch};
+use crate::blocks::validate::Cui;
 use crate::infra::http_io::{ApiError, HttpResponse, json};
 use crate::infra::router::Req;
 use crate::services::finance::invoices::{self, MAX_BATCH, NewInvoice, Query};
@@ -17,52 +18,78 @@ pub const PAGE_SIZE: i64 = 50;
 /// just empty: no company has 50 million invoices).
 const MAX_PAGE: i64 = 1_000_000;
 
-/// `PUT /api/v1/companies/{id}/invoices` (owner, accountant): bulk upsert by
-/// `(direction, number)`: 200 `{"upserted": n}`, `n` counting rows inserted
-/// or actually changed.
+/// `PUT /api/v1/companies/{id}/invoices` (owner, accountant): bulk upsert
+/// (issued invoices by number, received ones by supplier and number):
+/// 200 `{"upserted", "inserted", "updated", "unchanged"}`, `upserted`
+/// counting rows inserted or actually changed.
 pub async fn push(mut req: Req) -> Result<HttpResponse, ApiError> {
-    let (company, rows) = writable_batch(
-        &mut req,
-        MAX_BATCH,
-        "number",
-        |r: &NewInvoice| (r.direction, r.number.clone()),
-        parse_row,
-    )
-    .await?;
+    let (company, rows) =
+        writable_batch(&mut req, MAX_BATCH, "number", NewInvoice::key, parse_row).await?;
     let mut tx = req.app.pool.begin().await?;
-    let upserted = invoices::upsert(&mut tx, company.id, &rows).await?;
+    let done = invoices::upsert(&mut tx, company.id, &rows)
+        .await
+        .map_err(same_invoice_twice)?;
     tx.commit().await?;
     tracing::info!(
         company.id = company.id,
         rows = rows.len(),
-        upserted,
+        inserted = done.inserted,
+        updated = done.updated,
         "invoices pushed"
     );
-    Ok(json(StatusCode::OK, &json!({ "upserted": upserted })))
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "upserted": done.changed(),
+            "inserted": done.inserted,
+            "updated": done.updated,
+            "unchanged": done.unchanged,
+        }),
+    ))
+}
+
+/// Two rows of one batch that reach the same stored invoice are the caller's
+/// mistake (422), not ours.
+fn same_invoice_twice(e: sqlx::Error) -> ApiError {
+    if invoices::is_same_invoice_twice(&e) {
+        ApiError::Unprocessable(
+            "two rows of the batch are the same invoice (the same supplier, once with its CUI \
+             and once without, and the same number); send it once"
+                .into(),
+        )
+    } else {
+        e.into()
+    }
 }
 
 fn parse_row(row: &Row<'_>) -> Result<NewInvoice, FieldError> {
     let number = row.text("number", 100)?;
     let direction = row.one_of("direction", Direction::parse, "\"issued\" or \"received\"")?;
     let partner = row.text("partner", 300)?;
+    let partner_cui = row
+        .optional_text("partner_cui")?
+        .map(Cui::parse)
+        .transpose()
+        .map_err(|e| FieldError::new("partner_cui", e.to_string()))?;
     let issue_date = row.date("issue_date")?;
     let due_date = row.date("due_date")?;
     if due_date < issue_date {
         return Err(FieldError::new("due_date", "is before issue_date"));
     }
     let total = row.amount("total")?;
-    if total.is_negative() {
-        return Err(FieldError::new("total", "must not be negative"));
-    }
     let paid = row.amount("paid")?;
-    if paid.is_negative() || paid > total {
-        return Err(FieldError::new("paid", "must be between 0 and total"));
+    if !invoices::paid_fits_total(total, paid) {
+        return Err(FieldError::new(
+            "paid",
+            "must have the sign of total (or be 0): negative only on a negative total",
+        ));
     }
     let currency = row.currency("currency")?;
     Ok(NewInvoice {
         number,
         direction,
         partner,
+        partner_cui,
         issue_date,
         due_date,
         total,

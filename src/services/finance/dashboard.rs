@@ -23,8 +23,11 @@ pub struct InvoiceTotals {
     pub total: Amount,
     /// Sum paid (collected, for issued invoices).
     pub paid: Amount,
-    /// Sum left to pay: total − paid.
+    /// Sum left to pay: total − paid of each invoice that has something left.
     pub outstanding: Amount,
+    /// Sum owed back to partners: paid − total of each overpaid invoice, and
+    /// the unsettled part of storno invoices and credit notes (negative totals).
+    pub credit: Amount,
     /// The part of `outstanding` whose due date has passed.
     pub overdue: Amount,
     /// How many invoices are overdue.
@@ -69,7 +72,9 @@ pub struct Dashboard {
 /// One statement, one round trip: a row per section and currency. The three
 /// sections share the columns: `total` is the treasury balance, the invoices'
 /// total, or the cash income; `paid` is what invoices had paid, or the cash
-/// expenses; columns a section has no use for are 0.
+/// expenses; columns a section has no use for are 0. An invoice's remainder
+/// (total − paid) counts as outstanding when positive and as credit when
+/// negative, so that one customer's overpayment does not hide another's debt.
 ///
 /// # Errors
 /// The database failed.
@@ -81,18 +86,20 @@ pub async fn compute(
     let month_start = today.replace_day(1).expect("every month has a first day");
     let rows = sqlx::query!(
         r#"SELECT section AS "section!", currency AS "currency!", count AS "count!",
-                  total AS "total!", paid AS "paid!",
+                  total AS "total!", paid AS "paid!", outstanding AS "outstanding!",
                   overdue AS "overdue!", overdue_count AS "overdue_count!"
            FROM (
                SELECT 'treasury' AS section, currency, count(*) AS count,
-                      sum(balance_minor)::int8 AS total, 0::int8 AS paid,
+                      sum(balance_minor)::int8 AS total, 0::int8 AS paid, 0::int8 AS outstanding,
                       0::int8 AS overdue, 0::int8 AS overdue_count
                FROM treasury_accounts WHERE company_id = $1
                GROUP BY currency
                UNION ALL
                SELECT direction, currency, count(*),
                       sum(total_minor)::int8, sum(paid_minor)::int8,
-                      coalesce(sum(total_minor - paid_minor) FILTER (WHERE due_date < $2), 0)::int8,
+                      coalesce(sum(total_minor - paid_minor) FILTER (WHERE paid_minor < total_minor), 0)::int8,
+                      coalesce(sum(total_minor - paid_minor)
+                               FILTER (WHERE paid_minor < total_minor AND due_date < $2), 0)::int8,
                       count(*) FILTER (WHERE paid_minor < total_minor AND due_date < $2)
                FROM invoices WHERE company_id = $1
                GROUP BY direction, currency
@@ -100,7 +107,7 @@ pub async fn compute(
                SELECT 'cash', currency, count(*),
                       coalesce(sum(amount_minor) FILTER (WHERE amount_minor > 0), 0)::int8,
                       coalesce(-sum(amount_minor) FILTER (WHERE amount_minor < 0), 0)::int8,
-                      0, 0
+                      0, 0, 0
                FROM cash_entries
                WHERE company_id = $1 AND entry_date >= $3
                  AND entry_date < ($3 + interval '1 month')::date
@@ -127,12 +134,15 @@ pub async fn compute(
     for r in rows {
         let currency = stored_currency(&r.currency);
         let (total, paid) = (Amount::from_minor(r.total), Amount::from_minor(r.paid));
+        let outstanding = Amount::from_minor(r.outstanding);
         let invoices = || InvoiceTotals {
             currency,
             count: r.count,
             total,
             paid,
-            outstanding: total - paid,
+            outstanding,
+            // total − paid = outstanding − credit
+            credit: outstanding - (total - paid),
             overdue: Amount::from_minor(r.overdue),
             overdue_count: r.overdue_count,
         };

@@ -1,4 +1,11 @@
-//! Invoices: the ERP's bulk upsert and the paged lists the API and the bot show.
+//! Invoices: the bulk upsert behind the ERP's pushes and the e-Factura import,
+//! and the paged lists the API and the bot show.
+//!
+//! Identity (schema.sql, `invoices_identity`): an issued invoice is one
+//! number within the company; a received one is a supplier and a number, the
+//! supplier being its CUI when known, else its name folded by
+//! [`partner_key`]. Totals may be negative (storno invoices, credit notes)
+//! and `paid` may exceed the total (an overpayment: a credit).
 
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -6,36 +13,120 @@ use time::Date;
 
 use super::{Direction, PaidFilter, iso_date, stored_currency};
 use crate::blocks::money::{Amount, Currency};
+use crate::blocks::validate::Cui;
 
 /// The most rows one push may carry.
 pub const MAX_BATCH: usize = 5000;
 
-/// One validated invoice of a push.
+/// One validated invoice of a push or an import.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewInvoice {
-    /// The ERP's number, unique per company and direction.
+    /// The number, series included.
     pub number: String,
     /// Issued or received.
     pub direction: Direction,
     /// Customer or supplier name.
     pub partner: String,
+    /// The partner's CUI, when known. For a received invoice it is the
+    /// supplier's identity (with the number); see [`partner_key`].
+    pub partner_cui: Option<Cui>,
     /// Issue date.
     pub issue_date: Date,
     /// Due date, not before the issue date.
     pub due_date: Date,
-    /// Total, at least zero.
+    /// Total; negative on a storno invoice or a credit note.
     pub total: Amount,
-    /// Paid so far, between zero and the total.
+    /// Paid so far, with the total's sign (or zero); above the total is an
+    /// overpayment. See [`paid_fits_total`].
     pub paid: Amount,
     /// Currency of both amounts.
     pub currency: Currency,
 }
 
-/// Inserts new invoices and updates changed ones, in one statement. Returns
-/// how many rows were inserted or actually changed: re-sending a batch counts 0.
+impl NewInvoice {
+    /// The key that identifies this invoice within its company and
+    /// direction: `(partner key, number)`. Two rows with the same key are
+    /// the same invoice, so a batch may carry each key once.
+    pub fn key(&self) -> (Direction, String, String) {
+        (
+            self.direction,
+            partner_key(self.direction, self.partner_cui.as_ref(), &self.partner),
+            self.number.clone(),
+        )
+    }
+}
+
+/// Whether `paid` may go with `total`: the same sign, or zero (a refund
+/// paid back on a credit note is negative; a payment on an invoice is not).
+pub fn paid_fits_total(total: Amount, paid: Amount) -> bool {
+    (paid >= Amount::ZERO && total >= Amount::ZERO)
+        || (paid <= Amount::ZERO && total <= Amount::ZERO)
+}
+
+/// The supplier part of an invoice's identity, exactly as the database's
+/// `invoice_partner_key` computes it: `""` for issued invoices (their number
+/// alone identifies them), the CUI's digits when there is one, else `name:`
+/// and the name folded to lowercase ASCII letters and digits (Romanian
+/// diacritics, either spelling, become their base letter; anything else is
+/// dropped): `ACME S.R.L.` and `Acme SRL` are one supplier.
+pub fn partner_key(direction: Direction, cui: Option<&Cui>, partner: &str) -> String {
+    match (direction, cui) {
+        (Direction::Issued, _) => String::new(),
+        (Direction::Received, Some(cui)) => cui.as_str().to_owned(),
+        (Direction::Received, None) => {
+            let folded = partner.chars().filter_map(|c| {
+                let c = match c {
+                    'Ă' | 'Â' => 'a',
+                    'Î' => 'i',
+                    'Ș' | 'Ş' => 's',
+                    'Ț' | 'Ţ' => 't',
+                    'ă' | 'â' => 'a',
+                    'î' => 'i',
+                    'ș' | 'ş' => 's',
+                    'ț' | 'ţ' => 't',
+                    c => c.to_ascii_lowercase(),
+                };
+                (c.is_ascii_lowercase() || c.is_ascii_digit()).then_some(c)
+            });
+            std::iter::once("name:")
+                .flat_map(str::chars)
+                .chain(folded)
+                .collect()
+        }
+    }
+}
+
+/// What an upsert did, row by row: every row of the batch is counted once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Upserted {
+    /// Rows that were new.
+    pub inserted: u64,
+    /// Rows that existed and changed.
+    pub updated: u64,
+    /// Rows that existed exactly so.
+    pub unchanged: u64,
+}
+
+impl Upserted {
+    /// Rows inserted or changed: what the API answers as `upserted`.
+    pub fn changed(self) -> u64 {
+        self.inserted + self.updated
+    }
+}
+
+/// Inserts new invoices and updates changed ones, in one transaction if the
+/// caller holds one (two statements). Unchanged rows are not written (not
+/// even `updated_at`).
 ///
-/// The rows must not repeat a `(direction, number)`: Postgres refuses to
-/// update a row twice in one statement (the API checks this first).
+/// Received invoices find their supplier across spellings: a row with a CUI
+/// takes over the same number from a supplier of the same (folded) name
+/// stored without one, and a row without a CUI keeps the CUI of the same
+/// number from a supplier of the same folded name. So an ERP that sends no
+/// CUIs and an e-Factura import that does meet on the same invoices.
+///
+/// The rows must not repeat a [`NewInvoice::key`] (the API checks this
+/// first); two rows that still reach the same stored invoice fail with
+/// [`is_same_invoice_twice`].
 ///
 /// # Errors
 /// The database failed.
@@ -43,52 +134,128 @@ pub async fn upsert(
     db: &mut PgConnection,
     company_id: i64,
     rows: &[NewInvoice],
-) -> Result<u64, sqlx::Error> {
+) -> Result<Upserted, sqlx::Error> {
+    // 1. A received row with a CUI adopts the same number stored under the
+    //    supplier's name alone (unless one under the CUI exists already).
+    let (mut adopt_numbers, mut adopt_partners, mut adopt_cuis) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for row in rows.iter().filter(|r| r.direction == Direction::Received) {
+        if let Some(cui) = &row.partner_cui {
+            adopt_numbers.push(row.number.as_str());
+            adopt_partners.push(row.partner.as_str());
+            adopt_cuis.push(cui.as_str());
+        }
+    }
+    let mut updated_ids: Vec<i64> = if adopt_numbers.is_empty() {
+        Vec::new()
+    } else {
+        sqlx::query_scalar!(
+            r#"UPDATE invoices AS i SET partner_cui = n.cui, updated_at = now()
+               FROM UNNEST($2::text[], $3::text[], $4::text[]) AS n (number, partner, cui)
+               WHERE i.company_id = $1 AND i.direction = 'received' AND i.partner_cui IS NULL
+                 AND i.partner_key = invoice_partner_key('received', NULL, n.partner)
+                 AND i.number = n.number
+                 AND NOT EXISTS (SELECT FROM invoices o
+                                 WHERE o.company_id = $1 AND o.direction = 'received'
+                                   AND o.partner_key = n.cui AND o.number = n.number)
+               RETURNING i.id"#,
+            company_id,
+            &adopt_numbers as &[&str],
+            &adopt_partners as &[&str],
+            &adopt_cuis as &[&str],
+        )
+        .fetch_all(&mut *db)
+        .await?
+    };
+
+    // 2. The upsert itself; a received row without a CUI keeps the one its
+    //    invoice has.
     let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
     let directions: Vec<&str> = rows.iter().map(|r| r.direction.as_str()).collect();
     let partners: Vec<&str> = rows.iter().map(|r| r.partner.as_str()).collect();
+    let cuis: Vec<Option<&str>> = rows
+        .iter()
+        .map(|r| r.partner_cui.as_ref().map(Cui::as_str))
+        .collect();
     let issued: Vec<Date> = rows.iter().map(|r| r.issue_date).collect();
     let due: Vec<Date> = rows.iter().map(|r| r.due_date).collect();
     let totals: Vec<i64> = rows.iter().map(|r| r.total.minor()).collect();
     let paid: Vec<i64> = rows.iter().map(|r| r.paid.minor()).collect();
     let currencies: Vec<&str> = rows.iter().map(|r| r.currency.as_str()).collect();
-    let result = sqlx::query!(
+    let written = sqlx::query!(
         r#"INSERT INTO invoices AS i
-               (company_id, number, direction, partner, issue_date, due_date, total_minor, paid_minor, currency)
-           SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::date[], $6::date[],
-                                    $7::int8[], $8::int8[], $9::text[])
-           ON CONFLICT (company_id, direction, number) DO UPDATE SET
-               partner = EXCLUDED.partner, issue_date = EXCLUDED.issue_date,
-               due_date = EXCLUDED.due_date, total_minor = EXCLUDED.total_minor,
-               paid_minor = EXCLUDED.paid_minor, currency = EXCLUDED.currency, updated_at = now()
-           WHERE (i.partner, i.issue_date, i.due_date, i.total_minor, i.paid_minor, i.currency)
+               (company_id, number, direction, partner, partner_cui, issue_date, due_date,
+                total_minor, paid_minor, currency)
+           SELECT $1, n.number, n.direction, n.partner,
+                  coalesce(n.cui, (SELECT e.partner_cui FROM invoices e
+                                   WHERE n.direction = 'received' AND e.company_id = $1
+                                     AND e.direction = 'received' AND e.number = n.number
+                                     AND e.partner_cui IS NOT NULL
+                                     AND invoice_partner_key('received', NULL, e.partner)
+                                         = invoice_partner_key('received', NULL, n.partner)
+                                   ORDER BY e.id LIMIT 1)),
+                  n.issue_date, n.due_date, n.total_minor, n.paid_minor, n.currency
+           FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::date[],
+                       $8::int8[], $9::int8[], $10::text[])
+                AS n (number, direction, partner, cui, issue_date, due_date, total_minor,
+                      paid_minor, currency)
+           ON CONFLICT (company_id, direction, partner_key, number) DO UPDATE SET
+               partner = EXCLUDED.partner, partner_cui = EXCLUDED.partner_cui,
+               issue_date = EXCLUDED.issue_date, due_date = EXCLUDED.due_date,
+               total_minor = EXCLUDED.total_minor, paid_minor = EXCLUDED.paid_minor,
+               currency = EXCLUDED.currency, updated_at = now()
+           WHERE (i.partner, i.partner_cui, i.issue_date, i.due_date, i.total_minor,
+                  i.paid_minor, i.currency)
                  IS DISTINCT FROM
-                 (EXCLUDED.partner, EXCLUDED.issue_date, EXCLUDED.due_date,
-                  EXCLUDED.total_minor, EXCLUDED.paid_minor, EXCLUDED.currency)"#,
+                 (EXCLUDED.partner, EXCLUDED.partner_cui, EXCLUDED.issue_date,
+                  EXCLUDED.due_date, EXCLUDED.total_minor, EXCLUDED.paid_minor,
+                  EXCLUDED.currency)
+           RETURNING i.id AS "id!", (i.xmax = 0) AS "inserted!""#,
         company_id,
         &numbers as &[&str],
         &directions as &[&str],
         &partners as &[&str],
+        &cuis as &[Option<&str>],
         &issued,
         &due,
         &totals,
         &paid,
         &currencies as &[&str],
     )
-    .execute(db)
+    .fetch_all(&mut *db)
     .await?;
-    Ok(result.rows_affected())
+    let inserted = written.iter().filter(|w| w.inserted).count();
+    updated_ids.extend(written.iter().filter(|w| !w.inserted).map(|w| w.id));
+    updated_ids.sort_unstable();
+    updated_ids.dedup();
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    Ok(Upserted {
+        inserted: count(inserted),
+        updated: count(updated_ids.len()),
+        unchanged: count(rows.len().saturating_sub(inserted + updated_ids.len())),
+    })
+}
+
+/// Whether `error` is Postgres refusing to write one invoice twice in one
+/// statement: two rows of a batch reached the same stored invoice (for
+/// example one with the supplier's CUI and one without, both matching it).
+pub fn is_same_invoice_twice(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("21000"))
 }
 
 /// An invoice as the API and the bot show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Invoice {
-    /// The ERP's number.
+    /// The invoice's id (for `DELETE .../invoices/{id}`).
+    pub id: i64,
+    /// The number, series included.
     pub number: String,
     /// Issued or received.
     pub direction: Direction,
     /// Customer or supplier.
     pub partner: String,
+    /// The partner's CUI (digits), when known.
+    pub partner_cui: Option<String>,
     /// Issue date.
     #[serde(serialize_with = "iso_date")]
     pub issue_date: Date,
@@ -99,8 +266,11 @@ pub struct Invoice {
     pub total: Amount,
     /// Paid so far.
     pub paid: Amount,
-    /// What is left: total − paid.
+    /// What is left to pay: total − paid when positive, else 0.
     pub outstanding: Amount,
+    /// What the partner is owed back: paid − total when positive (an
+    /// overpayment, a storno invoice or a credit note not yet settled), else 0.
+    pub credit: Amount,
     /// Currency of the amounts.
     pub currency: Currency,
     /// Something is left to pay and the due date has passed.
@@ -164,7 +334,8 @@ pub async fn list(
     .fetch_one(&mut *db)
     .await?;
     let rows = sqlx::query!(
-        r#"SELECT number, direction, partner, issue_date, due_date, total_minor, paid_minor, currency
+        r#"SELECT id, number, direction, partner, partner_cui, issue_date, due_date, total_minor,
+                  paid_minor, currency
            FROM invoices
            WHERE company_id = $1 AND ($2::text IS NULL OR direction = $2)
              AND ($3 = 'all' OR ($3 = 'unpaid') = (paid_minor < total_minor))
@@ -186,14 +357,17 @@ pub async fn list(
                 Amount::from_minor(r.paid_minor),
             );
             Invoice {
+                id: r.id,
                 number: r.number,
                 direction: Direction::parse(&r.direction).unwrap_or(Direction::Issued),
                 partner: r.partner,
+                partner_cui: r.partner_cui,
                 issue_date: r.issue_date,
                 due_date: r.due_date,
                 total,
                 paid,
-                outstanding: total - paid,
+                outstanding: (total - paid).max(Amount::ZERO),
+                credit: (paid - total).max(Amount::ZERO),
                 currency: stored_currency(&r.currency),
                 overdue: paid < total && r.due_date < today,
             }
