@@ -257,6 +257,8 @@ CREATE TABLE IF NOT EXISTS cash_entries (
     created_at         timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS cash_entries_company_date ON cash_entries (company_id, entry_date);
+-- GET .../cash-entries pages a company's entries in the order recorded (by id).
+CREATE INDEX IF NOT EXISTS cash_entries_company_id ON cash_entries (company_id, id);
 
 -- Set when Telegram answers 403 (the person blocked the bot): nothing more is
 -- sent to the chat until the person writes to the bot again.

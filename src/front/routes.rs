@@ -46,6 +46,8 @@ pub fn table(dev_mode: bool) -> Router {
     r.delete("/api/v1/companies/{id}/members/{user_id}", json(api::companies::remove_member));
     r.get("/api/v1/companies/{id}/invoices", json(api::invoices::list));
     r.put("/api/v1/companies/{id}/invoices", json(api::invoices::push));
+    r.delete("/api/v1/companies/{id}/invoices/{invoice_id}", json(api::invoices::delete));
+    r.get("/api/v1/companies/{id}/cash-entries", json(api::cash::list));
     r.get("/api/v1/companies/{id}/treasury-accounts", json(api::treasury::list));
     r.put("/api/v1/companies/{id}/treasury-accounts", json(api::treasury::push));
     r.get("/api/v1/companies/{id}/dashboard", json(api::companies::dashboard));
@@ -128,7 +130,15 @@ mod tests {
                 "/api/v1/companies/{id}/dashboard",
             ),
             ("/api/v1/companies/7/nothing", "other"),
-            ("/api/v1/companies/7/invoices/1", "other"),
+            (
+                "/api/v1/companies/7/invoices/1",
+                "/api/v1/companies/{id}/invoices/{invoice_id}",
+            ),
+            (
+                "/api/v1/companies/7/cash-entries",
+                "/api/v1/companies/{id}/cash-entries",
+            ),
+            ("/api/v1/companies/7/invoices/1/x", "other"),
             ("/api/v1/companiesx", "other"),
             ("/healthz/", "other"),
         ];

@@ -5,6 +5,7 @@
 mod auth;
 mod bot_accounts;
 mod bot_api;
+mod cash_entries;
 mod cli;
 mod companies;
 mod config_docs;
@@ -17,6 +18,7 @@ mod fuzz_replay;
 mod helpers;
 mod housekeeping;
 mod instances;
+mod invoice_sync;
 mod invoices;
 mod linking;
 mod metrics;

@@ -3,12 +3,12 @@
 use http::StatusCode;
 use serde_json::json;
 
-use super::companies::member_of;
-use super::rows::{FieldError, Row, writable_batch};
+use super::companies::{member_of, writer_of};
+use super::rows::{FieldError, Row, parse_date, writable_batch};
 use crate::blocks::validate::Cui;
-use crate::infra::http_io::{ApiError, HttpResponse, json};
-use crate::infra::router::Req;
-use crate::services::finance::invoices::{self, MAX_BATCH, NewInvoice, Query};
+use crate::infra::http_io::{ApiError, HttpResponse, empty, json};
+use crate::infra::router::{Id, Req};
+use crate::services::finance::invoices::{self, MAX_BATCH, NewInvoice, Query, Replace};
 use crate::services::finance::{Direction, PaidFilter};
 
 /// Invoices per page of the API's list.
@@ -21,31 +21,100 @@ const MAX_PAGE: i64 = 1_000_000;
 /// `PUT /api/v1/companies/{id}/invoices` (owner, accountant): bulk upsert
 /// (issued invoices by number, received ones by supplier and number):
 /// 200 `{"upserted", "inserted", "updated", "unchanged"}`, `upserted`
-/// counting rows inserted or actually changed.
+/// counting rows inserted or actually changed. With
+/// `?replace_issue_dates=FROM..TO` (and optionally `&direction=`), a full
+/// sync: the company's invoices issued in that range that the batch lacks
+/// are removed too, in the same transaction, and the answer adds `deleted`.
 pub async fn push(mut req: Req) -> Result<HttpResponse, ApiError> {
+    let replace = parse_push_query(req.query().unwrap_or_default())?;
     let (company, rows) =
         writable_batch(&mut req, MAX_BATCH, "number", NewInvoice::key, parse_row).await?;
     let mut tx = req.app.pool.begin().await?;
     let done = invoices::upsert(&mut tx, company.id, &rows)
         .await
         .map_err(same_invoice_twice)?;
+    let deleted = match replace {
+        Some(replace) => Some(invoices::remove_missing(&mut tx, company.id, replace, &rows).await?),
+        None => None,
+    };
     tx.commit().await?;
     tracing::info!(
         company.id = company.id,
         rows = rows.len(),
         inserted = done.inserted,
         updated = done.updated,
+        deleted,
         "invoices pushed"
     );
-    Ok(json(
-        StatusCode::OK,
-        &json!({
-            "upserted": done.changed(),
-            "inserted": done.inserted,
-            "updated": done.updated,
-            "unchanged": done.unchanged,
-        }),
-    ))
+    let mut answer = json!({
+        "upserted": done.changed(),
+        "inserted": done.inserted,
+        "updated": done.updated,
+        "unchanged": done.unchanged,
+    });
+    if let Some(deleted) = deleted {
+        answer["deleted"] = json!(deleted);
+    }
+    Ok(json(StatusCode::OK, &answer))
+}
+
+/// `DELETE /api/v1/companies/{id}/invoices/{invoice_id}` (owner,
+/// accountant): 204; an id the company does not have: 404.
+pub async fn delete(req: Req) -> Result<HttpResponse, ApiError> {
+    let Id(invoice_id) = req.param("invoice_id")?;
+    let company = writer_of(&req).await?;
+    let mut db = req.app.pool.acquire().await?;
+    if !invoices::delete(&mut db, company.id, invoice_id).await? {
+        return Err(ApiError::NotFound);
+    }
+    tracing::info!(
+        company.id = company.id,
+        invoice.id = invoice_id,
+        "invoice deleted"
+    );
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// The push's query: nothing, or `replace_issue_dates=YYYY-MM-DD..YYYY-MM-DD`
+/// with an optional `direction`. Anything else is refused, so that a typo
+/// never turns a full sync into a plain upsert unnoticed.
+fn parse_push_query(query: &str) -> Result<Option<Replace>, ApiError> {
+    let mut range = None;
+    let mut direction = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "replace_issue_dates" => {
+                let dates = value
+                    .split_once("..")
+                    .and_then(|(from, to)| Some((parse_date(from)?, parse_date(to)?)))
+                    .filter(|(from, to)| from <= to);
+                range = Some(dates.ok_or_else(|| {
+                    bad("replace_issue_dates must be FROM..TO, two dates YYYY-MM-DD with FROM not after TO")
+                })?);
+            }
+            "direction" => {
+                direction = Some(
+                    Direction::parse(value)
+                        .ok_or_else(|| bad("direction must be issued or received"))?,
+                );
+            }
+            _ => {
+                return Err(bad(
+                    "the only parameters are replace_issue_dates=FROM..TO and direction",
+                ));
+            }
+        }
+    }
+    match (range, direction) {
+        (Some((from, to)), direction) => Ok(Some(Replace {
+            from,
+            to,
+            direction,
+        })),
+        (None, Some(_)) => Err(bad("direction only goes with replace_issue_dates")),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Two rows of one batch that reach the same stored invoice are the caller's
@@ -170,6 +239,36 @@ mod tests {
             ("direction=both", "unknown direction"),
         ] {
             assert!(parse_query(query).is_err(), "{why}: {query}");
+        }
+    }
+
+    #[test]
+    fn full_sync_queries_are_checked() {
+        assert_eq!(parse_push_query("").expect("plain"), None);
+        let replace =
+            parse_push_query("replace_issue_dates=2026-11-01..2026-11-30&direction=issued")
+                .expect("valid")
+                .expect("a full sync");
+        assert_eq!(
+            (replace.from.day(), replace.to.day(), replace.direction),
+            (1, 30, Some(Direction::Issued))
+        );
+        let one_day =
+            parse_push_query("replace_issue_dates=2026-11-05..2026-11-05").expect("valid");
+        assert_eq!(one_day.map(|r| r.direction), Some(None));
+        for (query, why) in [
+            ("replace_issue_dates=2026-11-30..2026-11-01", "backwards"),
+            ("replace_issue_dates=2026-11-01", "one date"),
+            ("replace_issue_dates=2026-11-01...2026-11-30", "three dots"),
+            ("replace_issue_dates=2026-11-01..2026-11-31", "no such day"),
+            ("replace_issue_date=2026-11-01..2026-11-30", "a typo"),
+            ("direction=issued", "direction alone"),
+            (
+                "replace_issue_dates=2026-11-01..2026-11-30&direction=both",
+                "unknown direction",
+            ),
+        ] {
+            assert!(parse_push_query(query).is_err(), "{why}: {query}");
         }
     }
 }

@@ -243,6 +243,88 @@ pub fn is_same_invoice_twice(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("21000"))
 }
 
+/// Removes invoice `invoice_id` of `company_id`; `false` when the company
+/// has no such invoice.
+///
+/// # Errors
+/// The database failed.
+pub async fn delete(
+    db: &mut PgConnection,
+    company_id: i64,
+    invoice_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query!(
+        "DELETE FROM invoices WHERE company_id = $1 AND id = $2",
+        company_id,
+        invoice_id
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(deleted == 1)
+}
+
+/// What a full-sync push replaces: the invoices issued from `from` to `to`
+/// (both included), of one direction or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Replace {
+    /// First issue date.
+    pub from: Date,
+    /// Last issue date, not before `from`.
+    pub to: Date,
+    /// Only this direction, or both.
+    pub direction: Option<Direction>,
+}
+
+/// The second half of a full-sync push (after [`upsert`] of the same rows,
+/// in the same transaction): removes the invoices of `company_id` within
+/// `replace` that none of `rows` is. A stored invoice is one of the rows when
+/// the direction and number match and, for a received one, the supplier does
+/// as [`upsert`] matches it (the same key, or the same folded name). Returns
+/// how many were removed.
+///
+/// # Errors
+/// The database failed.
+pub async fn remove_missing(
+    db: &mut PgConnection,
+    company_id: i64,
+    replace: Replace,
+    rows: &[NewInvoice],
+) -> Result<u64, sqlx::Error> {
+    let directions: Vec<&str> = rows.iter().map(|r| r.direction.as_str()).collect();
+    let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
+    let partners: Vec<&str> = rows.iter().map(|r| r.partner.as_str()).collect();
+    let cuis: Vec<Option<&str>> = rows
+        .iter()
+        .map(|r| r.partner_cui.as_ref().map(Cui::as_str))
+        .collect();
+    let removed = sqlx::query!(
+        r#"DELETE FROM invoices AS i
+           WHERE i.company_id = $1 AND i.issue_date BETWEEN $2 AND $3
+             AND ($4::text IS NULL OR i.direction = $4)
+             AND NOT EXISTS (
+                 SELECT FROM UNNEST($5::text[], $6::text[], $7::text[], $8::text[])
+                      AS n (direction, number, partner, cui)
+                 WHERE n.direction = i.direction AND n.number = i.number
+                   AND (i.partner_key = invoice_partner_key(n.direction, n.cui, n.partner)
+                        OR (i.direction = 'received'
+                            AND invoice_partner_key('received', NULL, i.partner)
+                                = invoice_partner_key('received', NULL, n.partner))))"#,
+        company_id,
+        replace.from,
+        replace.to,
+        replace.direction.map(Direction::as_str),
+        &directions as &[&str],
+        &numbers as &[&str],
+        &partners as &[&str],
+        &cuis as &[Option<&str>],
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(removed)
+}
+
 /// An invoice as the API and the bot show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Invoice {
