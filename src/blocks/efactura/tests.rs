@@ -18,6 +18,11 @@ macro_rules! fixture {
     };
 }
 
+/// What a refusal must be.
+type IsUbl = fn(&UblError) -> bool;
+/// What an archive's refusal must be.
+type IsZip = fn(&ZipError) -> bool;
+
 fn amount(text: &str) -> Amount {
     Amount::parse_decimal(text).expect("a test amount")
 }
@@ -117,7 +122,7 @@ fn hostile_and_broken_documents_are_refused_with_their_reason() {
              <cbc:TaxInclusiveAmount>{total}</cbc:TaxInclusiveAmount></cac:LegalMonetaryTotal>"
         ))
     };
-    let cases: Vec<(Vec<u8>, fn(&UblError) -> bool, &str)> = vec![
+    let cases: Vec<(Vec<u8>, IsUbl, &str)> = vec![
         (
             fixture!("hostile/billion-laughs.xml").to_vec(),
             |e| *e == UblError::Dtd,
@@ -324,7 +329,7 @@ fn a_lone_xml_is_one_file_under_its_name() {
 #[test]
 fn hostile_zips_stop_before_inflating_too_much() {
     let limits = ZipLimits::default();
-    let cases: [(&[u8], fn(&ZipError) -> bool, &str); 4] = [
+    let cases: [(&[u8], IsZip, &str); 4] = [
         (
             fixture!("hostile/bomb.zip"),
             |e| matches!(e, ZipError::TooLarge { max_mb: 10 }),

@@ -1,11 +1,12 @@
 //! The JSON API under `/api/v1`: accounts and tokens ([`auth`]), Telegram
 //! linking ([`telegram_link`]), and company data ([`companies`],
-//! [`invoices`], [`treasury`]). Each handler reads its request, calls the
+//! [`invoices`], [`treasury`], [`efactura`] for e-Factura imports). Each handler reads its request, calls the
 //! services and answers JSON; failures are [`ApiError`]s. Authenticated
 //! routes start with [`caller`]: `Authorization: Bearer <access token>`.
 
 pub mod auth;
 pub mod companies;
+pub mod efactura;
 pub mod invoices;
 pub mod rows;
 pub mod telegram_link;
