@@ -11,6 +11,7 @@
 #            then Command::parse and its arguments, or Callback::parse
 #   command  a message's text → the command and each command's argument parser
 #   amount   parse_decimal, parse_human, parse_signed_human and round trips
+#   efactura an uploaded e-Factura file (UBL XML or ZIP) → its documents
 #
 # A crash is copied into fuzz/regressions/<target>/, where the replay test
 # picks it up: fix the bug, run `deploy/test.sh fuzz_replay`, commit both.
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(intake command amount)
+[ ${#targets[@]} -eq 0 ] && targets=(intake command amount efactura)
 
 if ! rustup toolchain list | grep -q '^nightly'; then
   echo "fuzz.sh: libFuzzer's instrumentation needs a nightly toolchain: rustup toolchain install nightly" >&2

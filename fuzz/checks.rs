@@ -5,6 +5,7 @@
 //! Each check drives the same functions the server uses on untrusted input and
 //! panics when an invariant breaks; a panic anywhere is a finding.
 
+use ledgerbot::blocks::efactura::{DocumentKind, ZipLimits, read_files};
 use ledgerbot::blocks::link_code::LinkCode;
 use ledgerbot::blocks::money::{Amount, NumberStyle, parse_signed_human};
 use ledgerbot::blocks::telegram_html::escape;
@@ -18,7 +19,7 @@ pub const BOT_USERNAME: &str = "ledger_test_bot";
 /// The names of the targets, each a directory under `fuzz/seeds/` and `fuzz/regressions/`
 /// (the replay test walks them; each fuzz target names its own).
 #[cfg_attr(not(test), allow(dead_code))]
-pub const TARGETS: [&str; 3] = ["intake", "command", "amount"];
+pub const TARGETS: [&str; 4] = ["intake", "command", "amount", "efactura"];
 
 /// Runs the check of `target` on `data`.
 pub fn run(target: &str, data: &[u8]) {
@@ -26,6 +27,7 @@ pub fn run(target: &str, data: &[u8]) {
         "intake" => intake(data),
         "command" => command_bytes(data),
         "amount" => amount_bytes(data),
+        "efactura" => efactura(data),
         other => panic!("no fuzz target {other}"),
     }
 }
@@ -194,6 +196,35 @@ fn signed_amount(text: &str) {
             let (again_sign, again) =
                 parse_signed_human(&signed.format_number(style)).expect("our format reads back");
             assert_eq!(again_sign.map_or(again, |s| s.apply(again)), signed);
+        }
+    }
+}
+
+/// An uploaded e-Factura file, XML or ZIP (the first bytes decide, as on the
+/// server): never a panic, and what reads holds together. Small bounds, so a
+/// fuzzer-made archive cannot take the run's memory.
+pub fn efactura(data: &[u8]) {
+    let limits = ZipLimits {
+        max_entries: 64,
+        max_entry_bytes: 1024 * 1024,
+        max_total_bytes: 4 * 1024 * 1024,
+        max_ratio: 100,
+    };
+    let Ok(files) = read_files("upload.xml", data, limits) else {
+        return;
+    };
+    assert!(files.len() <= limits.max_entries);
+    for file in files {
+        let Ok(document) = file.document else {
+            continue;
+        };
+        assert!(!document.number.trim().is_empty());
+        assert!(document.total.minor().unsigned_abs() <= Amount::MAX.minor().unsigned_abs());
+        if document.kind == DocumentKind::CreditNote {
+            assert!(
+                !document.total.minor().is_positive(),
+                "a credit note counts negative"
+            );
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Building blocks: pure types and functions, no I/O, each with its tests
 //! beside it. Everything above uses them; they use nothing above.
 //!
+//! - [`efactura`]: e-Factura (UBL) documents and SPV's ZIPs, read within bounds.
 //! - [`money`]: exact amounts and currencies, parsed and written in both languages.
 //! - [`validate`]: Romanian CUI and IBAN, with their check digits.
 //! - [`link_code`]: the 8-character one-time codes and their hashes.
@@ -10,6 +11,7 @@
 //! - [`local_time`]: Europe/Bucharest time, and counts with their plurals, as people read them.
 //! - [`telegram_html`]: the one escape function for Telegram's HTML.
 
+pub mod efactura;
 pub mod lang;
 pub mod link_code;
 pub mod local_time;

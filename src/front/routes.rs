@@ -37,7 +37,7 @@ pub fn table(dev_mode: bool) -> Router {
     r.get("/qr/{code}.svg", json(web::qr::svg));
     r.get("/qr/{code}.png", json(web::qr::png));
 
-    // Companies and their data (src/front/api/companies.rs, invoices.rs, treasury.rs).
+    // Companies and their data (src/front/api/companies.rs, invoices.rs, treasury.rs, efactura.rs).
     r.ignore_trailing_slash_under("/api/v1/companies");
     r.get("/api/v1/companies", json(api::companies::list));
     r.post("/api/v1/companies", json(api::companies::create));
@@ -51,6 +51,7 @@ pub fn table(dev_mode: bool) -> Router {
     r.get("/api/v1/companies/{id}/treasury-accounts", json(api::treasury::list));
     r.put("/api/v1/companies/{id}/treasury-accounts", json(api::treasury::push));
     r.get("/api/v1/companies/{id}/dashboard", json(api::companies::dashboard));
+    r.post("/api/v1/companies/{id}/efactura", json(api::efactura::import)).body_limit(api::efactura::BODY_LIMIT);
 
     // The web pages (src/front/web/): HTML, sessions, CSRF.
     r.get("/", page(web::home));

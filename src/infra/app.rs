@@ -8,6 +8,10 @@ use sqlx::PgPool;
 use crate::infra::config::Config;
 use crate::infra::telegram::BotApi;
 
+/// e-Factura imports one process runs at once: each holds at most the upload
+/// and 50 MB unpacked, and the machine is small.
+pub const MAX_CONCURRENT_IMPORTS: usize = 2;
+
 /// Everything a request handler may use.
 #[derive(Clone)]
 pub struct App {
@@ -17,6 +21,9 @@ pub struct App {
     pub config: Arc<Config>,
     /// The outbound Bot API client.
     pub bot: BotApi,
+    /// e-Factura imports running at once in this process (reading a ZIP or a large
+    /// XML is CPU and memory): one more is turned away with 503 and `Retry-After`.
+    pub imports: Arc<tokio::sync::Semaphore>,
     /// Dev mode's record of outbound calls, for `/dev/chat`; `None` in production.
     pub dev_outbox: Option<Arc<crate::front::devchat::Outbox>>,
 }
@@ -33,6 +40,7 @@ impl App {
         Ok(Self {
             dev_outbox: config.dev_mode.then(Arc::default),
             pool,
+            imports: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_IMPORTS)),
             config: Arc::new(config),
             bot,
         })

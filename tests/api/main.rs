@@ -11,6 +11,7 @@ mod companies;
 mod config_docs;
 mod demo;
 mod devchat;
+mod efactura;
 mod fake_telegram;
 mod faults;
 mod finance_bot;

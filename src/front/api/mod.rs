@@ -1,12 +1,13 @@
 //! The JSON API under `/api/v1`: accounts and tokens ([`auth`]), Telegram
 //! linking ([`telegram_link`]), and company data ([`companies`],
-//! [`invoices`], [`treasury`], [`cash`]). Each handler reads its request, calls the
+//! [`invoices`], [`treasury`], [`cash`], [`efactura`] for e-Factura imports). Each handler reads its request, calls the
 //! services and answers JSON; failures are [`ApiError`]s. Authenticated
 //! routes start with [`caller`]: `Authorization: Bearer <access token>`.
 
 pub mod auth;
 pub mod cash;
 pub mod companies;
+pub mod efactura;
 pub mod invoices;
 pub mod rows;
 pub mod telegram_link;

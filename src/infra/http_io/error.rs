@@ -38,12 +38,18 @@ pub enum ApiError {
     /// The body is larger than the route accepts.
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// 415: a body of a media type the route does not take; the message says which it takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Too many attempts; try again after the given time.
     #[error("too many requests")]
     TooManyRequests(Duration),
     /// A dependency (the database) is unreachable; retrying later may work.
     #[error("the service is temporarily unavailable")]
     Unavailable,
+    /// 503 with `Retry-After`: a bounded kind of work (imports) is at its limit.
+    #[error("{0}")]
+    Busy(&'static str, Duration),
     /// Anything else: logged once here, answered without details.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -68,8 +74,12 @@ impl ApiError {
             Self::Gone(_) => (StatusCode::GONE, "gone"),
             Self::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Busy(..) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -89,7 +99,7 @@ impl ApiError {
                 message: self.to_string(),
             },
         );
-        if let Self::TooManyRequests(after) = &self {
+        if let Self::TooManyRequests(after) | Self::Busy(_, after) = &self {
             retry_after(&mut response, *after);
         }
         response

@@ -1,5 +1,5 @@
 //! Company finances: companies and their members, invoices, treasury accounts,
-//! cash entries, and the dashboard. The store functions here are shared by the
+//! cash entries, the dashboard, and the e-Factura import. The store functions here are shared by the
 //! JSON API (`crate::front::api`) and the bot's handlers, so both see the same rules
 //! and the same figures.
 //!
@@ -9,6 +9,7 @@
 pub mod cash;
 pub mod companies;
 pub mod dashboard;
+pub mod efactura;
 pub mod invoices;
 pub mod treasury;
 

@@ -1,0 +1,390 @@
+//! The e-Factura import: documents read from uploaded files
+//! ([`crate::blocks::efactura`]) become the company's invoices.
+//!
+//! Whose invoice a document is comes from the company's own CUI: the
+//! company as supplier makes it issued, as customer received, neither
+//! skips it. The partner is the other party (its name, and its CUI when it
+//! is Romanian). Rows go through the same upsert as the ERP's pushes
+//! ([`invoices::upsert`]), so re-importing a file changes nothing and an
+//! ERP's row and an imported document meet on the same invoice.
+//!
+//! Reading is CPU work on untrusted bytes: the front ends bound how many
+//! imports run at once (`App::imports`) and run [`read`] off the async runtime.
+
+use serde::Serialize;
+use sqlx::PgPool;
+
+use super::Direction;
+use super::invoices::{self, NewInvoice, Upserted, paid_fits_total};
+use crate::blocks::Lang;
+use crate::blocks::efactura::{Document, Problem, ReadFile, ZipError, ZipLimits, read_files};
+use crate::blocks::validate::Cui;
+
+/// Longest partner name kept (the invoices table's bound); longer legal names are cut.
+const MAX_PARTNER_CHARS: usize = 300;
+/// Longest number kept (the invoices table's bound).
+const MAX_NUMBER_CHARS: usize = 100;
+
+/// Why a file of an upload was not imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// The file holds no document ledgerbot reads.
+    Unreadable(Problem),
+    /// A whole ZIP that was not opened (among several uploads).
+    Archive(ZipError),
+    /// Neither the supplier nor the customer is the company.
+    NotOurs,
+    /// The same invoice came earlier in this upload, in `first`.
+    Repeated {
+        /// The file that carried it first.
+        first: String,
+    },
+    /// The document reads but its figures do not make an invoice ledgerbot keeps.
+    Unfit(Unfit),
+}
+
+/// What makes a document's figures unfit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unfit {
+    /// The number is longer than 100 characters.
+    LongNumber,
+    /// The due date is before the issue date.
+    DueBeforeIssue,
+    /// The amount paid has the other sign than the total.
+    PaidSign,
+}
+
+impl Reason {
+    /// The reason as a person reads it; the API answers in English.
+    pub fn describe(&self, lang: Lang) -> String {
+        match self {
+            Self::Unreadable(problem) => problem.describe(lang),
+            Self::Archive(error) => error.describe(lang),
+            Self::NotOurs => lang
+                .pick(
+                    "nici furnizorul, nici clientul nu este această firmă (după CUI)",
+                    "neither the supplier nor the customer is this company (by CUI)",
+                )
+                .into(),
+            Self::Repeated { first } => match lang {
+                Lang::Ro => format!("aceeași factură este și în {first}"),
+                Lang::En => format!("the same invoice is also in {first}"),
+            },
+            Self::Unfit(unfit) => match unfit {
+                Unfit::LongNumber => lang.pick(
+                    "numărul facturii are peste 100 de caractere",
+                    "the invoice number is longer than 100 characters",
+                ),
+                Unfit::DueBeforeIssue => lang.pick(
+                    "scadența este înaintea datei facturii",
+                    "the due date is before the issue date",
+                ),
+                Unfit::PaidSign => lang.pick(
+                    "suma achitată are alt semn decât totalul",
+                    "the amount paid has the other sign than the total",
+                ),
+            }
+            .into(),
+        }
+    }
+}
+
+/// A file that was not imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// Its name (in its ZIP, folders included).
+    pub file: String,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// What an import did: every document counted once, in exactly one place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// New invoices.
+    pub imported: u64,
+    /// Invoices that were there and changed.
+    pub updated: u64,
+    /// Invoices that were there exactly so.
+    pub unchanged: u64,
+    /// Files not imported, with their reasons.
+    pub skipped: Vec<Skipped>,
+}
+
+/// The API's form of a [`Summary`]: reasons in English.
+#[derive(Debug, Serialize)]
+pub struct SummaryJson {
+    imported: u64,
+    updated: u64,
+    unchanged: u64,
+    skipped: Vec<SkippedJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct SkippedJson {
+    file: String,
+    reason: String,
+}
+
+impl Summary {
+    /// The answer `POST .../efactura` gives.
+    pub fn to_json(&self, lang: Lang) -> SummaryJson {
+        SummaryJson {
+            imported: self.imported,
+            updated: self.updated,
+            unchanged: self.unchanged,
+            skipped: self
+                .skipped
+                .iter()
+                .map(|s| SkippedJson {
+                    file: s.file.clone(),
+                    reason: s.reason.describe(lang),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One uploaded file: its name and bytes.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The name it came with (a default when the upload has none).
+    pub name: String,
+    /// Its bytes.
+    pub bytes: bytes::Bytes,
+}
+
+/// Reads uploaded files (blocking: call it off the async runtime). A ZIP that is
+/// not read at all is `Err` when it is the only upload (the front end refuses the
+/// request), and a skipped file among several.
+///
+/// # Errors
+/// The single upload is a ZIP beyond the bounds or not a ZIP we read.
+pub fn read(uploads: &[Upload]) -> Result<(Vec<ReadFile>, Vec<Skipped>), ZipError> {
+    let limits = ZipLimits::default();
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for upload in uploads {
+        match read_files(&upload.name, &upload.bytes, limits) {
+            Ok(read) => files.extend(read),
+            Err(e) if uploads.len() == 1 => return Err(e),
+            Err(e) => skipped.push(Skipped {
+                file: upload.name.clone(),
+                reason: Reason::Archive(e),
+            }),
+        }
+    }
+    Ok((files, skipped))
+}
+
+/// The invoice a document is for the company of CUI `ours`, or why it is none.
+pub fn invoice_of(ours: &Cui, document: &Document) -> Result<NewInvoice, Reason> {
+    let is_ours = |cui: &Option<Cui>| cui.as_ref() == Some(ours);
+    let (direction, partner) = if is_ours(&document.supplier.cui) {
+        (Direction::Issued, &document.customer)
+    } else if is_ours(&document.customer.cui) {
+        (Direction::Received, &document.supplier)
+    } else {
+        return Err(Reason::NotOurs);
+    };
+    if document.number.chars().count() > MAX_NUMBER_CHARS {
+        return Err(Reason::Unfit(Unfit::LongNumber));
+    }
+    if document.due_date < document.issue_date {
+        return Err(Reason::Unfit(Unfit::DueBeforeIssue));
+    }
+    if !paid_fits_total(document.total, document.paid) {
+        return Err(Reason::Unfit(Unfit::PaidSign));
+    }
+    // A party without any name is still someone: its CUI, else a word saying so.
+    let name: String = partner.name.chars().take(MAX_PARTNER_CHARS).collect();
+    let name = match (name.trim(), &partner.cui) {
+        ("", Some(cui)) => cui.as_str().to_owned(),
+        ("", None) => "?".to_owned(),
+        (name, _) => name.to_owned(),
+    };
+    Ok(NewInvoice {
+        number: document.number.clone(),
+        direction,
+        partner: name,
+        partner_cui: partner.cui.clone(),
+        issue_date: document.issue_date,
+        due_date: document.due_date,
+        total: document.total,
+        paid: document.paid,
+        currency: document.currency,
+    })
+}
+
+/// Sorts read files into rows to import (each invoice once) and skipped files.
+pub fn sort(
+    ours: &Cui,
+    files: Vec<ReadFile>,
+    mut skipped: Vec<Skipped>,
+) -> (Vec<NewInvoice>, Vec<Skipped>) {
+    let mut rows: Vec<NewInvoice> = Vec::new();
+    let mut sources: Vec<String> = Vec::new();
+    for file in files {
+        let reason = match file.document {
+            Err(problem) => Reason::Unreadable(problem),
+            Ok(document) => match invoice_of(ours, &document) {
+                Err(reason) => reason,
+                Ok(row) => match rows.iter().position(|r| r.key() == row.key()) {
+                    Some(at) => Reason::Repeated {
+                        first: sources[at].clone(),
+                    },
+                    None => {
+                        rows.push(row);
+                        sources.push(file.file);
+                        continue;
+                    }
+                },
+            },
+        };
+        skipped.push(Skipped {
+            file: file.file,
+            reason,
+        });
+    }
+    (rows, skipped)
+}
+
+/// What became of an import.
+#[derive(Debug)]
+pub enum Imported {
+    /// Done; the summary says what happened to each file.
+    Done(Summary),
+    /// The company has no CUI, so whose a document is cannot be told.
+    NoCompanyCui,
+}
+
+/// Imports the read files into the company of `company_id` and CUI `company_cui`,
+/// all in one transaction.
+///
+/// # Errors
+/// The database failed.
+pub async fn import(
+    pool: &PgPool,
+    company_id: i64,
+    company_cui: Option<&str>,
+    files: Vec<ReadFile>,
+    skipped: Vec<Skipped>,
+) -> Result<Imported, sqlx::Error> {
+    let Some(ours) = company_cui.and_then(|cui| Cui::parse(cui).ok()) else {
+        return Ok(Imported::NoCompanyCui);
+    };
+    let (rows, skipped) = sort(&ours, files, skipped);
+    let mut tx = pool.begin().await?;
+    let done = match invoices::upsert(&mut tx, company_id, &rows).await {
+        Ok(done) => done,
+        // Two documents that reach one stored invoice (a supplier once with, once
+        // without its CUI): one at a time, the later one wins, as two uploads would.
+        Err(e) if invoices::is_same_invoice_twice(&e) => {
+            drop(tx);
+            tx = pool.begin().await?;
+            let mut done = Upserted::default();
+            for row in &rows {
+                let one = invoices::upsert(&mut tx, company_id, std::slice::from_ref(row)).await?;
+                done.inserted += one.inserted;
+                done.updated += one.updated;
+                done.unchanged += one.unchanged;
+            }
+            done
+        }
+        Err(e) => return Err(e),
+    };
+    tx.commit().await?;
+    Ok(Imported::Done(Summary {
+        imported: done.inserted,
+        updated: done.updated,
+        unchanged: done.unchanged,
+        skipped,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blocks::efactura::read_document;
+
+    fn ours() -> Cui {
+        Cui::parse("RO18547290").expect("valid")
+    }
+
+    fn doc(name: &str) -> Document {
+        let path = format!(
+            "{}/tests/fixtures/efactura/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        read_document(&std::fs::read(path).expect("fixture")).expect("readable")
+    }
+
+    #[test]
+    fn the_company_as_supplier_issues_and_as_customer_receives() {
+        let issued = invoice_of(&ours(), &doc("f-ad-2026-0147.xml")).expect("ours");
+        assert_eq!(issued.direction, Direction::Issued);
+        assert_eq!(issued.partner, "Construct Nord SA");
+        assert_eq!(
+            issued.partner_cui.as_ref().map(Cui::as_str),
+            Some("30684326")
+        );
+        let received = invoice_of(&ours(), &doc("pcl-9921.xml")).expect("ours");
+        assert_eq!(received.direction, Direction::Received);
+        assert_eq!(received.partner, "Papetăria Centrală & Birotică SRL");
+        assert_eq!(
+            received.partner_cui.as_ref().map(Cui::as_str),
+            Some("14265474")
+        );
+        assert_eq!(
+            invoice_of(&ours(), &doc("alt-client-77.xml")),
+            Err(Reason::NotOurs)
+        );
+        let foreign = invoice_of(&ours(), &doc("inv-eur-2026-31.xml")).expect("ours");
+        assert_eq!(foreign.partner_cui, None, "a German VAT number is no CUI");
+    }
+
+    #[test]
+    fn a_document_twice_in_one_upload_is_imported_once() {
+        let read = |file: &str, name: &str| ReadFile {
+            file: file.into(),
+            document: Ok(doc(name)),
+        };
+        let files = vec![
+            read("a.xml", "f-ad-2026-0147.xml"),
+            read("b.xml", "f-ad-2026-0147.xml"),
+            read("c.xml", "pcl-9921.xml"),
+        ];
+        let (rows, skipped) = sort(&ours(), files, Vec::new());
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            skipped,
+            [Skipped {
+                file: "b.xml".into(),
+                reason: Reason::Repeated {
+                    first: "a.xml".into()
+                }
+            }]
+        );
+    }
+
+    #[test]
+    fn every_reason_reads_in_both_languages() {
+        let reasons = [
+            Reason::NotOurs,
+            Reason::Repeated {
+                first: "a.xml".into(),
+            },
+            Reason::Unfit(Unfit::LongNumber),
+            Reason::Unfit(Unfit::DueBeforeIssue),
+            Reason::Unfit(Unfit::PaidSign),
+            Reason::Archive(ZipError::NotZip),
+        ];
+        for reason in reasons {
+            assert_ne!(
+                reason.describe(Lang::Ro),
+                reason.describe(Lang::En),
+                "{reason:?}"
+            );
+        }
+    }
+}

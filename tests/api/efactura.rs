@@ -1,0 +1,444 @@
+//! e-Factura import through the API: UBL documents and SPV's ZIPs in, the
+//! company's invoices out; hostile files refused; the dashboard's totals
+//! equal the documents' sums. Fixtures: tests/fixtures/efactura/ (make.py).
+
+use reqwest::Method;
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, RETRY_AFTER};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::people::{company, member, token, user};
+
+/// The fixtures' company: Atelier Digital SRL.
+const OUR_CUI: &str = "18547290";
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/efactura/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+async fn owner_with_cui(pool: &PgPool, cui: Option<&str>) -> (String, i64) {
+    let owner = user(pool, "owner@example.ro").await;
+    let id = company(pool, owner, "Atelier Digital SRL").await;
+    sqlx::query("UPDATE companies SET cui = $1 WHERE id = $2")
+        .bind(cui)
+        .bind(id)
+        .execute(pool)
+        .await
+        .expect("cui set");
+    (token(owner), id)
+}
+
+/// POSTs `body` as `content_type` to the company's import; the status, `Retry-After`
+/// and the JSON answer.
+async fn import(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    content_type: &str,
+    body: Vec<u8>,
+    filename: Option<&str>,
+) -> (u16, Option<String>, Value) {
+    let mut request = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/companies/{id}/efactura")))
+        .bearer_auth(token)
+        .header(CONTENT_TYPE, content_type)
+        .body(body);
+    if let Some(name) = filename {
+        request = request.header(
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        );
+    }
+    let response = request.send().await.expect("answers");
+    let status = response.status().as_u16();
+    let retry = response
+        .headers()
+        .get(RETRY_AFTER)
+        .map(|v| v.to_str().expect("ascii").to_owned());
+    let text = response.text().await.expect("body");
+    let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON: {text}"));
+    (status, retry, json)
+}
+
+async fn invoices(
+    pool: &PgPool,
+) -> Vec<(String, String, String, Option<String>, i64, i64, String)> {
+    sqlx::query_as(
+        "SELECT direction, number, partner, partner_cui, total_minor, paid_minor, currency
+         FROM invoices ORDER BY direction, number",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("invoices")
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_spv_zip_of_many_documents_imports_each_and_the_dashboard_adds_them_up(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_with_cui(&pool, Some(OUR_CUI)).await;
+    let zip = fixture("spv-noiembrie.zip");
+
+    // Act
+    let first = import(&app, &t, id, "application/zip", zip.clone(), None).await;
+    let again = import(&app, &t, id, "application/zip", zip, None).await;
+    let (status, dashboard) = app
+        .api(
+            Method::GET,
+            &t,
+            &format!("/api/v1/companies/{id}/dashboard"),
+            None,
+        )
+        .await;
+
+    // Assert
+    assert_eq!(
+        (first.0, &first.2),
+        (
+            200,
+            &json!({"imported": 7, "updated": 0, "unchanged": 0, "skipped": []})
+        )
+    );
+    assert_eq!(
+        (again.0, &again.2),
+        (
+            200,
+            &json!({"imported": 0, "updated": 0, "unchanged": 7, "skipped": []})
+        ),
+        "re-importing changes nothing"
+    );
+    let rows = invoices(&pool).await;
+    let own = |s: &str| s.to_owned();
+    assert_eq!(
+        rows,
+        [
+            (
+                own("issued"),
+                own("AD-2026-0147"),
+                own("Construct Nord SA"),
+                Some(own("30684326")),
+                1_428_000,
+                0,
+                own("RON")
+            ),
+            (
+                own("issued"),
+                own("AD-2026-0150"),
+                own("Construct Nord SA"),
+                Some(own("30684326")),
+                -59_500,
+                0,
+                own("RON")
+            ),
+            (
+                own("issued"),
+                own("ADE 31"),
+                own("Nordwind Logistik GmbH"),
+                None,
+                245_050,
+                0,
+                own("EUR")
+            ),
+            (
+                own("issued"),
+                own("NC AD-2026-0152"),
+                own("Construct Nord SA"),
+                Some(own("30684326")),
+                -119_000,
+                0,
+                own("RON")
+            ),
+            (
+                own("received"),
+                own("EF-778812"),
+                own("Energia Furnizare SA"),
+                Some(own("35456787")),
+                86_275,
+                0,
+                own("RON")
+            ),
+            (
+                own("received"),
+                own("EFC-4410"),
+                own("Energia Furnizare SA"),
+                Some(own("35456787")),
+                -5_950,
+                0,
+                own("RON")
+            ),
+            (
+                own("received"),
+                own("PCL 9921"),
+                own("Papetăria Centrală & Birotică SRL"),
+                Some(own("14265474")),
+                34_510,
+                10_000,
+                own("RON")
+            ),
+        ]
+    );
+    // The documents' sums: issued RON 14 280.00 − 595.00 − 1 190.00; EUR 2 450.50;
+    // received RON 862.75 − 59.50 + 345.10, of which 100.00 prepaid.
+    assert_eq!(status, 200, "{dashboard}");
+    let totals = |side: &str| -> Vec<(String, String, String)> {
+        dashboard[side]
+            .as_array()
+            .expect("per currency")
+            .iter()
+            .map(|c| {
+                let text = |k: &str| c[k].as_str().expect(k).to_owned();
+                (text("currency"), text("total"), text("paid"))
+            })
+            .collect()
+    };
+    assert_eq!(
+        totals("receivables"),
+        [
+            (own("RON"), own("12495.00"), own("0.00")),
+            (own("EUR"), own("2450.50"), own("0.00"))
+        ]
+    );
+    assert_eq!(
+        totals("payables"),
+        [(own("RON"), own("1148.35"), own("100.00"))]
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn in_a_zip_each_bad_file_is_skipped_with_its_reason_and_the_rest_import(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_with_cui(&pool, Some(OUR_CUI)).await;
+
+    // Act
+    let (status, _, answer) =
+        import(&app, &t, id, "application/zip", fixture("mixed.zip"), None).await;
+
+    // Assert
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["imported"], 2, "{answer}");
+    let skipped: Vec<(&str, &str)> = answer["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .map(|s| (s["file"].as_str().unwrap(), s["reason"].as_str().unwrap()))
+        .collect();
+    let expected = [
+        (
+            "4200000002.xml",
+            "the issue date (cbc:IssueDate) is not valid: \"03.11.2026\" is not a YYYY-MM-DD date",
+        ),
+        (
+            "4200000004.xml",
+            "neither the supplier nor the customer is this company (by CUI)",
+        ),
+        (
+            "4200000005.xml",
+            "the document has a DTD (<!DOCTYPE), which e-Factura never uses",
+        ),
+        ("factura.pdf", "not an XML file"),
+        (
+            "alta.zip",
+            "a ZIP inside a ZIP is not opened; upload it on its own",
+        ),
+    ];
+    assert_eq!(skipped, expected, "the signature is left out, not skipped");
+    let numbers: Vec<String> = invoices(&pool).await.into_iter().map(|r| r.1).collect();
+    assert_eq!(numbers, ["AD-2026-0147", "EF-778812"]);
+}
+
+#[sqlx::test(migrations = false)]
+async fn one_xml_document_imports_and_a_changed_one_updates(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_with_cui(&pool, Some(OUR_CUI)).await;
+    let original = fixture("pcl-9921.xml");
+    let paid_more = String::from_utf8(original.clone())
+        .expect("utf-8")
+        .replace(">100.00</cbc:PrepaidAmount>", ">345.10</cbc:PrepaidAmount>")
+        .into_bytes();
+
+    // Act
+    let first = import(&app, &t, id, "application/xml", original, Some("pcl.xml")).await;
+    let second = import(&app, &t, id, "text/xml; charset=utf-8", paid_more, None).await;
+    let foreign = import(
+        &app,
+        &t,
+        id,
+        "application/xml",
+        fixture("alt-client-77.xml"),
+        None,
+    )
+    .await;
+
+    // Assert
+    assert_eq!(
+        first.2,
+        json!({"imported": 1, "updated": 0, "unchanged": 0, "skipped": []})
+    );
+    assert_eq!(
+        second.2,
+        json!({"imported": 0, "updated": 1, "unchanged": 0, "skipped": []})
+    );
+    assert_eq!(
+        foreign.2,
+        json!({"imported": 0, "updated": 0, "unchanged": 0, "skipped": [
+            {"file": "document.xml", "reason": "neither the supplier nor the customer is this company (by CUI)"}
+        ]})
+    );
+    let rows = invoices(&pool).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].4, rows[0].5), (34_510, 34_510), "paid in full now");
+}
+
+#[sqlx::test(migrations = false)]
+async fn hostile_files_are_refused_and_nothing_is_written(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_with_cui(&pool, Some(OUR_CUI)).await;
+    let too_big = vec![b' '; 10 * 1024 * 1024 + 1];
+    let cases = [
+        (
+            "hostile/bomb.zip",
+            "application/zip",
+            422,
+            "unpacked, the ZIP archive would be larger than 10 MB",
+        ),
+        (
+            "hostile/lying-bomb.zip",
+            "application/zip",
+            422,
+            "the ZIP archive looks like a zip bomb (a file holds more than its header declares)",
+        ),
+        (
+            "hostile/too-many.zip",
+            "application/zip",
+            422,
+            "the ZIP archive has 1001 files; at most 1000 are read at once",
+        ),
+        (
+            "hostile/truncated.zip",
+            "application/zip",
+            422,
+            "this is not a ZIP archive, or it is cut short",
+        ),
+    ];
+
+    // Act, Assert
+    for (file, content_type, want_status, want_message) in cases {
+        let (status, _, answer) = import(&app, &t, id, content_type, fixture(file), None).await;
+        assert_eq!(
+            (status, answer["message"].as_str()),
+            (want_status, Some(want_message)),
+            "{file}: {answer}"
+        );
+    }
+    for (file, reason) in [
+        (
+            "hostile/billion-laughs.xml",
+            "the document has a DTD (<!DOCTYPE), which e-Factura never uses",
+        ),
+        (
+            "hostile/external-entity.xml",
+            "the document has a DTD (<!DOCTYPE), which e-Factura never uses",
+        ),
+        (
+            "hostile/deep-nesting.xml",
+            "the document nests deeper than 64 elements",
+        ),
+    ] {
+        let (status, _, answer) =
+            import(&app, &t, id, "application/xml", fixture(file), None).await;
+        assert_eq!(status, 200, "{file}: {answer}");
+        assert_eq!(answer["skipped"][0]["reason"], reason, "{file}");
+    }
+    let (status, _, answer) = import(&app, &t, id, "application/zip", too_big, None).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+    let (status, _, answer) =
+        import(&app, &t, id, "text/plain", fixture("pcl-9921.xml"), None).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
+    assert!(invoices(&pool).await.is_empty());
+}
+
+#[sqlx::test(migrations = false)]
+async fn only_owners_and_accountants_of_a_company_with_a_cui_import(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let (owner, id) = owner_with_cui(&pool, Some(OUR_CUI)).await;
+    let viewer = user(&pool, "viewer@example.ro").await;
+    member(&pool, id, viewer, "viewer").await;
+    let accountant = user(&pool, "accountant@example.ro").await;
+    member(&pool, id, accountant, "accountant").await;
+    let stranger = user(&pool, "stranger@example.ro").await;
+    let other_owner = user(&pool, "other@example.ro").await;
+    let without_cui = company(&pool, other_owner, "Fără CUI SRL").await;
+    let xml = || fixture("f-ad-2026-0147.xml");
+
+    // Act
+    let viewer_tries = import(&app, &token(viewer), id, "application/xml", xml(), None).await;
+    let stranger_tries = import(&app, &token(stranger), id, "application/xml", xml(), None).await;
+    let accountant_does =
+        import(&app, &token(accountant), id, "application/xml", xml(), None).await;
+    let no_cui = import(
+        &app,
+        &token(other_owner),
+        without_cui,
+        "application/xml",
+        xml(),
+        None,
+    )
+    .await;
+
+    // Assert
+    assert_eq!(viewer_tries.0, 403);
+    assert_eq!(stranger_tries.0, 404, "no hint that the company exists");
+    assert_eq!(accountant_does.2["imported"], 1);
+    assert_eq!(no_cui.0, 422);
+    assert!(
+        no_cui.2["message"].as_str().unwrap().contains("no CUI"),
+        "{}",
+        no_cui.2
+    );
+    let _ = owner;
+}
+
+#[sqlx::test(migrations = false)]
+async fn when_imports_are_at_their_bound_the_next_waits_for_retry_after(pool: PgPool) {
+    // Arrange: no slot free, as when two imports are running.
+    let app = TestApp::builder(pool.clone())
+        .app(|app| app.imports = std::sync::Arc::new(tokio::sync::Semaphore::new(0)))
+        .spawn()
+        .await;
+    let (t, id) = owner_with_cui(&pool, Some(OUR_CUI)).await;
+
+    // Act
+    let (status, retry, answer) = import(
+        &app,
+        &t,
+        id,
+        "application/xml",
+        fixture("f-ad-2026-0147.xml"),
+        None,
+    )
+    .await;
+
+    // Assert
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (503, Some("busy")),
+        "{answer}"
+    );
+    assert_eq!(retry.as_deref(), Some("5"));
+    assert!(invoices(&pool).await.is_empty());
+}
