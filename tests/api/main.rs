@@ -5,6 +5,7 @@
 mod auth;
 mod bot_accounts;
 mod bot_api;
+mod budget;
 mod cli;
 mod companies;
 mod config_docs;
@@ -18,6 +19,7 @@ mod helpers;
 mod housekeeping;
 mod instances;
 mod invoices;
+mod limits;
 mod linking;
 mod metrics;
 mod outbound;

@@ -3,12 +3,13 @@
 use http::StatusCode;
 use serde_json::json;
 
-use super::companies::member_of;
+use super::companies::{limit_reached, member_of};
 use super::rows::{FieldError, Row, writable_batch};
 use crate::blocks::validate::Cui;
 use crate::infra::http_io::{ApiError, HttpResponse, json};
 use crate::infra::router::Req;
-use crate::services::finance::invoices::{self, MAX_BATCH, NewInvoice, Query};
+use crate::services::finance::invoices::{self, NewInvoice, Query};
+use crate::services::finance::quota;
 use crate::services::finance::{Direction, PaidFilter};
 
 /// Invoices per page of the API's list.
@@ -23,12 +24,22 @@ const MAX_PAGE: i64 = 1_000_000;
 /// 200 `{"upserted", "inserted", "updated", "unchanged"}`, `upserted`
 /// counting rows inserted or actually changed.
 pub async fn push(mut req: Req) -> Result<HttpResponse, ApiError> {
-    let (company, rows) =
-        writable_batch(&mut req, MAX_BATCH, "number", NewInvoice::key, parse_row).await?;
+    let quotas = req.app.config.quotas;
+    let (company, rows) = writable_batch(
+        &mut req,
+        quotas.rows_per_batch,
+        "number",
+        NewInvoice::key,
+        parse_row,
+    )
+    .await?;
     let mut tx = req.app.pool.begin().await?;
     let done = invoices::upsert(&mut tx, company.id, &rows)
         .await
         .map_err(same_invoice_twice)?;
+    if let Some(over) = quota::invoices_within(&mut tx, quotas, company.id).await? {
+        return Err(limit_reached(over));
+    }
     tx.commit().await?;
     tracing::info!(
         company.id = company.id,
