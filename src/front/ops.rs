@@ -16,8 +16,10 @@ pub async fn health(_req: Req) -> HttpResponse {
 }
 
 /// `GET /readyz`: 200 when the database answers within a second, else 503.
+/// Asked on the webhook's pool: ready means Telegram's updates can be
+/// served, whatever the API's pool is doing.
 pub async fn readiness(req: Req) -> Result<HttpResponse, ApiError> {
-    let ping = sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&req.app.pool);
+    let ping = sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&req.app.webhook_pool);
     match tokio::time::timeout(Duration::from_secs(1), ping).await {
         Ok(Ok(_)) => Ok(crate::infra::http_io::json(
             StatusCode::OK,
@@ -57,6 +59,6 @@ pub async fn metrics(req: Req) -> Result<HttpResponse, ApiError> {
     Ok(with_type(
         StatusCode::OK,
         "text/plain; version=0.0.4",
-        crate::infra::metrics::render(&req.app.pool),
+        crate::infra::metrics::render(&req.app.webhook_pool, &req.app.pool),
     ))
 }

@@ -15,8 +15,16 @@ pub const MAX_CONCURRENT_IMPORTS: usize = 2;
 /// Everything a request handler may use.
 #[derive(Clone)]
 pub struct App {
-    /// The database, the only place state lives.
+    /// The database, the only place state lives, as the JSON API, the web
+    /// pages and background work reach it (`DATABASE_API_POOL_SIZE`
+    /// connections).
     pub pool: PgPool,
+    /// The webhook's own connections to the same database
+    /// (`DATABASE_POOL_SIZE`): only Telegram's updates (and `/readyz`, which
+    /// asks whether they can be served) take from it, so API traffic, however
+    /// heavy, never makes an update wait for a connection. Telegram updates
+    /// come first.
+    pub webhook_pool: PgPool,
     /// The configuration the process started with.
     pub config: Arc<Config>,
     /// The outbound Bot API client.
@@ -29,7 +37,9 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the state from a configuration and a pool.
+    /// Builds the state from a configuration and the webhook's pool; the
+    /// API's pool is opened beside it, to the same database with the same
+    /// settings ([`crate::infra::db::sibling`]).
     ///
     /// # Errors
     /// The Bot API client cannot be built (TLS initialisation).
@@ -39,7 +49,8 @@ impl App {
         crate::infra::metrics::handle();
         Ok(Self {
             dev_outbox: config.dev_mode.then(Arc::default),
-            pool,
+            pool: crate::infra::db::sibling(&pool, config.database.api_pool_size),
+            webhook_pool: pool,
             imports: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_IMPORTS)),
             config: Arc::new(config),
             bot,

@@ -160,8 +160,9 @@ async fn serve_with(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(addr = %listener.local_addr()?, public_url = %config.public_url, "ledgerbot listening");
-    let app = App::new(config, pool.clone())?;
-    crate::infra::housekeeping::spawn(pool);
+    let app = App::new(config, pool)?;
+    // Background work takes the API's connections, never the webhook's.
+    crate::infra::housekeeping::spawn(app.pool.clone());
     server::run(listener, app, shutdown_signal()).await?;
     Ok(())
 }

@@ -6,7 +6,8 @@
 //! | `DATABASE_URL` | yes | — |
 //! | `DATABASE_POOLER` | no | `none` (`transaction` behind a transaction-mode pooler such as PgBouncer; `session`) |
 //! | `DATABASE_DIRECT_URL` | no | unset: `migrate` uses `DATABASE_URL` |
-//! | `DATABASE_POOL_SIZE` | no | 2 per core, 4–32 (1–1000) |
+//! | `DATABASE_POOL_SIZE` | no | 2 per core, 4–32 (1–1000): the webhook's connections |
+//! | `DATABASE_API_POOL_SIZE` | no | half of `DATABASE_POOL_SIZE`, at least 1 (1–1000): the API's and the pages' connections, besides the webhook's |
 //! | `PORT` | no | `8080` |
 //! | `BIND_ADDR` | no | `0.0.0.0` (every interface); `127.0.0.1` in dev mode |
 //! | `PUBLIC_URL` | no | `http://localhost:$PORT` |
@@ -18,6 +19,11 @@
 //! | `LOG_FORMAT` | no | `text` (`json` for one JSON object per line) |
 //! | `TRUST_PROXY_HEADERS` | no | `false` (`true` behind fly.io's proxy: read `Fly-Client-IP` / `X-Forwarded-For`) |
 //! | `METRICS_TOKEN` | no | unset: `/metrics` is open; set: it needs `Authorization: Bearer <token>` |
+//! | `API_REQUESTS_PER_MINUTE` | no | `300`: requests one account may make to `/api/v1/companies...` per minute (then 429) |
+//! | `MAX_COMPANIES_PER_ACCOUNT` | no | `50`: companies one account may own |
+//! | `MAX_INVOICES_PER_COMPANY` | no | `200000` |
+//! | `MAX_TREASURY_ACCOUNTS_PER_COMPANY` | no | `200` |
+//! | `MAX_ROWS_PER_BATCH` | no | `5000`: rows one push of invoices or treasury accounts may carry |
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -25,6 +31,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use thiserror::Error;
 
 use crate::infra::db::Pooler;
+use crate::services::finance::quota::Quotas;
 use crate::services::rate_limit::RateLimits;
 
 /// A value that must never reach a log: `Debug` and `Display` print a mask.
@@ -83,8 +90,13 @@ pub struct Database {
     pub pooler: Pooler,
     /// The host's direct (non-pooled) URL, for `ledgerbot migrate`.
     pub direct_url: Option<Secret>,
-    /// Connections this instance opens on `url` at most.
+    /// Connections the webhook opens on `url` at most: Telegram's updates
+    /// have this pool to themselves.
     pub pool_size: u32,
+    /// Connections the API, the web pages and background work open on `url`
+    /// at most, besides `pool_size`: however busy they are, they never take
+    /// one of the webhook's.
+    pub api_pool_size: u32,
 }
 
 impl Database {
@@ -118,23 +130,30 @@ impl Database {
             })?,
             None => Pooler::None,
         };
-        let pool_size = match var("DATABASE_POOL_SIZE") {
-            Some(n) => n
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or(ConfigError::Invalid {
-                    name: "DATABASE_POOL_SIZE",
-                    why: "not a number of connections (1-1000)",
-                })?,
-            None => crate::infra::db::default_pool_size(),
+        let connections = |name: &'static str| {
+            var(name)
+                .map(|n| {
+                    n.trim()
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=1000).contains(n))
+                        .ok_or(ConfigError::Invalid {
+                            name,
+                            why: "not a number of connections (1-1000)",
+                        })
+                })
+                .transpose()
         };
+        let pool_size =
+            connections("DATABASE_POOL_SIZE")?.unwrap_or_else(crate::infra::db::default_pool_size);
+        let api_pool_size = connections("DATABASE_API_POOL_SIZE")?
+            .unwrap_or_else(|| crate::infra::db::default_api_pool_size(pool_size));
         Ok(Self {
             url,
             pooler,
             direct_url,
             pool_size,
+            api_pool_size,
         })
     }
 }
@@ -169,8 +188,10 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// `ledgerbot dev`: serves `/dev/chat`. Never set from the environment.
     pub dev_mode: bool,
-    /// Attempt limits (fixed in code, see [`crate::services::rate_limit`]; tests lower them).
+    /// Attempt limits (see [`crate::services::rate_limit`]; tests lower them).
     pub rate_limits: RateLimits,
+    /// What one account may hold and send (the `MAX_*` variables).
+    pub quotas: Quotas,
 }
 
 /// The real Bot API.
@@ -262,6 +283,34 @@ impl Config {
         };
         let trust_proxy_headers = parse_bool("TRUST_PROXY_HEADERS", var("TRUST_PROXY_HEADERS"))?;
         let metrics_token = var("METRICS_TOKEN").map(|t| Secret(t.trim().to_owned()));
+        let count = |name: &'static str, default: u32| {
+            var(name).map_or(Ok(default), |n| {
+                n.trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or(ConfigError::Invalid {
+                        name,
+                        why: "not a whole number of at least 1",
+                    })
+            })
+        };
+        let mut rate_limits = RateLimits::default();
+        rate_limits.company_api.max =
+            count("API_REQUESTS_PER_MINUTE", rate_limits.company_api.max)?;
+        let defaults = Quotas::default();
+        let quotas = Quotas {
+            companies_per_account: count(
+                "MAX_COMPANIES_PER_ACCOUNT",
+                defaults.companies_per_account,
+            )?,
+            invoices_per_company: count("MAX_INVOICES_PER_COMPANY", defaults.invoices_per_company)?,
+            treasury_accounts_per_company: count(
+                "MAX_TREASURY_ACCOUNTS_PER_COMPANY",
+                defaults.treasury_accounts_per_company,
+            )?,
+            rows_per_batch: count("MAX_ROWS_PER_BATCH", defaults.rows_per_batch)?,
+        };
 
         Ok(Self {
             database,
@@ -277,7 +326,8 @@ impl Config {
             trust_proxy_headers,
             metrics_token,
             dev_mode: false,
-            rate_limits: RateLimits::default(),
+            rate_limits,
+            quotas,
         })
     }
 
@@ -389,10 +439,41 @@ mod tests {
     }
 
     #[test]
+    fn limits_have_defaults_and_can_be_set() {
+        let mut env = complete();
+        let config = load(&env).expect("valid");
+        assert_eq!(config.quotas, Quotas::default());
+        assert_eq!(config.rate_limits, RateLimits::default());
+        for (name, value) in [
+            ("API_REQUESTS_PER_MINUTE", "60"),
+            ("MAX_COMPANIES_PER_ACCOUNT", "2"),
+            ("MAX_INVOICES_PER_COMPANY", "1000"),
+            ("MAX_TREASURY_ACCOUNTS_PER_COMPANY", "5"),
+            ("MAX_ROWS_PER_BATCH", " 100 "),
+        ] {
+            env.insert(name, value.to_owned());
+        }
+        let config = load(&env).expect("valid");
+        assert_eq!(config.rate_limits.company_api.max, 60);
+        assert_eq!(
+            config.quotas,
+            Quotas {
+                companies_per_account: 2,
+                invoices_per_company: 1000,
+                treasury_accounts_per_company: 5,
+                rows_per_batch: 100,
+            }
+        );
+    }
+
+    #[test]
     fn the_pool_size_can_be_set() {
         let mut env = complete();
         env.insert("DATABASE_POOL_SIZE", " 24 ".to_owned());
         assert_eq!(load(&env).expect("valid").database.pool_size, 24);
+        assert_eq!(load(&env).expect("valid").database.api_pool_size, 12);
+        env.insert("DATABASE_API_POOL_SIZE", "3".to_owned());
+        assert_eq!(load(&env).expect("valid").database.api_pool_size, 3);
         assert!((4..=32).contains(&crate::infra::db::default_pool_size()));
     }
 
@@ -427,6 +508,8 @@ mod tests {
             ("PORT", "70000".to_owned(), "out of range"),
             ("DATABASE_POOL_SIZE", "0".to_owned(), "no connections"),
             ("DATABASE_POOL_SIZE", "many".to_owned(), "not a number"),
+            ("DATABASE_API_POOL_SIZE", "0".to_owned(), "no connections"),
+            ("DATABASE_API_POOL_SIZE", "two".to_owned(), "not a number"),
             ("TELEGRAM_WEBHOOK_SECRET", "has space".to_owned(), "space"),
             ("TELEGRAM_WEBHOOK_SECRET", "x".repeat(257), "too long"),
             ("TELEGRAM_WEBHOOK_SECRET", "ümlaut".to_owned(), "non-ASCII"),
@@ -442,6 +525,19 @@ mod tests {
             ("PUBLIC_URL", "ftp://x".to_owned(), "scheme"),
             ("LOG_FORMAT", "xml".to_owned(), "format"),
             ("TRUST_PROXY_HEADERS", "maybe".to_owned(), "bool"),
+            ("API_REQUESTS_PER_MINUTE", "0".to_owned(), "none at all"),
+            (
+                "MAX_COMPANIES_PER_ACCOUNT",
+                "lots".to_owned(),
+                "not a number",
+            ),
+            ("MAX_INVOICES_PER_COMPANY", "-1".to_owned(), "negative"),
+            (
+                "MAX_TREASURY_ACCOUNTS_PER_COMPANY",
+                "1.5".to_owned(),
+                "fraction",
+            ),
+            ("MAX_ROWS_PER_BATCH", "0".to_owned(), "no rows"),
             (
                 "BIND_ADDR",
                 "localhost".to_owned(),

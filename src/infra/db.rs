@@ -98,12 +98,17 @@ pub fn pool(
     max_connections: u32,
     pooler: Pooler,
 ) -> Result<PgPool, sqlx::Error> {
-    let mut options: PgConnectOptions = database_url.parse()?;
-    options = options.application_name("ledgerbot");
+    let mut connect: PgConnectOptions = database_url.parse()?;
+    connect = connect.application_name("ledgerbot");
     if pooler == Pooler::Transaction {
-        options = options.statement_cache_capacity(0).extra_float_digits(None);
+        connect = connect.statement_cache_capacity(0).extra_float_digits(None);
     }
-    Ok(PgPoolOptions::new()
+    Ok(options(max_connections).connect_lazy_with(connect))
+}
+
+/// How every serving pool behaves.
+fn options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(0)
         // A request waits this long for a connection before failing with 503;
@@ -119,7 +124,6 @@ pub fn pool(
         // to a server that is now read-only, or about to drop it. No I/O.
         .before_acquire(|_, meta| Box::pin(async move { Ok(!opened_before_last_fault(meta.age)) }))
         .idle_timeout(Duration::from_secs(300))
-        .connect_lazy_with(options))
 }
 
 /// When this process started: the clock `LAST_FAULT` counts from.
@@ -180,6 +184,23 @@ fn opened_before_last_fault(age: Duration) -> bool {
 pub fn default_pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     u32::try_from(cores * 2).unwrap_or(32).clamp(4, 32)
+}
+
+/// The API's pool size when `DATABASE_API_POOL_SIZE` is not set: half the
+/// webhook's, rounded up. The API and the pages have a pool of their own so
+/// that a burst of heavy API clients queues there and never takes a
+/// connection Telegram's updates need; it is smaller because a person or an
+/// ERP waits a moment without harm, while Telegram holds back a chat's next
+/// updates until it has our answer.
+pub fn default_api_pool_size(webhook_pool_size: u32) -> u32 {
+    webhook_pool_size.div_ceil(2).max(1)
+}
+
+/// A second pool to the same database as `pool`, with the same settings and
+/// at most `max_connections`: the API's pool beside the webhook's (see
+/// [`crate::infra::app::App`]). Opens nothing until it is used.
+pub fn sibling(pool: &PgPool, max_connections: u32) -> PgPool {
+    options(max_connections).connect_lazy_with((*pool.connect_options()).clone())
 }
 
 /// Applies `schema.sql` and records its checksum in one transaction, which

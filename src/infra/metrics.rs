@@ -59,13 +59,17 @@ fn spawn_upkeep(handle: PrometheusHandle) {
 /// How often histogram values are folded into buckets.
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
-/// The text exposition of every metric, with the pool gauges read now.
-pub fn render(pool: &PgPool) -> String {
-    let size = pool.size();
-    let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
-    metrics::gauge!("ledgerbot_db_pool_connections", "state" => "in_use")
-        .set(f64::from(size.saturating_sub(idle)));
-    metrics::gauge!("ledgerbot_db_pool_connections", "state" => "idle").set(f64::from(idle));
+/// The text exposition of every metric, with the gauges of both pools (the
+/// webhook's and the API's) read now.
+pub fn render(webhook_pool: &PgPool, api_pool: &PgPool) -> String {
+    for (name, pool) in [("webhook", webhook_pool), ("api", api_pool)] {
+        let size = pool.size();
+        let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+        metrics::gauge!("ledgerbot_db_pool_connections", "pool" => name, "state" => "in_use")
+            .set(f64::from(size.saturating_sub(idle)));
+        metrics::gauge!("ledgerbot_db_pool_connections", "pool" => name, "state" => "idle")
+            .set(f64::from(idle));
+    }
     handle().render()
 }
 

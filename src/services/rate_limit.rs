@@ -30,8 +30,14 @@ impl Limit {
     }
 }
 
-/// Every limit ledgerbot applies. Fixed in code (see the module table); tests
-/// lower them through `Config::rate_limits`.
+/// Requests per minute one account may make to the company API unless
+/// `API_REQUESTS_PER_MINUTE` says otherwise: an ERP's sync and a dashboard
+/// that refreshes fit easily; a loop does not.
+pub const DEFAULT_COMPANY_API_PER_MINUTE: u32 = 300;
+
+/// Every limit ledgerbot applies. Fixed in code (see the module table) but
+/// for the company API's, which `API_REQUESTS_PER_MINUTE` sets; tests lower
+/// them through `Config::rate_limits`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimits {
     /// `POST /api/v1/auth/register`, per client IP.
@@ -45,6 +51,8 @@ pub struct RateLimits {
     /// Wrong codes sent to the bot, per Telegram user: reaching `max` locks
     /// that user out of code attempts until the window ends.
     pub bot_code_failures: Limit,
+    /// Requests to `/api/v1/companies...`, per account (`API_REQUESTS_PER_MINUTE`).
+    pub company_api: Limit,
 }
 
 impl Default for RateLimits {
@@ -59,6 +67,7 @@ impl Default for RateLimits {
                 max: 5,
                 window: Duration::from_secs(15 * 60),
             },
+            company_api: Limit::per_minute("company_api", DEFAULT_COMPANY_API_PER_MINUTE),
         }
     }
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod bot_accounts;
 mod bot_api;
+mod budget;
 mod cash_entries;
 mod cli;
 mod companies;
@@ -21,6 +22,7 @@ mod housekeeping;
 mod instances;
 mod invoice_sync;
 mod invoices;
+mod limits;
 mod linking;
 mod metrics;
 mod outbound;

@@ -35,7 +35,8 @@ async fn metrics_count_requests_updates_and_bot_api_calls(pool: PgPool) {
         r#"ledgerbot_updates_total{kind="message",command="start"}"#,
         r#"ledgerbot_updates_total{kind="callback_query",command="callback"}"#,
         r#"ledgerbot_bot_api_calls_total{method="sendMessage",outcome="ok"}"#,
-        r#"ledgerbot_db_pool_connections{state="in_use"}"#,
+        r#"ledgerbot_db_pool_connections{pool="webhook",state="in_use"}"#,
+        r#"ledgerbot_db_pool_connections{pool="api",state="idle"}"#,
     ] {
         assert!(text.contains(expected), "missing {expected} in:\n{text}");
     }

@@ -34,7 +34,10 @@ async fn without_a_database_readiness_and_the_webhook_say_503(pool: PgPool) {
     )
     .expect("lazy pool");
     let app = TestApp::builder(pool)
-        .app(|app| app.pool = dead)
+        .app(|app| {
+            app.pool = dead.clone();
+            app.webhook_pool = dead;
+        })
         .spawn()
         .await;
     let http = &*app;

@@ -8,6 +8,8 @@
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
+use sqlx::Postgres;
+use sqlx::pool::PoolConnection;
 
 use super::{Caller, caller};
 use crate::blocks::money::Currency;
@@ -15,12 +17,13 @@ use crate::blocks::validate::Cui;
 use crate::infra::http_io::{ApiError, HttpResponse, empty, json};
 use crate::infra::router::{Id, Req};
 use crate::services::finance::companies::{self, AddMember, RemoveMember};
+use crate::services::finance::quota::{self, Exceeded};
 use crate::services::finance::{Company, Role, dashboard};
+use crate::services::rate_limit;
 
 /// `GET /api/v1/companies`: the caller's companies, with their role.
 pub async fn list(req: Req) -> Result<HttpResponse, ApiError> {
-    let caller = caller(&req)?;
-    let mut db = req.app.pool.acquire().await?;
+    let (caller, mut db) = counted_caller(&req).await?;
     let list = companies::of_user(&mut db, caller.user_id).await?;
     Ok(json(StatusCode::OK, &list))
 }
@@ -40,11 +43,31 @@ pub async fn dashboard(req: Req) -> Result<HttpResponse, ApiError> {
     Ok(json(StatusCode::OK, &figures))
 }
 
-/// The company of the path's `{id}` as `caller` sees it: 404 when the
-/// caller is not a member (or the id is malformed).
-async fn company(req: &Req, caller: Caller) -> Result<Company, ApiError> {
-    let Id(company_id) = req.param("id")?;
+/// The caller of a company route (`/api/v1/companies...`), counted against
+/// the per-account limit (`API_REQUESTS_PER_MINUTE`): 401 without a valid
+/// token, 429 with `Retry-After` past the limit. Returns the connection it counted on, for the request to go on with.
+///
+/// # Errors
+/// As said, or the database failed.
+async fn counted_caller(req: &Req) -> Result<(Caller, PoolConnection<Postgres>), ApiError> {
+    // The token first: a request without one costs no connection.
+    let caller = caller(req)?;
     let mut db = req.app.pool.acquire().await?;
+    let limit = req.app.config.rate_limits.company_api;
+    let key = caller.user_id.to_string();
+    if let Some(retry_after) = rate_limit::check(&mut db, limit, &key).await? {
+        tracing::warn!(user.id = caller.user_id, "company API rate limit hit");
+        return Err(ApiError::TooManyRequests(retry_after));
+    }
+    Ok((caller, db))
+}
+
+/// The company of the path's `{id}` as its caller sees it: 404 when the
+/// caller is not a member (or the id is malformed); the request is counted
+/// against the caller's limit first.
+async fn company(req: &Req) -> Result<Company, ApiError> {
+    let (caller, mut db) = counted_caller(req).await?;
+    let Id(company_id) = req.param("id")?;
     companies::for_member(&mut db, company_id, caller.user_id)
         .await?
         .ok_or(ApiError::NotFound)
@@ -52,7 +75,7 @@ async fn company(req: &Req, caller: Caller) -> Result<Company, ApiError> {
 
 /// The company of the path, as the caller sees it: 401 without a valid token.
 pub(super) async fn member_of(req: &Req) -> Result<Company, ApiError> {
-    company(req, caller(req)?).await
+    company(req).await
 }
 
 /// The company of the path, when the caller may push data to it (owner, accountant).
@@ -66,9 +89,9 @@ pub(super) async fn writer_of(req: &Req) -> Result<Company, ApiError> {
     Ok(company)
 }
 
-/// The company of the path, when `caller` owns it.
-async fn owner_of(req: &Req, caller: Caller) -> Result<Company, ApiError> {
-    let company = company(req, caller).await?;
+/// The company of the path, when the caller owns it.
+async fn owner_of(req: &Req) -> Result<Company, ApiError> {
+    let company = company(req).await?;
     if company.role != Role::Owner {
         return Err(ApiError::Forbidden("only an owner may manage members"));
     }
@@ -84,7 +107,8 @@ struct NewCompany {
 
 /// `POST /api/v1/companies` `{name, cui?, currency?}`: 201; the caller becomes owner.
 pub async fn create(mut req: Req) -> Result<HttpResponse, ApiError> {
-    let caller = caller(&req)?;
+    let (caller, db) = counted_caller(&req).await?;
+    drop(db);
     let body: NewCompany = req.json().await?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
@@ -108,6 +132,10 @@ pub async fn create(mut req: Req) -> Result<HttpResponse, ApiError> {
         .map_err(|e| ApiError::Unprocessable(format!("currency: {e}")))?
         .unwrap_or(Currency::RON);
     let mut tx = req.app.pool.begin().await?;
+    let quotas = req.app.config.quotas;
+    if let Some(over) = quota::one_more_company(&mut tx, quotas, caller.user_id).await? {
+        return Err(limit_reached(over));
+    }
     let company = companies::create(&mut tx, caller.user_id, name, cui.as_ref(), currency).await?;
     tx.commit().await?;
     Ok(json(StatusCode::CREATED, &company))
@@ -121,7 +149,7 @@ struct NewMember {
 
 /// `POST /api/v1/companies/{id}/members` `{email, role}` (owners): 201.
 pub async fn add_member(mut req: Req) -> Result<HttpResponse, ApiError> {
-    let company = owner_of(&req, caller(&req)?).await?;
+    let company = owner_of(&req).await?;
     let body: NewMember = req.json().await?;
     let role = Role::parse(body.role.trim()).ok_or_else(|| {
         ApiError::Unprocessable("role: must be owner, accountant or viewer".into())
@@ -144,9 +172,8 @@ pub async fn add_member(mut req: Req) -> Result<HttpResponse, ApiError> {
 /// `DELETE /api/v1/companies/{id}/members/{user_id}` (owners): 204; the last
 /// owner stays.
 pub async fn remove_member(req: Req) -> Result<HttpResponse, ApiError> {
-    let caller = caller(&req)?;
     let Id(user_id) = req.param("user_id")?;
-    let company = owner_of(&req, caller).await?;
+    let company = owner_of(&req).await?;
     let mut tx = req.app.pool.begin().await?;
     let outcome = companies::remove_member(&mut tx, company.id, user_id).await?;
     tx.commit().await?;
@@ -157,4 +184,13 @@ pub async fn remove_member(req: Req) -> Result<HttpResponse, ApiError> {
             "a company keeps at least one owner: add another owner first".into(),
         )),
     }
+}
+
+/// The answer to a request that would pass one of the operator's limits:
+/// 422 `limit_reached`, naming the limit and its value.
+pub(super) fn limit_reached(over: Exceeded) -> ApiError {
+    ApiError::LimitReached(format!(
+        "limit reached: at most {} {}; this request would make {}",
+        over.max, over.what, over.would_be
+    ))
 }

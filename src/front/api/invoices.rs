@@ -3,12 +3,13 @@
 use http::StatusCode;
 use serde_json::json;
 
-use super::companies::{member_of, writer_of};
+use super::companies::{limit_reached, member_of, writer_of};
 use super::rows::{FieldError, Row, parse_date, writable_batch};
 use crate::blocks::validate::Cui;
 use crate::infra::http_io::{ApiError, HttpResponse, empty, json};
 use crate::infra::router::{Id, Req};
-use crate::services::finance::invoices::{self, MAX_BATCH, NewInvoice, Query, Replace};
+use crate::services::finance::invoices::{self, NewInvoice, Query, Replace};
+use crate::services::finance::quota;
 use crate::services::finance::{Direction, PaidFilter};
 
 /// Invoices per page of the API's list.
@@ -27,8 +28,15 @@ const MAX_PAGE: i64 = 1_000_000;
 /// are removed too, in the same transaction, and the answer adds `deleted`.
 pub async fn push(mut req: Req) -> Result<HttpResponse, ApiError> {
     let replace = parse_push_query(req.query().unwrap_or_default())?;
-    let (company, rows) =
-        writable_batch(&mut req, MAX_BATCH, "number", NewInvoice::key, parse_row).await?;
+    let quotas = req.app.config.quotas;
+    let (company, rows) = writable_batch(
+        &mut req,
+        quotas.rows_per_batch,
+        "number",
+        NewInvoice::key,
+        parse_row,
+    )
+    .await?;
     let mut tx = req.app.pool.begin().await?;
     let done = invoices::upsert(&mut tx, company.id, &rows)
         .await
@@ -37,6 +45,9 @@ pub async fn push(mut req: Req) -> Result<HttpResponse, ApiError> {
         Some(replace) => Some(invoices::remove_missing(&mut tx, company.id, replace, &rows).await?),
         None => None,
     };
+    if let Some(over) = quota::invoices_within(&mut tx, quotas, company.id).await? {
+        return Err(limit_reached(over));
+    }
     tx.commit().await?;
     tracing::info!(
         company.id = company.id,

@@ -181,8 +181,8 @@ pub fn parse_batch<T, K: Eq + Hash>(
         ));
     };
     if items.len() > max_rows {
-        return Err(ApiError::Unprocessable(format!(
-            "at most {max_rows} rows per batch, this one has {}",
+        return Err(ApiError::LimitReached(format!(
+            "limit reached: at most {max_rows} rows per batch; this one has {}",
             items.len()
         )));
     }
@@ -216,13 +216,14 @@ pub fn parse_batch<T, K: Eq + Hash>(
 /// 401, 403 or 404 for the company; 400, 413 or 422 for the body.
 pub async fn writable_batch<T, K: Eq + Hash>(
     req: &mut Req,
-    max_rows: usize,
+    max_rows: u32,
     key_field: &'static str,
     key: impl Fn(&T) -> K,
     parse: impl Fn(&Row<'_>) -> Result<T, FieldError>,
 ) -> Result<(Company, Vec<T>), ApiError> {
     let company = super::companies::writer_of(req).await?;
     let body: Value = req.json().await?;
+    let max_rows = usize::try_from(max_rows).unwrap_or(usize::MAX);
     let rows = parse_batch(body, max_rows, key_field, key, parse)?;
     Ok((company, rows))
 }

@@ -3,22 +3,21 @@
 use http::StatusCode;
 use serde_json::json;
 
-use super::companies::member_of;
+use super::companies::{limit_reached, member_of};
 use super::rows::{FieldError, Row, writable_batch};
 use crate::blocks::validate::Iban;
 use crate::infra::http_io::{ApiError, HttpResponse, json};
 use crate::infra::router::Req;
+use crate::services::finance::quota;
 use crate::services::finance::treasury::{self, Kind, NewAccount};
-
-/// The most accounts one push may carry.
-pub const MAX_BATCH: usize = 1000;
 
 /// `PUT /api/v1/companies/{id}/treasury-accounts` (owner, accountant): bulk
 /// upsert by `name`: 200 `{"upserted": n}`.
 pub async fn push(mut req: Req) -> Result<HttpResponse, ApiError> {
+    let quotas = req.app.config.quotas;
     let (company, rows) = writable_batch(
         &mut req,
-        MAX_BATCH,
+        quotas.rows_per_batch,
         "name",
         |r: &NewAccount| r.name.clone(),
         parse_row,
@@ -26,6 +25,9 @@ pub async fn push(mut req: Req) -> Result<HttpResponse, ApiError> {
     .await?;
     let mut tx = req.app.pool.begin().await?;
     let upserted = treasury::upsert(&mut tx, company.id, &rows).await?;
+    if let Some(over) = quota::treasury_accounts_within(&mut tx, quotas, company.id).await? {
+        return Err(limit_reached(over));
+    }
     tx.commit().await?;
     Ok(json(StatusCode::OK, &json!({ "upserted": upserted })))
 }

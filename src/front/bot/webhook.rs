@@ -79,7 +79,7 @@ pub async fn handle(mut req: Req) -> HttpResponse {
         Ok(Outcome::Applied { first, rest }) => {
             if !rest.is_empty() {
                 // After the commit, off the response path: Telegram gets its answer at once.
-                crate::infra::outbound::send_later(&app.pool, &app.bot, rest);
+                crate::infra::outbound::send_later(&app.webhook_pool, &app.bot, rest);
             }
             reply_body(first)
         }
@@ -294,7 +294,8 @@ async fn apply(
     let from = incoming.from().clone();
     let request = Request::of(incoming, &app.config.bot_username);
     let reads_only = request.reads_only();
-    let mut session = Session::open(&app.pool, reads_only).await?;
+    // The webhook's own pool: API traffic cannot take these connections.
+    let mut session = Session::open(&app.webhook_pool, reads_only).await?;
     let claim = session.claim(update_id, chat_id, from.id).await?;
     if !claim.fresh && !reads_only {
         // Applied before (Telegram lost our answer): the answer given then.

@@ -35,6 +35,11 @@ pub enum ApiError {
     /// Well-formed, but a value is unacceptable; the message names it.
     #[error("{0}")]
     Unprocessable(String),
+    /// Well-formed, but it would pass one of the operator's limits
+    /// (companies per account, invoices per company, ...); the message
+    /// names the limit and its value.
+    #[error("{0}")]
+    LimitReached(String),
     /// The body is larger than the route accepts.
     #[error("the request body is too large")]
     PayloadTooLarge,
@@ -73,6 +78,7 @@ impl ApiError {
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::Gone(_) => (StatusCode::GONE, "gone"),
             Self::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+            Self::LimitReached(_) => (StatusCode::UNPROCESSABLE_ENTITY, "limit_reached"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")

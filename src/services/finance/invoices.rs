@@ -15,9 +15,6 @@ use super::{Direction, PaidFilter, iso_date, stored_currency};
 use crate::blocks::money::{Amount, Currency};
 use crate::blocks::validate::Cui;
 
-/// The most rows one push may carry.
-pub const MAX_BATCH: usize = 5000;
-
 /// One validated invoice of a push or an import.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewInvoice {

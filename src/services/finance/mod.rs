@@ -11,6 +11,7 @@ pub mod companies;
 pub mod dashboard;
 pub mod efactura;
 pub mod invoices;
+pub mod quota;
 pub mod treasury;
 
 use serde::Serialize;
