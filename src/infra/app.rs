@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 use crate::infra::config::Config;
 use crate::infra::telegram::BotApi;
+use crate::services::accounts::password::HashGate;
 
 /// Everything a request handler may use.
 #[derive(Clone)]
@@ -17,6 +18,9 @@ pub struct App {
     pub config: Arc<Config>,
     /// The outbound Bot API client.
     pub bot: BotApi,
+    /// The gate every password hash of this process passes: it bounds the
+    /// memory and CPU hashing takes ([`crate::services::accounts::password`]).
+    pub hashing: Arc<HashGate>,
     /// Dev mode's record of outbound calls, for `/dev/chat`; `None` in production.
     pub dev_outbox: Option<Arc<crate::front::devchat::Outbox>>,
 }
@@ -32,6 +36,7 @@ impl App {
         crate::infra::metrics::handle();
         Ok(Self {
             dev_outbox: config.dev_mode.then(Arc::default),
+            hashing: Arc::new(HashGate::new(config.password_hashing)),
             pool,
             config: Arc::new(config),
             bot,

@@ -17,6 +17,7 @@
 //! | `JWT_SECRET` | yes | — (at least 32 bytes) |
 //! | `LOG_FORMAT` | no | `text` (`json` for one JSON object per line) |
 //! | `TRUST_PROXY_HEADERS` | no | `false` (`true` behind fly.io's proxy: read `Fly-Client-IP` / `X-Forwarded-For`) |
+//! | `PASSWORD_HASH_MEMORY_MIB` | no | `64`: memory password hashes (19 MiB each) may take at once; slots = what fits, at most one per core, at least one |
 //! | `METRICS_TOKEN` | no | unset: `/metrics` is open; set: it needs `Authorization: Bearer <token>` |
 
 use std::fmt;
@@ -25,6 +26,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use thiserror::Error;
 
 use crate::infra::db::Pooler;
+use crate::services::accounts::password::HashLimits;
 use crate::services::rate_limit::RateLimits;
 
 /// A value that must never reach a log: `Debug` and `Display` print a mask.
@@ -171,7 +173,14 @@ pub struct Config {
     pub dev_mode: bool,
     /// Attempt limits (fixed in code, see [`crate::services::rate_limit`]; tests lower them).
     pub rate_limits: RateLimits,
+    /// How many password hashes run at once and how many wait
+    /// (`PASSWORD_HASH_MEMORY_MIB` and the cores).
+    pub password_hashing: HashLimits,
 }
+
+/// `PASSWORD_HASH_MEMORY_MIB`'s default: three 19 MiB hashes, so that with
+/// the server's own memory a 256 MB machine keeps well clear of its limit.
+pub const DEFAULT_PASSWORD_HASH_MEMORY_MIB: u32 = 64;
 
 /// The real Bot API.
 pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
@@ -262,6 +271,18 @@ impl Config {
         };
         let trust_proxy_headers = parse_bool("TRUST_PROXY_HEADERS", var("TRUST_PROXY_HEADERS"))?;
         let metrics_token = var("METRICS_TOKEN").map(|t| Secret(t.trim().to_owned()));
+        let hash_memory_mib = match var("PASSWORD_HASH_MEMORY_MIB") {
+            Some(n) => n
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=65_536).contains(n))
+                .ok_or(ConfigError::Invalid {
+                    name: "PASSWORD_HASH_MEMORY_MIB",
+                    why: "not a number of MiB (1-65536)",
+                })?,
+            None => DEFAULT_PASSWORD_HASH_MEMORY_MIB,
+        };
 
         Ok(Self {
             database,
@@ -278,6 +299,7 @@ impl Config {
             metrics_token,
             dev_mode: false,
             rate_limits: RateLimits::default(),
+            password_hashing: HashLimits::from_budget(hash_memory_mib, cores()),
         })
     }
 
@@ -298,6 +320,11 @@ impl Config {
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// The cores this process may use (1 when unknown).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 /// Telegram's rule for `secret_token` in `setWebhook`.

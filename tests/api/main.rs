@@ -15,6 +15,7 @@ mod faults;
 mod finance_bot;
 mod fuzz_replay;
 mod helpers;
+mod hostile;
 mod housekeeping;
 mod instances;
 mod invoices;

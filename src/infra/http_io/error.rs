@@ -41,6 +41,10 @@ pub enum ApiError {
     /// Too many attempts; try again after the given time.
     #[error("too many requests")]
     TooManyRequests(Duration),
+    /// Too much work of one kind in flight (password hashes): retry after
+    /// the given time.
+    #[error("the server is busy; try again in a moment")]
+    Busy(Duration),
     /// A dependency (the database) is unreachable; retrying later may work.
     #[error("the service is temporarily unavailable")]
     Unavailable,
@@ -69,6 +73,7 @@ impl ApiError {
             Self::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Self::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -89,7 +94,7 @@ impl ApiError {
                 message: self.to_string(),
             },
         );
-        if let Self::TooManyRequests(after) = &self {
+        if let Self::TooManyRequests(after) | Self::Busy(after) = &self {
             retry_after(&mut response, *after);
         }
         response
@@ -111,6 +116,10 @@ impl From<crate::services::Failure> for ApiError {
     fn from(e: crate::services::Failure) -> Self {
         match e {
             crate::services::Failure::Db(e) => e.into(),
+            crate::services::Failure::Busy(_) => {
+                tracing::warn!("password hashing busy");
+                Self::Busy(crate::services::accounts::password::BUSY_RETRY_AFTER)
+            }
             crate::services::Failure::Internal(e) => Self::Internal(e),
         }
     }
