@@ -39,7 +39,10 @@ pub async fn seed(pool: &sqlx::PgPool) -> anyhow::Result<()> {
         42,
     )
     .await?;
-    let password = crate::services::accounts::password::hash(DEV_PASSWORD.to_owned()).await?;
+    use crate::services::accounts::password::{self, HashGate, HashLimits};
+    // Before the server starts: the only hash running, so a gate of its own.
+    let gate = HashGate::new(HashLimits::from_budget(password::MEMORY_KIB / 1024 + 1, 1));
+    let password = password::hash(&gate, DEV_PASSWORD.to_owned()).await?;
     sqlx::query!(
         "UPDATE users SET password_hash = $2, first_name = 'Demo' WHERE id = $1 AND password_hash IS NULL",
         demo.user_id,

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 use crate::infra::config::Config;
 use crate::infra::telegram::BotApi;
+use crate::services::accounts::password::HashGate;
 
 /// e-Factura imports one process runs at once: each holds at most the upload
 /// and 50 MB unpacked, and the machine is small.
@@ -32,6 +33,9 @@ pub struct App {
     /// e-Factura imports running at once in this process (reading a ZIP or a large
     /// XML is CPU and memory): one more is turned away with 503 and `Retry-After`.
     pub imports: Arc<tokio::sync::Semaphore>,
+    /// The gate every password hash of this process passes: it bounds the
+    /// memory and CPU hashing takes ([`crate::services::accounts::password`]).
+    pub hashing: Arc<HashGate>,
     /// Dev mode's record of outbound calls, for `/dev/chat`; `None` in production.
     pub dev_outbox: Option<Arc<crate::front::devchat::Outbox>>,
 }
@@ -52,6 +56,7 @@ impl App {
             pool: crate::infra::db::sibling(&pool, config.database.api_pool_size),
             webhook_pool: pool,
             imports: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_IMPORTS)),
+            hashing: Arc::new(HashGate::new(config.password_hashing)),
             config: Arc::new(config),
             bot,
         })

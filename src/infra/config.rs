@@ -18,6 +18,7 @@
 //! | `JWT_SECRET` | yes | — (at least 32 bytes) |
 //! | `LOG_FORMAT` | no | `text` (`json` for one JSON object per line) |
 //! | `TRUST_PROXY_HEADERS` | no | `false` (`true` behind fly.io's proxy: read `Fly-Client-IP` / `X-Forwarded-For`) |
+//! | `PASSWORD_HASH_MEMORY_MIB` | no | `64`: memory password hashes (19 MiB each) may take at once; slots = what fits, at most one per core, at least one |
 //! | `METRICS_TOKEN` | no | unset: `/metrics` is open; set: it needs `Authorization: Bearer <token>` |
 //! | `API_REQUESTS_PER_MINUTE` | no | `300`: requests one account may make to `/api/v1/companies...` per minute (then 429) |
 //! | `MAX_COMPANIES_PER_ACCOUNT` | no | `50`: companies one account may own |
@@ -32,6 +33,7 @@ use thiserror::Error;
 
 use crate::infra::db::Pooler;
 use crate::services::finance::quota::Quotas;
+use crate::services::accounts::password::HashLimits;
 use crate::services::rate_limit::RateLimits;
 
 /// A value that must never reach a log: `Debug` and `Display` print a mask.
@@ -192,7 +194,14 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// What one account may hold and send (the `MAX_*` variables).
     pub quotas: Quotas,
+    /// How many password hashes run at once and how many wait
+    /// (`PASSWORD_HASH_MEMORY_MIB` and the cores).
+    pub password_hashing: HashLimits,
 }
+
+/// `PASSWORD_HASH_MEMORY_MIB`'s default: three 19 MiB hashes, so that with
+/// the server's own memory a 256 MB machine keeps well clear of its limit.
+pub const DEFAULT_PASSWORD_HASH_MEMORY_MIB: u32 = 64;
 
 /// The real Bot API.
 pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
@@ -311,6 +320,18 @@ impl Config {
             )?,
             rows_per_batch: count("MAX_ROWS_PER_BATCH", defaults.rows_per_batch)?,
         };
+        let hash_memory_mib = match var("PASSWORD_HASH_MEMORY_MIB") {
+            Some(n) => n
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=65_536).contains(n))
+                .ok_or(ConfigError::Invalid {
+                    name: "PASSWORD_HASH_MEMORY_MIB",
+                    why: "not a number of MiB (1-65536)",
+                })?,
+            None => DEFAULT_PASSWORD_HASH_MEMORY_MIB,
+        };
 
         Ok(Self {
             database,
@@ -328,6 +349,7 @@ impl Config {
             dev_mode: false,
             rate_limits,
             quotas,
+            password_hashing: HashLimits::from_budget(hash_memory_mib, cores()),
         })
     }
 
@@ -348,6 +370,11 @@ impl Config {
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// The cores this process may use (1 when unknown).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 /// Telegram's rule for `secret_token` in `setWebhook`.

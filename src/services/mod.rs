@@ -24,7 +24,19 @@ pub enum Failure {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// Too many passwords are being hashed: try again in a moment.
+    #[error(transparent)]
+    Busy(#[from] accounts::password::Busy),
     /// Anything else (the password hashing pool at shutdown).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<accounts::password::HashError> for Failure {
+    fn from(e: accounts::password::HashError) -> Self {
+        match e {
+            accounts::password::HashError::Busy(busy) => Self::Busy(busy),
+            accounts::password::HashError::Internal(e) => Self::Internal(e),
+        }
+    }
 }

@@ -18,6 +18,7 @@ mod faults;
 mod finance_bot;
 mod fuzz_replay;
 mod helpers;
+mod hostile;
 mod housekeeping;
 mod instances;
 mod invoice_sync;

@@ -62,7 +62,7 @@ pub async fn register(mut req: Req) -> Result<HttpResponse, ApiError> {
     let body: Credentials = req.json().await?;
     let new = NewAccount::parse(&body.email, body.password, body.first_name.as_deref())
         .map_err(|e| ApiError::Unprocessable(e.to_string()))?
-        .hash()
+        .hash(&req.app.hashing)
         .await?;
     let mut tx = req.app.pool.begin().await?;
     let user_id = new
@@ -80,7 +80,8 @@ pub async fn register(mut req: Req) -> Result<HttpResponse, ApiError> {
 pub async fn login(mut req: Req) -> Result<HttpResponse, ApiError> {
     limit_client(&req, req.app.config.rate_limits.login).await?;
     let body: Credentials = req.json().await?;
-    let Some(user_id) = account::check_login(&req.app.pool, &body.email, body.password).await?
+    let Some(user_id) =
+        account::check_login(&req.app.pool, &req.app.hashing, &body.email, body.password).await?
     else {
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
     };

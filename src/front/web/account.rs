@@ -103,7 +103,7 @@ pub async fn login(mut p: PageReq) -> PageResult {
     let email = form.get("email").unwrap_or_default();
     let password = form.get("password").unwrap_or_default().to_owned();
     let next = next_of(visitor, Some(&form));
-    match account::check_login(&p.req.app.pool, email, password).await? {
+    match account::check_login(&p.req.app.pool, &p.req.app.hashing, email, password).await? {
         Some(user_id) => start_session(&p, user_id, next).await,
         None => login_answer(
             visitor,
@@ -175,7 +175,7 @@ pub async fn register(mut p: PageReq) -> PageResult {
     let refill = (email, first_name);
     let t = |ro, en| visitor.lang.pick(ro, en);
     let new = match NewAccount::parse(email, password, Some(first_name)) {
-        Ok(new) => new.hash().await?,
+        Ok(new) => new.hash(&p.req.app.hashing).await?,
         Err(invalid) => {
             let message = match invalid {
                 Invalid::Email => t(

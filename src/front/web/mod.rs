@@ -331,6 +331,12 @@ fn api_message(e: ApiError) -> Message {
                 None,
             )
         }
+        ApiError::Busy(_, after) => (
+            status,
+            "Serverul este ocupat acum. Încearcă din nou peste câteva secunde.",
+            "The server is busy right now. Try again in a few seconds.",
+            Some(after),
+        ),
         ApiError::Unavailable => {
             tracing::warn!("database unavailable");
             (

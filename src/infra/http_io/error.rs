@@ -52,7 +52,8 @@ pub enum ApiError {
     /// A dependency (the database) is unreachable; retrying later may work.
     #[error("the service is temporarily unavailable")]
     Unavailable,
-    /// 503 with `Retry-After`: a bounded kind of work (imports) is at its limit.
+    /// 503 with `Retry-After`: a bounded kind of work (password hashes,
+    /// imports) is at its limit; the message says which, retry after the time.
     #[error("{0}")]
     Busy(&'static str, Duration),
     /// Anything else: logged once here, answered without details.
@@ -127,6 +128,13 @@ impl From<crate::services::Failure> for ApiError {
     fn from(e: crate::services::Failure) -> Self {
         match e {
             crate::services::Failure::Db(e) => e.into(),
+            crate::services::Failure::Busy(_) => {
+                tracing::warn!("password hashing busy");
+                Self::Busy(
+                    "the server is busy; try again in a moment",
+                    crate::services::accounts::password::BUSY_RETRY_AFTER,
+                )
+            }
             crate::services::Failure::Internal(e) => Self::Internal(e),
         }
     }

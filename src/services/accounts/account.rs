@@ -7,7 +7,7 @@ use sqlx::{PgConnection, PgPool};
 use crate::services::Failure;
 
 use super::email::Email;
-use super::password::{self, PasswordRule};
+use super::password::{self, HashGate, PasswordRule};
 
 /// The longest first name accepted, in characters.
 pub const MAX_FIRST_NAME_CHARS: usize = 100;
@@ -59,14 +59,14 @@ impl NewAccount {
         })
     }
 
-    /// Hashes the password (argon2id, off the async threads): done before a
-    /// database connection is taken, so none is held for the tens of
-    /// milliseconds it takes.
+    /// Hashes the password (argon2id, off the async threads, through the
+    /// process's `gate`): done before a database connection is taken, so
+    /// none is held for the tens of milliseconds it takes.
     ///
     /// # Errors
-    /// The blocking pool failed (shutdown).
-    pub async fn hash(self) -> Result<HashedAccount, Failure> {
-        let password_hash = password::hash(self.password).await?;
+    /// [`Failure::Busy`] when the gate is full; the blocking pool failed (shutdown).
+    pub async fn hash(self, gate: &HashGate) -> Result<HashedAccount, Failure> {
+        let password_hash = password::hash(gate, self.password).await?;
         Ok(HashedAccount {
             email: self.email,
             password_hash,
@@ -103,12 +103,13 @@ impl HashedAccount {
 
 /// The user id whose email and password these are, or `None` for a wrong
 /// email or password alike, in about the same time (an unknown email still
-/// verifies a dummy hash).
+/// verifies a dummy hash), through the process's `gate`.
 ///
 /// # Errors
-/// The database or the blocking pool failed.
+/// [`Failure::Busy`] when the gate is full; the database or the blocking pool failed.
 pub async fn check_login(
     pool: &PgPool,
+    gate: &HashGate,
     email: &str,
     password: String,
 ) -> Result<Option<i64>, Failure> {
@@ -123,6 +124,6 @@ pub async fn check_login(
         None => None,
     };
     let (user_id, stored) = row.unzip();
-    let ok = password::verify(password, stored).await?;
+    let ok = password::verify(gate, password, stored).await?;
     Ok(user_id.filter(|_| ok))
 }

@@ -1,7 +1,27 @@
 //! Passwords: argon2id with explicit parameters, hashed and verified off the
-//! async threads (`spawn_blocking`): one hash takes tens of milliseconds of CPU.
+//! async threads (`spawn_blocking`): one hash takes tens of milliseconds of CPU
+//! and [`MEMORY_KIB`] of memory.
+//!
+//! Every hash and every verification passes a [`HashGate`] first: at most
+//! its slots run at once (sized from a memory budget and the cores), a few
+//! more callers wait a short while, and the rest are turned away at once
+//! ([`Busy`]: the front ends answer 503 with `Retry-After`). So the memory
+//! passwords take is bounded whatever the number of clients, and nothing
+//! queues without bound.
+//!
+//! Each slot owns its argon2 memory, allocated once and reused: hashing
+//! never hands 19 MiB back to the allocator, which would keep freed blocks
+//! in per-thread arenas (glibc does), so the process's memory stays at the
+//! slots' worth whichever threads ran the hashes.
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
+use subtle::ConstantTimeEq;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The shortest password accepted, in characters.
 pub const MIN_CHARS: usize = 8;
@@ -10,7 +30,7 @@ pub const MAX_CHARS: usize = 1024;
 
 /// Memory cost in KiB, passes and lanes: OWASP's minimum for argon2id
 /// (19 MiB, 2 iterations, 1 degree of parallelism).
-const MEMORY_KIB: u32 = 19_456;
+pub const MEMORY_KIB: u32 = 19_456;
 const ITERATIONS: u32 = 2;
 const LANES: u32 = 1;
 
@@ -43,49 +63,332 @@ pub fn check(password: &str) -> Result<(), PasswordRule> {
     }
 }
 
-fn hasher() -> Argon2<'static> {
-    let params = Params::new(MEMORY_KIB, ITERATIONS, LANES, None)
-        .expect("the argon2 parameters are constants within argon2's bounds");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+/// How many hashes may run at once and how many callers may wait for one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HashLimits {
+    /// Hashes running at once: each holds [`MEMORY_KIB`] while it runs.
+    pub slots: usize,
+    /// Callers that may wait for a slot; one more is [`Busy`] at once.
+    pub queue: usize,
+    /// How long a caller waits for a slot before it is [`Busy`].
+    pub max_wait: Duration,
+}
+
+impl HashLimits {
+    /// The limits for a memory budget (MiB spent on password hashes at
+    /// most) on a machine with `cores` cores: as many slots as the budget
+    /// holds, but no more than the cores (more would only make each hash
+    /// slower), at least one; four waiting callers per slot, for 5 seconds.
+    pub fn from_budget(memory_mib: u32, cores: usize) -> Self {
+        let fits = usize::try_from(memory_mib.saturating_mul(1024) / MEMORY_KIB).unwrap_or(1);
+        let slots = fits.min(cores).max(1);
+        Self {
+            slots,
+            queue: slots * 4,
+            max_wait: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Every password hash is busy and the queue is full (or the wait ran
+/// out): try again in a moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("too many passwords are being checked right now")]
+pub struct Busy;
+
+/// How long a [`Busy`] caller is asked to wait before trying again.
+pub const BUSY_RETRY_AFTER: Duration = Duration::from_secs(2);
+
+/// The one gate every hash and verification of a process passes ([`HashLimits`]).
+#[derive(Debug)]
+pub struct HashGate {
+    slots: Arc<Semaphore>,
+    /// The slots' argon2 memory, each taken by the hash that holds a slot:
+    /// never more than `limits.slots` of them.
+    memory: Arc<Mutex<Vec<Vec<Block>>>>,
+    waiting: AtomicUsize,
+    limits: HashLimits,
+}
+
+impl HashGate {
+    /// A gate with `limits`.
+    pub fn new(limits: HashLimits) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(limits.slots.max(1))),
+            memory: Arc::default(),
+            waiting: AtomicUsize::new(0),
+            limits,
+        }
+    }
+
+    /// The gate's limits.
+    pub fn limits(&self) -> HashLimits {
+        self.limits
+    }
+
+    /// A slot: at once when one is free, else after a bounded wait when the
+    /// queue has room.
+    async fn enter(&self) -> Result<OwnedSemaphorePermit, Busy> {
+        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        let queued = self.waiting.fetch_add(1, Ordering::AcqRel);
+        let _leave = Leave(&self.waiting);
+        if queued >= self.limits.queue {
+            return Err(Busy);
+        }
+        match tokio::time::timeout(self.limits.max_wait, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // Timed out, or the semaphore was closed (it never is).
+            _ => Err(Busy),
+        }
+    }
+
+    /// Runs `work` with a slot's memory on the blocking pool once a slot
+    /// is free. The slot moves into the blocking task, so it is held until
+    /// the hash is done even when the request that asked is dropped halfway.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
+    ) -> Result<Result<T, tokio::task::JoinError>, Busy> {
+        let permit = self.enter().await?;
+        let memory = self.memory.clone();
+        Ok(tokio::task::spawn_blocking(move || {
+            // A slot is held, so at most `slots` buffers are ever out.
+            let taken = memory.lock().map(|mut free| free.pop()).ok().flatten();
+            let mut blocks =
+                taken.unwrap_or_else(|| vec![Block::default(); params().block_count()]);
+            let answer = work(&mut blocks);
+            if let Ok(mut free) = memory.lock() {
+                free.push(blocks);
+            }
+            drop(permit);
+            answer
+        })
+        .await)
+    }
+}
+
+/// Takes a caller off the queue count when its wait ends, however it ends.
+struct Leave<'a>(&'a AtomicUsize);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// What hashing and verifying fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// The gate is full: try again in a moment.
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    /// The blocking pool is gone (shutdown) or argon2 failed (out of memory).
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The parameters every new hash gets.
+fn params() -> Params {
+    Params::new(MEMORY_KIB, ITERATIONS, LANES, None)
+        .expect("the argon2 parameters are constants within argon2's bounds")
 }
 
 /// Hashes a password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`),
-/// with a random salt.
+/// with a random salt, once `gate` lets it.
 ///
 /// # Errors
-/// The blocking pool is gone (shutdown) or argon2 fails (out of memory).
-pub async fn hash(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
-        hasher()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))
-    })
-    .await?
+/// [`HashError::Busy`] when the gate is full; the blocking pool is gone
+/// (shutdown) or argon2 fails.
+pub async fn hash(gate: &HashGate, password: String) -> Result<String, HashError> {
+    let hashed = gate
+        .run(move |memory| hash_with(memory, password.as_bytes()))
+        .await?;
+    Ok(hashed.map_err(anyhow::Error::from)??)
+}
+
+fn hash_with(memory: &mut [Block], password: &[u8]) -> anyhow::Result<String> {
+    let fail = |e: &dyn std::fmt::Display| anyhow::anyhow!("argon2 hashing failed: {e}");
+    let params = params();
+    let salt =
+        Salt::new(&rand::random::<[u8; Salt::RECOMMENDED_LENGTH]>()).map_err(|e| fail(&e))?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(password, &salt, &mut out, memory)
+        .map_err(|e| fail(&e))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| fail(&e))?,
+        salt: Some(salt),
+        hash: Some(Output::new(&out).map_err(|e| fail(&e))?),
+    };
+    Ok(phc.to_string())
 }
 
 /// Whether `password` matches `stored` (a PHC string). With `None` (no such
 /// account) a dummy hash is verified anyway, so both cases take as long.
 ///
 /// # Errors
-/// The blocking pool is gone (shutdown).
-pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        let exists = stored.is_some();
-        let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
-        // The stored string carries its own parameters; verification uses them.
-        let matches = hasher()
-            .verify_password(password.as_bytes(), stored.as_str())
-            .is_ok();
-        exists && matches
-    })
-    .await
-    .map_err(Into::into)
+/// [`HashError::Busy`] when the gate is full; the blocking pool is gone (shutdown).
+pub async fn verify(
+    gate: &HashGate,
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, HashError> {
+    let verified = gate
+        .run(move |memory| {
+            let exists = stored.is_some();
+            let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
+            let matches = verify_with(memory, password.as_bytes(), &stored);
+            exists && matches
+        })
+        .await?;
+    Ok(verified.map_err(anyhow::Error::from)?)
+}
+
+/// Recomputes `stored`'s hash with its own parameters, salt and length in
+/// the slot's memory and compares in constant time. A hash that is not
+/// argon2, does not parse or asks for more memory than a slot has never
+/// matches (ledgerbot writes only [`params`]).
+fn verify_with(memory: &mut [Block], password: &[u8], stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let algorithm = Algorithm::try_from(parsed.algorithm.as_str());
+    let version = parsed.version.map_or(Ok(Version::V0x13), Version::try_from);
+    let (Ok(algorithm), Ok(version), Ok(params), Some(salt), Some(expected)) = (
+        algorithm,
+        version,
+        Params::try_from(&parsed),
+        parsed.salt,
+        parsed.hash,
+    ) else {
+        return false;
+    };
+    let Some(blocks) = memory.get_mut(..params.block_count()) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let hashed = Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, &salt, &mut out, blocks);
+    hashed.is_ok() && bool::from(out.ct_eq(expected.as_bytes()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn gate() -> HashGate {
+        HashGate::new(HashLimits::from_budget(64, 2))
+    }
+
+    #[test]
+    fn slots_come_from_the_memory_budget_and_the_cores() {
+        let cases = [
+            (64, 8, 3, "64 MiB holds three 19 MiB hashes"),
+            (64, 2, 2, "no more slots than cores"),
+            (128, 1, 1, "one core, one slot"),
+            (10, 4, 1, "a budget under one hash still allows one"),
+            (0, 0, 1, "never zero"),
+        ];
+        for (budget, cores, slots, why) in cases {
+            let limits = HashLimits::from_budget(budget, cores);
+            assert_eq!(limits.slots, slots, "{why}");
+            assert_eq!(limits.queue, slots * 4, "{why}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_gate_with_a_full_queue_is_busy_at_once_and_frees_its_slots() {
+        // Arrange: one slot, one place in the queue, both taken.
+        let gate = Arc::new(HashGate::new(HashLimits {
+            slots: 1,
+            queue: 1,
+            max_wait: Duration::from_secs(30),
+        }));
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.run(move |_| hold.recv()).await })
+        };
+        while gate.slots.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.run(|_| 7).await })
+        };
+        while gate.waiting.load(Ordering::Acquire) == 0 {
+            tokio::task::yield_now().await;
+        }
+
+        // Act: a third caller, then the slot freed.
+        let started = std::time::Instant::now();
+        let third = gate.run(|_| 8).await;
+        release.send(()).expect("the holder waits");
+
+        // Assert
+        assert!(matches!(third, Err(Busy)), "turned away");
+        assert!(started.elapsed() < Duration::from_secs(5), "at once");
+        assert!(holder.await.expect("joins").is_ok());
+        assert_eq!(waiter.await.expect("joins").expect("ran").expect("ok"), 7);
+        assert_eq!(gate.slots.available_permits(), 1, "the slot is back");
+        assert_eq!(gate.waiting.load(Ordering::Acquire), 0, "nobody queued");
+    }
+
+    #[tokio::test]
+    async fn hashes_agree_with_the_argon2_crates_own_phc_functions() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params());
+        let made_there = theirs
+            .hash_password(b"correct horse")
+            .expect("hashes")
+            .to_string();
+        let made_here = hash(&gate(), "correct horse".into()).await.unwrap();
+
+        assert!(
+            verify(&gate(), "correct horse".into(), Some(made_there.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify(&gate(), "correct horsE".into(), Some(made_there))
+                .await
+                .unwrap()
+        );
+        assert!(
+            theirs
+                .verify_password(b"correct horse", made_here.as_str())
+                .is_ok()
+        );
+        for broken in [
+            "",
+            "$argon2id$",
+            "plain text",
+            "$argon2id$v=19$m=999999,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+        ] {
+            assert!(
+                !verify(&gate(), "x".into(), Some(broken.into()))
+                    .await
+                    .unwrap(),
+                "{broken}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_caller_waits_at_most_max_wait() {
+        let gate = HashGate::new(HashLimits {
+            slots: 1,
+            queue: 4,
+            max_wait: Duration::from_millis(50),
+        });
+        let _taken = gate.slots.clone().try_acquire_owned().expect("free");
+
+        assert!(matches!(gate.run(|_| ()).await, Err(Busy)));
+    }
 
     #[test]
     fn lengths_are_counted_in_characters() {
@@ -112,32 +415,32 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_with_the_chosen_parameters_and_verify() {
-        let stored = hash("correct horse".into()).await.unwrap();
+        let stored = hash(&gate(), "correct horse".into()).await.unwrap();
 
         assert!(
             stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{stored}"
         );
         assert!(
-            verify("correct horse".into(), Some(stored.clone()))
+            verify(&gate(), "correct horse".into(), Some(stored.clone()))
                 .await
                 .unwrap()
         );
         assert!(
-            !verify("correct horsE".into(), Some(stored.clone()))
+            !verify(&gate(), "correct horsE".into(), Some(stored.clone()))
                 .await
                 .unwrap()
         );
         assert_ne!(
             stored,
-            hash("correct horse".into()).await.unwrap(),
+            hash(&gate(), "correct horse".into()).await.unwrap(),
             "salted"
         );
     }
 
     #[tokio::test]
     async fn the_dummy_hash_has_the_real_parameters_and_never_matches() {
-        let real = hash("whatever1".into()).await.unwrap();
+        let real = hash(&gate(), "whatever1".into()).await.unwrap();
         let params = |h: &str| h.rsplitn(3, '$').nth(2).map(str::to_owned);
 
         assert_eq!(
@@ -146,13 +449,18 @@ mod tests {
             "same cost as a real check"
         );
         for password in ["", "password", "12345678"] {
-            assert!(!verify(password.into(), None).await.unwrap(), "{password}");
+            assert!(
+                !verify(&gate(), password.into(), None).await.unwrap(),
+                "{password}"
+            );
         }
         // And it is really computed: no account takes about as long as a
         // wrong password (a loose bound, robust on a busy machine).
         let timed = |stored: Option<String>| async move {
             let start = std::time::Instant::now();
-            verify("wrong password".into(), stored).await.unwrap();
+            verify(&gate(), "wrong password".into(), stored)
+                .await
+                .unwrap();
             start.elapsed()
         };
         let mut with_account = std::time::Duration::MAX;

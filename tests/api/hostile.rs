@@ -1,0 +1,209 @@
+//! Hostile traffic (issue 14): what one client, or many, can make the server
+//! spend. Password hashing is bounded whatever the number of clients (503
+//! with `Retry-After` past the bound; peak memory of the real binary measured).
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use ledgerbot::services::accounts::password::HashLimits;
+use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::cli::{ledgerbot, serve_env};
+use crate::fake_telegram::FakeTelegram;
+use crate::helpers::{Http, PASSWORD, TestApp};
+
+/// The memory the server may reach, at its peak, under 50 logins at once
+/// (the issue's budget for a 256 MB machine).
+const PEAK_BUDGET_KIB: u64 = 128 * 1024;
+
+/// `VmHWM` of process `pid`: its peak resident memory, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc is there");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in kB")
+}
+
+#[sqlx::test(migrations = false)]
+async fn fifty_logins_at_once_stay_within_128_mib_and_the_rest_are_told_to_retry(pool: PgPool) {
+    // Arrange: the real binary with its default hashing budget, behind a
+    // "proxy" so that each login comes from its own client address (one
+    // address would meet the per-client rate limit first).
+    ledgerbot::infra::db::migrate(&pool).await.expect("schema");
+    let fake = FakeTelegram::start().await;
+    let mut cmd = ledgerbot(&["serve"]);
+    serve_env(&mut cmd, &pool, &fake.url);
+    cmd.env("PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .env("TRUST_PROXY_HEADERS", "true")
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawns");
+    let stderr = child.stderr.take().expect("stderr");
+    let (addr_tx, addr_rx) = mpsc::channel();
+    // Drain the log all along, so the server never blocks on it.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("ledgerbot listening") {
+                let parsed: Value = serde_json::from_str(&line).expect("JSON log line");
+                let _ = addr_tx.send(parsed["addr"].as_str().map(str::to_owned));
+            }
+        }
+    });
+    let addr = addr_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the server starts")
+        .expect("addr field")
+        .replace("0.0.0.0", "127.0.0.1");
+    let served = Http::new(&format!("http://{addr}"));
+    let registered = served
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "many@example.ro", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(registered.status(), 201);
+
+    // Act: 50 logins at once, each from another address.
+    let logins = (0..50u8).map(|i| {
+        let served = served.clone();
+        async move {
+            let response = served
+                .client
+                .post(served.url("/api/v1/auth/login"))
+                .header("Fly-Client-IP", format!("198.51.100.{i}"))
+                .json(&json!({"email": "many@example.ro", "password": PASSWORD}))
+                .send()
+                .await
+                .expect("answers");
+            let retry_after = response.headers().get("retry-after").cloned();
+            (response.status().as_u16(), retry_after)
+        }
+    });
+    let answers = futures_util::future::join_all(logins).await;
+    let peak = peak_rss_kib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // Assert
+    assert!(
+        peak <= PEAK_BUDGET_KIB,
+        "peak RSS {} MiB is over the 128 MiB budget",
+        peak / 1024
+    );
+    let ok = answers.iter().filter(|(status, _)| *status == 200).count();
+    assert!(ok >= 1, "some logins get through: {answers:?}");
+    for (status, retry_after) in &answers {
+        match status {
+            200 => {}
+            503 => assert!(retry_after.is_some(), "503 says when to retry"),
+            other => panic!("{other}: only 200 or 503 (busy) expected"),
+        }
+    }
+}
+
+/// A pre-session CSRF token and its cookie, as a browser gets them from `/login`.
+async fn login_form(http: &Http) -> (String, String) {
+    let response = http.get("/login").await;
+    let cookies: Vec<String> = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect();
+    let body = response.text().await.expect("body");
+    let marker = "name=\"csrf\" value=\"";
+    let start = body.find(marker).expect("a csrf field") + marker.len();
+    let len = body[start..].find('"').expect("closing quote");
+    (body[start..start + len].to_owned(), cookies.join("; "))
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_full_hashing_gate_answers_503_with_retry_after_on_the_api_and_the_pages(pool: PgPool) {
+    // Arrange: one hash at a time and nobody waiting, no rate limit in the way.
+    let app = TestApp::builder(pool)
+        .config(|config| {
+            config.password_hashing = HashLimits {
+                slots: 1,
+                queue: 0,
+                max_wait: Duration::from_secs(1),
+            };
+            config.rate_limits.login.max = 1000;
+        })
+        .spawn()
+        .await;
+    let http = Http::without_redirects(&app.base);
+    let (csrf, cookie) = login_form(&http).await;
+
+    // Act: twenty logins at once on each front end.
+    let api = (0..20).map(|_| async {
+        let response = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": "x@example.ro", "password": "wrong password"}),
+                None,
+            )
+            .await;
+        let retry = response.headers().get("retry-after").cloned();
+        (
+            response.status().as_u16(),
+            retry,
+            response.text().await.expect("body"),
+        )
+    });
+    let web = (0..20).map(|_| async {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("csrf", csrf.as_str()),
+                ("email", "x@example.ro"),
+                ("password", "wrong password"),
+            ])
+            .finish();
+        let response = http
+            .client
+            .post(http.url("/login"))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(COOKIE, &cookie)
+            .body(body)
+            .send()
+            .await
+            .expect("answers");
+        let retry = response.headers().get("retry-after").cloned();
+        (
+            response.status().as_u16(),
+            retry,
+            response.text().await.expect("body"),
+        )
+    });
+    let (api, web) = tokio::join!(
+        futures_util::future::join_all(api),
+        futures_util::future::join_all(web)
+    );
+
+    // Assert
+    for (front, answers, wrong, busy) in [
+        ("api", &api, 401, "\"error\":\"busy\""),
+        ("web", &web, 401, "The server is busy right now."),
+    ] {
+        let turned_away: Vec<_> = answers.iter().filter(|(s, ..)| *s == 503).collect();
+        assert!(
+            !turned_away.is_empty(),
+            "{front}: some are turned away: {answers:?}"
+        );
+        for (status, retry, body) in answers {
+            match *status {
+                503 => {
+                    assert!(retry.is_some(), "{front}: Retry-After");
+                    assert!(body.contains(busy), "{front}: {body}");
+                }
+                s => assert_eq!(s, wrong, "{front}: answered on its merits"),
+            }
+        }
+    }
+}
