@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use ledgerbot::front::web::login_widget;
+use ledgerbot::blocks::telegram_auth::{self, Kind};
 use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use sqlx::PgPool;
 
@@ -648,7 +648,10 @@ fn widget_query(id: i64, auth_date: i64, token: &str) -> Vec<(String, String)> {
         ("username".to_owned(), "ana_tg".to_owned()),
         ("auth_date".to_owned(), auth_date.to_string()),
     ];
-    fields.push(("hash".to_owned(), login_widget::sign(&fields, token)));
+    fields.push((
+        "hash".to_owned(),
+        telegram_auth::sign(Kind::Widget, &fields, token),
+    ));
     fields
 }
 
@@ -726,30 +729,54 @@ async fn the_login_widget_links_valid_data_and_refuses_the_rest(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
-async fn login_widget_data_without_state_links_only_after_a_confirmation(pool: PgPool) {
+async fn login_widget_data_without_state_or_used_before_links_nothing(pool: PgPool) {
+    // Arrange: a victim logged in; an attacker's valid widget data.
     let app = spawn_app(pool).await;
     let browser = Browser::new(&app);
     browser.register("ana@example.com").await;
+    let state = state_of(&browser.get("/telegram").await);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let query = query_string(&widget_query(7006, now, BOT_TOKEN));
+    let fields = widget_query(7006, now, BOT_TOKEN);
+    let mut with_state = fields.clone();
+    with_state.push(("state".into(), state));
 
-    let ask = browser
-        .get(&format!("/telegram/login-widget?{query}"))
+    // Act
+    let bare = browser
+        .get(&format!("/telegram/login-widget?{}", query_string(&fields)))
         .await;
-    assert_eq!(ask.status, 200);
-    assert_eq!(app.linked_email(7006).await, None, "not on a bare GET");
+    let posted = browser
+        .post(
+            "/telegram/login-widget",
+            &[("csrf", &browser.session_csrf().await)],
+        )
+        .await;
+    let first = browser
+        .get(&format!(
+            "/telegram/login-widget?{}",
+            query_string(&with_state)
+        ))
+        .await;
+    sqlx::query("DELETE FROM telegram_accounts")
+        .execute(&app.pool)
+        .await
+        .expect("unlink");
+    let replayed = browser
+        .get(&format!(
+            "/telegram/login-widget?{}",
+            query_string(&with_state)
+        ))
+        .await;
 
-    let mut fields: Vec<(String, String)> = widget_query(7006, now, BOT_TOKEN);
-    fields.push(("csrf".into(), ask.field("csrf")));
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let confirmed = browser.post("/telegram/login-widget", &pairs).await;
-
-    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
-    assert_eq!(
-        app.linked_email(7006).await,
-        Some(Some("ana@example.com".into()))
+    // Assert: no state, no link and no confirmation page; a payload works once.
+    assert_eq!(bare.status, 403, "{}", bare.body);
+    assert!(
+        !bare
+            .body
+            .contains("<form method=\"post\" action=\"/telegram/login-widget\"")
     );
+    assert_eq!(posted.status, 405, "the confirmation form is gone");
+    assert_eq!(first.status, 303, "{}", first.body);
+    assert_eq!(replayed.status, 403, "{}", replayed.body);
+    assert!(replayed.body.contains("already used"), "{}", replayed.body);
+    assert_eq!(app.linked_email(7006).await, None);
 }

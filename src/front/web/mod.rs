@@ -14,7 +14,6 @@
 pub mod account;
 pub mod html;
 pub mod link;
-pub mod login_widget;
 pub mod qr;
 pub mod session;
 pub mod telegram;
