@@ -234,7 +234,7 @@ async fn registering_sets_an_httponly_samesite_session_cookie_stored_only_hashed
 }
 
 #[sqlx::test(migrations = false)]
-async fn with_an_https_public_url_every_cookie_is_secure(pool: PgPool) {
+async fn with_an_https_public_url_cookies_are_secure_host_only_and_pages_carry_hsts(pool: PgPool) {
     let app = TestApp::builder(pool)
         .config(|config| {
             config.public_url = "https://ledgerbot.example".into();
@@ -265,7 +265,85 @@ async fn with_an_https_public_url_every_cookie_is_secure(pool: PgPool) {
     for cookie in all {
         assert!(cookie.contains("; Secure"), "{cookie}");
         assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.starts_with("__Host-"), "{cookie}");
+        assert!(
+            cookie.contains("; Path=/") && !cookie.contains("Domain"),
+            "{cookie}"
+        );
     }
+    let logged_in = browser.get("/telegram").await;
+    assert_eq!(
+        logged_in.status, 200,
+        "the __Host- session cookie is read back"
+    );
+    let page = app.get("/login").await;
+    assert_eq!(
+        page.headers()
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok()),
+        Some("max-age=31536000; includeSubDomains")
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn over_plain_http_cookies_keep_their_names_and_pages_carry_no_hsts(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let browser = Browser::new(&app);
+
+    let answer = browser.register("ana@example.com").await;
+
+    assert!(
+        answer.cookie("lb_session").is_some(),
+        "{:?}",
+        answer.set_cookies
+    );
+    let page = app.get("/login").await;
+    assert!(page.headers().get("strict-transport-security").is_none());
+}
+
+#[sqlx::test(migrations = false)]
+async fn api_logout_everywhere_also_ends_the_web_sessions(pool: PgPool) {
+    // Arrange: Ana is logged in on the web, and has API tokens.
+    let app = spawn_app(pool).await;
+    let browser = Browser::new(&app);
+    browser.register("ana@example.com").await;
+    let login = app
+        .post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({"email": "ana@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let tokens = crate::helpers::Tokens::from_json(&login.json().await.expect("JSON"));
+
+    // Act: a plain logout, then one everywhere.
+    let plain = app
+        .post_json(
+            "/api/v1/auth/logout",
+            &serde_json::json!({}),
+            Some(&tokens.access),
+        )
+        .await;
+    let web_after_plain = browser.get("/telegram").await;
+    let everywhere = app
+        .post_json(
+            "/api/v1/auth/logout",
+            &serde_json::json!({"everywhere": true}),
+            Some(&tokens.access),
+        )
+        .await;
+    let web_after_everywhere = browser.get("/telegram").await;
+
+    // Assert
+    assert_eq!(plain.status(), 204);
+    assert_eq!(
+        web_after_plain.status, 200,
+        "a plain logout keeps the web session"
+    );
+    assert_eq!(everywhere.status(), 204);
+    assert_eq!(web_after_everywhere.status, 303);
+    assert_eq!(count_rows(&app.pool, "web_sessions").await, 0);
+    assert_eq!(app.refresh(&tokens.refresh).await.status(), 401);
 }
 
 #[sqlx::test(migrations = false)]
@@ -533,7 +611,16 @@ async fn the_link_page_logs_in_shows_who_asks_escaped_and_confirms_with_a_telegr
         )
         .await;
     let ask = browser.get(&path).await;
-    let confirmed = browser.post(&path, &[("csrf", &ask.field("csrf"))]).await;
+    let confirmed = browser
+        .post(
+            &path,
+            &[
+                ("csrf", &ask.field("csrf")),
+                ("shown", &ask.field("shown")),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
     let again = browser.get(&path).await;
 
     // Assert
@@ -572,6 +659,73 @@ async fn the_link_page_logs_in_shows_who_asks_escaped_and_confirms_with_a_telegr
         "{calls:?}"
     );
     assert_eq!(again.status, 410, "used");
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_link_page_names_the_telegram_id_warns_and_links_only_with_the_password_on_a_fresh_page(
+    pool: PgPool,
+) {
+    // Arrange: Ana is logged in; someone's Telegram account 7010 sent her a /link link.
+    let app = spawn_app(pool).await;
+    let browser = Browser::new(&app);
+    browser.register("ana@example.com").await;
+    let code = link_code_in(&app.reply_to(&TgUser::en(7010).text("/link")).await);
+    let path = format!("/link/{code}");
+
+    // Act
+    let ask = browser.get(&path).await;
+    let (csrf, shown) = (ask.field("csrf"), ask.field("shown"));
+    let one_click = browser.post(&path, &[("csrf", &csrf)]).await;
+    let wrong = browser
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("shown", &shown),
+                ("password", "not her password"),
+            ],
+        )
+        .await;
+    let (at, mac) = shown.split_once('.').expect("time.mac");
+    let older = format!("{}.{mac}", at.parse::<i64>().expect("time") - 301);
+    let stale = browser
+        .post(
+            &path,
+            &[("csrf", &csrf), ("shown", &older), ("password", PASSWORD)],
+        )
+        .await;
+    let unlinked_so_far = app.linked_email(7010).await;
+    let right = browser
+        .post(
+            &path,
+            &[("csrf", &csrf), ("shown", &shown), ("password", PASSWORD)],
+        )
+        .await;
+
+    // Assert
+    assert_eq!(ask.status, 200);
+    assert!(
+        ask.body.contains("id=\"telegram-id\">7010<"),
+        "{}",
+        ask.body
+    );
+    assert!(ask.body.contains("id=\"warning\""), "{}", ask.body);
+    assert!(ask.body.contains("type=\"password\""), "{}", ask.body);
+    assert_eq!(one_click.status, 410, "one click without the form's fields");
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    assert!(wrong.body.contains("Wrong password"), "{}", wrong.body);
+    assert_eq!(
+        stale.status, 410,
+        "a page older than 5 minutes: {}",
+        stale.body
+    );
+    assert!(stale.body.contains("page has expired"), "{}", stale.body);
+    assert_eq!(unlinked_so_far, None, "nothing linked before the password");
+    assert_eq!(right.status, 200, "{}", right.body);
+    assert_eq!(
+        app.linked_email(7010).await,
+        Some(Some("ana@example.com".into()))
+    );
 }
 
 #[sqlx::test(migrations = false)]

@@ -119,12 +119,35 @@ pub async fn refresh(mut req: Req) -> Result<HttpResponse, ApiError> {
     answer
 }
 
-/// `POST /api/v1/auth/logout` (Bearer): 204; every refresh token of the caller
-/// is revoked. Access tokens already issued run out within 15 minutes.
-pub async fn logout(req: Req) -> Result<HttpResponse, ApiError> {
+#[derive(Default, Deserialize)]
+struct LogoutBody {
+    #[serde(default)]
+    everywhere: bool,
+}
+
+/// `POST /api/v1/auth/logout` (Bearer), optional body `{"everywhere": true}`:
+/// 204; every refresh token of the caller is revoked, and with `everywhere`
+/// every web session too. Access tokens already issued run out within 15
+/// minutes.
+pub async fn logout(mut req: Req) -> Result<HttpResponse, ApiError> {
     let caller = caller(&req)?;
-    let mut conn = req.app.pool.acquire().await?;
-    refresh::revoke_all(&mut conn, caller.user_id).await?;
+    let bytes = req.bytes().await?;
+    let body: LogoutBody = if bytes.iter().all(u8::is_ascii_whitespace) {
+        LogoutBody::default()
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Unprocessable(e.to_string()))?
+    };
+    let mut tx = req.app.pool.begin().await?;
+    refresh::revoke_all(&mut tx, caller.user_id).await?;
+    if body.everywhere {
+        let ended = account::end_web_sessions(&mut tx, caller.user_id).await?;
+        tracing::info!(
+            user.id = caller.user_id,
+            web_sessions = ended,
+            "logged out everywhere"
+        );
+    }
+    tx.commit().await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 

@@ -81,7 +81,7 @@ where
     .await;
     let mut response = result.unwrap_or_else(|e| e.render(&visitor));
     visitor.set_cookies(&mut response);
-    html::secure_headers(response.headers_mut(), &visitor.nonce);
+    html::secure_headers(response.headers_mut(), &visitor.nonce, visitor.is_https());
     response
 }
 
