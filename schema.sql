@@ -122,6 +122,16 @@ CREATE TABLE IF NOT EXISTS rate_limits (
 );
 CREATE INDEX IF NOT EXISTS rate_limits_window_start ON rate_limits (window_start);
 
+-- Telegram-signed payloads (Login Widget data, Mini App initData) already
+-- accepted: each is accepted once. `replay_key` is SHA-256 of the payload's
+-- kind and MAC (blocks::telegram_auth); the row is kept until the payload
+-- would be refused as stale anyway, then housekeeping deletes it.
+CREATE TABLE IF NOT EXISTS telegram_auth_seen (
+    replay_key bytea       PRIMARY KEY,
+    expires_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS telegram_auth_seen_expires_at ON telegram_auth_seen (expires_at);
+
 -- ---------------------------------------------------------------- company finances
 
 CREATE TABLE IF NOT EXISTS companies (

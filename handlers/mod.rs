@@ -190,6 +190,11 @@ pub async fn callback(
         Some(Callback::InvoicePage { filter, page }) => {
             invoices::pressed(ctx, callback_query_id, message_id, filter, page).await
         }
+        Some(Callback::MoveLink(bytes)) => match Callback::link_code(bytes) {
+            Some(code) => code::pressed_move(ctx, callback_query_id, message_id, &code).await,
+            None => Ok(stale_button(ctx, callback_query_id)),
+        },
+        Some(Callback::KeepLink) => Ok(code::pressed_keep(ctx, callback_query_id, message_id)),
         None => Ok(stale_button(ctx, callback_query_id)),
     }
 }

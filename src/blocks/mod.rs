@@ -10,6 +10,7 @@
 //! - [`lang`]: Romanian or English, and how a person's is chosen.
 //! - [`local_time`]: Europe/Bucharest time, and counts with their plurals, as people read them.
 //! - [`telegram_html`]: the one escape function for Telegram's HTML.
+//! - [`telegram_auth`]: the Login Widget's and a Mini App's signed data, checked.
 
 pub mod efactura;
 pub mod lang;
@@ -18,6 +19,7 @@ pub mod local_time;
 pub mod money;
 pub mod qr;
 pub mod secret_token;
+pub mod telegram_auth;
 pub mod telegram_html;
 pub mod validate;
 

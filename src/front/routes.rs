@@ -30,6 +30,7 @@ pub fn table(dev_mode: bool) -> Router {
     r.post("/api/v1/auth/login", json(api::auth::login));
     r.post("/api/v1/auth/refresh", json(api::auth::refresh));
     r.post("/api/v1/auth/logout", json(api::auth::logout));
+    r.post("/api/v1/auth/telegram", json(api::auth::telegram));
 
     // Linking a Telegram account (src/front/api/telegram_link.rs, src/front/web/qr.rs).
     r.post("/api/v1/telegram/link-code", json(api::telegram_link::create_code));
@@ -63,7 +64,6 @@ pub fn table(dev_mode: bool) -> Router {
     r.get("/telegram", page(web::telegram::page));
     r.post("/telegram", page(web::telegram::generate));
     r.get("/telegram/login-widget", page(web::telegram::widget));
-    r.post("/telegram/login-widget", page(web::telegram::widget_confirm));
     r.get("/link/{code}", page(web::link::page));
     r.post("/link/{code}", page(web::link::confirm));
 

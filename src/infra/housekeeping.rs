@@ -1,5 +1,6 @@
 //! Housekeeping: deletes what has outlived its use (old update claims, expired
-//! refresh tokens, link codes and web sessions, dead rate-limit counters).
+//! refresh tokens, link codes and web sessions, dead rate-limit counters,
+//! spent Telegram logins past their age).
 //! Every instance runs the loop; an advisory lock lets one at a time do the
 //! work, and deletes go in small batches, a transaction each, so requests are
 //! never held up behind a long lock.
@@ -33,6 +34,8 @@ pub struct Swept {
     pub rate_limit_windows: u64,
     /// Web sessions past their expiry.
     pub web_sessions: u64,
+    /// Telegram-signed payloads past the age at which they are refused anyway.
+    pub telegram_auth_seen: u64,
 }
 
 /// Runs one pass, or returns `None` when another instance is doing it now
@@ -100,6 +103,13 @@ async fn sweep(pool: &PgPool) -> Result<Swept, Skip> {
             pool,
             "DELETE FROM web_sessions WHERE id_hash IN (
                  SELECT id_hash FROM web_sessions WHERE expires_at < now() LIMIT $1)",
+        )
+        .await?,
+        // A stale payload is refused by its `auth_date`: its key is no longer needed.
+        telegram_auth_seen: delete_in_batches(
+            pool,
+            "DELETE FROM telegram_auth_seen WHERE replay_key IN (
+                 SELECT replay_key FROM telegram_auth_seen WHERE expires_at < now() LIMIT $1)",
         )
         .await?,
     })

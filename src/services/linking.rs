@@ -245,6 +245,62 @@ pub async fn linked_account(
     .await
 }
 
+/// A person as the bot and the pages name them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    /// `users.id`.
+    pub user_id: i64,
+    /// The email, if the account has one.
+    pub email: Option<String>,
+    /// The first name, if given.
+    pub first_name: Option<String>,
+}
+
+impl Person {
+    /// The email, else the first name, else `#<id>`.
+    pub fn display(&self) -> String {
+        self.email
+            .clone()
+            .or_else(|| self.first_name.clone())
+            .unwrap_or_else(|| format!("#{}", self.user_id))
+    }
+}
+
+/// The person `user_id`, if they exist.
+///
+/// # Errors
+/// The database failed.
+pub async fn person(db: &mut PgConnection, user_id: i64) -> Result<Option<Person>, sqlx::Error> {
+    sqlx::query_as!(
+        Person,
+        r#"SELECT id AS user_id, email, first_name FROM users WHERE id = $1"#,
+        user_id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The person a `link` code that can still be redeemed belongs to, without
+/// redeeming it (the bot asks before moving a linked Telegram account).
+///
+/// # Errors
+/// The database failed.
+pub async fn link_code_owner(
+    db: &mut PgConnection,
+    code: &LinkCode,
+) -> Result<Option<Person>, sqlx::Error> {
+    sqlx::query_as!(
+        Person,
+        r#"SELECT u.id AS user_id, u.email, u.first_name
+           FROM link_codes c JOIN users u ON u.id = c.user_id
+           WHERE c.code_hash = $1 AND c.purpose = 'link'
+             AND c.used_at IS NULL AND c.expires_at > now()"#,
+        &code.hash()[..]
+    )
+    .fetch_optional(db)
+    .await
+}
+
 /// Why a code could not be redeemed.
 async fn why_not<T>(
     db: &mut PgConnection,

@@ -7,6 +7,7 @@
 //! - [`linking`]: link codes and the Telegram account ↔ person binding.
 //! - [`finance`]: companies and members, invoices, treasury, cash, the dashboard.
 //! - [`rate_limit`]: attempt limits shared by every instance.
+//! - [`telegram_login`]: Telegram-signed data as a login, each payload once.
 //! - [`notices`]: what the bot tells a person on its own (a link was made or replaced).
 //! - [`demo`]: the demo company (`ledgerbot demo-data`, dev mode).
 
@@ -16,6 +17,7 @@ pub mod finance;
 pub mod linking;
 pub mod notices;
 pub mod rate_limit;
+pub mod telegram_login;
 
 /// What a service fails with besides the outcomes it returns: never a
 /// person's mistake (those are outcomes), only the unexpected.

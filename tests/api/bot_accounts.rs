@@ -217,34 +217,76 @@ async fn unlink_removes_the_link_and_says_when_there_is_none(pool: PgPool) {
     assert!(reply_text(&ro).contains("nu este legat"), "{ro}");
 }
 
+/// The text of a reply, and the data of its buttons, row by row.
+fn buttons(reply: &serde_json::Value) -> Vec<String> {
+    reply["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no keyboard in {reply}"))
+        .iter()
+        .flat_map(|row| row.as_array().expect("a row").iter())
+        .map(|b| b["callback_data"].as_str().expect("data").to_owned())
+        .collect()
+}
+
 #[sqlx::test(migrations = false)]
-async fn linking_a_telegram_account_of_someone_else_moves_it_and_says_so(pool: PgPool) {
-    // Arrange: the Telegram user is linked to Ana.
+async fn a_code_of_another_account_moves_a_linked_telegram_account_only_once_confirmed(
+    pool: PgPool,
+) {
+    // Arrange: the Telegram user is linked to Ana; Bob hands out codes.
     let app = spawn_app(pool).await;
     let user = TgUser::en(1601);
     let ana = app.register("ana@example.com").await;
-    let code = app.link_code(&ana.access).await["code"]
-        .as_str()
-        .expect("code")
-        .to_owned();
+    let code_of = |answer: serde_json::Value| answer["code"].as_str().expect("code").to_owned();
+    let code = code_of(app.link_code(&ana.access).await);
     app.reply_to(&user.text(&code)).await;
     let bob = app.register("bob@example.com").await;
-    let code = app.link_code(&bob.access).await["code"]
-        .as_str()
-        .expect("code")
-        .to_owned();
+    let first = code_of(app.link_code(&bob.access).await);
 
-    // Act
-    let reply = app.reply_to(&user.text(&code)).await;
+    // Act and assert: the deep link only asks, naming both accounts.
+    let ask = app.reply_to(&user.text(&format!("/start {first}"))).await;
+    let text = reply_text(&ask);
+    assert!(text.contains("<b>ana@example.com</b>"), "{ask}");
+    assert!(text.contains("<b>bob@example.com</b>"), "{ask}");
+    let data = buttons(&ask);
+    assert_eq!(data, [format!("mv:{first}"), "mv:no".to_owned()]);
+    let ana_still = Some(Some("ana@example.com".to_owned()));
+    assert_eq!(
+        app.linked_email(1601).await,
+        ana_still,
+        "nothing changed yet"
+    );
 
-    // Assert
+    // "No": nothing changes.
+    let kept = app.reply_to(&user.callback(77, "mv:no")).await;
+    assert_eq!(kept["method"], "editMessageText");
+    assert!(reply_text(&kept).contains("nothing changed"), "{kept}");
+    assert_eq!(app.linked_email(1601).await, ana_still);
+
+    // Tampered (a code never issued) and stale (expired) buttons are refused.
+    let tampered = app.reply_to(&user.callback(77, "mv:ABCDEFGH")).await;
     assert!(
-        reply_text(&reply).contains("linked to <b>bob@example.com</b>"),
-        "{reply}"
+        reply_text(&tampered).contains("do not know this code"),
+        "{tampered}"
+    );
+    let garbage = app.reply_to(&user.callback(77, "mv:abc")).await;
+    assert_eq!(garbage["method"], "answerCallbackQuery", "{garbage}");
+    app.expire_codes().await;
+    let stale = app.reply_to(&user.callback(77, &data[0])).await;
+    assert!(reply_text(&stale).contains("has expired"), "{stale}");
+    assert_eq!(app.linked_email(1601).await, ana_still);
+
+    // "Yes" on a fresh code: moved, and said so.
+    let second = code_of(app.link_code(&bob.access).await);
+    let ask = app.reply_to(&user.text(&second)).await;
+    let moved = app.reply_to(&user.callback(78, &buttons(&ask)[0])).await;
+    assert_eq!(moved["method"], "editMessageText");
+    assert!(
+        reply_text(&moved).contains("linked to <b>bob@example.com</b>"),
+        "{moved}"
     );
     assert!(
-        reply_text(&reply).contains("the link has moved here"),
-        "{reply}"
+        reply_text(&moved).contains("the link has moved here"),
+        "{moved}"
     );
     assert_eq!(
         app.linked_email(1601).await,
@@ -255,6 +297,8 @@ async fn linking_a_telegram_account_of_someone_else_moves_it_and_says_so(pool: P
         1,
         "Ana has none now"
     );
+    let again = app.reply_to(&user.callback(78, &buttons(&ask)[0])).await;
+    assert!(reply_text(&again).contains("already used"), "{again}");
 }
 
 #[sqlx::test(migrations = false)]

@@ -57,6 +57,15 @@ async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
     .await
     .expect("sessions");
 
+    sqlx::query(
+        "INSERT INTO telegram_auth_seen (replay_key, expires_at) VALUES
+         ('\\x0e', now() - interval '1 minute'),
+         ('\\x0f', now() + interval '1 hour')",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("spent Telegram logins");
+
     let swept = ledgerbot::infra::housekeeping::run_once(&app.pool)
         .await
         .expect("runs")
@@ -67,6 +76,7 @@ async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
     assert_eq!(swept.link_codes, 1, "only the code expired for over a day");
     assert_eq!(swept.rate_limit_windows, 1);
     assert_eq!(swept.web_sessions, 1, "only the expired session");
+    assert_eq!(swept.telegram_auth_seen, 1, "only the stale payload");
     assert_eq!(app.claimed_updates().await, 1, "the recent claim stays");
     let tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens")
         .fetch_one(&app.pool)

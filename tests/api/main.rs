@@ -33,5 +33,6 @@ mod rate_limits;
 mod schema_upgrade;
 mod secret_logs;
 mod server;
+mod telegram_login;
 mod web;
 mod webhook;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use ledgerbot::front::web::login_widget;
+use ledgerbot::blocks::telegram_auth::{self, Kind};
 use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use sqlx::PgPool;
 
@@ -234,7 +234,7 @@ async fn registering_sets_an_httponly_samesite_session_cookie_stored_only_hashed
 }
 
 #[sqlx::test(migrations = false)]
-async fn with_an_https_public_url_every_cookie_is_secure(pool: PgPool) {
+async fn with_an_https_public_url_cookies_are_secure_host_only_and_pages_carry_hsts(pool: PgPool) {
     let app = TestApp::builder(pool)
         .config(|config| {
             config.public_url = "https://ledgerbot.example".into();
@@ -265,7 +265,85 @@ async fn with_an_https_public_url_every_cookie_is_secure(pool: PgPool) {
     for cookie in all {
         assert!(cookie.contains("; Secure"), "{cookie}");
         assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.starts_with("__Host-"), "{cookie}");
+        assert!(
+            cookie.contains("; Path=/") && !cookie.contains("Domain"),
+            "{cookie}"
+        );
     }
+    let logged_in = browser.get("/telegram").await;
+    assert_eq!(
+        logged_in.status, 200,
+        "the __Host- session cookie is read back"
+    );
+    let page = app.get("/login").await;
+    assert_eq!(
+        page.headers()
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok()),
+        Some("max-age=31536000; includeSubDomains")
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn over_plain_http_cookies_keep_their_names_and_pages_carry_no_hsts(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let browser = Browser::new(&app);
+
+    let answer = browser.register("ana@example.com").await;
+
+    assert!(
+        answer.cookie("lb_session").is_some(),
+        "{:?}",
+        answer.set_cookies
+    );
+    let page = app.get("/login").await;
+    assert!(page.headers().get("strict-transport-security").is_none());
+}
+
+#[sqlx::test(migrations = false)]
+async fn api_logout_everywhere_also_ends_the_web_sessions(pool: PgPool) {
+    // Arrange: Ana is logged in on the web, and has API tokens.
+    let app = spawn_app(pool).await;
+    let browser = Browser::new(&app);
+    browser.register("ana@example.com").await;
+    let login = app
+        .post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({"email": "ana@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let tokens = crate::helpers::Tokens::from_json(&login.json().await.expect("JSON"));
+
+    // Act: a plain logout, then one everywhere.
+    let plain = app
+        .post_json(
+            "/api/v1/auth/logout",
+            &serde_json::json!({}),
+            Some(&tokens.access),
+        )
+        .await;
+    let web_after_plain = browser.get("/telegram").await;
+    let everywhere = app
+        .post_json(
+            "/api/v1/auth/logout",
+            &serde_json::json!({"everywhere": true}),
+            Some(&tokens.access),
+        )
+        .await;
+    let web_after_everywhere = browser.get("/telegram").await;
+
+    // Assert
+    assert_eq!(plain.status(), 204);
+    assert_eq!(
+        web_after_plain.status, 200,
+        "a plain logout keeps the web session"
+    );
+    assert_eq!(everywhere.status(), 204);
+    assert_eq!(web_after_everywhere.status, 303);
+    assert_eq!(count_rows(&app.pool, "web_sessions").await, 0);
+    assert_eq!(app.refresh(&tokens.refresh).await.status(), 401);
 }
 
 #[sqlx::test(migrations = false)]
@@ -533,7 +611,16 @@ async fn the_link_page_logs_in_shows_who_asks_escaped_and_confirms_with_a_telegr
         )
         .await;
     let ask = browser.get(&path).await;
-    let confirmed = browser.post(&path, &[("csrf", &ask.field("csrf"))]).await;
+    let confirmed = browser
+        .post(
+            &path,
+            &[
+                ("csrf", &ask.field("csrf")),
+                ("shown", &ask.field("shown")),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
     let again = browser.get(&path).await;
 
     // Assert
@@ -572,6 +659,73 @@ async fn the_link_page_logs_in_shows_who_asks_escaped_and_confirms_with_a_telegr
         "{calls:?}"
     );
     assert_eq!(again.status, 410, "used");
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_link_page_names_the_telegram_id_warns_and_links_only_with_the_password_on_a_fresh_page(
+    pool: PgPool,
+) {
+    // Arrange: Ana is logged in; someone's Telegram account 7010 sent her a /link link.
+    let app = spawn_app(pool).await;
+    let browser = Browser::new(&app);
+    browser.register("ana@example.com").await;
+    let code = link_code_in(&app.reply_to(&TgUser::en(7010).text("/link")).await);
+    let path = format!("/link/{code}");
+
+    // Act
+    let ask = browser.get(&path).await;
+    let (csrf, shown) = (ask.field("csrf"), ask.field("shown"));
+    let one_click = browser.post(&path, &[("csrf", &csrf)]).await;
+    let wrong = browser
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("shown", &shown),
+                ("password", "not her password"),
+            ],
+        )
+        .await;
+    let (at, mac) = shown.split_once('.').expect("time.mac");
+    let older = format!("{}.{mac}", at.parse::<i64>().expect("time") - 301);
+    let stale = browser
+        .post(
+            &path,
+            &[("csrf", &csrf), ("shown", &older), ("password", PASSWORD)],
+        )
+        .await;
+    let unlinked_so_far = app.linked_email(7010).await;
+    let right = browser
+        .post(
+            &path,
+            &[("csrf", &csrf), ("shown", &shown), ("password", PASSWORD)],
+        )
+        .await;
+
+    // Assert
+    assert_eq!(ask.status, 200);
+    assert!(
+        ask.body.contains("id=\"telegram-id\">7010<"),
+        "{}",
+        ask.body
+    );
+    assert!(ask.body.contains("id=\"warning\""), "{}", ask.body);
+    assert!(ask.body.contains("type=\"password\""), "{}", ask.body);
+    assert_eq!(one_click.status, 410, "one click without the form's fields");
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    assert!(wrong.body.contains("Wrong password"), "{}", wrong.body);
+    assert_eq!(
+        stale.status, 410,
+        "a page older than 5 minutes: {}",
+        stale.body
+    );
+    assert!(stale.body.contains("page has expired"), "{}", stale.body);
+    assert_eq!(unlinked_so_far, None, "nothing linked before the password");
+    assert_eq!(right.status, 200, "{}", right.body);
+    assert_eq!(
+        app.linked_email(7010).await,
+        Some(Some("ana@example.com".into()))
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -648,7 +802,10 @@ fn widget_query(id: i64, auth_date: i64, token: &str) -> Vec<(String, String)> {
         ("username".to_owned(), "ana_tg".to_owned()),
         ("auth_date".to_owned(), auth_date.to_string()),
     ];
-    fields.push(("hash".to_owned(), login_widget::sign(&fields, token)));
+    fields.push((
+        "hash".to_owned(),
+        telegram_auth::sign(Kind::Widget, &fields, token),
+    ));
     fields
 }
 
@@ -726,30 +883,54 @@ async fn the_login_widget_links_valid_data_and_refuses_the_rest(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
-async fn login_widget_data_without_state_links_only_after_a_confirmation(pool: PgPool) {
+async fn login_widget_data_without_state_or_used_before_links_nothing(pool: PgPool) {
+    // Arrange: a victim logged in; an attacker's valid widget data.
     let app = spawn_app(pool).await;
     let browser = Browser::new(&app);
     browser.register("ana@example.com").await;
+    let state = state_of(&browser.get("/telegram").await);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let query = query_string(&widget_query(7006, now, BOT_TOKEN));
+    let fields = widget_query(7006, now, BOT_TOKEN);
+    let mut with_state = fields.clone();
+    with_state.push(("state".into(), state));
 
-    let ask = browser
-        .get(&format!("/telegram/login-widget?{query}"))
+    // Act
+    let bare = browser
+        .get(&format!("/telegram/login-widget?{}", query_string(&fields)))
         .await;
-    assert_eq!(ask.status, 200);
-    assert_eq!(app.linked_email(7006).await, None, "not on a bare GET");
+    let posted = browser
+        .post(
+            "/telegram/login-widget",
+            &[("csrf", &browser.session_csrf().await)],
+        )
+        .await;
+    let first = browser
+        .get(&format!(
+            "/telegram/login-widget?{}",
+            query_string(&with_state)
+        ))
+        .await;
+    sqlx::query("DELETE FROM telegram_accounts")
+        .execute(&app.pool)
+        .await
+        .expect("unlink");
+    let replayed = browser
+        .get(&format!(
+            "/telegram/login-widget?{}",
+            query_string(&with_state)
+        ))
+        .await;
 
-    let mut fields: Vec<(String, String)> = widget_query(7006, now, BOT_TOKEN);
-    fields.push(("csrf".into(), ask.field("csrf")));
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let confirmed = browser.post("/telegram/login-widget", &pairs).await;
-
-    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
-    assert_eq!(
-        app.linked_email(7006).await,
-        Some(Some("ana@example.com".into()))
+    // Assert: no state, no link and no confirmation page; a payload works once.
+    assert_eq!(bare.status, 403, "{}", bare.body);
+    assert!(
+        !bare
+            .body
+            .contains("<form method=\"post\" action=\"/telegram/login-widget\"")
     );
+    assert_eq!(posted.status, 405, "the confirmation form is gone");
+    assert_eq!(first.status, 303, "{}", first.body);
+    assert_eq!(replayed.status, 403, "{}", replayed.body);
+    assert!(replayed.body.contains("already used"), "{}", replayed.body);
+    assert_eq!(app.linked_email(7006).await, None);
 }

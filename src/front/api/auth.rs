@@ -1,10 +1,14 @@
 //! `POST /api/v1/auth/{register,login,refresh,logout}`: accounts with an email
 //! and a password, short-lived access tokens (JWT, 15 minutes) and rotating
-//! refresh tokens (30 days).
+//! refresh tokens (30 days); `POST /api/v1/auth/telegram`: the same tokens
+//! for data Telegram signed (a Mini App's `initData`, the Login Widget's).
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
 
+use crate::blocks::telegram_auth::{self, Refused, Verified};
 use crate::front::limit_client;
 use crate::infra::app::App;
 use crate::infra::http_io::{ApiError, HttpResponse, empty, json};
@@ -12,6 +16,7 @@ use crate::infra::router::Req;
 use crate::services::accounts::account::{self, NewAccount};
 use crate::services::accounts::jwt;
 use crate::services::accounts::refresh::{self, Rotation};
+use crate::services::telegram_login::{self, Login};
 
 use super::caller;
 
@@ -115,13 +120,127 @@ pub async fn refresh(mut req: Req) -> Result<HttpResponse, ApiError> {
     answer
 }
 
-/// `POST /api/v1/auth/logout` (Bearer): 204; every refresh token of the caller
-/// is revoked. Access tokens already issued run out within 15 minutes.
-pub async fn logout(req: Req) -> Result<HttpResponse, ApiError> {
+#[derive(Default, Deserialize)]
+struct LogoutBody {
+    #[serde(default)]
+    everywhere: bool,
+}
+
+/// `POST /api/v1/auth/logout` (Bearer), optional body `{"everywhere": true}`:
+/// 204; every refresh token of the caller is revoked, and with `everywhere`
+/// every web session too. Access tokens already issued run out within 15
+/// minutes.
+pub async fn logout(mut req: Req) -> Result<HttpResponse, ApiError> {
     let caller = caller(&req)?;
-    let mut conn = req.app.pool.acquire().await?;
-    refresh::revoke_all(&mut conn, caller.user_id).await?;
+    let bytes = req.bytes().await?;
+    let body: LogoutBody = if bytes.iter().all(u8::is_ascii_whitespace) {
+        LogoutBody::default()
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Unprocessable(e.to_string()))?
+    };
+    let mut tx = req.app.pool.begin().await?;
+    refresh::revoke_all(&mut tx, caller.user_id).await?;
+    if body.everywhere {
+        let ended = account::end_web_sessions(&mut tx, caller.user_id).await?;
+        tracing::info!(
+            user.id = caller.user_id,
+            web_sessions = ended,
+            "logged out everywhere"
+        );
+    }
+    tx.commit().await?;
     Ok(empty(StatusCode::NO_CONTENT))
+}
+
+#[derive(Deserialize)]
+struct TelegramBody {
+    #[serde(default)]
+    init_data: Option<String>,
+    #[serde(default)]
+    login_widget: Option<Map<String, Value>>,
+    #[serde(default)]
+    register: bool,
+}
+
+/// `POST /api/v1/auth/telegram`: `{"init_data": "..."}` or
+/// `{"login_widget": {...}}`, optional `"register": true` → the token pair
+/// of the linked account (200; 201 when `register` created it). Data that
+/// fails Telegram's check, is stale or was used before: 401; a Telegram
+/// account linked to no one: 404 `not_linked`. Counted in the login limit.
+pub async fn telegram(mut req: Req) -> Result<HttpResponse, ApiError> {
+    limit_client(&req, req.app.config.rate_limits.login).await?;
+    let body: TelegramBody = req.json().await?;
+    let verified = verify_telegram(&req.app, &body)?;
+    let mut tx = req.app.pool.begin().await?;
+    let (status, user_id) = match telegram_login::login(&mut tx, &verified, body.register).await? {
+        Login::Linked(user_id) => (StatusCode::OK, user_id),
+        Login::Registered(user_id) => {
+            tracing::info!(
+                user.id = user_id,
+                "Telegram-only account registered by the API"
+            );
+            (StatusCode::CREATED, user_id)
+        }
+        Login::Replayed => {
+            return Err(ApiError::Unauthorized(
+                "this Telegram data was already used; sign in with Telegram again",
+            ));
+        }
+        Login::NotLinked => {
+            return Ok(json(
+                StatusCode::NOT_FOUND,
+                &serde_json::json!({
+                    "error": "not_linked",
+                    "message": "this Telegram account is not linked to any ledgerbot account; \
+                                link it in the bot, or send \"register\": true to create an account",
+                }),
+            ));
+        }
+    };
+    let pair = token_pair(&req.app, &mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(json(status, &pair))
+}
+
+/// Checks the one kind of Telegram data `body` carries.
+fn verify_telegram(app: &App, body: &TelegramBody) -> Result<Verified, ApiError> {
+    let (token, now) = (
+        app.config.bot_token.expose(),
+        OffsetDateTime::now_utc().unix_timestamp(),
+    );
+    let checked = match (&body.init_data, &body.login_widget) {
+        (Some(init_data), None) => telegram_auth::verify_init_data(init_data, token, now),
+        (None, Some(widget)) => telegram_auth::verify_widget(&widget_fields(widget)?, token, now),
+        _ => {
+            return Err(ApiError::Unprocessable(
+                "send exactly one of init_data and login_widget".into(),
+            ));
+        }
+    };
+    checked.map_err(|refused| {
+        tracing::warn!(why = %refused, "Telegram data refused");
+        ApiError::Unauthorized(match refused {
+            Refused::Stale | Refused::Future => {
+                "the Telegram data has expired; sign in with Telegram again"
+            }
+            _ => "the Telegram data is not valid",
+        })
+    })
+}
+
+/// The widget's fields as Telegram signed them: strings, and numbers (`id`,
+/// `auth_date`) as their decimal text.
+fn widget_fields(widget: &Map<String, Value>) -> Result<Vec<(String, String)>, ApiError> {
+    widget
+        .iter()
+        .map(|(key, value)| match value {
+            Value::String(s) => Ok((key.clone(), s.clone())),
+            Value::Number(n) => Ok((key.clone(), n.to_string())),
+            _ => Err(ApiError::Unprocessable(format!(
+                "login_widget.{key}: must be a string or a number"
+            ))),
+        })
+        .collect()
 }
 
 /// A new access token and a refresh token in a new family (a new session).

@@ -2,6 +2,7 @@
 //! The data comes back from Telegram untrusted (anyone can send any string),
 //! so handlers re-check everything it names, membership above all.
 
+use crate::blocks::link_code::{self, LinkCode};
 use crate::services::finance::PaidFilter;
 
 /// The highest invoice page a button may name.
@@ -19,6 +20,11 @@ pub enum Callback {
         /// From 1.
         page: i64,
     },
+    /// `mv:<link code>`: yes, move this (linked) Telegram account to the
+    /// person the code belongs to.
+    MoveLink([u8; link_code::LENGTH]),
+    /// `mv:no`: no, keep the link as it is.
+    KeepLink,
 }
 
 impl Callback {
@@ -36,6 +42,10 @@ impl Callback {
                 },
                 page: positive(parts.next()?, MAX_PAGE)?,
             },
+            "mv" => match parts.next()? {
+                "no" => Self::KeepLink,
+                code => Self::MoveLink(canonical_code(code)?),
+            },
             _ => return None,
         };
         parts.next().is_none().then_some(callback)
@@ -45,7 +55,7 @@ impl Callback {
     pub fn reads_only(self) -> bool {
         match self {
             Self::InvoicePage { .. } => true,
-            Self::SelectCompany(_) => false,
+            Self::SelectCompany(_) | Self::MoveLink(_) | Self::KeepLink => false,
         }
     }
 
@@ -61,8 +71,27 @@ impl Callback {
                 };
                 format!("inv:{f}:{page}")
             }
+            Self::MoveLink(code) => format!("mv:{}", String::from_utf8_lossy(&code)),
+            Self::KeepLink => "mv:no".to_owned(),
         }
     }
+
+    /// The button that moves a linked Telegram account to `code`'s person.
+    pub fn move_link(code: &LinkCode) -> Self {
+        let bytes = code.as_str().as_bytes().try_into();
+        Self::MoveLink(bytes.expect("a code is LENGTH ASCII characters"))
+    }
+
+    /// The code of a [`Self::MoveLink`] button.
+    pub fn link_code(code: [u8; link_code::LENGTH]) -> Option<LinkCode> {
+        LinkCode::parse(std::str::from_utf8(&code).ok()?)
+    }
+}
+
+/// A link code exactly as we write it (no lowercase, no dashes).
+fn canonical_code(s: &str) -> Option<[u8; link_code::LENGTH]> {
+    let code = LinkCode::parse(s).filter(|c| c.as_str() == s)?;
+    code.as_str().as_bytes().try_into().ok()
 }
 
 /// A number from 1 to `max` in canonical decimal (no sign, no leading zero).
@@ -92,6 +121,8 @@ mod tests {
                 filter: PaidFilter::All,
                 page: 1,
             },
+            Callback::move_link(&LinkCode::parse("K7TQ3MXA").unwrap()),
+            Callback::KeepLink,
         ] {
             assert_eq!(Callback::parse(&callback.data()), Some(callback));
             assert!(callback.data().len() <= 64);
@@ -114,6 +145,11 @@ mod tests {
             ("inv:u:100001", "page beyond the cap"),
             ("inv:u", "no page"),
             ("other:1", "unknown kind"),
+            ("mv:k7tq3mxa", "a code not as we write it"),
+            ("mv:K7TQ-3MXA", "a dashed code"),
+            ("mv:K7TQ3MX0", "not a code"),
+            ("mv:K7TQ3MXA:1", "extra part"),
+            ("mv:", "no code"),
         ];
         for (data, why) in cases {
             assert_eq!(Callback::parse(data), None, "{why}: {data:?}");

@@ -4,7 +4,7 @@
 
 use http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, HeaderValue, LOCATION, REFERRER_POLICY,
-    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use http::{HeaderMap, StatusCode};
 
@@ -53,10 +53,17 @@ fn csp(nonce: &str) -> String {
     )
 }
 
+/// HSTS over https: a year, subdomains included; browsers then never try
+/// plain http for the site, so no one on the path can strip TLS.
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
 /// The headers every page and redirect carries: no caching (pages show
 /// codes and who is logged in), no framing, no referrer to other sites
-/// (paths carry codes).
-pub fn secure_headers(headers: &mut HeaderMap, nonce: &str) {
+/// (paths carry codes); over https, HSTS.
+pub fn secure_headers(headers: &mut HeaderMap, nonce: &str, https: bool) {
+    if https {
+        headers.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
     if let Ok(value) = HeaderValue::from_str(&csp(nonce)) {
         headers.insert(CONTENT_SECURITY_POLICY, value);
     }

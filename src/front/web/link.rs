@@ -1,18 +1,27 @@
 //! `/link/{code}`: the page the bot's `/link` sends. Logged out, a login form
-//! that comes back here; logged in, who on Telegram is asking and a
-//! "Confirm" button, which confirms exactly as `POST /api/v1/telegram/confirm`
-//! does ([`linking::confirm`]: the bot says so in Telegram). Every visit
-//! counts as a code attempt of the client (the `code` rate limit).
+//! that comes back here; logged in, who on Telegram is asking (name,
+//! `@username` and the numeric Telegram id), a warning, and a form that
+//! confirms with the account's password, exactly as
+//! `POST /api/v1/telegram/confirm` does ([`linking::confirm`]: the bot says
+//! so in Telegram). The password is asked again because a link someone else
+//! sent must not, with one click of a logged-in person, tie the sender's
+//! Telegram account (and with it every company's figures) to the person's
+//! account; the form also expires 5 minutes after it was shown
+//! ([`session::PAGE_TTL`]). Every visit counts as a code attempt of the
+//! client (the `code` rate limit), every password as a login attempt.
 
 use askama::Template;
 use http::StatusCode;
+use time::OffsetDateTime;
 
 use super::account::{LoginForm, LoginPage};
 use super::html::{redirect, url_param};
+use super::session::{self, Session};
 use super::{Frame, PageReq, PageResult, Token, WebError, checked_form, render};
 use crate::blocks::link_code::LinkCode;
 use crate::front::limit_client;
-use crate::services::linking::{self, Confirmed, Redeemed};
+use crate::services::accounts::account::{self, PasswordCheck};
+use crate::services::linking::{self, Confirmed, Redeemed, TelegramIdentity};
 
 fn refused<T>(found: &Redeemed<T>) -> WebError {
     match found {
@@ -34,6 +43,12 @@ fn refused<T>(found: &Redeemed<T>) -> WebError {
     }
 }
 
+const PAGE_EXPIRED: WebError = WebError::Page(
+    StatusCode::GONE,
+    "Pagina aceasta a expirat (merge 5 minute). Reîncarcă pagina și confirmă din nou.",
+    "This page has expired (it works for 5 minutes). Reload it and confirm again.",
+);
+
 fn title(p: &PageReq) -> &'static str {
     p.visitor
         .lang
@@ -48,8 +63,12 @@ struct Ask<'a> {
     action: &'a str,
     name: &'a str,
     username: Option<&'a str>,
+    telegram_id: i64,
     display: &'a str,
+    has_password: bool,
+    error: Option<&'a str>,
     csrf: &'a str,
+    shown: String,
 }
 
 /// `GET /link/{code}`.
@@ -75,16 +94,36 @@ pub async fn page(p: PageReq) -> PageResult {
         };
         return render(StatusCode::OK, &page);
     };
+    ask(&p, session, &who, StatusCode::OK, None).await
+}
+
+/// The question: who asks, the warning, and the password form.
+async fn ask(
+    p: &PageReq,
+    session: &Session,
+    who: &TelegramIdentity,
+    status: StatusCode,
+    error: Option<&str>,
+) -> PageResult {
+    let visitor = &p.visitor;
+    let mut conn = p.app().pool.acquire().await?;
+    let has_password = account::has_password(&mut conn, session.user_id).await?;
+    drop(conn);
+    let now = OffsetDateTime::now_utc().unix_timestamp();
     let page = Ask {
         frame: Frame::of(visitor),
-        title: title(&p),
+        title: title(p),
         action: &visitor.path,
         name: who.first_name.as_deref().unwrap_or_default(),
         username: who.username.as_deref(),
+        telegram_id: who.telegram_user_id,
         display: &session.display,
+        has_password,
+        error,
         csrf: &session.csrf,
+        shown: session::page_stamp(&p.app().config, session, &visitor.path, now),
     };
-    render(StatusCode::OK, &page)
+    render(status, &page)
 }
 
 #[derive(Template)]
@@ -98,7 +137,8 @@ struct Done<'a> {
     bot: &'a str,
 }
 
-/// `POST /link/{code}`: confirms, like `POST /api/v1/telegram/confirm`.
+/// `POST /link/{code}`: with the account's password and a page shown in the
+/// last 5 minutes, confirms like `POST /api/v1/telegram/confirm`.
 pub async fn confirm(mut p: PageReq) -> PageResult {
     let visitor = p.visitor.clone();
     let Some(session) = &visitor.session else {
@@ -107,10 +147,32 @@ pub async fn confirm(mut p: PageReq) -> PageResult {
             url_param(&visitor.path)
         )));
     };
-    let limited = limit_client(&p.req, p.app().config.rate_limits.code);
-    checked_form(&mut p, Token::Session).await?;
+    let limits = p.app().config.rate_limits;
+    let limited = limit_client(&p.req, limits.code);
+    let form = checked_form(&mut p, Token::Session).await?;
     limited.await?;
     let code: LinkCode = p.req.param("code")?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let shown = form.get("shown").unwrap_or_default();
+    if !session::page_stamp_is_fresh(&p.app().config, session, &visitor.path, shown, now) {
+        return Err(PAGE_EXPIRED);
+    }
+    limit_client(&p.req, limits.login).await?;
+    let password = form.get("password").unwrap_or_default().to_owned();
+    match account::check_password(&p.app().pool, session.user_id, password).await? {
+        PasswordCheck::Right => {}
+        PasswordCheck::Wrong => {
+            let mut conn = p.app().pool.acquire().await?;
+            let found = linking::confirm_code_asker(&mut conn, &code).await?;
+            drop(conn);
+            let Redeemed::Valid(who) = found else {
+                return Err(refused(&found));
+            };
+            let wrong = visitor.lang.pick("Parolă greșită.", "Wrong password.");
+            return ask(&p, session, &who, StatusCode::UNAUTHORIZED, Some(wrong)).await;
+        }
+        PasswordCheck::NotSet => return Err(NO_PASSWORD),
+    }
     let Confirmed { who, linked } = match linking::confirm(p.app(), session.user_id, &code).await? {
         Redeemed::Valid(confirmed) => confirmed,
         failure => return Err(refused(&failure)),
@@ -127,3 +189,9 @@ pub async fn confirm(mut p: PageReq) -> PageResult {
     };
     render(StatusCode::OK, &page)
 }
+
+const NO_PASSWORD: WebError = WebError::Page(
+    StatusCode::FORBIDDEN,
+    "Contul tău nu are încă o parolă. Trimite /parola botului din contul Telegram legat acum, alege o parolă, apoi deschide din nou linkul.",
+    "Your account has no password yet. Send /password to the bot from the Telegram account linked now, choose a password, then open the link again.",
+);

@@ -14,7 +14,6 @@
 pub mod account;
 pub mod html;
 pub mod link;
-pub mod login_widget;
 pub mod qr;
 pub mod session;
 pub mod telegram;
@@ -82,7 +81,7 @@ where
     .await;
     let mut response = result.unwrap_or_else(|e| e.render(&visitor));
     visitor.set_cookies(&mut response);
-    html::secure_headers(response.headers_mut(), &visitor.nonce);
+    html::secure_headers(response.headers_mut(), &visitor.nonce, visitor.is_https());
     response
 }
 

@@ -79,10 +79,12 @@ impl Visitor {
     pub async fn read(req: &Req) -> Result<Self, sqlx::Error> {
         let (app, uri, headers) = (&req.app, req.uri(), req.headers());
         let cookies = cookies(headers);
+        let secure = app.config.is_https();
         let cookie = |name: &str| {
+            let name = cookie_name(secure, name);
             cookies
                 .iter()
-                .find(|(k, _)| k == name)
+                .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.clone())
         };
         let query: Vec<(String, String)> = uri
@@ -115,7 +117,7 @@ impl Visitor {
             pre_csrf_is_new,
             pre_csrf_used: AtomicBool::new(false),
             nonce: random_token(),
-            secure: app.config.is_https(),
+            secure,
         })
     }
 
@@ -145,8 +147,16 @@ impl Visitor {
         format!("{}?{}", self.path, query.finish())
     }
 
-    /// A `Set-Cookie` value with the flags every cookie of ours has.
+    /// Whether `PUBLIC_URL` is https: cookies are `Secure` and `__Host-`, and
+    /// pages carry HSTS.
+    pub fn is_https(&self) -> bool {
+        self.secure
+    }
+
+    /// A `Set-Cookie` value with the flags every cookie of ours has (and the
+    /// `__Host-` prefix over https).
     pub fn cookie(&self, name: &str, value: &str, max_age: Option<u64>) -> String {
+        let name = cookie_name(self.secure, name);
         let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
         if let Some(secs) = max_age {
             cookie.push_str(&format!("; Max-Age={secs}"));
@@ -192,6 +202,17 @@ impl Visitor {
         sent: Option<&str>,
     ) -> bool {
         origin_ok(config, headers) && !self.pre_csrf_is_new && same(sent, &self.pre_csrf)
+    }
+}
+
+/// A cookie's name as sent: over https with the `__Host-` prefix, which
+/// browsers accept only from a secure origin, with `Path=/` and no `Domain`,
+/// so a neighbouring subdomain or a plain-http page cannot set or shadow it.
+pub fn cookie_name(https: bool, name: &str) -> String {
+    if https {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
     }
 }
 
@@ -293,6 +314,48 @@ pub fn widget_state(config: &Config, session: &Session) -> String {
     mac.update(b"ledgerbot login widget state:");
     mac.update(session.csrf.as_bytes());
     hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// How long a confirmation form (`/link/{code}`) stays usable once shown, in seconds.
+pub const PAGE_TTL: i64 = 5 * 60;
+
+fn stamp_mac(config: &Config, session: &Session, path: &str, shown: i64) -> String {
+    let mut mac = HmacSha256::new_from_slice(config.jwt_secret.expose().as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(b"ledgerbot page stamp:");
+    mac.update(session.csrf.as_bytes());
+    mac.update(b":");
+    mac.update(path.as_bytes());
+    mac.update(b":");
+    mac.update(shown.to_string().as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// A stamp for a confirmation form shown at Unix time `now` on `path`:
+/// when, signed with the session's token, so that the form can be refused
+/// once it is older than [`PAGE_TTL`] (and only this session, on this page,
+/// can use it).
+pub fn page_stamp(config: &Config, session: &Session, path: &str, now: i64) -> String {
+    format!("{now}.{}", stamp_mac(config, session, path, now))
+}
+
+/// Whether `stamp` is [`page_stamp`]'s for this session and path, made at
+/// most [`PAGE_TTL`] before `now`.
+pub fn page_stamp_is_fresh(
+    config: &Config,
+    session: &Session,
+    path: &str,
+    stamp: &str,
+    now: i64,
+) -> bool {
+    let Some((shown, mac)) = stamp.split_once('.') else {
+        return false;
+    };
+    let Ok(shown) = shown.parse::<i64>() else {
+        return false;
+    };
+    let signed = stamp_mac(config, session, path, shown);
+    bool::from(signed.as_bytes().ct_eq(mac.as_bytes())) && (0..=PAGE_TTL).contains(&(now - shown))
 }
 
 /// Starts a session for `user_id`; returns the cookie's id (only its hash is
@@ -411,5 +474,55 @@ mod tests {
         assert!(!pre_csrf_is_valid(&config, &format!("{nonce}.00")));
         assert!(!pre_csrf_is_valid(&config, nonce));
         assert!(!pre_csrf_is_valid(&config, "planted.by-a-neighbour"));
+    }
+
+    #[test]
+    fn page_stamps_expire_and_bind_the_session_and_the_page() {
+        let config = crate::infra::config::Config::from_lookup(|name| {
+            Some(
+                match name {
+                    "DATABASE_URL" => "postgres://x",
+                    "TELEGRAM_BOT_TOKEN" => "1:x",
+                    "TELEGRAM_WEBHOOK_SECRET" => "s",
+                    "JWT_SECRET" => "0123456789abcdef0123456789abcdef",
+                    _ => return None,
+                }
+                .to_owned(),
+            )
+        })
+        .expect("valid");
+        let session = |csrf: &str| Session {
+            id_hash: [0; 32],
+            user_id: 1,
+            csrf: csrf.to_owned(),
+            display: String::new(),
+        };
+        let (ana, bob) = (session("ana"), session("bob"));
+        let now = 1_750_000_000;
+        let stamp = page_stamp(&config, &ana, "/link/K7TQ3MXA", now);
+        let fresh = |session: &Session, path: &str, stamp: &str, at: i64| {
+            page_stamp_is_fresh(&config, session, path, stamp, at)
+        };
+        assert!(fresh(&ana, "/link/K7TQ3MXA", &stamp, now + PAGE_TTL));
+        assert!(
+            !fresh(&ana, "/link/K7TQ3MXA", &stamp, now + PAGE_TTL + 1),
+            "too old"
+        );
+        assert!(
+            !fresh(&ana, "/link/K7TQ3MXA", &stamp, now - 1),
+            "from the future"
+        );
+        assert!(
+            !fresh(&bob, "/link/K7TQ3MXA", &stamp, now),
+            "another session"
+        );
+        assert!(!fresh(&ana, "/link/ABCDEFGH", &stamp, now), "another page");
+        let (_, mac) = stamp.split_once('.').expect("two parts");
+        let moved = format!("{}.{mac}", now + 60);
+        assert!(
+            !fresh(&ana, "/link/K7TQ3MXA", &moved, now + 61),
+            "another time"
+        );
+        assert!(!fresh(&ana, "/link/K7TQ3MXA", "garbage", now));
     }
 }

@@ -9,11 +9,12 @@ use http::StatusCode;
 use time::OffsetDateTime;
 
 use super::html::{redirect, url_param};
-use super::login_widget::{self, Refused};
 use super::session::widget_state;
 use super::{Frame, PageReq, PageResult, Token, WebError, checked_form, render};
+use crate::blocks::telegram_auth::{self, Refused, Verified};
 use crate::infra::http_io::HttpResponse;
 use crate::services::linking::{self, NewCode, TelegramIdentity};
+use crate::services::telegram_login;
 
 fn login_first(path: &str) -> HttpResponse {
     redirect(&format!("/login?next={}", url_param(path)))
@@ -130,118 +131,65 @@ const NOT_LOGGED_IN: WebError = WebError::Page(
 );
 
 /// `GET /telegram/login-widget?id=...&hash=...&state=...`: Telegram's
-/// redirect after the Login Widget. Valid data, a logged-in session and the
-/// session's `state` link that Telegram account and go back to `/telegram`.
-/// Without `state` (should Telegram drop it from the return URL) the person
-/// confirms with a button first: a link to someone else's session must not
-/// happen just by following a link.
+/// redirect after the Login Widget. Valid data, used for the first time, a
+/// logged-in session and the session's `state` link that Telegram account
+/// and go back to `/telegram`. Without `state` nothing is linked: a link
+/// someone else made must not tie their Telegram account to this session.
 pub async fn widget(p: PageReq) -> PageResult {
     let (app, visitor) = (p.app(), &p.visitor);
     let Some(session) = &visitor.session else {
         return Err(NOT_LOGGED_IN);
     };
-    let user = check_widget(&p, &visitor.query)?;
-    match visitor.param("state") {
-        Some(state) if same(state, &widget_state(&app.config, session)) => {
-            link_widget_user(&p, session.user_id, &user).await
-        }
-        Some(_) => Err(WebError::Csrf),
-        None => widget_confirm_page(&p, &user),
+    let ours = widget_state(&app.config, session);
+    if !visitor
+        .param("state")
+        .is_some_and(|state| same(state, &ours))
+    {
+        return Err(WebError::Csrf);
     }
-}
-
-/// `POST /telegram/login-widget`: the confirmation of [`widget`] without `state`.
-pub async fn widget_confirm(mut p: PageReq) -> PageResult {
-    let visitor = p.visitor.clone();
-    let Some(session) = &visitor.session else {
-        return Err(NOT_LOGGED_IN);
-    };
-    let form = checked_form(&mut p, Token::Session).await?;
-    let fields: Vec<(String, String)> = form
-        .fields()
-        .iter()
-        .filter(|(k, _)| k != "csrf")
-        .cloned()
-        .collect();
-    let user = check_widget(&p, &fields)?;
-    link_widget_user(&p, session.user_id, &user).await
+    let verified = check_widget(&p, &visitor.query).await?;
+    let who = telegram_login::identity(&verified.user);
+    linking::link_and_tell(app, session.user_id, &who, visitor.lang).await?;
+    tracing::info!(
+        user.id = session.user_id,
+        "Telegram account linked by the Login Widget"
+    );
+    Ok(redirect("/telegram"))
 }
 
 fn same(a: &str, b: &str) -> bool {
     bool::from(subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()))
 }
 
-fn check_widget(
-    p: &PageReq,
-    fields: &[(String, String)],
-) -> Result<login_widget::WidgetUser, WebError> {
+/// Checks the Login Widget's data (Telegram's signature, a fresh
+/// `auth_date`) and spends it: a payload is accepted once.
+///
+/// # Errors
+/// A 403 page saying what to do.
+pub async fn check_widget(p: &PageReq, fields: &[(String, String)]) -> Result<Verified, WebError> {
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    login_widget::verify(fields, p.app().config.bot_token.expose(), now).map_err(|refused| {
-        tracing::warn!(why = %refused, "Login Widget data refused");
-        match refused {
-            Refused::Stale | Refused::Future => WebError::Page(
-                StatusCode::FORBIDDEN,
-                "Autentificarea Telegram a expirat. Încearcă din nou de pe pagina Telegram.",
-                "The Telegram login has expired. Try again from the Telegram page.",
-            ),
-            _ => WebError::Page(
-                StatusCode::FORBIDDEN,
-                "Datele de la Telegram nu sunt valide.",
-                "The data from Telegram is not valid.",
-            ),
-        }
-    })
-}
-
-#[derive(Template)]
-#[template(path = "widget_confirm.html")]
-struct WidgetConfirm<'a> {
-    frame: Frame<'a>,
-    title: &'a str,
-    who: String,
-    csrf: &'a str,
-    fields: &'a [(String, String)],
-}
-
-fn widget_confirm_page(p: &PageReq, user: &login_widget::WidgetUser) -> PageResult {
-    let visitor = &p.visitor;
-    let page = WidgetConfirm {
-        frame: Frame::of(visitor),
-        title: "Telegram",
-        who: telegram_name(&identity(user)),
-        csrf: visitor
-            .session
-            .as_ref()
-            .map(|s| s.csrf.as_str())
-            .unwrap_or_default(),
-        fields: &visitor.query,
-    };
-    render(StatusCode::OK, &page)
-}
-
-fn identity(user: &login_widget::WidgetUser) -> TelegramIdentity {
-    TelegramIdentity {
-        telegram_user_id: user.id,
-        // A private chat's id is the user's id.
-        chat_id: user.id,
-        username: user.username.clone(),
-        first_name: user.first_name.clone(),
+    let verified = telegram_auth::verify_widget(fields, p.app().config.bot_token.expose(), now)
+        .map_err(|refused| {
+            tracing::warn!(why = %refused, "Login Widget data refused");
+            match refused {
+                Refused::Stale | Refused::Future => EXPIRED,
+                _ => WebError::Page(
+                    StatusCode::FORBIDDEN,
+                    "Datele de la Telegram nu sunt valide.",
+                    "The data from Telegram is not valid.",
+                ),
+            }
+        })?;
+    let mut conn = p.app().pool.acquire().await?;
+    if !telegram_login::accept_once(&mut conn, &verified).await? {
+        tracing::warn!("Login Widget data replayed");
+        return Err(EXPIRED);
     }
+    Ok(verified)
 }
 
-/// Links the widget's Telegram user to `user_id` (the same path as a code:
-/// moves and replacements included, and the chats are told), then back to
-/// `/telegram`.
-async fn link_widget_user(
-    p: &PageReq,
-    user_id: i64,
-    user: &login_widget::WidgetUser,
-) -> PageResult {
-    let who = identity(user);
-    linking::link_and_tell(p.app(), user_id, &who, p.visitor.lang).await?;
-    tracing::info!(
-        user.id = user_id,
-        "Telegram account linked by the Login Widget"
-    );
-    Ok(redirect("/telegram"))
-}
+const EXPIRED: WebError = WebError::Page(
+    StatusCode::FORBIDDEN,
+    "Autentificarea Telegram a expirat sau a fost deja folosită. Apasă din nou butonul Telegram.",
+    "The Telegram login has expired or was already used. Press the Telegram button again.",
+);

@@ -101,6 +101,69 @@ impl HashedAccount {
     }
 }
 
+/// Ends every web session of `user_id` ("log out everywhere" through the
+/// API); returns how many there were.
+///
+/// # Errors
+/// The database failed.
+pub async fn end_web_sessions(db: &mut PgConnection, user_id: i64) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query!("DELETE FROM web_sessions WHERE user_id = $1", user_id)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// What a password, asked again of a logged-in person, turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// The account's password.
+    Right,
+    /// Not the account's password.
+    Wrong,
+    /// The account has no password (Telegram-only).
+    NotSet,
+}
+
+/// Whether the account `user_id` has a password.
+///
+/// # Errors
+/// The database failed.
+pub async fn has_password(db: &mut PgConnection, user_id: i64) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT password_hash IS NOT NULL AS "set!" FROM users WHERE id = $1"#,
+        user_id
+    )
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(false))
+}
+
+/// Checks `password` against the account `user_id`'s (a confirmation that
+/// asks for it again).
+///
+/// # Errors
+/// The database or the blocking pool failed.
+pub async fn check_password(
+    pool: &PgPool,
+    user_id: i64,
+    password: String,
+) -> Result<PasswordCheck, Failure> {
+    let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user_id)
+        .fetch_optional(pool)
+        .await?
+        .flatten();
+    let Some(stored) = stored else {
+        return Ok(PasswordCheck::NotSet);
+    };
+    Ok(if password::verify(password, Some(stored)).await? {
+        PasswordCheck::Right
+    } else {
+        PasswordCheck::Wrong
+    })
+}
+
 /// The user id whose email and password these are, or `None` for a wrong
 /// email or password alike, in about the same time (an unknown email still
 /// verifies a dummy hash), through the process's `gate`.
