@@ -32,8 +32,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use thiserror::Error;
 
 use crate::infra::db::Pooler;
-use crate::services::finance::quota::Quotas;
 use crate::services::accounts::password::HashLimits;
+use crate::services::finance::quota::Quotas;
 use crate::services::rate_limit::RateLimits;
 
 /// A value that must never reach a log: `Debug` and `Display` print a mask.

@@ -159,7 +159,9 @@ pub async fn confirm(mut p: PageReq) -> PageResult {
     }
     limit_client(&p.req, limits.login).await?;
     let password = form.get("password").unwrap_or_default().to_owned();
-    match account::check_password(&p.app().pool, session.user_id, password).await? {
+    match account::check_password(&p.app().pool, &p.app().hashing, session.user_id, password)
+        .await?
+    {
         PasswordCheck::Right => {}
         PasswordCheck::Wrong => {
             let mut conn = p.app().pool.acquire().await?;

@@ -141,12 +141,13 @@ pub async fn has_password(db: &mut PgConnection, user_id: i64) -> Result<bool, s
 }
 
 /// Checks `password` against the account `user_id`'s (a confirmation that
-/// asks for it again).
+/// asks for it again), through the process's `gate`.
 ///
 /// # Errors
-/// The database or the blocking pool failed.
+/// [`Failure::Busy`] when the gate is full; the database or the blocking pool failed.
 pub async fn check_password(
     pool: &PgPool,
+    gate: &HashGate,
     user_id: i64,
     password: String,
 ) -> Result<PasswordCheck, Failure> {
@@ -157,7 +158,7 @@ pub async fn check_password(
     let Some(stored) = stored else {
         return Ok(PasswordCheck::NotSet);
     };
-    Ok(if password::verify(password, Some(stored)).await? {
+    Ok(if password::verify(gate, password, Some(stored)).await? {
         PasswordCheck::Right
     } else {
         PasswordCheck::Wrong
