@@ -95,8 +95,8 @@ pub fn split_args(args: &str) -> (&str, &str) {
 
 fn usage(ctx: &UpdateCtx<'_>) -> String {
     ctx.t(
-        "Scrie /add &lt;sumă&gt; &lt;notă&gt;, de ex. <code>/add 12,50 cafea</code> (o cheltuială) \
-         sau <code>/add +100 vânzare</code> (o încasare). Nota are cel mult 200 de caractere.",
+        "Trimite /adauga &lt;sumă&gt; &lt;notă&gt;, de ex. <code>/adauga 12,50 cafea</code> (o cheltuială) \
+         sau <code>/adauga +100 vânzare</code> (o încasare). Nota are cel mult 200 de caractere.",
         "Send /add &lt;amount&gt; &lt;note&gt;, e.g. <code>/add 12.50 coffee</code> (an expense) \
          or <code>/add +100 sale</code> (income). The note is at most 200 characters.",
     )
@@ -109,7 +109,7 @@ fn amount_error(ctx: &UpdateCtx<'_>, input: &str, e: &MoneyError) -> String {
         MoneyError::Ambiguous(_) => ctx.t(
             format!(
                 "Suma „{input}” e ambiguă: poate fi o mie sau un leu și ceva. \
-                 Scrie 1234 (fără separator) sau cel mult două zecimale, ca 1,23."
+                 Trimite 1234 (fără separator) sau cel mult două zecimale, ca 1,23."
             ),
             format!(
                 "The amount “{input}” is ambiguous: it could mean thousands or decimals. \

@@ -46,7 +46,9 @@ pub async fn redeem(ctx: &mut UpdateCtx<'_>, code: &LinkCode) -> HandlerResult {
     let linked = linking::link(ctx.db, user_id, &who).await?;
     tracing::info!(user.id = user_id, "Telegram account linked by code");
     let text = notices::linked_text(ctx.lang, &linked);
-    Ok(Replies(notices::linked_messages(&who, text, &linked)))
+    Ok(Replies(notices::linked_messages(
+        &who, ctx.lang, text, &linked,
+    )))
 }
 
 fn failure_text<T>(ctx: &UpdateCtx<'_>, failure: &Redeemed<T>) -> &'static str {
@@ -60,8 +62,8 @@ fn failure_text<T>(ctx: &UpdateCtx<'_>, failure: &Redeemed<T>) -> &'static str {
             "This code has expired (a code is valid for 15 minutes). Ask for a new one on the Telegram page of your account.",
         ),
         Redeemed::Unknown | Redeemed::Valid(_) => ctx.t(
-            "Nu cunosc acest cod. Verifică-l, sau cere unul nou din pagina Telegram a contului tău.",
-            "I do not know this code. Check it, or ask for a new one on the Telegram page of your account.",
+            "Nu recunosc acest cod. Verifică-l, sau cere unul nou din pagina Telegram a contului tău.",
+            "I do not recognise this code. Check it, or ask for a new one on the Telegram page of your account.",
         ),
     }
 }

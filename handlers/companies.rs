@@ -37,12 +37,12 @@ pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     if list.len() > MAX_LISTED {
         let more = list.len() - MAX_LISTED;
         text.push_str(&ctx.t(
-            format!("… și încă {more}: caută cu /selectcompany &lt;nume&gt;\n"),
+            format!("… și încă {more}: caută cu /alegefirma &lt;nume&gt;\n"),
             format!("… and {more} more: search with /selectcompany &lt;name&gt;\n"),
         ));
     }
     text.push_str(ctx.t(
-        "\nAlege firma activă cu /selectcompany.",
+        "\nAlege firma activă cu /alegefirma.",
         "\nChoose the active company with /selectcompany.",
     ));
     Ok(Replies::html(ctx.chat_id, fit(text)))

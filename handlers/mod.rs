@@ -19,6 +19,7 @@ pub mod help;
 pub mod invoices;
 pub mod language;
 pub mod link;
+pub mod media;
 pub mod register;
 pub mod select_company;
 pub mod start;
@@ -44,7 +45,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "register",
         aliases: &["inregistrare"],
-        ro: Help { name: "register", args: "", text: "creează un cont legat de acest cont Telegram" },
+        ro: Help { name: "inregistrare", args: "", text: "creează un cont legat de acest cont Telegram" },
         en: Help { name: "register", args: "", text: "create an account linked to this Telegram account" },
         reads_only: false,
         private_only: true,
@@ -53,7 +54,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "link",
         aliases: &["leaga"],
-        ro: Help { name: "link", args: "", text: "leagă un cont web existent" },
+        ro: Help { name: "leaga", args: "", text: "leagă un cont web existent" },
         en: Help { name: "link", args: "", text: "link an existing web account" },
         reads_only: false,
         private_only: true,
@@ -62,7 +63,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "unlink",
         aliases: &["dezleaga"],
-        ro: Help { name: "unlink", args: "", text: "dezleagă acest cont Telegram" },
+        ro: Help { name: "dezleaga", args: "", text: "dezleagă acest cont Telegram" },
         en: Help { name: "unlink", args: "", text: "unlink this Telegram account" },
         reads_only: false,
         private_only: true,
@@ -71,7 +72,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "companies",
         aliases: &["firme"],
-        ro: Help { name: "companies", args: "", text: "firmele tale" },
+        ro: Help { name: "firme", args: "", text: "firmele tale" },
         en: Help { name: "companies", args: "", text: "your companies" },
         reads_only: true,
         private_only: false,
@@ -80,7 +81,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "selectcompany",
         aliases: &["alegefirma"],
-        ro: Help { name: "selectcompany", args: "[text]", text: "alege firma activă" },
+        ro: Help { name: "alegefirma", args: "[text]", text: "alege firma activă" },
         en: Help { name: "selectcompany", args: "[text]", text: "choose the active company" },
         reads_only: false,
         private_only: false,
@@ -89,7 +90,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "dashboard",
         aliases: &["sold", "balance"],
-        ro: Help { name: "dashboard", args: "", text: "cifrele firmei active" },
+        ro: Help { name: "sold", args: "", text: "cifrele firmei active" },
         en: Help { name: "dashboard", args: "", text: "the active company's figures" },
         reads_only: true,
         private_only: false,
@@ -116,7 +117,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "add",
         aliases: &["adauga"],
-        ro: Help { name: "add", args: "<sumă> <notă>", text: "o cheltuială de numerar; +sumă pentru o încasare" },
+        ro: Help { name: "adauga", args: "<sumă> <notă>", text: "o cheltuială de numerar; +sumă pentru o încasare" },
         en: Help { name: "add", args: "<amount> <note>", text: "a cash expense; +amount for income" },
         reads_only: false,
         private_only: false,
@@ -125,8 +126,8 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "clear",
         aliases: &[],
-        ro: Help { name: "clear", args: "", text: "uită firma activă" },
-        en: Help { name: "clear", args: "", text: "forget the active company" },
+        ro: Help { name: "clear", args: "", text: "deselectează firma activă" },
+        en: Help { name: "clear", args: "", text: "deselect the active company" },
         reads_only: false,
         private_only: false,
         run: |ctx, _| Box::pin(clear::run(ctx)),
@@ -134,7 +135,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "language",
         aliases: &["limba"],
-        ro: Help { name: "language", args: "ro|en", text: "limba" },
+        ro: Help { name: "limba", args: "ro|en", text: "limba" },
         en: Help { name: "language", args: "ro|en", text: "the language" },
         reads_only: false,
         private_only: false,
@@ -143,7 +144,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "help",
         aliases: &["ajutor"],
-        ro: Help { name: "help", args: "", text: "această listă" },
+        ro: Help { name: "ajutor", args: "", text: "această listă" },
         en: Help { name: "help", args: "", text: "this list" },
         reads_only: true,
         private_only: false,

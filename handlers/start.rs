@@ -33,13 +33,13 @@ pub fn welcome(ctx: &UpdateCtx<'_>) -> String {
     let name = escape(&ctx.from.first_name);
     let next_step = if ctx.account.is_some() {
         ctx.t(
-            "Contul tău este legat. Scrie /help pentru comenzi.",
+            "Contul tău este legat. Trimite /ajutor pentru comenzi.",
             "Your account is linked. Send /help for the commands.",
         )
     } else {
         ctx.t(
             "Ca să începi, leagă-ți contul: deschide pagina Telegram din contul tău web și scanează codul QR, \
-             sau trimite-mi codul de 8 caractere. Ai cont web? Trimite /link. Nu ai cont? Trimite /register.",
+             sau trimite-mi codul de 8 caractere. Ai cont web? Trimite /leaga. Nu ai cont? Trimite /inregistrare.",
             "To begin, link your account: open the Telegram page of your web account and scan the QR code, \
              or send me the 8-character code. Have a web account? Send /link. No account yet? Send /register.",
         )

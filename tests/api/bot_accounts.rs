@@ -157,7 +157,7 @@ async fn confirm_refuses_bad_codes_with_distinct_statuses(pool: PgPool) {
             "replaced by a newer /link",
         ),
         (
-            json!({"code": "ABCDEFGH"}),
+            json!({"code": "ABCDEFG2"}),
             Some(&tokens.access),
             404,
             "never issued",
@@ -175,7 +175,7 @@ async fn confirm_refuses_bad_codes_with_distinct_statuses(pool: PgPool) {
             "not a code",
         ),
         (json!({}), Some(&tokens.access), 422, "no code"),
-        (json!({"code": "ABCDEFGH"}), None, 401, "no Bearer token"),
+        (json!({"code": "ABCDEFG2"}), None, 401, "no Bearer token"),
     ];
 
     for (body, bearer, status, why) in cases {
@@ -314,13 +314,18 @@ async fn linking_a_person_with_another_telegram_account_replaces_it_and_tells_th
         "{}",
         to(1701)
     );
+    assert!(
+        !to(1701).contains("legat"),
+        "one language per message: {}",
+        to(1701)
+    );
 }
 
 #[sqlx::test(migrations = false)]
 async fn account_commands_in_a_group_ask_for_the_private_chat(pool: PgPool) {
     let app = spawn_app(pool).await;
     let user = TgUser::en(1801);
-    for command in ["/register", "/link", "/unlink", "/start ABCDEFGH"] {
+    for command in ["/register", "/link", "/unlink", "/start ABCDEFG2"] {
         let reply = app.reply_to(&user.group_text(-500, command)).await;
         assert!(
             reply_text(&reply).contains("private chat"),

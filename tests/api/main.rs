@@ -7,6 +7,7 @@ mod bot_accounts;
 mod bot_api;
 mod budget;
 mod cash_entries;
+mod chatter;
 mod cli;
 mod companies;
 mod config_docs;

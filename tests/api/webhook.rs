@@ -72,7 +72,7 @@ async fn unknown_commands_are_named_and_answered_with_help(pool: PgPool) {
 
     assert!(reply_text(&reply).contains("/frobnicate"), "{reply}");
     assert!(reply_text(&reply).contains("/help"), "{reply}");
-    assert!(reply_text(&text_reply).contains("/help"), "{text_reply}");
+    assert!(reply_text(&text_reply).contains("/ajutor"), "{text_reply}");
 }
 
 #[sqlx::test(migrations = false)]
