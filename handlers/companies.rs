@@ -60,10 +60,10 @@ pub fn role_name(lang: Lang, role: Role) -> &'static str {
 /// The answer to someone who is a member of no company.
 pub fn no_companies(ctx: &UpdateCtx<'_>) -> String {
     ctx.t(
-        "Nu ești membru în nicio firmă. Creează una prin API (POST /api/v1/companies) \
-         sau roagă proprietarul unei firme să te adauge.",
-        "You are not a member of any company yet. Create one through the API \
-         (POST /api/v1/companies) or ask a company's owner to add you.",
+        "Nu ești membru în nicio firmă. Creează una cu /firmanoua &lt;nume&gt; [CUI], \
+         sau roagă proprietarul unei firme să te invite.",
+        "You are not a member of any company yet. Create one with /newcompany &lt;name&gt; [CUI], \
+         or ask a company's owner to invite you.",
     )
     .to_owned()
 }

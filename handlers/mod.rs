@@ -7,7 +7,7 @@
 //! Adding a command: an entry in [`COMMANDS`], its handler file, its test
 //! (and its row in `docs/bot.md`, which a test compares with this table).
 
-use crate::front::bot::command::{Command, Help, Spec};
+use crate::front::bot::command::{Audience, Command, Help, Spec};
 use crate::front::bot::{Callback, HandlerResult, Replies, UpdateCtx, require};
 
 pub mod add;
@@ -20,6 +20,7 @@ pub mod invoices;
 pub mod language;
 pub mod link;
 pub mod media;
+pub mod new_company;
 pub mod register;
 pub mod select_company;
 pub mod start;
@@ -40,6 +41,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         // `/start <code>` is private-only, bare `/start` is not: see code.rs.
         private_only: false,
+        audience: Audience::Unlinked,
         run: |ctx, args| Box::pin(start::run(ctx, args)),
     },
     Spec {
@@ -49,6 +51,7 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "register", args: "", text: "create an account linked to this Telegram account" },
         reads_only: false,
         private_only: true,
+        audience: Audience::Unlinked,
         run: |ctx, _| Box::pin(register::run(ctx)),
     },
     Spec {
@@ -58,6 +61,7 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "link", args: "", text: "link an existing web account" },
         reads_only: false,
         private_only: true,
+        audience: Audience::Unlinked,
         run: |ctx, _| Box::pin(link::run(ctx)),
     },
     Spec {
@@ -67,6 +71,7 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "unlink", args: "", text: "unlink this Telegram account" },
         reads_only: false,
         private_only: true,
+        audience: Audience::Linked,
         run: |ctx, _| Box::pin(unlink::run(ctx)),
     },
     Spec {
@@ -76,7 +81,18 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "companies", args: "", text: "your companies" },
         reads_only: true,
         private_only: false,
+        audience: Audience::Linked,
         run: |ctx, _| Box::pin(companies::run(ctx)),
+    },
+    Spec {
+        name: "newcompany",
+        aliases: &["firmanoua"],
+        ro: Help { name: "firmanoua", args: "<nume> [CUI]", text: "creează o firmă, cu tine proprietar" },
+        en: Help { name: "newcompany", args: "<name> [CUI]", text: "create a company, with you as its owner" },
+        reads_only: false,
+        private_only: false,
+        audience: Audience::Linked,
+        run: |ctx, args| Box::pin(new_company::run(ctx, args)),
     },
     Spec {
         name: "selectcompany",
@@ -85,6 +101,7 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "selectcompany", args: "[text]", text: "choose the active company" },
         reads_only: false,
         private_only: false,
+        audience: Audience::Linked,
         run: |ctx, args| Box::pin(select_company::run(ctx, args)),
     },
     Spec {
@@ -94,6 +111,7 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "dashboard", args: "", text: "the active company's figures" },
         reads_only: true,
         private_only: false,
+        audience: Audience::Company,
         run: |ctx, _| Box::pin(dashboard::run(ctx)),
     },
     Spec {
@@ -103,6 +121,7 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "invoices", args: "[unpaid|paid]", text: "the invoices" },
         reads_only: true,
         private_only: false,
+        audience: Audience::Company,
         run: |ctx, args| Box::pin(invoices::run(ctx, args)),
     },
     Spec {
@@ -112,6 +131,7 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "treasury", args: "", text: "accounts and balances" },
         reads_only: true,
         private_only: false,
+        audience: Audience::Company,
         run: |ctx, _| Box::pin(treasury::run(ctx)),
     },
     Spec {
@@ -121,6 +141,7 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "add", args: "<amount> <note>", text: "a cash expense; +amount for income" },
         reads_only: false,
         private_only: false,
+        audience: Audience::Company,
         run: |ctx, args| Box::pin(add::run(ctx, args)),
     },
     Spec {
@@ -130,6 +151,7 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "clear", args: "", text: "deselect the active company" },
         reads_only: false,
         private_only: false,
+        audience: Audience::Linked,
         run: |ctx, _| Box::pin(clear::run(ctx)),
     },
     Spec {
@@ -139,6 +161,7 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "language", args: "ro|en", text: "the language" },
         reads_only: false,
         private_only: false,
+        audience: Audience::Linked,
         run: |ctx, args| Box::pin(language::run(ctx, args)),
     },
     Spec {
@@ -148,6 +171,7 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "help", args: "", text: "this list" },
         reads_only: true,
         private_only: false,
+        audience: Audience::Everyone,
         run: |ctx, _| Box::pin(help::run(ctx)),
     },
 ];
@@ -188,6 +212,7 @@ pub async fn callback(
         Some(Callback::SelectCompany(company_id)) => {
             select_company::pressed(ctx, callback_query_id, message_id, company_id).await
         }
+        Some(Callback::Start(choice)) => start::pressed(ctx, callback_query_id, choice).await,
         Some(Callback::InvoicePage { filter, page }) => {
             invoices::pressed(ctx, callback_query_id, message_id, filter, page).await
         }

@@ -361,8 +361,15 @@ async fn help_lists_the_account_commands_in_both_languages(pool: PgPool) {
     let en = app.reply_to(&TgUser::en(2001).text("/help")).await;
     let ro = app.reply_to(&TgUser::ro(2002).text("/help")).await;
 
-    for command in ["/register", "/link", "/unlink"] {
+    for command in ["/register", "/link"] {
         assert!(reply_text(&en).contains(command), "{command}: {en}");
         assert!(reply_text(&ro).contains(command), "{command}: {ro}");
     }
+    for command in ["/inregistrare", "/leaga"] {
+        assert!(reply_text(&ro).contains(command), "{command}: {ro}");
+    }
+    assert!(
+        !reply_text(&en).contains("/unlink"),
+        "nothing to unlink yet: {en}"
+    );
 }

@@ -123,14 +123,17 @@ async fn a_linked_person_sending_a_photo_is_pointed_to_the_commands(pool: PgPool
 #[sqlx::test(migrations = false)]
 async fn romanian_texts_name_the_romanian_commands_first(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
+    let ana = crate::people::linked_user(&pool, "ana@example.ro", 877).await;
+    let firm = crate::people::company(&pool, ana, "Firma SRL").await;
+    crate::people::activate(&pool, 877, firm).await;
     let stranger = TgUser::ro(875);
 
-    let help = app.reply_to(&stranger.text("/ajutor")).await;
+    let help = app.reply_to(&TgUser::ro(877).text("/ajutor")).await;
     let not_linked = app.reply_to(&stranger.text("/firme")).await;
 
     let help = reply_text(&help);
     for line in [
-        "/inregistrare — ",
+        "/firmanoua &lt;nume&gt; [CUI] — ",
         "/alegefirma [text] — ",
         "/sold — ",
         "/adauga &lt;sumă&gt;",

@@ -12,6 +12,8 @@ const MAX_PAGE: i64 = 100_000;
 pub enum Callback {
     /// `co:<company id>`: make this the active company.
     SelectCompany(i64),
+    /// `st:<reg|link|help>`: a button of the welcome of a bare `/start`.
+    Start(StartChoice),
     /// `inv:<a|u|p>:<page>`: show this page of the invoice list.
     InvoicePage {
         /// All, unpaid or paid.
@@ -21,12 +23,46 @@ pub enum Callback {
     },
 }
 
+/// The buttons of the welcome to someone not linked yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartChoice {
+    /// Create a Telegram-only account here (`/register`).
+    Register,
+    /// Link an existing web account (`/link`).
+    Link,
+    /// What the bot can do (`/help`).
+    Help,
+}
+
+impl StartChoice {
+    const ALL: [(Self, &'static str); 3] = [
+        (Self::Register, "reg"),
+        (Self::Link, "link"),
+        (Self::Help, "help"),
+    ];
+
+    fn code(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(choice, _)| *choice == self)
+            .map_or("help", |(_, code)| code)
+    }
+
+    fn parse(code: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .find(|(_, c)| *c == code)
+            .map(|(choice, _)| *choice)
+    }
+}
+
 impl Callback {
     /// Reads button data; `None` for anything we did not produce.
     pub fn parse(data: &str) -> Option<Self> {
         let mut parts = data.split(':');
         let callback = match parts.next()? {
             "co" => Self::SelectCompany(positive(parts.next()?, i64::MAX)?),
+            "st" => Self::Start(StartChoice::parse(parts.next()?)?),
             "inv" => Self::InvoicePage {
                 filter: match parts.next()? {
                     "a" => PaidFilter::All,
@@ -44,8 +80,8 @@ impl Callback {
     /// Whether the press only reads (see [`crate::front::bot::Spec::reads_only`]).
     pub fn reads_only(self) -> bool {
         match self {
-            Self::InvoicePage { .. } => true,
-            Self::SelectCompany(_) => false,
+            Self::InvoicePage { .. } | Self::Start(StartChoice::Help) => true,
+            Self::SelectCompany(_) | Self::Start(_) => false,
         }
     }
 
@@ -53,6 +89,7 @@ impl Callback {
     pub fn data(self) -> String {
         match self {
             Self::SelectCompany(id) => format!("co:{id}"),
+            Self::Start(choice) => format!("st:{}", choice.code()),
             Self::InvoicePage { filter, page } => {
                 let f = match filter {
                     PaidFilter::All => 'a',
@@ -92,6 +129,9 @@ mod tests {
                 filter: PaidFilter::All,
                 page: 1,
             },
+            Callback::Start(StartChoice::Register),
+            Callback::Start(StartChoice::Link),
+            Callback::Start(StartChoice::Help),
         ] {
             assert_eq!(Callback::parse(&callback.data()), Some(callback));
             assert!(callback.data().len() <= 64);
@@ -114,6 +154,10 @@ mod tests {
             ("inv:u:100001", "page beyond the cap"),
             ("inv:u", "no page"),
             ("other:1", "unknown kind"),
+            ("st:", "no choice"),
+            ("st:admin", "unknown choice"),
+            ("st:reg:1", "extra part"),
+            ("st:REG", "another case"),
         ];
         for (data, why) in cases {
             assert_eq!(Callback::parse(data), None, "{why}: {data:?}");
@@ -131,6 +175,8 @@ mod tests {
             prop_oneof![Just(1), Just(i64::MAX), 1..=i64::MAX].prop_map(Callback::SelectCompany),
             (filter, prop_oneof![Just(1), Just(MAX_PAGE), 1..=MAX_PAGE])
                 .prop_map(|(filter, page)| Callback::InvoicePage { filter, page }),
+            proptest::sample::select(StartChoice::ALL.map(|(c, _)| c).to_vec())
+                .prop_map(Callback::Start),
         ]
     }
 
@@ -146,7 +192,8 @@ mod tests {
         fn arbitrary_data_never_panics_and_only_our_own_encoding_is_accepted(
             data in prop_oneof![
                 "\\PC{0,80}",
-                "(co|inv|x)(:[aup0-9+\\- ]{0,22}){0,3}",
+                "(co|inv|st|x)(:[aup0-9+\\- ]{0,22}){0,3}",
+                "st:(reg|link|help|x)(:.{0,3})?",
             ],
         ) {
             // Strict parsing: whatever is accepted is exactly what we would have produced.
