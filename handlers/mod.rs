@@ -11,6 +11,7 @@ use crate::front::bot::command::{Audience, Command, Help, Spec};
 use crate::front::bot::{Callback, HandlerResult, Replies, UpdateCtx, require};
 
 pub mod add;
+pub mod cash;
 pub mod clear;
 pub mod code;
 pub mod companies;
@@ -137,12 +138,22 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "add",
         aliases: &["adauga"],
-        ro: Help { name: "adauga", args: "<sumă> <notă>", text: "o cheltuială de numerar; +sumă pentru o încasare" },
-        en: Help { name: "add", args: "<amount> <note>", text: "a cash expense; +amount for income" },
+        ro: Help { name: "adauga", args: "<sumă> [monedă] [zi] <notă>", text: "o cheltuială de numerar; +sumă pentru o încasare" },
+        en: Help { name: "add", args: "<amount> [currency] [day] <note>", text: "a cash expense; +amount for income" },
         reads_only: false,
         private_only: false,
         audience: Audience::Company,
         run: |ctx, args| Box::pin(add::run(ctx, args)),
+    },
+    Spec {
+        name: "cash",
+        aliases: &["casa"],
+        ro: Help { name: "casa", args: "", text: "ultimele înregistrări de numerar" },
+        en: Help { name: "cash", args: "", text: "the latest cash entries" },
+        reads_only: true,
+        private_only: false,
+        audience: Audience::Company,
+        run: |ctx, _| Box::pin(cash::run(ctx)),
     },
     Spec {
         name: "clear",
@@ -213,6 +224,9 @@ pub async fn callback(
             select_company::pressed(ctx, callback_query_id, message_id, company_id).await
         }
         Some(Callback::Start(choice)) => start::pressed(ctx, callback_query_id, choice).await,
+        Some(Callback::UndoCash(entry_id)) => {
+            cash::undo_pressed(ctx, callback_query_id, message_id, entry_id).await
+        }
         Some(Callback::InvoicePage { filter, page }) => {
             invoices::pressed(ctx, callback_query_id, message_id, filter, page).await
         }

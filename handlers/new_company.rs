@@ -92,11 +92,11 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, args: Option<&str>) -> HandlerResult {
         ctx.t(
             format!(
                 "✅ Am creat firma <b>{name}</b>{cui}. Ești proprietarul ei și este acum firma activă.\n\
-                 Acum: /sold, /adauga."
+                 Acum: /sold, /adauga, /casa."
             ),
             format!(
                 "✅ Created <b>{name}</b>{cui}. You are its owner, and it is now the active company.\n\
-                 Now try /dashboard, /add."
+                 Now try /dashboard, /add, /cash."
             ),
         ),
     ))

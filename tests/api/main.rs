@@ -6,6 +6,7 @@ mod auth;
 mod bot_accounts;
 mod bot_api;
 mod budget;
+mod cash_bot;
 mod cash_entries;
 mod chatter;
 mod cli;

@@ -12,6 +12,8 @@ const MAX_PAGE: i64 = 100_000;
 pub enum Callback {
     /// `co:<company id>`: make this the active company.
     SelectCompany(i64),
+    /// `cu:<cash entry id>`: undo this `/add` entry.
+    UndoCash(i64),
     /// `st:<reg|link|help>`: a button of the welcome of a bare `/start`.
     Start(StartChoice),
     /// `inv:<a|u|p>:<page>`: show this page of the invoice list.
@@ -63,6 +65,7 @@ impl Callback {
         let callback = match parts.next()? {
             "co" => Self::SelectCompany(positive(parts.next()?, i64::MAX)?),
             "st" => Self::Start(StartChoice::parse(parts.next()?)?),
+            "cu" => Self::UndoCash(positive(parts.next()?, i64::MAX)?),
             "inv" => Self::InvoicePage {
                 filter: match parts.next()? {
                     "a" => PaidFilter::All,
@@ -81,7 +84,7 @@ impl Callback {
     pub fn reads_only(self) -> bool {
         match self {
             Self::InvoicePage { .. } | Self::Start(StartChoice::Help) => true,
-            Self::SelectCompany(_) | Self::Start(_) => false,
+            Self::SelectCompany(_) | Self::Start(_) | Self::UndoCash(_) => false,
         }
     }
 
@@ -90,6 +93,7 @@ impl Callback {
         match self {
             Self::SelectCompany(id) => format!("co:{id}"),
             Self::Start(choice) => format!("st:{}", choice.code()),
+            Self::UndoCash(id) => format!("cu:{id}"),
             Self::InvoicePage { filter, page } => {
                 let f = match filter {
                     PaidFilter::All => 'a',
@@ -132,6 +136,7 @@ mod tests {
             Callback::Start(StartChoice::Register),
             Callback::Start(StartChoice::Link),
             Callback::Start(StartChoice::Help),
+            Callback::UndoCash(7),
         ] {
             assert_eq!(Callback::parse(&callback.data()), Some(callback));
             assert!(callback.data().len() <= 64);
@@ -155,6 +160,9 @@ mod tests {
             ("inv:u", "no page"),
             ("other:1", "unknown kind"),
             ("st:", "no choice"),
+            ("cu:0", "entry zero"),
+            ("cu:-5", "negative entry"),
+            ("cu:5:5", "extra part"),
             ("st:admin", "unknown choice"),
             ("st:reg:1", "extra part"),
             ("st:REG", "another case"),
@@ -173,6 +181,7 @@ mod tests {
         prop_oneof![
             // The extremes are where the 64-byte limit would bite.
             prop_oneof![Just(1), Just(i64::MAX), 1..=i64::MAX].prop_map(Callback::SelectCompany),
+            prop_oneof![Just(1), Just(i64::MAX), 1..=i64::MAX].prop_map(Callback::UndoCash),
             (filter, prop_oneof![Just(1), Just(MAX_PAGE), 1..=MAX_PAGE])
                 .prop_map(|(filter, page)| Callback::InvoicePage { filter, page }),
             proptest::sample::select(StartChoice::ALL.map(|(c, _)| c).to_vec())
@@ -192,7 +201,7 @@ mod tests {
         fn arbitrary_data_never_panics_and_only_our_own_encoding_is_accepted(
             data in prop_oneof![
                 "\\PC{0,80}",
-                "(co|inv|st|x)(:[aup0-9+\\- ]{0,22}){0,3}",
+                "(co|inv|st|cu|x)(:[aup0-9+\\- ]{0,22}){0,3}",
                 "st:(reg|link|help|x)(:.{0,3})?",
             ],
         ) {

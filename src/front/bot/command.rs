@@ -378,7 +378,7 @@ mod tests {
         let add = find("add").expect("a command");
         assert!(
             add.help_line(Lang::En)
-                .starts_with("/add &lt;amount&gt; &lt;note&gt; — ")
+                .starts_with("/add &lt;amount&gt; [currency] [day] &lt;note&gt; — ")
         );
     }
 
