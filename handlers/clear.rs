@@ -16,8 +16,8 @@ pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     Ok(Replies::html(
         ctx.chat_id,
         ctx.t(
-            "Am uitat firma activă. Alege alta cu /selectcompany.",
-            "The active company is forgotten. Choose another with /selectcompany.",
+            "Firma activă a fost deselectată. Alege alta cu /alegefirma.",
+            "The active company was deselected. Choose another with /selectcompany.",
         ),
     ))
 }

@@ -45,7 +45,9 @@ pub async fn redeem(ctx: &mut UpdateCtx<'_>, code: &LinkCode) -> HandlerResult {
     match redeem_and_link(ctx, code).await? {
         Ok((who, linked)) => {
             let text = notices::linked_text(ctx.lang, &linked);
-            Ok(Replies(notices::linked_messages(&who, text, &linked)))
+            Ok(Replies(notices::linked_messages(
+                &who, ctx.lang, text, &linked,
+            )))
         }
         Err(text) => Ok(Replies::html(ctx.chat_id, text)),
     }
@@ -156,7 +158,7 @@ pub async fn pressed_move(
     let (text, others) = match outcome {
         Ok((who, linked)) => {
             let text = notices::linked_text(ctx.lang, &linked);
-            let mut messages = notices::linked_messages(&who, text.clone(), &linked);
+            let mut messages = notices::linked_messages(&who, ctx.lang, text.clone(), &linked);
             messages.remove(0);
             (text, messages)
         }
@@ -189,8 +191,8 @@ fn failure_text<T>(ctx: &UpdateCtx<'_>, failure: &Redeemed<T>) -> &'static str {
             "This code has expired (a code is valid for 15 minutes). Ask for a new one on the Telegram page of your account.",
         ),
         Redeemed::Unknown | Redeemed::Valid(_) => ctx.t(
-            "Nu cunosc acest cod. Verifică-l, sau cere unul nou din pagina Telegram a contului tău.",
-            "I do not know this code. Check it, or ask for a new one on the Telegram page of your account.",
+            "Nu recunosc acest cod. Verifică-l, sau cere unul nou din pagina Telegram a contului tău.",
+            "I do not recognise this code. Check it, or ask for a new one on the Telegram page of your account.",
         ),
     }
 }

@@ -37,12 +37,12 @@ pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     if list.len() > MAX_LISTED {
         let more = list.len() - MAX_LISTED;
         text.push_str(&ctx.t(
-            format!("… și încă {more}: caută cu /selectcompany &lt;nume&gt;\n"),
+            format!("… și încă {more}: caută cu /alegefirma &lt;nume&gt;\n"),
             format!("… and {more} more: search with /selectcompany &lt;name&gt;\n"),
         ));
     }
     text.push_str(ctx.t(
-        "\nAlege firma activă cu /selectcompany.",
+        "\nAlege firma activă cu /alegefirma.",
         "\nChoose the active company with /selectcompany.",
     ));
     Ok(Replies::html(ctx.chat_id, fit(text)))
@@ -60,10 +60,10 @@ pub fn role_name(lang: Lang, role: Role) -> &'static str {
 /// The answer to someone who is a member of no company.
 pub fn no_companies(ctx: &UpdateCtx<'_>) -> String {
     ctx.t(
-        "Nu ești membru în nicio firmă. Creează una prin API (POST /api/v1/companies) \
-         sau roagă proprietarul unei firme să te adauge.",
-        "You are not a member of any company yet. Create one through the API \
-         (POST /api/v1/companies) or ask a company's owner to add you.",
+        "Nu ești membru în nicio firmă. Creează una cu /firmanoua &lt;nume&gt; [CUI], \
+         sau roagă proprietarul unei firme să te invite.",
+        "You are not a member of any company yet. Create one with /newcompany &lt;name&gt; [CUI], \
+         or ask a company's owner to invite you.",
     )
     .to_owned()
 }

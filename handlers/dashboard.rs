@@ -1,6 +1,7 @@
 //! `/dashboard` (`/sold`, `/balance`): the active company's figures, computed
 //! by [`crate::services::finance::dashboard::compute`], the same function the API uses.
 
+use crate::blocks::local_time::count;
 use crate::blocks::telegram_html::escape;
 use crate::front::bot::format::{clip, date, fit, money};
 use crate::front::bot::{HandlerResult, Lang, Replies, UpdateCtx, require};
@@ -72,7 +73,7 @@ pub fn render(lang: Lang, d: &Dashboard) -> String {
     }
     for c in &d.cash_this_month {
         text.push_str(&format!(
-            "{} {} · {} {}\n",
+            "{}: {}\n{}: {}\n",
             lang.pick("încasări", "income"),
             money(lang, c.income, c.currency),
             lang.pick("cheltuieli", "expenses"),
@@ -82,6 +83,8 @@ pub fn render(lang: Lang, d: &Dashboard) -> String {
     fit(text)
 }
 
+/// One currency's invoice totals, a figure per line so that it reads on a
+/// phone: the count, total, paid, outstanding, and the overdue with their count.
 fn invoice_line(
     lang: Lang,
     t: &InvoiceTotals,
@@ -94,17 +97,26 @@ fn invoice_line(
     let credit = if t.credit.is_zero() {
         String::new()
     } else {
-        format!(" · credit {}", m(t.credit))
+        format!("credit: {}\n", m(t.credit))
+    };
+    let invoices = |n: i64| {
+        count(
+            lang,
+            n.unsigned_abs(),
+            ["factură", "facturi"],
+            ["invoice", "invoices"],
+        )
     };
     format!(
-        "{}: {} · total {} · {paid_label} {} · {outstanding_label} {}{credit} · {} {} ({})\n",
-        lang.pick("facturi", "invoices"),
-        t.count,
+        "{} {} {}\ntotal: {}\n{paid_label}: {}\n{outstanding_label}: {}\n{credit}{} ({}): {}\n",
+        invoices(t.count),
+        lang.pick("în", "in"),
+        t.currency,
         m(t.total),
         m(t.paid),
         m(t.outstanding),
-        lang.pick("restant", "overdue"),
+        lang.pick("restanțe", "overdue"),
+        invoices(t.overdue_count),
         m(t.overdue),
-        t.overdue_count,
     )
 }

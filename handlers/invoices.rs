@@ -3,6 +3,7 @@
 
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
+use crate::blocks::local_time::count;
 use crate::blocks::telegram_html::escape;
 use crate::front::bot::format::{clip, date, fit, money};
 use crate::front::bot::{BotMethod, Callback, HandlerResult, Lang, Replies, UpdateCtx, require};
@@ -28,7 +29,7 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, filter: Option<&str>) -> HandlerResult
         return Ok(Replies::html(
             ctx.chat_id,
             ctx.t(
-                "Scrie /facturi, /facturi neplatite sau /facturi platite.",
+                "Trimite /facturi, /facturi neplatite sau /facturi platite.",
                 "Send /invoices, /invoices unpaid or /invoices paid.",
             ),
         ));
@@ -61,7 +62,7 @@ pub async fn pressed(
         Ok(found) => found,
         Err(_) => {
             let notice = ctx.t(
-                "Nicio firmă activă: trimite /selectcompany.",
+                "Nicio firmă activă: trimite /alegefirma.",
                 "No active company: send /selectcompany.",
             );
             return Ok(Replies::one(BotMethod::answer_callback(
@@ -116,19 +117,15 @@ pub fn render(lang: Lang, company: &Company, filter: PaidFilter, page: &Page<Inv
         text.push_str(lang.pick("Nicio factură.", "No invoices."));
         return text;
     }
+    let total = count(
+        lang,
+        page.total.unsigned_abs(),
+        ["factură", "facturi"],
+        ["invoice", "invoices"],
+    );
     text.push_str(&lang.pick(
-        format!(
-            "pagina {} din {} · {} facturi\n",
-            page.page,
-            page.page_count(),
-            page.total
-        ),
-        format!(
-            "page {} of {} · {} invoices\n",
-            page.page,
-            page.page_count(),
-            page.total
-        ),
+        format!("pagina {} din {} · {total}\n", page.page, page.page_count()),
+        format!("page {} of {} · {total}\n", page.page, page.page_count()),
     ));
     for invoice in &page.items {
         text.push('\n');
@@ -174,7 +171,7 @@ fn line(lang: Lang, i: &Invoice) -> String {
         "{arrow} <b>{}</b> {}\n{} {} · {amount}{overdue}\n",
         escape(&clip(&i.number, NUMBER_CHARS)),
         escape(&clip(&i.partner, PARTNER_CHARS)),
-        lang.pick("scadentă", "due"),
+        lang.pick("scadență:", "due:"),
         date(lang, i.due_date),
     )
 }

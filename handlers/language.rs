@@ -23,8 +23,8 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, code: Option<&str>) -> HandlerResult {
         return Ok(Replies::html(
             ctx.chat_id,
             ctx.t(
-                "Scrie /language ro sau /language en (alias /limba).",
-                "Send /language ro or /language en (alias /limba).",
+                "Trimite /limba ro sau /limba en.",
+                "Send /language ro or /language en.",
             ),
         ));
     };

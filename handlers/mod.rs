@@ -7,10 +7,11 @@
 //! Adding a command: an entry in [`COMMANDS`], its handler file, its test
 //! (and its row in `docs/bot.md`, which a test compares with this table).
 
-use crate::front::bot::command::{Command, Help, Spec};
+use crate::front::bot::command::{Audience, Command, Help, Spec};
 use crate::front::bot::{Callback, HandlerResult, Replies, UpdateCtx, require};
 
 pub mod add;
+pub mod cash;
 pub mod clear;
 pub mod code;
 pub mod companies;
@@ -19,6 +20,8 @@ pub mod help;
 pub mod invoices;
 pub mod language;
 pub mod link;
+pub mod media;
+pub mod new_company;
 pub mod register;
 pub mod select_company;
 pub mod start;
@@ -39,60 +42,77 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         // `/start <code>` is private-only, bare `/start` is not: see code.rs.
         private_only: false,
+        audience: Audience::Unlinked,
         run: |ctx, args| Box::pin(start::run(ctx, args)),
     },
     Spec {
         name: "register",
         aliases: &["inregistrare"],
-        ro: Help { name: "register", args: "", text: "creează un cont legat de acest cont Telegram" },
+        ro: Help { name: "inregistrare", args: "", text: "creează un cont legat de acest cont Telegram" },
         en: Help { name: "register", args: "", text: "create an account linked to this Telegram account" },
         reads_only: false,
         private_only: true,
+        audience: Audience::Unlinked,
         run: |ctx, _| Box::pin(register::run(ctx)),
     },
     Spec {
         name: "link",
         aliases: &["leaga"],
-        ro: Help { name: "link", args: "", text: "leagă un cont web existent" },
+        ro: Help { name: "leaga", args: "", text: "leagă un cont web existent" },
         en: Help { name: "link", args: "", text: "link an existing web account" },
         reads_only: false,
         private_only: true,
+        audience: Audience::Unlinked,
         run: |ctx, _| Box::pin(link::run(ctx)),
     },
     Spec {
         name: "unlink",
         aliases: &["dezleaga"],
-        ro: Help { name: "unlink", args: "", text: "dezleagă acest cont Telegram" },
+        ro: Help { name: "dezleaga", args: "", text: "dezleagă acest cont Telegram" },
         en: Help { name: "unlink", args: "", text: "unlink this Telegram account" },
         reads_only: false,
         private_only: true,
+        audience: Audience::Linked,
         run: |ctx, _| Box::pin(unlink::run(ctx)),
     },
     Spec {
         name: "companies",
         aliases: &["firme"],
-        ro: Help { name: "companies", args: "", text: "firmele tale" },
+        ro: Help { name: "firme", args: "", text: "firmele tale" },
         en: Help { name: "companies", args: "", text: "your companies" },
         reads_only: true,
         private_only: false,
+        audience: Audience::Linked,
         run: |ctx, _| Box::pin(companies::run(ctx)),
+    },
+    Spec {
+        name: "newcompany",
+        aliases: &["firmanoua"],
+        ro: Help { name: "firmanoua", args: "<nume> [CUI]", text: "creează o firmă, cu tine proprietar" },
+        en: Help { name: "newcompany", args: "<name> [CUI]", text: "create a company, with you as its owner" },
+        reads_only: false,
+        private_only: false,
+        audience: Audience::Linked,
+        run: |ctx, args| Box::pin(new_company::run(ctx, args)),
     },
     Spec {
         name: "selectcompany",
         aliases: &["alegefirma"],
-        ro: Help { name: "selectcompany", args: "[text]", text: "alege firma activă" },
+        ro: Help { name: "alegefirma", args: "[text]", text: "alege firma activă" },
         en: Help { name: "selectcompany", args: "[text]", text: "choose the active company" },
         reads_only: false,
         private_only: false,
+        audience: Audience::Linked,
         run: |ctx, args| Box::pin(select_company::run(ctx, args)),
     },
     Spec {
         name: "dashboard",
         aliases: &["sold", "balance"],
-        ro: Help { name: "dashboard", args: "", text: "cifrele firmei active" },
+        ro: Help { name: "sold", args: "", text: "cifrele firmei active" },
         en: Help { name: "dashboard", args: "", text: "the active company's figures" },
         reads_only: true,
         private_only: false,
+        audience: Audience::Company,
         run: |ctx, _| Box::pin(dashboard::run(ctx)),
     },
     Spec {
@@ -102,6 +122,7 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "invoices", args: "[unpaid|paid]", text: "the invoices" },
         reads_only: true,
         private_only: false,
+        audience: Audience::Company,
         run: |ctx, args| Box::pin(invoices::run(ctx, args)),
     },
     Spec {
@@ -111,42 +132,57 @@ pub static COMMANDS: &[Spec] = &[
         en: Help { name: "treasury", args: "", text: "accounts and balances" },
         reads_only: true,
         private_only: false,
+        audience: Audience::Company,
         run: |ctx, _| Box::pin(treasury::run(ctx)),
     },
     Spec {
         name: "add",
         aliases: &["adauga"],
-        ro: Help { name: "add", args: "<sumă> <notă>", text: "o cheltuială de numerar; +sumă pentru o încasare" },
-        en: Help { name: "add", args: "<amount> <note>", text: "a cash expense; +amount for income" },
+        ro: Help { name: "adauga", args: "<sumă> [monedă] [zi] <notă>", text: "o cheltuială de numerar; +sumă pentru o încasare" },
+        en: Help { name: "add", args: "<amount> [currency] [day] <note>", text: "a cash expense; +amount for income" },
         reads_only: false,
         private_only: false,
+        audience: Audience::Company,
         run: |ctx, args| Box::pin(add::run(ctx, args)),
+    },
+    Spec {
+        name: "cash",
+        aliases: &["casa"],
+        ro: Help { name: "casa", args: "", text: "ultimele înregistrări de numerar" },
+        en: Help { name: "cash", args: "", text: "the latest cash entries" },
+        reads_only: true,
+        private_only: false,
+        audience: Audience::Company,
+        run: |ctx, _| Box::pin(cash::run(ctx)),
     },
     Spec {
         name: "clear",
         aliases: &[],
-        ro: Help { name: "clear", args: "", text: "uită firma activă" },
-        en: Help { name: "clear", args: "", text: "forget the active company" },
+        ro: Help { name: "clear", args: "", text: "deselectează firma activă" },
+        en: Help { name: "clear", args: "", text: "deselect the active company" },
         reads_only: false,
         private_only: false,
+        audience: Audience::Linked,
         run: |ctx, _| Box::pin(clear::run(ctx)),
     },
     Spec {
         name: "language",
         aliases: &["limba"],
-        ro: Help { name: "language", args: "ro|en", text: "limba" },
+        ro: Help { name: "limba", args: "ro|en", text: "limba" },
         en: Help { name: "language", args: "ro|en", text: "the language" },
         reads_only: false,
         private_only: false,
+        audience: Audience::Linked,
         run: |ctx, args| Box::pin(language::run(ctx, args)),
     },
     Spec {
         name: "help",
         aliases: &["ajutor"],
-        ro: Help { name: "help", args: "", text: "această listă" },
+        ro: Help { name: "ajutor", args: "", text: "această listă" },
         en: Help { name: "help", args: "", text: "this list" },
         reads_only: true,
         private_only: false,
+        audience: Audience::Everyone,
         run: |ctx, _| Box::pin(help::run(ctx)),
     },
 ];
@@ -186,6 +222,10 @@ pub async fn callback(
     match pressed {
         Some(Callback::SelectCompany(company_id)) => {
             select_company::pressed(ctx, callback_query_id, message_id, company_id).await
+        }
+        Some(Callback::Start(choice)) => start::pressed(ctx, callback_query_id, choice).await,
+        Some(Callback::UndoCash(entry_id)) => {
+            cash::undo_pressed(ctx, callback_query_id, message_id, entry_id).await
         }
         Some(Callback::InvoicePage { filter, page }) => {
             invoices::pressed(ctx, callback_query_id, message_id, filter, page).await

@@ -10,7 +10,7 @@ use crate::services::linking;
 /// The database failed.
 pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let already = ctx.t(
-        "Contul acesta Telegram este deja legat de un cont; nu am creat altul. Trimite /help pentru comenzi.",
+        "Contul acesta Telegram este deja legat de un cont; nu am creat altul. Trimite /ajutor pentru comenzi.",
         "This Telegram account is already linked to an account; I did not create another. Send /help for the commands.",
     );
     if ctx.account.is_some() {
@@ -25,7 +25,7 @@ pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     Ok(Replies::html(
         ctx.chat_id,
         ctx.t(
-            "✅ Gata: ți-am creat un cont legat de acest cont Telegram. Trimite /help pentru comenzi.",
+            "✅ Gata: ți-am creat un cont legat de acest cont Telegram. Trimite /ajutor pentru comenzi.",
             "✅ Done: you have an account, linked to this Telegram account. Send /help for the commands.",
         ),
     ))

@@ -44,7 +44,7 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, text: Option<&str>) -> HandlerResult {
                 .to_owned();
             if more {
                 prompt.push_str(ctx.t(
-                    "\nSunt mai multe decât încap aici: restrânge căutarea, de ex. /selectcompany &lt;parte din nume&gt;.",
+                    "\nSunt mai multe decât încap aici: restrânge căutarea, de ex. /alegefirma &lt;parte din nume&gt;.",
                     "\nThere are more than fit here: narrow the search, e.g. /selectcompany &lt;part of the name&gt;.",
                 ));
             }
@@ -97,7 +97,7 @@ pub async fn pressed(
     };
     let Some(account) = ctx.account.clone() else {
         return refuse(ctx.t(
-            "Leagă-ți întâi contul: /register sau /start <cod>.",
+            "Leagă-ți întâi contul: /inregistrare sau /start <cod>.",
             "Link your account first: /register or /start <code>.",
         ));
     };
@@ -124,7 +124,7 @@ pub async fn pressed(
 fn selected(ctx: &UpdateCtx<'_>, company: &Company) -> String {
     let name = escape(&clip(&company.name, 200));
     ctx.t(
-        format!("Firma activă: <b>{name}</b>. Acum: /dashboard, /facturi, /trezorerie, /add."),
+        format!("Firma activă: <b>{name}</b>. Acum: /sold, /facturi, /trezorerie, /adauga."),
         format!("Active company: <b>{name}</b>. Now try /dashboard, /invoices, /treasury, /add."),
     )
 }

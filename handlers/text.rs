@@ -15,7 +15,7 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, text: &str) -> HandlerResult {
     Ok(Replies::html(
         ctx.chat_id,
         ctx.t(
-            "Nu am înțeles. Trimite /help pentru lista de comenzi.",
+            "Nu am înțeles. Trimite /ajutor pentru lista de comenzi.",
             "I did not understand that. Send /help for the list of commands.",
         ),
     ))

@@ -24,8 +24,8 @@ pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     );
     if accounts.is_empty() {
         text.push_str(ctx.t(
-            "Niciun cont încă: ERP-ul le trimite prin API.",
-            "No accounts yet: the ERP pushes them through the API.",
+            "Niciun cont încă: apar aici după ce programul de contabilitate le trimite.",
+            "No accounts yet: they appear here once your accounting software sends them.",
         ));
     }
     for a in &accounts {

@@ -10,7 +10,7 @@ use crate::services::linking;
 pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let text = if linking::unlink(ctx.db, ctx.from.id).await? {
         ctx.t(
-            "Gata: contul acesta Telegram nu mai este legat. Îl poți lega din nou oricând cu un cod sau cu /link.",
+            "Gata: contul acesta Telegram nu mai este legat. Îl poți lega din nou oricând cu un cod sau cu /leaga.",
             "Done: this Telegram account is no longer linked. You can link it again any time with a code or /link.",
         )
     } else {

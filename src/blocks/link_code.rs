@@ -27,26 +27,34 @@ pub const LENGTH: usize = 8;
 pub struct LinkCode(String);
 
 impl LinkCode {
-    /// A fresh random code.
+    /// A fresh random code, with at least one digit and one letter (see [`LinkCode::parse`]).
     ///
     /// `rand::rng()` is a ChaCha12 generator seeded and periodically reseeded from the
     /// operating system, i.e. a CSPRNG. `Choose` samples by rejection (Lemire's method),
     /// unlike `IndexedRandom::choose`, whose single-shot sampling may be very slightly
-    /// biased in rand 0.9; every character is thus exactly equally likely.
+    /// biased in rand 0.9; every character is thus exactly equally likely. A draw without
+    /// a digit or without a letter (about one in eight) is drawn again, which leaves
+    /// 30^8 − 23^8 − 7^8 ≈ 5.8 × 10^11 codes, all equally likely.
     pub fn generate() -> LinkCode {
         let alphabet = Choose::new(ALPHABET).expect("the alphabet is not empty");
-        let code = rand::rng()
-            .sample_iter(alphabet)
-            .take(LENGTH)
-            .map(|&b| char::from(b))
-            .collect();
-        LinkCode(code)
+        loop {
+            let code: String = rand::rng()
+                .sample_iter(alphabet)
+                .take(LENGTH)
+                .map(|&b| char::from(b))
+                .collect();
+            if mixed(&code) {
+                return LinkCode(code);
+            }
+        }
     }
 
     /// Reads a code as a person may type it: surrounding whitespace, spaces and dashes
     /// anywhere (`"abcd-efgh"`, `"ABCD EFGH"`) are dropped and letters uppercased.
     ///
-    /// Returns `None` if what remains is not [`LENGTH`] characters of [`ALPHABET`],
+    /// Returns `None` if what remains is not [`LENGTH`] characters of [`ALPHABET`] with
+    /// at least one digit and one letter (so that a word such as "partener" or "generate",
+    /// sent as chatter, is never taken for a code and counted as a wrong one),
     /// including when it holds a look-alike the alphabet leaves out (`0`, `O`, `1`, `I`,
     /// `L`, `U`): guessing which character was meant would only turn a clear "invalid
     /// code" into a confusing "unknown code".
@@ -56,7 +64,8 @@ impl LinkCode {
             .filter(|c| !c.is_whitespace() && *c != '-')
             .map(|c| c.to_ascii_uppercase())
             .collect();
-        let well_formed = code.len() == LENGTH && code.bytes().all(|b| ALPHABET.contains(&b));
+        let well_formed =
+            code.len() == LENGTH && code.bytes().all(|b| ALPHABET.contains(&b)) && mixed(&code);
         well_formed.then_some(LinkCode(code))
     }
 
@@ -74,6 +83,11 @@ impl LinkCode {
     pub fn hash(&self) -> [u8; 32] {
         Sha256::digest(self.0.as_bytes()).into()
     }
+}
+
+/// Whether `code` holds at least one digit and one letter.
+fn mixed(code: &str) -> bool {
+    code.bytes().any(|b| b.is_ascii_digit()) && code.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
 impl fmt::Display for LinkCode {
@@ -143,8 +157,9 @@ mod tests {
 
     #[test]
     fn generated_characters_are_spread_over_the_whole_alphabet() {
-        // 80 000 characters, 2 667 expected per character with a standard deviation of
-        // about 51: a ±15 % band catches a wrong alphabet or a stuck generator, never chance.
+        // 80 000 characters. Redrawing codes without a digit or a letter makes a digit
+        // expected 3 028 times and a letter 2 557 times (standard deviations near 51):
+        // a ±10 % band catches a wrong alphabet or a stuck generator, never chance.
         let mut counts = [0u32; 128];
         for _ in 0..10_000 {
             for b in LinkCode::generate().0.bytes() {
@@ -153,28 +168,50 @@ mod tests {
         }
         for &c in ALPHABET {
             let count = counts[usize::from(c)];
-            assert!(
-                (2_267..=3_067).contains(&count),
-                "{}: {count}",
-                char::from(c)
-            );
+            let band = if c.is_ascii_digit() {
+                2_725..=3_331
+            } else {
+                2_301..=2_813
+            };
+            assert!(band.contains(&count), "{}: {count}", char::from(c));
+        }
+    }
+
+    #[test]
+    fn every_generated_code_has_a_digit_and_a_letter() {
+        for _ in 0..10_000 {
+            let code = LinkCode::generate();
+            assert!(mixed(code.as_str()), "{code}");
+        }
+    }
+
+    #[test]
+    fn words_and_numbers_are_not_codes() {
+        let cases = [
+            ("partener", "a Romanian word of the alphabet's letters"),
+            ("generate", "an English word of the alphabet's letters"),
+            ("ABCDEFGH", "letters only"),
+            ("23456789", "digits only"),
+        ];
+        for (input, why) in cases {
+            assert_eq!(LinkCode::parse(input), None, "{input:?}: {why}");
         }
     }
 
     #[test]
     fn parse_normalises_what_a_person_types() {
         let cases = [
-            "ABCDEFGH",
-            "abcdefgh",
-            "abcd-efgh",
-            "ABCD EFGH",
-            "  AbCd - EfGh \n",
-            "A-B-C-D-E-F-G-H",
+            "ABCDEFG2",
+            "abcdefg2",
+            "abcd-efg2",
+            "ABCD EFG2",
+            "  AbCd - EfG2 \n",
+            "A-B-C-D-E-F-G-2",
         ];
         for input in cases {
             assert_eq!(
                 LinkCode::parse(input).map(|c| c.to_string()),
-                Some("ABCDEFGH".into())
+                Some("ABCDEFG2".into())
             );
         }
     }
@@ -183,17 +220,17 @@ mod tests {
     fn parse_rejects_wrong_length_and_foreign_characters() {
         let cases = [
             ("", "empty"),
-            ("ABCDEFG", "seven characters"),
-            ("ABCDEFGHJ", "nine characters"),
-            ("ABCDEFG0", "zero"),
-            ("ABCDEFGO", "letter O"),
-            ("ABCDEFG1", "one"),
-            ("ABCDEFGI", "letter I"),
-            ("ABCDEFGL", "letter L"),
-            ("ABCDEFGU", "letter U"),
-            ("ABCD_EFG", "underscore"),
-            ("ABCDEFGÄ", "non-ASCII letter"),
-            ("ABCD.EFGH", "dot"),
+            ("ABCDEF2", "seven characters"),
+            ("ABCDEFGH2", "nine characters"),
+            ("ABCDEF20", "zero"),
+            ("ABCDEF2O", "letter O"),
+            ("ABCDEF21", "one"),
+            ("ABCDEF2I", "letter I"),
+            ("ABCDEF2L", "letter L"),
+            ("ABCDEF2U", "letter U"),
+            ("ABCD_EF2", "underscore"),
+            ("ABCDEF2Ä", "non-ASCII letter"),
+            ("ABCD.EFG2", "dot"),
         ];
         for (input, why) in cases {
             assert_eq!(LinkCode::parse(input), None, "{input:?}: {why}");
@@ -202,23 +239,24 @@ mod tests {
 
     #[test]
     fn hash_is_sha256_of_the_code() {
-        let code = LinkCode::parse("abcd-efgh").unwrap();
+        let code = LinkCode::parse("abcd-efg2").unwrap();
         assert_eq!(
             hex::encode(code.hash()),
-            "9ac2197d9258257b1ae8463e4214e4cd0a578bc1517f2415928b91be4283fc48"
+            "4555ee337037d3bc369a505c7ec66f16af98208a71368ec2090c07d17cbee717"
         );
     }
 
     #[test]
     fn debug_hides_the_code() {
-        let code = LinkCode::parse("ABCDEFGH").unwrap();
-        assert!(!format!("{code:?}").contains("ABCDEFGH"));
-        assert_eq!(code.to_string(), "ABCDEFGH");
+        let code = LinkCode::parse("ABCDEFG2").unwrap();
+        assert!(!format!("{code:?}").contains("ABCDEFG2"));
+        assert_eq!(code.to_string(), "ABCDEFG2");
     }
 
     fn any_code() -> impl Strategy<Value = String> {
         proptest::collection::vec(proptest::sample::select(ALPHABET.as_slice()), LENGTH)
-            .prop_map(|bytes| bytes.into_iter().map(char::from).collect())
+            .prop_map(|bytes| bytes.into_iter().map(char::from).collect::<String>())
+            .prop_filter("a code has a digit and a letter", |code| mixed(code))
     }
 
     proptest! {
@@ -240,6 +278,7 @@ mod tests {
             if let Some(code) = LinkCode::parse(&input) {
                 prop_assert_eq!(code.0.len(), LENGTH);
                 prop_assert!(code.0.bytes().all(|b| ALPHABET.contains(&b)));
+                prop_assert!(mixed(&code.0));
             }
         }
     }

@@ -451,7 +451,28 @@ impl Currency {
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).expect("a currency code is three ASCII letters")
     }
+
+    /// Whether the code is one of ISO 4217's current currencies: what a person
+    /// may type in the bot, where `EURO` or `LEI` mistyped as `EUU` should be
+    /// refused rather than recorded. (The API checks only the shape, so that
+    /// an ERP is never held back by a list that is behind.)
+    pub fn is_iso_4217(&self) -> bool {
+        ISO_4217
+            .split_ascii_whitespace()
+            .any(|code| code == self.as_str())
+    }
 }
+
+/// ISO 4217's current currency codes (without funds, metals and test codes).
+const ISO_4217: &str = "\
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN \
+    BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD \
+    FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY \
+    KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP \
+    MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR \
+    RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT \
+    TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR \
+    ZMW ZWG";
 
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -506,6 +527,18 @@ mod tests {
 
     fn minor(amount: Result<Amount, MoneyError>) -> Result<i64, MoneyError> {
         amount.map(Amount::minor)
+    }
+
+    #[test]
+    fn iso_4217_knows_the_current_currencies_and_nothing_else() {
+        for code in ["RON", "EUR", "USD", "GBP", "MDL", "HUF", "ZWG"] {
+            let currency = Currency::parse(code).expect("shape");
+            assert!(currency.is_iso_4217(), "{code}");
+        }
+        for code in ["EUU", "LEI", "XXX", "ROL", "ABC"] {
+            let currency = Currency::parse(code).expect("shape");
+            assert!(!currency.is_iso_4217(), "{code}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use rand::RngCore;
 use tokio::net::TcpListener;
 
+use crate::blocks::Lang;
 use crate::infra::app::App;
 use crate::infra::config::{Config, ConfigError, Database, LogFormat};
 use crate::infra::{db, server, telemetry};
@@ -29,7 +30,8 @@ pub enum Cmd {
     Serve,
     /// Apply schema.sql to DATABASE_DIRECT_URL, else DATABASE_URL (idempotent; safe to run from several instances).
     Migrate,
-    /// Register PUBLIC_URL/telegram/webhook with Telegram, with the secret token.
+    /// Register PUBLIC_URL/telegram/webhook with Telegram, with the secret token,
+    /// and set the bot's command menu in English and Romanian.
     SetWebhook {
         /// How many connections Telegram may open to us at once.
         #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=100))]
@@ -110,6 +112,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("setWebhook failed")?;
             tracing::info!(%url, max_connections, "webhook registered");
+            // The command menu, from the one command table: English for
+            // everyone, Romanian for apps in Romanian.
+            for (lang, code) in [(Lang::En, None), (Lang::Ro, Some("ro"))] {
+                bot.set_my_commands(&crate::front::bot::command::menu(lang), code)
+                    .await
+                    .context("setMyCommands failed")?;
+            }
+            tracing::info!("command menu set in English and Romanian");
             Ok(())
         }
         Cmd::Dev => {

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use frankenstein::client_reqwest::Bot;
-use frankenstein::methods::SetWebhookParams;
 use frankenstein::methods::{AnswerCallbackQueryParams, EditMessageTextParams, SendMessageParams};
+use frankenstein::methods::{SetMyCommandsParams, SetWebhookParams};
 use frankenstein::response::ErrorResponse;
-use frankenstein::types::AllowedUpdate;
+use frankenstein::types::{AllowedUpdate, BotCommand};
 use frankenstein::types::{InlineKeyboardMarkup, LinkPreviewOptions, ReplyMarkup};
 use frankenstein::{AsyncTelegramApi, ParseMode};
 use serde::Serialize;
@@ -214,6 +214,36 @@ impl BotApi {
             .build();
         self.bot
             .set_webhook(&params)
+            .await
+            .map(drop)
+            .map_err(BotApiError::from)
+    }
+
+    /// Sets Telegram's command menu: `commands` as (name, description), for
+    /// people whose app is in `language_code` (`None`: everyone else).
+    ///
+    /// # Errors
+    /// See [`BotApiError`].
+    pub async fn set_my_commands(
+        &self,
+        commands: &[(&str, &str)],
+        language_code: Option<&str>,
+    ) -> Result<(), BotApiError> {
+        let commands = commands
+            .iter()
+            .map(|(name, description)| {
+                BotCommand::builder()
+                    .command(*name)
+                    .description(*description)
+                    .build()
+            })
+            .collect();
+        let params = SetMyCommandsParams::builder()
+            .commands(commands)
+            .maybe_language_code(language_code.map(str::to_owned))
+            .build();
+        self.bot
+            .set_my_commands(&params)
             .await
             .map(drop)
             .map_err(BotApiError::from)

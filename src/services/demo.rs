@@ -306,7 +306,7 @@ pub async fn load(pool: &PgPool, target: &Target, seed: u64) -> anyhow::Result<L
                 created_by: user_id,
                 telegram_update_id: None,
             };
-            cash_added += usize::from(cash::record(&mut tx, &entry).await?);
+            cash_added += usize::from(cash::record(&mut tx, &entry).await?.is_some());
         }
     }
     tx.commit().await?;

@@ -10,9 +10,14 @@ use crate::infra::app::App;
 use crate::infra::telegram::BotMethod;
 use crate::services::linking::{Linked, TelegramIdentity};
 
-/// What a Telegram account is told when its person linked another one instead.
-pub const REPLACED_TEXT: &str = "Contul tău ledgerbot a fost legat de alt cont Telegram; acesta nu mai este legat.\n\
-     Your ledgerbot account was linked to another Telegram account; this one is no longer linked.";
+/// What a Telegram account is told when its person linked another one
+/// instead, in that person's language (the same person linked both).
+pub fn replaced_text(lang: Lang) -> &'static str {
+    lang.pick(
+        "Contul tău ledgerbot a fost legat de alt cont Telegram; acesta nu mai este legat.",
+        "Your ledgerbot account was linked to another Telegram account; this one is no longer linked.",
+    )
+}
 
 /// What the Telegram user is told once linked, by a code or a confirmation.
 pub fn linked_text(lang: Lang, linked: &Linked) -> String {
@@ -27,7 +32,7 @@ pub fn linked_text(lang: Lang, linked: &Linked) -> String {
         )
     } else {
         lang.pick(
-            format!("✅ Gata: contul acesta Telegram este legat de {account}. Trimite /help pentru comenzi."),
+            format!("✅ Gata: contul acesta Telegram este legat de {account}. Trimite /ajutor pentru comenzi."),
             format!("✅ Done: this Telegram account is linked to {account}. Send /help for the commands."),
         )
     };
@@ -49,10 +54,15 @@ pub fn linked_text(lang: Lang, linked: &Linked) -> String {
 /// The messages that tell a link's Telegram chats about it: the new one
 /// that it is linked (with `first` as its text), the replaced one, if any,
 /// that it no longer is.
-pub fn linked_messages(who: &TelegramIdentity, first: String, linked: &Linked) -> Vec<BotMethod> {
+pub fn linked_messages(
+    who: &TelegramIdentity,
+    lang: Lang,
+    first: String,
+    linked: &Linked,
+) -> Vec<BotMethod> {
     let mut notices = vec![BotMethod::html(who.chat_id, first)];
     if let Some(chat_id) = linked.replaced_chat_id {
-        notices.push(BotMethod::html(chat_id, REPLACED_TEXT));
+        notices.push(BotMethod::html(chat_id, replaced_text(lang)));
     }
     notices
 }
@@ -60,6 +70,6 @@ pub fn linked_messages(who: &TelegramIdentity, first: String, linked: &Linked) -
 /// Tells a newly linked Telegram chat that it is linked, and the chat it
 /// replaced, if any, that it no longer is; in the background, after the commit.
 pub fn linked(app: &App, who: &TelegramIdentity, lang: Lang, linked: &Linked) {
-    let notices = linked_messages(who, linked_text(lang, linked), linked);
+    let notices = linked_messages(who, lang, linked_text(lang, linked), linked);
     crate::infra::outbound::send_later(&app.pool, &app.bot, notices);
 }

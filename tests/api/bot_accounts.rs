@@ -157,7 +157,7 @@ async fn confirm_refuses_bad_codes_with_distinct_statuses(pool: PgPool) {
             "replaced by a newer /link",
         ),
         (
-            json!({"code": "ABCDEFGH"}),
+            json!({"code": "ABCDEFG2"}),
             Some(&tokens.access),
             404,
             "never issued",
@@ -175,7 +175,7 @@ async fn confirm_refuses_bad_codes_with_distinct_statuses(pool: PgPool) {
             "not a code",
         ),
         (json!({}), Some(&tokens.access), 422, "no code"),
-        (json!({"code": "ABCDEFGH"}), None, 401, "no Bearer token"),
+        (json!({"code": "ABCDEFG2"}), None, 401, "no Bearer token"),
     ];
 
     for (body, bearer, status, why) in cases {
@@ -358,13 +358,18 @@ async fn linking_a_person_with_another_telegram_account_replaces_it_and_tells_th
         "{}",
         to(1701)
     );
+    assert!(
+        !to(1701).contains("legat"),
+        "one language per message: {}",
+        to(1701)
+    );
 }
 
 #[sqlx::test(migrations = false)]
 async fn account_commands_in_a_group_ask_for_the_private_chat(pool: PgPool) {
     let app = spawn_app(pool).await;
     let user = TgUser::en(1801);
-    for command in ["/register", "/link", "/unlink", "/start ABCDEFGH"] {
+    for command in ["/register", "/link", "/unlink", "/start ABCDEFG2"] {
         let reply = app.reply_to(&user.group_text(-500, command)).await;
         assert!(
             reply_text(&reply).contains("private chat"),
@@ -400,8 +405,15 @@ async fn help_lists_the_account_commands_in_both_languages(pool: PgPool) {
     let en = app.reply_to(&TgUser::en(2001).text("/help")).await;
     let ro = app.reply_to(&TgUser::ro(2002).text("/help")).await;
 
-    for command in ["/register", "/link", "/unlink"] {
+    for command in ["/register", "/link"] {
         assert!(reply_text(&en).contains(command), "{command}: {en}");
         assert!(reply_text(&ro).contains(command), "{command}: {ro}");
     }
+    for command in ["/inregistrare", "/leaga"] {
+        assert!(reply_text(&ro).contains(command), "{command}: {ro}");
+    }
+    assert!(
+        !reply_text(&en).contains("/unlink"),
+        "nothing to unlink yet: {en}"
+    );
 }

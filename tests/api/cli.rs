@@ -5,7 +5,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use serde_json::Value;
+use ledgerbot::blocks::Lang;
+use ledgerbot::front::bot::command::menu;
+use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::fake_telegram::FakeTelegram;
@@ -204,6 +206,28 @@ async fn set_webhook_registers_the_public_url_with_the_secret() {
     );
     assert_eq!(call.params["secret_token"], WEBHOOK_SECRET);
     assert_eq!(call.params["max_connections"], 20);
+    let menus = &fake.calls()[1..];
+    assert_eq!(menus.len(), 2, "{menus:?}");
+    for (call, lang, language_code) in [
+        (&menus[0], Lang::En, Value::Null),
+        (&menus[1], Lang::Ro, json!("ro")),
+    ] {
+        assert_eq!(call.method, "setMyCommands");
+        assert_eq!(call.params["language_code"], language_code);
+        let expected: Vec<Value> = menu(lang)
+            .into_iter()
+            .map(|(command, description)| json!({"command": command, "description": description}))
+            .collect();
+        assert_eq!(call.params["commands"], json!(expected), "{lang:?}");
+    }
+    let ro = &menus[1].params["commands"];
+    assert!(
+        ro.as_array()
+            .expect("commands")
+            .iter()
+            .any(|c| c["command"] == "sold" && c["description"] == "cifrele firmei active"),
+        "Romanian names in the Romanian menu: {ro}"
+    );
     let logs = String::from_utf8_lossy(&output.stderr);
     assert!(
         !logs.contains("TEST-token"),

@@ -85,7 +85,7 @@ async fn commands_that_need_a_company_say_how_to_choose_one(pool: PgPool) {
     for command in ["/dashboard", "/facturi", "/trezorerie", "/add 10 taxi"] {
         let reply = app.reply_to(&TgUser::ro(500).text(command)).await;
         assert!(
-            reply_text(&reply).contains("/selectcompany"),
+            reply_text(&reply).contains("/alegefirma"),
             "{command}: {reply}"
         );
     }
@@ -413,7 +413,7 @@ async fn clear_forgets_the_active_company(pool: PgPool) {
     let reply = s.app.reply_to(&s.tg.text("/clear")).await;
     let after = s.app.reply_to(&s.tg.text("/dashboard")).await;
 
-    assert!(reply_text(&reply).contains("forgotten"), "{reply}");
+    assert!(reply_text(&reply).contains("was deselected"), "{reply}");
     assert_eq!(active_company(&pool, 500).await, None);
     assert!(reply_text(&after).contains("/selectcompany"));
 }
@@ -572,6 +572,8 @@ async fn unpaid_and_paid_filters_and_their_romanian_names(pool: PgPool) {
         unpaid.contains("rest 100,00 RON din 100,00 RON ⚠️ restantă"),
         "{unpaid}"
     );
+    assert!(unpaid.contains("· 1 factură\n"), "{unpaid}");
+    assert!(unpaid.contains("scadență: "), "{unpaid}");
     assert!(reply_text(&paid).contains("<b>PL</b>"), "{paid}");
     assert!(reply_text(&bad).contains("/facturi neplatite"), "{bad}");
 }
@@ -647,23 +649,31 @@ async fn dashboard_shows_the_same_figures_as_the_api_per_currency(pool: PgPool) 
     // Assert
     let ro = reply_text(&ro);
     assert!(ro.contains("<b>Exemplu SRL</b>"), "{ro}");
-    assert!(ro.contains("facturi: 1 · total 1.234,56 RON · încasat 0,00 RON · de încasat 1.234,56 RON · restant 1.234,56 RON (1)"), "{ro}");
+    // A figure per line, so that it reads on a phone.
     assert!(
-        ro.contains("facturi: 1 · total 100,00 EUR"),
+        ro.contains(
+            "1 factură în RON\ntotal: 1.234,56 RON\nîncasat: 0,00 RON\n\
+             de încasat: 1.234,56 RON\nrestanțe (1 factură): 1.234,56 RON\n"
+        ),
+        "{ro}"
+    );
+    assert!(
+        ro.contains("1 factură în EUR\ntotal: 100,00 EUR"),
         "euros apart: {ro}"
     );
     assert!(
-        ro.contains("plătit 20,00 RON · de plătit 30,00 RON"),
+        ro.contains("plătit: 20,00 RON\nde plătit: 30,00 RON\nrestanțe (0 facturi): 0,00 RON"),
         "{ro}"
     );
     assert!(
-        ro.contains("încasări 250,00 RON · cheltuieli 12,50 RON"),
+        ro.contains("încasări: 250,00 RON\ncheltuieli: 12,50 RON"),
         "{ro}"
     );
     let en = reply_text(&en);
-    assert!(en.contains("total RON 1,234.56"), "{en}");
+    assert!(en.contains("1 invoice in RON\ntotal: RON 1,234.56"), "{en}");
+    assert!(en.contains("overdue (1 invoice): RON 1,234.56"), "{en}");
     assert!(
-        en.contains("income RON 250.00 · expenses RON 12.50"),
+        en.contains("income: RON 250.00\nexpenses: RON 12.50"),
         "{en}"
     );
 }

@@ -132,7 +132,7 @@ async fn qr_images_are_404_unless_the_code_can_still_be_redeemed(pool: PgPool) {
             404,
             "replaced by a newer code",
         ),
-        ("/qr/ABCDEFGH.png".to_owned(), 404, "never issued"),
+        ("/qr/ABCDEFG2.png".to_owned(), 404, "never issued"),
         ("/qr/not-a-code.png".to_owned(), 404, "not a code"),
         (format!("/qr/{live}.gif"), 404, "unknown format"),
         (format!("/qr/{live}"), 404, "no format"),
@@ -167,7 +167,7 @@ async fn qr_attempts_are_rate_limited_per_client(pool: PgPool) {
     );
 
     let mut statuses = Vec::new();
-    for guess in ["ABCDEFGH", "ABCDEFGJ", "ABCDEFGK"] {
+    for guess in ["ABCDEFG2", "ABCDEFG3", "ABCDEFG4"] {
         let response = app.get(&format!("/qr/{guess}.png")).await;
         statuses.push(response.status().as_u16());
     }
@@ -280,22 +280,22 @@ async fn used_expired_and_unknown_codes_get_distinct_answers_and_link_nothing(po
         (&user, expired.clone(), "has expired", "expired"),
         (
             &user,
-            "ABCDEFGH".to_owned(),
-            "I do not know this code",
+            "ABCDEFG2".to_owned(),
+            "I do not recognise this code",
             "never issued",
         ),
         (
             &user,
             replaced,
-            "I do not know this code",
+            "I do not recognise this code",
             "replaced by a newer code",
         ),
         (&ro, used, "deja folosit", "used, Romanian"),
         (&ro, expired, "a expirat", "expired, Romanian"),
         (
             &ro,
-            "/start ABCDEFGJ".to_owned(),
-            "Nu cunosc acest cod",
+            "/start ABCDEFG3".to_owned(),
+            "Nu recunosc acest cod",
             "unknown, Romanian",
         ),
     ];
@@ -344,13 +344,13 @@ async fn five_wrong_codes_lock_the_telegram_user_out_even_for_a_right_code(pool:
     );
     let user = TgUser::en(901);
     let mut replies = Vec::new();
-    for guess in ["ABCDEFGH", "ABCDEFGJ", "ABCDEFGK", "ABCDEFGM", "ABCDEFGN"] {
+    for guess in ["ABCDEFG2", "ABCDEFG3", "ABCDEFG4", "ABCDEFG5", "ABCDEFG6"] {
         replies.push(app.reply_to(&user.text(guess)).await);
     }
 
     // Act
     let locked = app.reply_to(&user.text(&code)).await;
-    let someone_else = app.reply_to(&TgUser::en(902).text("ABCDEFGP")).await;
+    let someone_else = app.reply_to(&TgUser::en(902).text("ABCDEFG7")).await;
 
     // Assert
     for reply in &replies[..4] {
@@ -371,7 +371,7 @@ async fn five_wrong_codes_lock_the_telegram_user_out_even_for_a_right_code(pool:
     assert!(reply_text(&locked).contains("15 min"), "{locked}");
     assert_eq!(app.linked_email(901).await, None, "not linked while locked");
     assert!(
-        reply_text(&someone_else).contains("I do not know this code"),
+        reply_text(&someone_else).contains("I do not recognise this code"),
         "others are not locked: {someone_else}"
     );
 
@@ -396,7 +396,7 @@ async fn a_new_code_replaces_the_previous_unused_one(pool: PgPool) {
 
     assert_ne!(first, second);
     assert!(
-        reply_text(&with_first).contains("I do not know this code"),
+        reply_text(&with_first).contains("I do not recognise this code"),
         "{with_first}"
     );
     assert!(

@@ -372,7 +372,7 @@ async fn a_wrong_password_shows_the_form_again_and_sets_no_session(pool: PgPool)
                 ("csrf", &csrf),
                 ("email", "ana@example.com"),
                 ("password", PASSWORD),
-                ("next", "/link/ABCDEFGH"),
+                ("next", "/link/ABCDEFG2"),
             ],
         )
         .await;
@@ -388,7 +388,7 @@ async fn a_wrong_password_shows_the_form_again_and_sets_no_session(pool: PgPool)
     assert_eq!(right.status, 303);
     assert_eq!(
         right.location.as_deref(),
-        Some("/link/ABCDEFGH"),
+        Some("/link/ABCDEFG2"),
         "back to next"
     );
     assert!(right.cookie("lb_session").is_some());
@@ -562,6 +562,16 @@ async fn a_code_generated_on_the_page_links_with_start_and_the_page_then_says_so
         "href=\"https://t.me/{BOT_USERNAME}?start={code}\""
     )));
     assert!(page.body.contains("id=\"copy\""));
+    let expires_at: time::OffsetDateTime = sqlx::query_scalar("SELECT expires_at FROM link_codes")
+        .fetch_one(&app.pool)
+        .await
+        .expect("the code's expiry");
+    let bucharest = ledgerbot::blocks::local_time::clock(expires_at);
+    assert!(
+        page.body.contains(&format!(">{bucharest}</time>")),
+        "the expiry on Romania's clocks, {bucharest}: {}",
+        page.body
+    );
     assert_eq!(qr.status(), 200);
     assert!(reply_text(&reply).contains("ana@example.com"), "{reply}");
     assert!(
@@ -737,7 +747,7 @@ async fn unknown_used_and_expired_link_codes_get_clear_pages(pool: PgPool) {
 
     let cases = [
         (
-            "/link/ABCDEFGH".to_owned(),
+            "/link/ABCDEFG2".to_owned(),
             404,
             "I do not know this link",
             "unknown",

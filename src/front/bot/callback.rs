@@ -13,6 +13,10 @@ const MAX_PAGE: i64 = 100_000;
 pub enum Callback {
     /// `co:<company id>`: make this the active company.
     SelectCompany(i64),
+    /// `cu:<cash entry id>`: undo this `/add` entry.
+    UndoCash(i64),
+    /// `st:<reg|link|help>`: a button of the welcome of a bare `/start`.
+    Start(StartChoice),
     /// `inv:<a|u|p>:<page>`: show this page of the invoice list.
     InvoicePage {
         /// All, unpaid or paid.
@@ -27,12 +31,47 @@ pub enum Callback {
     KeepLink,
 }
 
+/// The buttons of the welcome to someone not linked yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartChoice {
+    /// Create a Telegram-only account here (`/register`).
+    Register,
+    /// Link an existing web account (`/link`).
+    Link,
+    /// What the bot can do (`/help`).
+    Help,
+}
+
+impl StartChoice {
+    const ALL: [(Self, &'static str); 3] = [
+        (Self::Register, "reg"),
+        (Self::Link, "link"),
+        (Self::Help, "help"),
+    ];
+
+    fn code(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(choice, _)| *choice == self)
+            .map_or("help", |(_, code)| code)
+    }
+
+    fn parse(code: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .find(|(_, c)| *c == code)
+            .map(|(choice, _)| *choice)
+    }
+}
+
 impl Callback {
     /// Reads button data; `None` for anything we did not produce.
     pub fn parse(data: &str) -> Option<Self> {
         let mut parts = data.split(':');
         let callback = match parts.next()? {
             "co" => Self::SelectCompany(positive(parts.next()?, i64::MAX)?),
+            "st" => Self::Start(StartChoice::parse(parts.next()?)?),
+            "cu" => Self::UndoCash(positive(parts.next()?, i64::MAX)?),
             "inv" => Self::InvoicePage {
                 filter: match parts.next()? {
                     "a" => PaidFilter::All,
@@ -54,8 +93,12 @@ impl Callback {
     /// Whether the press only reads (see [`crate::front::bot::Spec::reads_only`]).
     pub fn reads_only(self) -> bool {
         match self {
-            Self::InvoicePage { .. } => true,
-            Self::SelectCompany(_) | Self::MoveLink(_) | Self::KeepLink => false,
+            Self::InvoicePage { .. } | Self::Start(StartChoice::Help) => true,
+            Self::SelectCompany(_)
+            | Self::Start(_)
+            | Self::UndoCash(_)
+            | Self::MoveLink(_)
+            | Self::KeepLink => false,
         }
     }
 
@@ -63,6 +106,8 @@ impl Callback {
     pub fn data(self) -> String {
         match self {
             Self::SelectCompany(id) => format!("co:{id}"),
+            Self::Start(choice) => format!("st:{}", choice.code()),
+            Self::UndoCash(id) => format!("cu:{id}"),
             Self::InvoicePage { filter, page } => {
                 let f = match filter {
                     PaidFilter::All => 'a',
@@ -123,6 +168,10 @@ mod tests {
             },
             Callback::move_link(&LinkCode::parse("K7TQ3MXA").unwrap()),
             Callback::KeepLink,
+            Callback::Start(StartChoice::Register),
+            Callback::Start(StartChoice::Link),
+            Callback::Start(StartChoice::Help),
+            Callback::UndoCash(7),
         ] {
             assert_eq!(Callback::parse(&callback.data()), Some(callback));
             assert!(callback.data().len() <= 64);
@@ -150,6 +199,13 @@ mod tests {
             ("mv:K7TQ3MX0", "not a code"),
             ("mv:K7TQ3MXA:1", "extra part"),
             ("mv:", "no code"),
+            ("st:", "no choice"),
+            ("cu:0", "entry zero"),
+            ("cu:-5", "negative entry"),
+            ("cu:5:5", "extra part"),
+            ("st:admin", "unknown choice"),
+            ("st:reg:1", "extra part"),
+            ("st:REG", "another case"),
         ];
         for (data, why) in cases {
             assert_eq!(Callback::parse(data), None, "{why}: {data:?}");
@@ -165,8 +221,11 @@ mod tests {
         prop_oneof![
             // The extremes are where the 64-byte limit would bite.
             prop_oneof![Just(1), Just(i64::MAX), 1..=i64::MAX].prop_map(Callback::SelectCompany),
+            prop_oneof![Just(1), Just(i64::MAX), 1..=i64::MAX].prop_map(Callback::UndoCash),
             (filter, prop_oneof![Just(1), Just(MAX_PAGE), 1..=MAX_PAGE])
                 .prop_map(|(filter, page)| Callback::InvoicePage { filter, page }),
+            proptest::sample::select(StartChoice::ALL.map(|(c, _)| c).to_vec())
+                .prop_map(Callback::Start),
         ]
     }
 
@@ -182,7 +241,8 @@ mod tests {
         fn arbitrary_data_never_panics_and_only_our_own_encoding_is_accepted(
             data in prop_oneof![
                 "\\PC{0,80}",
-                "(co|inv|x)(:[aup0-9+\\- ]{0,22}){0,3}",
+                "(co|inv|st|cu|x)(:[aup0-9+\\- ]{0,22}){0,3}",
+                "st:(reg|link|help|x)(:.{0,3})?",
             ],
         ) {
             // Strict parsing: whatever is accepted is exactly what we would have produced.

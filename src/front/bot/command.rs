@@ -39,8 +39,26 @@ pub struct Spec {
     /// commands: in a group others would see the answer, and the link would
     /// be made for the wrong chat); elsewhere it says so and does nothing.
     pub private_only: bool,
+    /// Who it is for, which decides where `/help` lists it.
+    pub audience: Audience,
     /// The handler.
     pub run: Run,
+}
+
+/// Who a command is for: `/help` lists, for a person not linked yet, the
+/// `Unlinked` and `Everyone` commands; for a linked person without an
+/// active company, the `Linked` and `Everyone` ones; once a company is
+/// active, all but the `Unlinked` ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Ways in: for someone whose Telegram account is not linked.
+    Unlinked,
+    /// Anyone.
+    Everyone,
+    /// A linked person (the account and its companies).
+    Linked,
+    /// A linked person with an active company (its figures and entries).
+    Company,
 }
 
 /// A command's line in `/help` and Telegram's menu, in one language.
@@ -360,7 +378,7 @@ mod tests {
         let add = find("add").expect("a command");
         assert!(
             add.help_line(Lang::En)
-                .starts_with("/add &lt;amount&gt; &lt;note&gt; — ")
+                .starts_with("/add &lt;amount&gt; [currency] [day] &lt;note&gt; — ")
         );
     }
 

@@ -20,6 +20,17 @@ pub enum Incoming {
         /// The text.
         text: String,
     },
+    /// A message without text in the private chat: a photo, a voice message,
+    /// a sticker and the like, which the bot answers with what it does read.
+    /// (Not a document: a file is the e-Factura import's.)
+    Media {
+        /// Chat to answer in (the sender's private chat).
+        chat_id: i64,
+        /// Sender.
+        from: TelegramUser,
+        /// What it was, for the answer: `photo`, `voice`, `sticker`, ...
+        kind: &'static str,
+    },
     /// A press on an inline-keyboard button.
     Callback {
         /// Id to answer with `answerCallbackQuery`.
@@ -71,27 +82,60 @@ impl Incoming {
         if from.is_bot {
             return None;
         }
-        Some(Self::Text {
+        let private = message.chat.type_field == ChatType::Private;
+        if let Some(text) = &message.text {
+            return Some(Self::Text {
+                chat_id: message.chat.id,
+                private,
+                from: user(from),
+                text: text.clone(),
+            });
+        }
+        // In a group, a photo is people talking to each other, not to us.
+        let kind = media_kind(message).filter(|_| private)?;
+        Some(Self::Media {
             chat_id: message.chat.id,
-            private: message.chat.type_field == ChatType::Private,
             from: user(from),
-            text: message.text.clone()?,
+            kind,
         })
     }
 
     /// The sender.
     pub fn from(&self) -> &TelegramUser {
         match self {
-            Self::Text { from, .. } | Self::Callback { from, .. } => from,
+            Self::Text { from, .. } | Self::Media { from, .. } | Self::Callback { from, .. } => {
+                from
+            }
         }
     }
 
     /// The chat the update belongs to.
     pub fn chat_id(&self) -> i64 {
         match self {
-            Self::Text { chat_id, .. } | Self::Callback { chat_id, .. } => *chat_id,
+            Self::Text { chat_id, .. }
+            | Self::Media { chat_id, .. }
+            | Self::Callback { chat_id, .. } => *chat_id,
         }
     }
+}
+
+/// What a message without text carries, when it is something a person sends
+/// to talk (not a service message such as a member joining).
+fn media_kind(message: &Message) -> Option<&'static str> {
+    let kinds = [
+        (message.photo.is_some(), "photo"),
+        (message.voice.is_some(), "voice"),
+        (message.sticker.is_some(), "sticker"),
+        (message.video.is_some(), "video"),
+        (message.video_note.is_some(), "video_note"),
+        (message.audio.is_some(), "audio"),
+        (message.animation.is_some(), "animation"),
+        (message.location.is_some(), "location"),
+        (message.contact.is_some(), "contact"),
+    ];
+    kinds
+        .into_iter()
+        .find_map(|(present, kind)| present.then_some(kind))
 }
 
 fn user(u: &frankenstein::types::User) -> TelegramUser {

@@ -20,7 +20,7 @@ pub mod webhook;
 pub mod handlers;
 
 pub use crate::blocks::Lang;
-pub use callback::Callback;
+pub use callback::{Callback, StartChoice};
 pub use command::{Command, Spec};
 pub use context::{Account, TelegramUser, UpdateCtx};
 pub use incoming::Incoming;

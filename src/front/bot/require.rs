@@ -31,7 +31,7 @@ pub fn account(ctx: &UpdateCtx<'_>) -> Result<Account, Unmet> {
 /// The answer to someone whose Telegram account is not linked.
 pub fn not_linked(ctx: &UpdateCtx<'_>) -> Unmet {
     ctx.t(
-        "Contul tău de Telegram nu este legat încă. Trimite /register pentru un cont nou, \
+        "Contul tău de Telegram nu este legat încă. Trimite /inregistrare pentru un cont nou, \
          sau /start &lt;cod&gt; cu codul de 8 caractere de pe pagina Telegram a contului tău web.",
         "Your Telegram account is not linked yet. Send /register for a new account, \
          or /start &lt;code&gt; with the 8-character code from the Telegram page of your web account.",
@@ -48,7 +48,7 @@ pub fn company(ctx: &UpdateCtx<'_>) -> Result<(Account, Company), Unmet> {
         Some(company) => Ok((account, company)),
         None => Err(ctx
             .t(
-                "Nu ai ales nicio firmă. Trimite /selectcompany (sau /alegefirma) ca să alegi una; /companies le arată pe toate.",
+                "Nu ai ales nicio firmă. Trimite /alegefirma ca să alegi una; /firme le arată pe toate.",
                 "No company is selected. Send /selectcompany to choose one; /companies lists yours.",
             )
             .to_owned()),

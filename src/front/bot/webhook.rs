@@ -183,6 +183,8 @@ enum Request {
         /// `None`: data we did not produce (tampered, or an old button).
         pressed: Option<Callback>,
     },
+    /// A photo, voice message, sticker... in the private chat.
+    Media,
     /// Not for us (chatter in a group, `/cmd@otherbot`): claimed, unanswered.
     Nothing,
 }
@@ -193,6 +195,7 @@ impl Request {
             Incoming::Text { text, private, .. } => {
                 Command::parse(&text, private, bot_username).map_or(Self::Nothing, Self::Command)
             }
+            Incoming::Media { .. } => Self::Media,
             Incoming::Callback {
                 id,
                 message_id,
@@ -210,7 +213,7 @@ impl Request {
         match self {
             Self::Command(command) => command.reads_only(),
             Self::Button { pressed, .. } => pressed.is_none_or(Callback::reads_only),
-            Self::Nothing => true,
+            Self::Media | Self::Nothing => true,
         }
     }
 
@@ -218,6 +221,7 @@ impl Request {
         match self {
             Self::Command(command) => command.name(),
             Self::Button { .. } => "callback",
+            Self::Media => "media",
             Self::Nothing => "none",
         }
     }
@@ -230,6 +234,7 @@ impl Request {
                 message_id,
                 pressed,
             } => crate::front::bot::handlers::callback(ctx, &id, message_id, pressed).await,
+            Self::Media => Ok(crate::front::bot::handlers::media::run(ctx)),
             Self::Nothing => Ok(Replies::none()),
         }
     }

@@ -84,11 +84,8 @@ fn telegram_name(account: &TelegramIdentity) -> String {
 
 fn code_card(p: &PageReq, new: &NewCode) -> CodeCard {
     let code = new.code.to_string();
-    let until = new
-        .expires_at
-        .to_offset(time::UtcOffset::UTC)
-        .format(time::macros::format_description!("[hour]:[minute]"))
-        .unwrap_or_default();
+    // On Romania's clocks: the person reads it against the time on their phone.
+    let until = crate::blocks::local_time::clock(new.expires_at);
     let datetime = new
         .expires_at
         .format(&time::format_description::well_known::Rfc3339)

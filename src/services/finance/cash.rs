@@ -1,4 +1,5 @@
-//! Cash entries recorded from Telegram with `/add`.
+//! Cash entries recorded from Telegram with `/add`, listed by `/cash`, and
+//! the author's undo of their own last entry.
 
 use sqlx::PgConnection;
 use time::Date;
@@ -24,18 +25,22 @@ pub struct NewEntry<'a> {
     pub telegram_update_id: Option<i64>,
 }
 
-/// Records an entry; `false` when one from the same Telegram update exists
-/// already (the UNIQUE column makes that the database's promise, not only
-/// the webhook's claim).
+/// Records an entry and returns its id; `None` when one from the same
+/// Telegram update exists already (the UNIQUE column makes that the
+/// database's promise, not only the webhook's claim).
 ///
 /// # Errors
 /// The database failed.
-pub async fn record(db: &mut PgConnection, entry: &NewEntry<'_>) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query!(
+pub async fn record(
+    db: &mut PgConnection,
+    entry: &NewEntry<'_>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar!(
         "INSERT INTO cash_entries
              (company_id, amount_minor, currency, note, entry_date, created_by, telegram_update_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (telegram_update_id) DO NOTHING",
+         ON CONFLICT (telegram_update_id) DO NOTHING
+         RETURNING id",
         entry.company_id,
         entry.amount.minor(),
         entry.currency.as_str(),
@@ -44,13 +49,117 @@ pub async fn record(db: &mut PgConnection, entry: &NewEntry<'_>) -> Result<bool,
         entry.created_by,
         entry.telegram_update_id
     )
-    .execute(db)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
+    .fetch_optional(db)
+    .await
 }
 
-/// A recorded entry, as the API lists it.
+/// How long the author may undo their last entry.
+pub const UNDO_WINDOW_MINUTES: i64 = 10;
+
+/// The company's latest `limit` entries, the most recent day first (and,
+/// within a day, the last recorded first).
+///
+/// # Errors
+/// The database failed.
+pub async fn latest(
+    db: &mut PgConnection,
+    company_id: i64,
+    limit: i64,
+) -> Result<Vec<Entry>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT id, amount_minor, currency, note, entry_date, created_by, created_at
+         FROM cash_entries WHERE company_id = $1 ORDER BY entry_date DESC, id DESC LIMIT $2",
+        company_id,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Entry {
+            id: r.id,
+            amount: Amount::from_minor(r.amount_minor),
+            currency: super::stored_currency(&r.currency),
+            note: r.note,
+            entry_date: r.entry_date,
+            created_by: r.created_by,
+            created_at: r.created_at,
+        })
+        .collect())
+}
+
+/// What an undo did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Undo {
+    /// Removed: the entry as it was.
+    Undone(Entry),
+    /// No such entry (undone already, or never ours to know).
+    Gone,
+    /// Recorded by someone else.
+    NotYours,
+    /// The author has recorded another entry in the company since.
+    NotLast,
+    /// Older than [`UNDO_WINDOW_MINUTES`].
+    TooLate,
+    /// The author may no longer write in the company (removed, or now a viewer).
+    NoLongerAllowed,
+}
+
+/// Removes entry `entry_id` for `user_id`: only their own, only their last
+/// in its company, only within [`UNDO_WINDOW_MINUTES`], only while they may
+/// still write there. The row is locked while deciding, so two presses undo
+/// it once.
+///
+/// # Errors
+/// The database failed.
+pub async fn undo(db: &mut PgConnection, entry_id: i64, user_id: i64) -> Result<Undo, sqlx::Error> {
+    let Some(row) = sqlx::query!(
+        r#"SELECT e.id, e.amount_minor, e.currency, e.note, e.entry_date, e.created_by, e.created_at,
+                  e.created_by IS NOT DISTINCT FROM $2 AS "yours!",
+                  e.created_at > now() - make_interval(mins => $3::int) AS "recent!",
+                  NOT EXISTS (SELECT 1 FROM cash_entries later
+                              WHERE later.company_id = e.company_id
+                                AND later.created_by = e.created_by
+                                AND later.id > e.id) AS "last!",
+                  EXISTS (SELECT 1 FROM company_members m
+                          WHERE m.company_id = e.company_id AND m.user_id = $2
+                            AND m.role IN ('owner', 'accountant')) AS "allowed!"
+           FROM cash_entries e WHERE e.id = $1 FOR UPDATE OF e"#,
+        entry_id,
+        user_id,
+        i32::try_from(UNDO_WINDOW_MINUTES).unwrap_or(i32::MAX)
+    )
+    .fetch_optional(&mut *db)
+    .await?
+    else {
+        return Ok(Undo::Gone);
+    };
+    let refusal = [
+        (!row.yours, Undo::NotYours),
+        (!row.allowed, Undo::NoLongerAllowed),
+        (!row.last, Undo::NotLast),
+        (!row.recent, Undo::TooLate),
+    ]
+    .into_iter()
+    .find_map(|(refused, why)| refused.then_some(why));
+    if let Some(why) = refusal {
+        return Ok(why);
+    }
+    sqlx::query!("DELETE FROM cash_entries WHERE id = $1", entry_id)
+        .execute(&mut *db)
+        .await?;
+    Ok(Undo::Undone(Entry {
+        id: row.id,
+        amount: Amount::from_minor(row.amount_minor),
+        currency: super::stored_currency(&row.currency),
+        note: row.note,
+        entry_date: row.entry_date,
+        created_by: row.created_by,
+        created_at: row.created_at,
+    }))
+}
+
+/// A recorded entry, as the API and `/cash` list it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     /// The entry's id: the list's order and its cursor.
