@@ -263,13 +263,16 @@ async fn a_code_of_another_account_moves_a_linked_telegram_account_only_once_con
     assert_eq!(app.linked_email(1601).await, ana_still);
 
     // Tampered (a code never issued) and stale (expired) buttons are refused.
-    let tampered = app.reply_to(&user.callback(77, "mv:ABCDEFGH")).await;
+    let tampered = app.reply_to(&user.callback(77, "mv:K7TQ3MXA")).await;
     assert!(
-        reply_text(&tampered).contains("do not know this code"),
+        reply_text(&tampered).contains("do not recognise this code"),
         "{tampered}"
     );
-    let garbage = app.reply_to(&user.callback(77, "mv:abc")).await;
-    assert_eq!(garbage["method"], "answerCallbackQuery", "{garbage}");
+    for garbage in ["mv:abc", "mv:ABCDEFGH"] {
+        // Not a code at all (codes hold a digit and a letter): the button is refused.
+        let garbage = app.reply_to(&user.callback(77, garbage)).await;
+        assert_eq!(garbage["method"], "answerCallbackQuery", "{garbage}");
+    }
     app.expire_codes().await;
     let stale = app.reply_to(&user.callback(77, &data[0])).await;
     assert!(reply_text(&stale).contains("has expired"), "{stale}");
