@@ -19,6 +19,7 @@ pub mod help;
 pub mod invoices;
 pub mod language;
 pub mod link;
+pub mod password;
 pub mod register;
 pub mod select_company;
 pub mod start;
@@ -58,6 +59,15 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: true,
         run: |ctx, _| Box::pin(link::run(ctx)),
+    },
+    Spec {
+        name: "password",
+        aliases: &["parola"],
+        ro: Help { name: "parola", args: "", text: "un link ca să alegi emailul și parola pentru web" },
+        en: Help { name: "password", args: "", text: "a link to choose an email and a password for the web" },
+        reads_only: false,
+        private_only: true,
+        run: |ctx, _| Box::pin(password::run(ctx)),
     },
     Spec {
         name: "unlink",
