@@ -12,7 +12,6 @@ use http::StatusCode;
 use super::account::start_session;
 use super::{Frame, PageReq, PageResult, Token, WebError, checked_form, render};
 use crate::front::limit_client;
-use crate::infra::http_io::ApiError;
 use crate::infra::telegram::BotMethod;
 use crate::services::accounts::email::Email;
 use crate::services::accounts::password::{self, PasswordRule};
@@ -207,9 +206,9 @@ pub async fn set(mut p: PageReq) -> PageResult {
         };
         return again(message, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let hash = password::hash(new_password)
+    let hash = password::hash(&app.hashing, new_password)
         .await
-        .map_err(|e| WebError::Api(ApiError::Internal(e)))?;
+        .map_err(crate::services::Failure::from)?;
     let mut tx = app.pool.begin().await?;
     match password_reset::set(&mut tx, &token, email.as_ref(), &hash).await? {
         Set::Done(user_id) => {
