@@ -132,6 +132,19 @@ CREATE TABLE IF NOT EXISTS telegram_auth_seen (
 );
 CREATE INDEX IF NOT EXISTS telegram_auth_seen_expires_at ON telegram_auth_seen (expires_at);
 
+-- One-time links to choose a password on the web ("Forgot password", sent to
+-- the linked Telegram chat; the bot's /password), stored as SHA-256. Single
+-- use, 15 minutes; one unused per person (a new one replaces it).
+CREATE TABLE IF NOT EXISTS password_tokens (
+    token_hash bytea       PRIMARY KEY,
+    user_id    bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    expires_at timestamptz NOT NULL,
+    used_at    timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS password_tokens_user ON password_tokens (user_id);
+CREATE INDEX IF NOT EXISTS password_tokens_expires_at ON password_tokens (expires_at);
+
 -- ---------------------------------------------------------------- company finances
 
 CREATE TABLE IF NOT EXISTS companies (

@@ -22,6 +22,7 @@ pub mod language;
 pub mod link;
 pub mod media;
 pub mod new_company;
+pub mod password;
 pub mod register;
 pub mod select_company;
 pub mod start;
@@ -64,6 +65,16 @@ pub static COMMANDS: &[Spec] = &[
         private_only: true,
         audience: Audience::Unlinked,
         run: |ctx, _| Box::pin(link::run(ctx)),
+    },
+    Spec {
+        name: "password",
+        aliases: &["parola"],
+        ro: Help { name: "parola", args: "", text: "un link ca să alegi emailul și parola pentru web" },
+        en: Help { name: "password", args: "", text: "a link to choose an email and a password for the web" },
+        reads_only: false,
+        private_only: true,
+        audience: Audience::Linked,
+        run: |ctx, _| Box::pin(password::run(ctx)),
     },
     Spec {
         name: "unlink",

@@ -58,6 +58,11 @@ pub fn table(dev_mode: bool) -> Router {
     r.get("/", page(web::home));
     r.get("/login", page(web::account::login_page));
     r.post("/login", page(web::account::login));
+    r.get("/login/telegram", page(web::account::telegram_login));
+    r.get("/forgot-password", page(web::password::forgot_page));
+    r.post("/forgot-password", page(web::password::forgot));
+    r.get("/password/{token}", page(web::password::set_page));
+    r.post("/password/{token}", page(web::password::set));
     r.get("/register", page(web::account::register_page));
     r.post("/register", page(web::account::register));
     r.post("/logout", page(web::account::logout));

@@ -36,6 +36,8 @@ pub struct Swept {
     pub web_sessions: u64,
     /// Telegram-signed payloads past the age at which they are refused anyway.
     pub telegram_auth_seen: u64,
+    /// Password links a day past their expiry.
+    pub password_tokens: u64,
 }
 
 /// Runs one pass, or returns `None` when another instance is doing it now
@@ -110,6 +112,13 @@ async fn sweep(pool: &PgPool) -> Result<Swept, Skip> {
             pool,
             "DELETE FROM telegram_auth_seen WHERE replay_key IN (
                  SELECT replay_key FROM telegram_auth_seen WHERE expires_at < now() LIMIT $1)",
+        )
+        .await?,
+        password_tokens: delete_in_batches(
+            pool,
+            "DELETE FROM password_tokens WHERE token_hash IN (
+                 SELECT token_hash FROM password_tokens
+                 WHERE expires_at < now() - interval '1 day' LIMIT $1)",
         )
         .await?,
     })

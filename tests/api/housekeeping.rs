@@ -65,6 +65,15 @@ async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
     .execute(&app.pool)
     .await
     .expect("spent Telegram logins");
+    sqlx::query(
+        "INSERT INTO password_tokens (token_hash, user_id, expires_at) VALUES
+         ('\\x10', $1, now() - interval '2 days'),
+         ('\\x11', $1, now() - interval '1 hour')",
+    )
+    .bind(user)
+    .execute(&app.pool)
+    .await
+    .expect("password links");
 
     let swept = ledgerbot::infra::housekeeping::run_once(&app.pool)
         .await
@@ -77,6 +86,10 @@ async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
     assert_eq!(swept.rate_limit_windows, 1);
     assert_eq!(swept.web_sessions, 1, "only the expired session");
     assert_eq!(swept.telegram_auth_seen, 1, "only the stale payload");
+    assert_eq!(
+        swept.password_tokens, 1,
+        "only the link expired for over a day"
+    );
     assert_eq!(app.claimed_updates().await, 1, "the recent claim stays");
     let tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens")
         .fetch_one(&app.pool)

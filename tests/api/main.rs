@@ -37,6 +37,7 @@ mod rate_limits;
 mod schema_upgrade;
 mod secret_logs;
 mod server;
+mod telegram_front_door;
 mod telegram_login;
 mod web;
 mod webhook;

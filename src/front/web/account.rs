@@ -7,10 +7,12 @@ use http::StatusCode;
 
 use super::html::{local_path, redirect, url_param};
 use super::session::{self, SESSION_COOKIE, SESSION_TTL, Visitor, add_cookie};
-use super::{Form, Frame, PageReq, PageResult, Token, checked_form, render};
+use super::{Form, Frame, PageReq, PageResult, Token, WebError, checked_form, render};
 use crate::front::limit_client;
+use crate::infra::config::Config;
 use crate::services::accounts::account::{self, Invalid, NewAccount};
 use crate::services::accounts::password::PasswordRule;
+use crate::services::telegram_login;
 
 /// Where to go after logging in: `next` when it is a path of ours.
 fn next_of<'a>(visitor: &'a Visitor, form: Option<&'a Form>) -> &'a str {
@@ -66,6 +68,16 @@ pub struct LoginPage<'a> {
     pub intro: Option<&'a str>,
     /// The form.
     pub form: LoginForm<'a>,
+    /// The Telegram Login Widget, on `/login` itself.
+    pub widget: Option<Widget>,
+}
+
+/// The Telegram Login Widget of the login page.
+pub struct Widget {
+    /// `TELEGRAM_BOT_USERNAME`.
+    pub bot: String,
+    /// Where Telegram sends the browser back: `/login/telegram?state=...`.
+    pub url: String,
 }
 
 /// `GET /login`; a logged-in visitor goes on to `next`.
@@ -74,11 +86,12 @@ pub async fn login_page(p: PageReq) -> PageResult {
     if p.visitor.session.is_some() {
         return Ok(redirect(next));
     }
-    login_answer(&p.visitor, StatusCode::OK, next, "", None)
+    login_answer(&p.visitor, &p.app().config, StatusCode::OK, next, "", None)
 }
 
 fn login_answer(
     visitor: &Visitor,
+    config: &Config,
     status: StatusCode,
     next: &str,
     email: &str,
@@ -89,8 +102,44 @@ fn login_answer(
         title: visitor.lang.pick("Intră în cont", "Log in"),
         intro: None,
         form: LoginForm::new(visitor, next, email, error),
+        widget: Some(Widget {
+            bot: config.bot_username.clone(),
+            url: format!(
+                "{}/login/telegram?state={}",
+                config.public_url,
+                visitor.login_widget_state(config)
+            ),
+        }),
     };
     render(status, &page)
+}
+
+/// `GET /login/telegram?id=...&hash=...&state=...`: Telegram's redirect
+/// after the Login Widget of `/login`. `state` must be this browser's (bound
+/// to its pre-session token, so a link someone else made cannot log this
+/// browser into their account); the data must pass Telegram's check and be
+/// used for the first time. The linked person gets a session; a Telegram
+/// account linked to no one gets a 404 page saying how to link it.
+pub async fn telegram_login(p: PageReq) -> PageResult {
+    let (app, visitor) = (p.app(), &p.visitor);
+    limit_client(&p.req, app.config.rate_limits.login).await?;
+    let sent = visitor.param("state").unwrap_or_default();
+    if !visitor.login_widget_state_ok(&app.config, sent) {
+        return Err(WebError::Csrf);
+    }
+    let verified = super::telegram::check_widget(&p, &visitor.query).await?;
+    let mut conn = app.pool.acquire().await?;
+    let linked = telegram_login::account_of(&mut conn, verified.user.id).await?;
+    drop(conn);
+    let Some(user_id) = linked else {
+        return Err(WebError::Page(
+            StatusCode::NOT_FOUND,
+            "Contul acesta Telegram nu este legat de niciun cont ledgerbot. Intră cu emailul și parola și leagă-l din pagina Telegram, sau trimite /register botului.",
+            "This Telegram account is not linked to any ledgerbot account. Log in with your email and password and link it on the Telegram page, or send /register to the bot.",
+        ));
+    };
+    tracing::info!(user.id = user_id, "logged in with the Login Widget");
+    start_session(&p, user_id, "/telegram").await
 }
 
 /// `POST /login`: a session and on to `next`, or the form again with
@@ -107,6 +156,7 @@ pub async fn login(mut p: PageReq) -> PageResult {
         Some(user_id) => start_session(&p, user_id, next).await,
         None => login_answer(
             visitor,
+            &p.app().config,
             StatusCode::UNAUTHORIZED,
             next,
             email,
@@ -213,7 +263,7 @@ pub async fn register(mut p: PageReq) -> PageResult {
 }
 
 /// A new session for `user_id`: its cookie, and a redirect to `next`.
-async fn start_session(p: &PageReq, user_id: i64, next: &str) -> PageResult {
+pub async fn start_session(p: &PageReq, user_id: i64, next: &str) -> PageResult {
     let mut conn = p.req.app.pool.acquire().await?;
     let id = session::create(&mut conn, user_id).await?;
     let mut response = redirect(next);

@@ -91,6 +91,7 @@ pub async fn page(p: PageReq) -> PageResult {
                 "Log in to your ledgerbot account (or create one) to link the Telegram account that sent you this link.",
             )),
             form: LoginForm::new(visitor, &visitor.path, "", None),
+            widget: None,
         };
         return render(StatusCode::OK, &page);
     };

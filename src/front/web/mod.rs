@@ -14,6 +14,7 @@
 pub mod account;
 pub mod html;
 pub mod link;
+pub mod password;
 pub mod qr;
 pub mod session;
 pub mod telegram;

@@ -179,6 +179,22 @@ impl Visitor {
         }
     }
 
+    /// The `state` of the login page's Telegram widget: an HMAC of this
+    /// browser's pre-session token (its cookie is set with the page).
+    pub fn login_widget_state(&self, config: &Config) -> String {
+        let mut mac = HmacSha256::new_from_slice(config.jwt_secret.expose().as_bytes())
+            .expect("HMAC takes a key of any length");
+        mac.update(b"ledgerbot login widget login state:");
+        mac.update(self.pre_csrf().as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// Whether `sent` is [`Self::login_widget_state`] of this browser's
+    /// (existing, signed) pre-session token.
+    pub fn login_widget_state_ok(&self, config: &Config, sent: &str) -> bool {
+        !self.pre_csrf_is_new && same(Some(sent), &self.login_widget_state(config))
+    }
+
     /// Checks a POST form of a logged-in session: `Origin`, and its `csrf`
     /// field against the session's token.
     pub fn session_form_ok(
