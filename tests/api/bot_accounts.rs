@@ -263,9 +263,9 @@ async fn a_code_of_another_account_moves_a_linked_telegram_account_only_once_con
     assert_eq!(app.linked_email(1601).await, ana_still);
 
     // Tampered (a code never issued) and stale (expired) buttons are refused.
-    let tampered = app.reply_to(&user.callback(77, "mv:ABCDEFGH")).await;
+    let tampered = app.reply_to(&user.callback(77, "mv:ABCDEFG2")).await;
     assert!(
-        reply_text(&tampered).contains("do not know this code"),
+        reply_text(&tampered).contains("do not recognise this code"),
         "{tampered}"
     );
     let garbage = app.reply_to(&user.callback(77, "mv:abc")).await;
