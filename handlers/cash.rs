@@ -103,10 +103,7 @@ pub async fn undo_pressed(
         )))
     };
     let Some(account) = ctx.account.clone() else {
-        return refuse(ctx.t(
-            "Leagă-ți întâi contul: /inregistrare sau /start <cod>.",
-            "Link your account first: /register or /start <code>.",
-        ));
+        return refuse(require::link_first(ctx));
     };
     let notice = match cash::undo(ctx.db, entry_id, account.user_id).await? {
         Undo::Undone(entry) => {

@@ -1,4 +1,5 @@
-//! `/companies` (`/firme`): the person's companies, the active one marked.
+//! `/companies` (`/firme`): the person's companies with their CUI, the active
+//! one marked.
 
 use crate::blocks::telegram_html::escape;
 use crate::front::bot::format::{clip, fit};
@@ -28,17 +29,22 @@ pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     for company in list.iter().take(MAX_LISTED) {
         let name = escape(&clip(&company.name, 80));
         let role = role_name(ctx.lang, company.role);
+        let cui = company
+            .cui
+            .as_deref()
+            .map(|cui| format!(" · CUI {}", escape(cui)))
+            .unwrap_or_default();
         if account.active_company_id == Some(company.id) {
-            text.push_str(&format!("✅ <b>{name}</b> · {role}\n"));
+            text.push_str(&format!("✅ <b>{name}</b>{cui} · {role}\n"));
         } else {
-            text.push_str(&format!("• {name} · {role}\n"));
+            text.push_str(&format!("• {name}{cui} · {role}\n"));
         }
     }
     if list.len() > MAX_LISTED {
         let more = list.len() - MAX_LISTED;
         text.push_str(&ctx.t(
-            format!("… și încă {more}: caută cu /alegefirma &lt;nume&gt;\n"),
-            format!("… and {more} more: search with /selectcompany &lt;name&gt;\n"),
+            format!("… și încă {more}: caută cu /alegefirma &lt;nume sau CUI&gt;\n"),
+            format!("… and {more} more: search with /selectcompany &lt;name or CUI&gt;\n"),
         ));
     }
     text.push_str(ctx.t(

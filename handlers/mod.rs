@@ -109,8 +109,8 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "selectcompany",
         aliases: &["alegefirma"],
-        ro: Help { name: "alegefirma", args: "[text]", text: "alege firma activă" },
-        en: Help { name: "selectcompany", args: "[text]", text: "choose the active company" },
+        ro: Help { name: "alegefirma", args: "[nume|CUI]", text: "alege firma activă" },
+        en: Help { name: "selectcompany", args: "[name|CUI]", text: "choose the active company" },
         reads_only: false,
         private_only: false,
         audience: Audience::Linked,
@@ -235,6 +235,9 @@ pub async fn callback(
             select_company::pressed(ctx, callback_query_id, message_id, company_id).await
         }
         Some(Callback::Start(choice)) => start::pressed(ctx, callback_query_id, choice).await,
+        Some(Callback::SelectPage(page)) => {
+            select_company::page_pressed(ctx, callback_query_id, message_id, page).await
+        }
         Some(Callback::UndoCash(entry_id)) => {
             cash::undo_pressed(ctx, callback_query_id, message_id, entry_id).await
         }

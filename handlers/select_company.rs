@@ -1,6 +1,7 @@
-//! `/selectcompany [text]` (`/alegefirma`): search the person's companies and
-//! choose the active one with a button; a single match is chosen at once.
-//! A press is checked against membership again, every time.
+//! `/selectcompany [text]` (`/alegefirma`): search the person's companies (by
+//! name, or by CUI) and choose the active one with a button; a single match
+//! is chosen at once. Without a text, all of them, 10 to a page with ◀/▶
+//! (`cp:<page>`). A press is checked against membership again, every time.
 
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
@@ -9,7 +10,8 @@ use crate::front::bot::format::clip;
 use crate::front::bot::{BotMethod, Callback, HandlerResult, Replies, UpdateCtx, require};
 use crate::services::finance::{Company, companies};
 
-/// Buttons per answer; more matches ask for a narrower search.
+/// Buttons per answer (and per page); more matches of a text ask for a
+/// narrower search.
 const MAX_BUTTONS: usize = 10;
 
 /// Searches and answers with buttons, or selects the only match.
@@ -23,13 +25,34 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, text: Option<&str>) -> HandlerResult {
         Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
     };
     let text = text.unwrap_or_default().trim();
+    if text.is_empty() {
+        let (prompt, keyboard) = match page(ctx, account.user_id, 1).await? {
+            Some(found) => found,
+            None => {
+                return Ok(Replies::html(
+                    ctx.chat_id,
+                    super::companies::no_companies(ctx),
+                ));
+            }
+        };
+        return Ok(Replies::one(BotMethod::html_with_keyboard(
+            ctx.chat_id,
+            prompt,
+            keyboard,
+        )));
+    }
     let limit = i64::try_from(MAX_BUTTONS + 1).unwrap_or(i64::MAX);
-    let mut found = companies::search(ctx.db, account.user_id, text, limit).await?;
+    let mut found = companies::search(ctx.db, account.user_id, text, 0, limit).await?;
     let answer = match found.len() {
-        0 if text.is_empty() => super::companies::no_companies(ctx),
         0 => ctx.t(
-            format!("Nicio firmă de-a ta nu conține „{}”.", escape(text)),
-            format!("None of your companies contains “{}”.", escape(text)),
+            format!(
+                "Nicio firmă de-a ta nu conține „{}” și nu are acest CUI.",
+                escape(text)
+            ),
+            format!(
+                "None of your companies contains “{}” or has it as its CUI.",
+                escape(text)
+            ),
         ),
         1 => {
             let company = found.remove(0);
@@ -44,11 +67,11 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, text: Option<&str>) -> HandlerResult {
                 .to_owned();
             if more {
                 prompt.push_str(ctx.t(
-                    "\nSunt mai multe decât încap aici: restrânge căutarea, de ex. /alegefirma &lt;parte din nume&gt;.",
-                    "\nThere are more than fit here: narrow the search, e.g. /selectcompany &lt;part of the name&gt;.",
+                    "\nSunt mai multe decât încap aici: restrânge căutarea, de ex. /alegefirma &lt;parte din nume&gt; sau CUI-ul.",
+                    "\nThere are more than fit here: narrow the search, e.g. /selectcompany &lt;part of the name&gt; or the CUI.",
                 ));
             }
-            let keyboard = keyboard(&found, account.active_company_id);
+            let keyboard = keyboard(&found, account.active_company_id, Vec::new());
             return Ok(Replies::one(BotMethod::html_with_keyboard(
                 ctx.chat_id,
                 prompt,
@@ -59,22 +82,112 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, text: Option<&str>) -> HandlerResult {
     Ok(Replies::html(ctx.chat_id, answer))
 }
 
-fn keyboard(companies: &[Company], active: Option<i64>) -> InlineKeyboardMarkup {
-    let rows = companies
+/// Page `number` (from 1) of all the person's companies: the prompt and
+/// its keyboard, with ◀/▶ when there are pages before or after; `None` when
+/// the person has no company. A page past the last shows the first.
+async fn page(
+    ctx: &mut UpdateCtx<'_>,
+    user_id: i64,
+    number: i64,
+) -> Result<Option<(String, InlineKeyboardMarkup)>, sqlx::Error> {
+    let size = i64::try_from(MAX_BUTTONS).unwrap_or(i64::MAX);
+    let mut number = number;
+    let mut found = companies::search(ctx.db, user_id, "", (number - 1) * size, size + 1).await?;
+    if found.is_empty() && number > 1 {
+        number = 1;
+        found = companies::search(ctx.db, user_id, "", 0, size + 1).await?;
+    }
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let more = found.len() > MAX_BUTTONS;
+    found.truncate(MAX_BUTTONS);
+    let mut nav = Vec::new();
+    if number > 1 {
+        nav.push(button("◀".to_owned(), Callback::SelectPage(number - 1)));
+    }
+    if more {
+        nav.push(button("▶".to_owned(), Callback::SelectPage(number + 1)));
+    }
+    let prompt = if nav.is_empty() {
+        ctx.t("Alege firma activă:", "Choose the active company:")
+            .to_owned()
+    } else {
+        ctx.t(
+            format!("Alege firma activă (pagina {number}):"),
+            format!("Choose the active company (page {number}):"),
+        )
+    };
+    let active = ctx.account.as_ref().and_then(|a| a.active_company_id);
+    Ok(Some((prompt, keyboard(&found, active, nav))))
+}
+
+fn button(text: String, callback: Callback) -> InlineKeyboardButton {
+    InlineKeyboardButton::builder()
+        .text(text)
+        .callback_data(callback.data())
+        .build()
+}
+
+/// A button per company (its CUI beside the name, to tell like names
+/// apart), then the row `nav` of ◀/▶ when not empty.
+fn keyboard(
+    companies: &[Company],
+    active: Option<i64>,
+    nav: Vec<InlineKeyboardButton>,
+) -> InlineKeyboardMarkup {
+    let mut rows: Vec<Vec<InlineKeyboardButton>> = companies
         .iter()
         .map(|c| {
             let mark = if active == Some(c.id) { "✅ " } else { "" };
-            vec![
-                InlineKeyboardButton::builder()
-                    .text(format!("{mark}{}", clip(&c.name, 60)))
-                    .callback_data(Callback::SelectCompany(c.id).data())
-                    .build(),
-            ]
+            let cui = c
+                .cui
+                .as_deref()
+                .map(|cui| format!(" · {cui}"))
+                .unwrap_or_default();
+            vec![button(
+                format!("{mark}{}{cui}", clip(&c.name, 60)),
+                Callback::SelectCompany(c.id),
+            )]
         })
         .collect();
+    if !nav.is_empty() {
+        rows.push(nav);
+    }
     InlineKeyboardMarkup::builder()
         .inline_keyboard(rows)
         .build()
+}
+
+/// A press on ◀/▶ (`cp:<page>`): that page of the presser's companies, in place.
+///
+/// # Errors
+/// The database failed.
+#[tracing::instrument(skip_all, fields(cmd = "selectcompany.page"))]
+pub async fn page_pressed(
+    ctx: &mut UpdateCtx<'_>,
+    callback_query_id: &str,
+    message_id: i32,
+    number: i64,
+) -> HandlerResult {
+    let Some(account) = ctx.account.clone() else {
+        return Ok(Replies::one(BotMethod::answer_callback(
+            callback_query_id,
+            Some(require::link_first(ctx).to_owned()),
+        )));
+    };
+    let method = match page(ctx, account.user_id, number).await? {
+        Some((prompt, keyboard)) => {
+            BotMethod::edit_html(ctx.chat_id, message_id, prompt, Some(keyboard))
+        }
+        None => BotMethod::edit_html(
+            ctx.chat_id,
+            message_id,
+            super::companies::no_companies(ctx),
+            None,
+        ),
+    };
+    Ok(Replies::one(method).then(BotMethod::answer_callback(callback_query_id, None)))
 }
 
 /// A press on `co:<id>`: selects the company when the presser is a member of
@@ -96,10 +209,7 @@ pub async fn pressed(
         )))
     };
     let Some(account) = ctx.account.clone() else {
-        return refuse(ctx.t(
-            "Leagă-ți întâi contul: /inregistrare sau /start <cod>.",
-            "Link your account first: /register or /start <code>.",
-        ));
+        return refuse(require::link_first(ctx));
     };
     let Some(company) = companies::for_member(ctx.db, company_id, account.user_id).await? else {
         tracing::warn!(

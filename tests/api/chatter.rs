@@ -134,7 +134,7 @@ async fn romanian_texts_name_the_romanian_commands_first(pool: PgPool) {
     let help = reply_text(&help);
     for line in [
         "/firmanoua &lt;nume&gt; [CUI] — ",
-        "/alegefirma [text] — ",
+        "/alegefirma [nume|CUI] — ",
         "/sold — ",
         "/adauga &lt;sumă&gt;",
     ] {

@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::helpers::{TgUser, reply_text, spawn_app};
-use crate::people::{active_company, linked_user};
+use crate::people::{activate, active_company, company, linked_user};
 
 async fn companies_named(pool: &PgPool, name: &str) -> Vec<(i64, Option<String>, String)> {
     sqlx::query_as(
@@ -136,4 +136,130 @@ async fn creating_a_company_needs_a_linked_account(pool: PgPool) {
 
     assert!(reply_text(&reply).contains("/register"), "{reply}");
     assert!(companies_named(&pool, "Gamma").await.is_empty());
+}
+
+async fn company_with_cui(pool: &PgPool, owner: i64, name: &str, cui: Option<&str>) -> i64 {
+    let id = company(pool, owner, name).await;
+    sqlx::query("UPDATE companies SET cui = $2 WHERE id = $1")
+        .bind(id)
+        .bind(cui)
+        .execute(pool)
+        .await
+        .expect("cui set");
+    id
+}
+
+fn buttons(reply: &Value) -> Vec<(String, String)> {
+    reply["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().into_iter().flatten())
+        .map(|b| {
+            (
+                b["text"].as_str().unwrap_or_default().to_owned(),
+                b["callback_data"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[sqlx::test(migrations = false)]
+async fn companies_shows_each_companys_cui(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let ana = linked_user(&pool, "ana@example.ro", 1610).await;
+    let alfa = company_with_cui(&pool, ana, "Alfa SRL", Some("18547290")).await;
+    company_with_cui(&pool, ana, "Beta SRL", None).await;
+    activate(&pool, 1610, alfa).await;
+
+    let reply = app.reply_to(&TgUser::ro(1610).text("/firme")).await;
+
+    let text = reply_text(&reply);
+    assert!(
+        text.contains("✅ <b>Alfa SRL</b> · CUI 18547290 · proprietar"),
+        "{text}"
+    );
+    assert!(
+        text.contains("• Beta SRL · proprietar"),
+        "no CUI, no label: {text}"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn selectcompany_pages_past_ten_companies_with_arrows(pool: PgPool) {
+    // Arrange: 23 companies
+    let app = spawn_app(pool.clone()).await;
+    let ana = linked_user(&pool, "ana@example.ro", 1611).await;
+    for i in 0..23 {
+        company(&pool, ana, &format!("Firma {i:02} SRL")).await;
+    }
+    let tg = TgUser::en(1611);
+
+    // Act
+    let first = app.reply_to(&tg.text("/selectcompany")).await;
+    let second = app.reply_to(&tg.callback(40, "cp:2")).await;
+    let third = app.reply_to(&tg.callback(40, "cp:3")).await;
+    let beyond = app.reply_to(&tg.callback(40, "cp:9")).await;
+
+    // Assert
+    let companies_on = |reply: &Value| -> Vec<String> {
+        buttons(reply)
+            .into_iter()
+            .filter(|(_, data)| data.starts_with("co:"))
+            .map(|(label, _)| label)
+            .collect()
+    };
+    let arrows = |reply: &Value| -> Vec<(String, String)> {
+        buttons(reply)
+            .into_iter()
+            .filter(|(_, data)| data.starts_with("cp:"))
+            .collect()
+    };
+    assert_eq!(companies_on(&first).len(), 10);
+    assert_eq!(companies_on(&first)[0], "Firma 00 SRL");
+    assert_eq!(arrows(&first), [("▶".to_owned(), "cp:2".to_owned())]);
+    assert_eq!(second["method"], "editMessageText", "{second}");
+    assert_eq!(companies_on(&second)[0], "Firma 10 SRL");
+    assert_eq!(
+        arrows(&second),
+        [
+            ("◀".to_owned(), "cp:1".to_owned()),
+            ("▶".to_owned(), "cp:3".to_owned())
+        ]
+    );
+    assert_eq!(
+        companies_on(&third),
+        ["Firma 20 SRL", "Firma 21 SRL", "Firma 22 SRL"]
+    );
+    assert_eq!(arrows(&third), [("◀".to_owned(), "cp:2".to_owned())]);
+    assert!(reply_text(&third).contains("page 3"), "{third}");
+    assert_eq!(
+        companies_on(&beyond)[0],
+        "Firma 00 SRL",
+        "past the end: the first page"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn selectcompany_finds_a_company_by_its_cui(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let ana = linked_user(&pool, "ana@example.ro", 1612).await;
+    let alfa = company_with_cui(&pool, ana, "Alfa SRL", Some("18547290")).await;
+    company_with_cui(&pool, ana, "Beta SRL", Some("14399840")).await;
+    let bob = crate::people::user(&pool, "bob@example.ro").await;
+    company_with_cui(&pool, bob, "Not Ana's SRL", Some("13548146")).await;
+
+    let by_cui = app
+        .reply_to(&TgUser::en(1612).text("/selectcompany RO 18547290"))
+        .await;
+    let others = app
+        .reply_to(&TgUser::en(1612).text("/selectcompany 13548146"))
+        .await;
+
+    assert!(reply_text(&by_cui).contains("<b>Alfa SRL</b>"), "{by_cui}");
+    assert_eq!(active_company(&pool, 1612).await, Some(alfa));
+    assert!(
+        reply_text(&others).contains("None of your companies"),
+        "another person's company stays hidden: {others}"
+    );
 }

@@ -5,7 +5,7 @@
 use crate::blocks::link_code::{self, LinkCode};
 use crate::services::finance::PaidFilter;
 
-/// The highest invoice page a button may name.
+/// The highest page (of invoices, of companies) a button may name.
 const MAX_PAGE: i64 = 100_000;
 
 /// What a button press asks for.
@@ -13,6 +13,8 @@ const MAX_PAGE: i64 = 100_000;
 pub enum Callback {
     /// `co:<company id>`: make this the active company.
     SelectCompany(i64),
+    /// `cp:<page>`: this page of the `/selectcompany` list.
+    SelectPage(i64),
     /// `cu:<cash entry id>`: undo this `/add` entry.
     UndoCash(i64),
     /// `st:<reg|link|help>`: a button of the welcome of a bare `/start`.
@@ -72,6 +74,7 @@ impl Callback {
             "co" => Self::SelectCompany(positive(parts.next()?, i64::MAX)?),
             "st" => Self::Start(StartChoice::parse(parts.next()?)?),
             "cu" => Self::UndoCash(positive(parts.next()?, i64::MAX)?),
+            "cp" => Self::SelectPage(positive(parts.next()?, MAX_PAGE)?),
             "inv" => Self::InvoicePage {
                 filter: match parts.next()? {
                     "a" => PaidFilter::All,
@@ -93,7 +96,7 @@ impl Callback {
     /// Whether the press only reads (see [`crate::front::bot::Spec::reads_only`]).
     pub fn reads_only(self) -> bool {
         match self {
-            Self::InvoicePage { .. } | Self::Start(StartChoice::Help) => true,
+            Self::InvoicePage { .. } | Self::SelectPage(_) | Self::Start(StartChoice::Help) => true,
             Self::SelectCompany(_)
             | Self::Start(_)
             | Self::UndoCash(_)
@@ -108,6 +111,7 @@ impl Callback {
             Self::SelectCompany(id) => format!("co:{id}"),
             Self::Start(choice) => format!("st:{}", choice.code()),
             Self::UndoCash(id) => format!("cu:{id}"),
+            Self::SelectPage(page) => format!("cp:{page}"),
             Self::InvoicePage { filter, page } => {
                 let f = match filter {
                     PaidFilter::All => 'a',
@@ -172,6 +176,7 @@ mod tests {
             Callback::Start(StartChoice::Link),
             Callback::Start(StartChoice::Help),
             Callback::UndoCash(7),
+            Callback::SelectPage(2),
         ] {
             assert_eq!(Callback::parse(&callback.data()), Some(callback));
             assert!(callback.data().len() <= 64);
@@ -201,6 +206,8 @@ mod tests {
             ("mv:", "no code"),
             ("st:", "no choice"),
             ("cu:0", "entry zero"),
+            ("cp:0", "page zero"),
+            ("cp:100001", "page beyond the cap"),
             ("cu:-5", "negative entry"),
             ("cu:5:5", "extra part"),
             ("st:admin", "unknown choice"),
@@ -222,6 +229,7 @@ mod tests {
             // The extremes are where the 64-byte limit would bite.
             prop_oneof![Just(1), Just(i64::MAX), 1..=i64::MAX].prop_map(Callback::SelectCompany),
             prop_oneof![Just(1), Just(i64::MAX), 1..=i64::MAX].prop_map(Callback::UndoCash),
+            prop_oneof![Just(1), Just(MAX_PAGE), 1..=MAX_PAGE].prop_map(Callback::SelectPage),
             (filter, prop_oneof![Just(1), Just(MAX_PAGE), 1..=MAX_PAGE])
                 .prop_map(|(filter, page)| Callback::InvoicePage { filter, page }),
             proptest::sample::select(StartChoice::ALL.map(|(c, _)| c).to_vec())
@@ -241,7 +249,7 @@ mod tests {
         fn arbitrary_data_never_panics_and_only_our_own_encoding_is_accepted(
             data in prop_oneof![
                 "\\PC{0,80}",
-                "(co|inv|st|cu|x)(:[aup0-9+\\- ]{0,22}){0,3}",
+                "(co|inv|st|cu|cp|x)(:[aup0-9+\\- ]{0,22}){0,3}",
                 "st:(reg|link|help|x)(:.{0,3})?",
             ],
         ) {

@@ -39,6 +39,14 @@ pub fn not_linked(ctx: &UpdateCtx<'_>) -> Unmet {
     .to_owned()
 }
 
+/// The short notice (for a button press) to someone not linked.
+pub fn link_first(ctx: &UpdateCtx<'_>) -> &'static str {
+    ctx.t(
+        "Leagă-ți întâi contul: /inregistrare sau /start <cod>.",
+        "Link your account first: /register or /start <code>.",
+    )
+}
+
 /// The linked account and its active company, re-checked against membership
 /// (a member removed from the company no longer has it active) when the
 /// account was read at the start of the update.

@@ -171,7 +171,8 @@ pub async fn for_member(
 }
 
 /// The member's companies whose name contains `text` (any case; `%` and `_`
-/// are matched literally), by name, at most `limit`.
+/// are matched literally), or whose CUI is `text` (with or without `RO`),
+/// by name: `limit` of them after the first `offset`.
 ///
 /// # Errors
 /// The database failed.
@@ -179,21 +180,35 @@ pub async fn search(
     db: &mut PgConnection,
     user_id: i64,
     text: &str,
+    offset: i64,
     limit: i64,
 ) -> Result<Vec<Company>, sqlx::Error> {
     let rows = sqlx::query_as!(
         Row,
         r#"SELECT c.id, c.name, c.cui, c.currency, m.role
            FROM company_members m JOIN companies c ON c.id = m.company_id
-           WHERE m.user_id = $1 AND c.name ILIKE $2
-           ORDER BY lower(c.name), c.id LIMIT $3"#,
+           WHERE m.user_id = $1 AND (c.name ILIKE $2 OR c.cui = $3)
+           ORDER BY lower(c.name), c.id OFFSET $4 LIMIT $5"#,
         user_id,
         contains_pattern(text),
+        cui_digits(text),
+        offset,
         limit
     )
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Company::from).collect())
+}
+
+/// The digits of a CUI as a person may type it (`RO 18547290`, `ro18547290`,
+/// `18547290`), as stored; `None` for anything that is not such a number.
+pub fn cui_digits(text: &str) -> Option<String> {
+    let text = text.trim();
+    let digits = match text.get(..2) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("ro") => text[2..].trim_start(),
+        _ => text,
+    };
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.to_owned())
 }
 
 /// A LIKE pattern matching `text` anywhere, with LIKE's wildcards and its
