@@ -27,6 +27,7 @@ mod housekeeping;
 mod instances;
 mod invoice_sync;
 mod invoices;
+mod invoices_csv;
 mod limits;
 mod linking;
 mod metrics;

@@ -4,13 +4,34 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::companies::{limit_reached, member_of, writer_of};
-use super::rows::{FieldError, Row, parse_date, writable_batch};
+use super::rows::{Batch, FieldError, Row, parse_date, writable_batch};
 use crate::blocks::validate::Cui;
 use crate::infra::http_io::{ApiError, HttpResponse, empty, json};
 use crate::infra::router::{Id, Req};
 use crate::services::finance::invoices::{self, NewInvoice, Query, Replace};
 use crate::services::finance::quota;
 use crate::services::finance::{Direction, PaidFilter};
+
+/// An invoice row's fields, in the order of a CSV file's usual columns.
+pub const FIELDS: &[&str] = &[
+    "number",
+    "direction",
+    "partner",
+    "partner_cui",
+    "issue_date",
+    "due_date",
+    "total",
+    "paid",
+    "currency",
+];
+
+/// The shape of a push, JSON or CSV.
+const BATCH: Batch<NewInvoice, (Direction, String, String)> = Batch {
+    fields: FIELDS,
+    key_field: "number",
+    key: NewInvoice::key,
+    parse: parse_row,
+};
 
 /// Invoices per page of the API's list.
 pub const PAGE_SIZE: i64 = 50;
@@ -20,7 +41,8 @@ pub const PAGE_SIZE: i64 = 50;
 const MAX_PAGE: i64 = 1_000_000;
 
 /// `PUT /api/v1/companies/{id}/invoices` (owner, accountant): bulk upsert
-/// (issued invoices by number, received ones by supplier and number):
+/// (issued invoices by number, received ones by supplier and number) of a
+/// JSON array or a CSV file (`Content-Type: text/csv`, [`super::csv_file`]):
 /// 200 `{"upserted", "inserted", "updated", "unchanged"}`, `upserted`
 /// counting rows inserted or actually changed. With
 /// `?replace_issue_dates=FROM..TO` (and optionally `&direction=`), a full
@@ -29,14 +51,7 @@ const MAX_PAGE: i64 = 1_000_000;
 pub async fn push(mut req: Req) -> Result<HttpResponse, ApiError> {
     let replace = parse_push_query(req.query().unwrap_or_default())?;
     let quotas = req.app.config.quotas;
-    let (company, rows) = writable_batch(
-        &mut req,
-        quotas.rows_per_batch,
-        "number",
-        NewInvoice::key,
-        parse_row,
-    )
-    .await?;
+    let (company, rows) = writable_batch(&mut req, quotas.rows_per_batch, &BATCH).await?;
     let mut tx = req.app.pool.begin().await?;
     let done = invoices::upsert(&mut tx, company.id, &rows)
         .await

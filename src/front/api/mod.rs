@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod cash;
 pub mod companies;
+pub mod csv_file;
 pub mod efactura;
 pub mod invoices;
 pub mod rows;

@@ -1,6 +1,9 @@
-//! Reading the ERP's bulk pushes: a JSON array of objects, checked row by row
-//! so that a refusal names the row (its 0-based index in the array) and the
-//! field: `row 3: due_date: is before issue_date`. One bad row refuses the batch.
+//! Reading the ERP's bulk pushes: a JSON array of objects, or a CSV file
+//! with the same fields as columns ([`super::csv_file`]), checked row by row so
+//! that a refusal names the row and the field: `row 3: due_date: is before
+//! issue_date` (JSON: the 0-based index in the array) or `row 5, column
+//! due_date (E): ...` (CSV: the row and column a spreadsheet shows). One bad
+//! row refuses the batch.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -9,7 +12,7 @@ use serde_json::{Map, Value};
 use time::Date;
 use time::macros::format_description;
 
-use crate::blocks::money::{Amount, Currency};
+use crate::blocks::money::{Amount, Currency, parse_signed_human};
 use crate::infra::http_io::ApiError;
 use crate::infra::router::Req;
 use crate::services::finance::Company;
@@ -34,11 +37,16 @@ impl FieldError {
 }
 
 /// One object of a batch, with typed getters that name the field on failure.
-pub struct Row<'a>(&'a Map<String, Value>);
+pub struct Row<'a> {
+    fields: &'a Map<String, Value>,
+    /// Read from CSV: every value is text as a spreadsheet writes it, so
+    /// amounts may have a decimal comma and dates the Romanian form.
+    csv: bool,
+}
 
 impl Row<'_> {
     fn get(&self, field: &'static str) -> Option<&Value> {
-        self.0.get(field).filter(|v| !v.is_null())
+        self.fields.get(field).filter(|v| !v.is_null())
     }
 
     fn string(&self, field: &'static str) -> Result<Option<&str>, FieldError> {
@@ -80,11 +88,18 @@ impl Row<'_> {
         Ok(self.string(field)?.map(str::trim).filter(|s| !s.is_empty()))
     }
 
-    /// Money as a decimal string with a dot (`"1234.56"`); JSON numbers are refused.
+    /// Money as a decimal string with a dot (`"1234.56"`); JSON numbers are
+    /// refused. From CSV, also as a spreadsheet writes it: a decimal comma,
+    /// thousands grouped (`-1.234,56`, `1,234.56`, `1 234,56`).
     ///
     /// # Errors
     /// Missing, a number, or not the decimal format.
     pub fn amount(&self, field: &'static str) -> Result<Amount, FieldError> {
+        if self.csv {
+            let (sign, magnitude) = parse_signed_human(self.required(field)?)
+                .map_err(|e| FieldError::new(field, e.to_string()))?;
+            return Ok(sign.map_or(magnitude, |sign| sign.apply(magnitude)));
+        }
         match self.get(field) {
             Some(Value::Number(_)) => Err(FieldError::new(
                 field,
@@ -108,10 +123,23 @@ impl Row<'_> {
     /// # Errors
     /// Missing, or not a real date in that form.
     pub fn date(&self, field: &'static str) -> Result<Date, FieldError> {
-        parse_date(self.required(field)?).ok_or_else(|| {
+        self.read_date(field, self.required(field)?)
+    }
+
+    fn read_date(&self, field: &'static str, text: &str) -> Result<Date, FieldError> {
+        let date = if self.csv {
+            parse_date(text).or_else(|| parse_romanian_date(text))
+        } else {
+            parse_date(text)
+        };
+        date.ok_or_else(|| {
             FieldError::new(
                 field,
-                "must be a date written YYYY-MM-DD, such as 2026-12-31",
+                if self.csv {
+                    "must be a date written YYYY-MM-DD or DD.MM.YYYY, such as 2026-12-31 or 31.12.2026"
+                } else {
+                    "must be a date written YYYY-MM-DD, such as 2026-12-31"
+                },
             )
         })
     }
@@ -122,14 +150,7 @@ impl Row<'_> {
     /// Present but not a real date in that form.
     pub fn optional_date(&self, field: &'static str) -> Result<Option<Date>, FieldError> {
         self.optional_text(field)?
-            .map(|s| {
-                parse_date(s).ok_or_else(|| {
-                    FieldError::new(
-                        field,
-                        "must be a date written YYYY-MM-DD, such as 2026-12-31",
-                    )
-                })
-            })
+            .map(|s| self.read_date(field, s))
             .transpose()
     }
 
@@ -163,46 +184,144 @@ pub fn parse_date(s: &str) -> Option<Date> {
     Date::parse(s, format_description!("[year]-[month]-[day]")).ok()
 }
 
+/// `DD.MM.YYYY`, the Romanian form a spreadsheet writes a date in.
+fn parse_romanian_date(s: &str) -> Option<Date> {
+    let mut parts = s.split('.');
+    let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+    let shaped = parts.next().is_none()
+        && day.len() == 2
+        && month.len() == 2
+        && year.len() == 4
+        && [day, month, year]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    if !shaped {
+        return None;
+    }
+    parse_date(&format!("{year}-{month}-{day}"))
+}
+
+/// What a batch's rows are: the shape of each push.
+pub struct Batch<T, K> {
+    /// Every field a row may have, in the usual column order (a CSV header
+    /// naming anything else is refused).
+    pub fields: &'static [&'static str],
+    /// The field a repeated key is reported on.
+    pub key_field: &'static str,
+    /// A row's key: no two rows of a batch may share one.
+    pub key: fn(&T) -> K,
+    /// Reads and checks one row.
+    pub parse: fn(&Row<'_>) -> Result<T, FieldError>,
+}
+
+/// How refusals name rows and fields.
+enum Places<'a> {
+    /// A JSON array: rows by their 0-based index, fields by name.
+    Json,
+    /// A CSV file: rows as a spreadsheet numbers them (the header is row 1),
+    /// fields by name and column letter.
+    Csv { header: &'a [String] },
+}
+
+impl Places<'_> {
+    fn row(&self, index: usize) -> usize {
+        match self {
+            Self::Json => index,
+            Self::Csv { .. } => index + 2,
+        }
+    }
+
+    fn refuse(&self, index: usize, e: &FieldError) -> ApiError {
+        let row = self.row(index);
+        ApiError::Unprocessable(match self {
+            Self::Json => format!("row {row}: {}: {}", e.field, e.message),
+            Self::Csv { header } => match header.iter().position(|h| h == e.field) {
+                Some(column) => format!(
+                    "row {row}, column {} ({}): {}",
+                    e.field,
+                    super::csv_file::column_letter(column),
+                    e.message
+                ),
+                None => format!("row {row}, column {} (missing): {}", e.field, e.message),
+            },
+        })
+    }
+}
+
 /// Reads a batch: a JSON array of at most `max_rows` objects, each through
-/// `parse`, refusing any `key` that repeats an earlier row's.
+/// `batch.parse`, refusing any key that repeats an earlier row's.
 ///
 /// # Errors
 /// 422 naming the row and field (or the batch's shape, or its size).
 pub fn parse_batch<T, K: Eq + Hash>(
     body: Value,
     max_rows: usize,
-    key_field: &'static str,
-    key: impl Fn(&T) -> K,
-    parse: impl Fn(&Row<'_>) -> Result<T, FieldError>,
+    batch: &Batch<T, K>,
 ) -> Result<Vec<T>, ApiError> {
     let Value::Array(items) = body else {
         return Err(ApiError::Unprocessable(
             "the body must be a JSON array of rows".into(),
         ));
     };
-    if items.len() > max_rows {
+    check_size(items.len(), max_rows)?;
+    let objects = items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| match item {
+            Value::Object(object) => Ok(object),
+            _ => Err(ApiError::Unprocessable(format!(
+                "row {index}: must be a JSON object"
+            ))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    parse_objects(&objects, false, &Places::Json, batch)
+}
+
+/// Reads a CSV batch (see [`super::csv_file`]) with the same rules as JSON.
+///
+/// # Errors
+/// 422 naming the row and column (or the file's shape, or its size).
+pub fn parse_csv_batch<T, K: Eq + Hash>(
+    body: &[u8],
+    max_rows: usize,
+    batch: &Batch<T, K>,
+) -> Result<Vec<T>, ApiError> {
+    let table = super::csv_file::read(body, batch.fields)?;
+    check_size(table.rows.len(), max_rows)?;
+    let places = Places::Csv {
+        header: &table.header,
+    };
+    parse_objects(&table.rows, true, &places, batch)
+}
+
+fn check_size(rows: usize, max_rows: usize) -> Result<(), ApiError> {
+    if rows > max_rows {
         return Err(ApiError::LimitReached(format!(
-            "limit reached: at most {max_rows} rows per batch; this one has {}",
-            items.len()
+            "limit reached: at most {max_rows} rows per batch; this one has {rows}"
         )));
     }
-    let mut seen = HashMap::with_capacity(items.len());
-    let mut rows = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let refuse = |e: FieldError| {
-            ApiError::Unprocessable(format!("row {index}: {}: {}", e.field, e.message))
-        };
-        let Value::Object(object) = item else {
-            return Err(ApiError::Unprocessable(format!(
-                "row {index}: must be a JSON object"
-            )));
-        };
-        let row = parse(&Row(object)).map_err(refuse)?;
-        if let Some(first) = seen.insert(key(&row), index) {
-            return Err(refuse(FieldError::new(
-                key_field,
-                format!("repeats row {first}; each key may appear once per batch"),
-            )));
+    Ok(())
+}
+
+fn parse_objects<T, K: Eq + Hash>(
+    objects: &[Map<String, Value>],
+    csv: bool,
+    places: &Places<'_>,
+    batch: &Batch<T, K>,
+) -> Result<Vec<T>, ApiError> {
+    let mut seen = HashMap::with_capacity(objects.len());
+    let mut rows = Vec::with_capacity(objects.len());
+    for (index, fields) in objects.iter().enumerate() {
+        let row = (batch.parse)(&Row { fields, csv }).map_err(|e| places.refuse(index, &e))?;
+        if let Some(first) = seen.insert((batch.key)(&row), index) {
+            let repeated = FieldError::new(
+                batch.key_field,
+                format!(
+                    "repeats row {}; each key may appear once per batch",
+                    places.row(first)
+                ),
+            );
+            return Err(places.refuse(index, &repeated));
         }
         rows.push(row);
     }
@@ -210,21 +329,30 @@ pub fn parse_batch<T, K: Eq + Hash>(
 }
 
 /// The company of the path (when the caller may push data to it) and the
-/// body read as a batch (see [`parse_batch`]): the start of every bulk push.
+/// body read as a batch: CSV when the `Content-Type` is `text/csv` (see
+/// [`parse_csv_batch`]), else JSON ([`parse_batch`]). The start of every
+/// bulk push.
 ///
 /// # Errors
 /// 401, 403 or 404 for the company; 400, 413 or 422 for the body.
 pub async fn writable_batch<T, K: Eq + Hash>(
     req: &mut Req,
     max_rows: u32,
-    key_field: &'static str,
-    key: impl Fn(&T) -> K,
-    parse: impl Fn(&Row<'_>) -> Result<T, FieldError>,
+    batch: &Batch<T, K>,
 ) -> Result<(Company, Vec<T>), ApiError> {
     let company = super::companies::writer_of(req).await?;
-    let body: Value = req.json().await?;
+    let is_csv = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("text/csv"));
     let max_rows = usize::try_from(max_rows).unwrap_or(usize::MAX);
-    let rows = parse_batch(body, max_rows, key_field, key, parse)?;
+    let rows = if is_csv {
+        parse_csv_batch(&req.bytes().await?, max_rows, batch)?
+    } else {
+        parse_batch(req.json().await?, max_rows, batch)?
+    };
     Ok((company, rows))
 }
 
@@ -247,5 +375,46 @@ mod tests {
         for (input, why) in bad {
             assert_eq!(parse_date(input), None, "{why}: {input}");
         }
+    }
+
+    #[test]
+    fn csv_cells_read_as_spreadsheets_write_them() {
+        let mut fields = Map::new();
+        for (k, v) in [
+            ("a", "-1.234,56"),
+            ("b", "1234.5"),
+            ("c", "31.12.2026"),
+            ("d", "2026-12-31"),
+            ("e", "1,234"),
+            ("f", "12/31/2026"),
+        ] {
+            fields.insert(k.into(), Value::String(v.into()));
+        }
+        let csv = Row {
+            fields: &fields,
+            csv: true,
+        };
+        assert_eq!(csv.amount("a"), Ok(Amount::from_minor(-123_456)));
+        assert_eq!(csv.amount("b"), Ok(Amount::from_minor(123_450)));
+        assert_eq!(csv.date("c"), csv.date("d"));
+        assert!(
+            csv.amount("e").is_err(),
+            "1,234: thousands or decimals? refused"
+        );
+        assert!(csv.date("f").is_err(), "month/day/year is ambiguous");
+        let json = Row {
+            fields: &fields,
+            csv: false,
+        };
+        assert!(
+            json.amount("a").is_err(),
+            "JSON amounts are decimal strings with a dot"
+        );
+        assert!(json.date("c").is_err(), "JSON dates are YYYY-MM-DD");
+        assert_eq!(
+            parse_romanian_date("1.12.2026"),
+            None,
+            "two-digit days only"
+        );
     }
 }

@@ -4,25 +4,30 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::companies::{limit_reached, member_of};
-use super::rows::{FieldError, Row, writable_batch};
+use super::rows::{Batch, FieldError, Row, writable_batch};
 use crate::blocks::validate::Iban;
 use crate::infra::http_io::{ApiError, HttpResponse, json};
 use crate::infra::router::Req;
 use crate::services::finance::quota;
 use crate::services::finance::treasury::{self, Kind, NewAccount};
 
+/// The shape of a push, JSON or CSV.
+const BATCH: Batch<NewAccount, String> = Batch {
+    fields: &["name", "kind", "iban", "currency", "balance", "as_of"],
+    key_field: "name",
+    key: account_name,
+    parse: parse_row,
+};
+
+fn account_name(account: &NewAccount) -> String {
+    account.name.clone()
+}
+
 /// `PUT /api/v1/companies/{id}/treasury-accounts` (owner, accountant): bulk
-/// upsert by `name`: 200 `{"upserted": n}`.
+/// upsert by `name`, of a JSON array or a CSV file: 200 `{"upserted": n}`.
 pub async fn push(mut req: Req) -> Result<HttpResponse, ApiError> {
     let quotas = req.app.config.quotas;
-    let (company, rows) = writable_batch(
-        &mut req,
-        quotas.rows_per_batch,
-        "name",
-        |r: &NewAccount| r.name.clone(),
-        parse_row,
-    )
-    .await?;
+    let (company, rows) = writable_batch(&mut req, quotas.rows_per_batch, &BATCH).await?;
     let mut tx = req.app.pool.begin().await?;
     let upserted = treasury::upsert(&mut tx, company.id, &rows).await?;
     if let Some(over) = quota::treasury_accounts_within(&mut tx, quotas, company.id).await? {
