@@ -57,6 +57,7 @@ pub fn intake(data: &[u8]) {
                 assert_eq!(kind, "message");
                 command(&text, private);
             }
+            Incoming::Document { .. } => assert_eq!(kind, "message"),
             Incoming::Callback { data, .. } => {
                 assert_eq!(kind, "callback_query");
                 callback(&data);

@@ -20,6 +20,17 @@ pub enum Incoming {
         /// The text.
         text: String,
     },
+    /// A file sent as a document (an e-Factura XML or ZIP, or anything else).
+    Document {
+        /// Chat to answer in.
+        chat_id: i64,
+        /// Whether the chat is a one-to-one chat with the bot.
+        private: bool,
+        /// Sender.
+        from: TelegramUser,
+        /// The file, as the Bot API names it.
+        file: SentFile,
+    },
     /// A press on an inline-keyboard button.
     Callback {
         /// Id to answer with `answerCallbackQuery`.
@@ -33,6 +44,17 @@ pub enum Incoming {
         /// The button's data, untrusted.
         data: String,
     },
+}
+
+/// A file someone sent, to download with `getFile`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentFile {
+    /// The Bot API's id for `getFile`.
+    pub file_id: String,
+    /// The name it was sent under, if any.
+    pub name: Option<String>,
+    /// Its size as Telegram states it, if it does.
+    pub size: Option<u64>,
 }
 
 impl Incoming {
@@ -71,9 +93,23 @@ impl Incoming {
         if from.is_bot {
             return None;
         }
+        let chat_id = message.chat.id;
+        let private = message.chat.type_field == ChatType::Private;
+        if let Some(document) = &message.document {
+            return Some(Self::Document {
+                chat_id,
+                private,
+                from: user(from),
+                file: SentFile {
+                    file_id: document.file_id.clone(),
+                    name: document.file_name.clone(),
+                    size: document.file_size,
+                },
+            });
+        }
         Some(Self::Text {
-            chat_id: message.chat.id,
-            private: message.chat.type_field == ChatType::Private,
+            chat_id,
+            private,
             from: user(from),
             text: message.text.clone()?,
         })
@@ -82,14 +118,18 @@ impl Incoming {
     /// The sender.
     pub fn from(&self) -> &TelegramUser {
         match self {
-            Self::Text { from, .. } | Self::Callback { from, .. } => from,
+            Self::Text { from, .. } | Self::Document { from, .. } | Self::Callback { from, .. } => {
+                from
+            }
         }
     }
 
     /// The chat the update belongs to.
     pub fn chat_id(&self) -> i64 {
         match self {
-            Self::Text { chat_id, .. } | Self::Callback { chat_id, .. } => *chat_id,
+            Self::Text { chat_id, .. }
+            | Self::Document { chat_id, .. }
+            | Self::Callback { chat_id, .. } => *chat_id,
         }
     }
 }
