@@ -58,6 +58,7 @@ pub fn intake(data: &[u8]) {
                 command(&text, private);
             }
             Incoming::Media { .. } => assert_eq!(kind, "message"),
+            Incoming::Document { .. } => assert_eq!(kind, "message"),
             Incoming::Callback { data, .. } => {
                 assert_eq!(kind, "callback_query");
                 callback(&data);

@@ -38,7 +38,7 @@ pub fn table(dev_mode: bool) -> Router {
     r.get("/qr/{code}.svg", json(web::qr::svg));
     r.get("/qr/{code}.png", json(web::qr::png));
 
-    // Companies and their data (src/front/api/companies.rs, invoices.rs, treasury.rs, efactura.rs).
+    // Companies and their data (src/front/api/companies.rs, invoices.rs, treasury.rs, cash.rs, efactura.rs).
     r.ignore_trailing_slash_under("/api/v1/companies");
     r.get("/api/v1/companies", json(api::companies::list));
     r.post("/api/v1/companies", json(api::companies::create));

@@ -90,6 +90,11 @@ impl From<frankenstein::Error> for BotApiError {
 #[derive(Clone)]
 pub struct BotApi {
     bot: Bot,
+    /// The same client, for file downloads (frankenstein has no download).
+    client: frankenstein::reqwest::Client,
+    /// `<base>/file/bot<token>`: where files named by `getFile` are downloaded.
+    /// Holds the token: never logged.
+    file_base: Arc<str>,
     /// Background sends still running (see [`BotApi::track`]), shared by clones.
     in_flight: Arc<AtomicUsize>,
 }
@@ -129,9 +134,15 @@ impl BotApi {
             .timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
-        let api_url = format!("{}/bot{}", base_url.trim_end_matches('/'), token.expose());
+        let base = base_url.trim_end_matches('/');
+        let api_url = format!("{base}/bot{}", token.expose());
         Ok(Self {
-            bot: Bot::builder().api_url(api_url).client(client).build(),
+            file_base: format!("{base}/file/bot{}", token.expose()).into(),
+            bot: Bot::builder()
+                .api_url(api_url)
+                .client(client.clone())
+                .build(),
+            client,
             in_flight: Arc::default(),
         })
     }
@@ -248,6 +259,67 @@ impl BotApi {
             .map(drop)
             .map_err(BotApiError::from)
     }
+}
+
+impl BotApi {
+    /// Downloads a file a person sent: `getFile`, then the file's URL, at most
+    /// `max_bytes` (the size `getFile` states is checked first, then the bytes as
+    /// they arrive). One attempt: the person can send the file again.
+    ///
+    /// # Errors
+    /// [`DownloadError::TooLarge`] past `max_bytes`; [`DownloadError::Failed`] when
+    /// Telegram refuses or the download breaks off (the URL, and so the token,
+    /// stripped from the error).
+    pub async fn download(
+        &self,
+        file_id: &str,
+        max_bytes: u64,
+    ) -> Result<bytes::Bytes, DownloadError> {
+        let params = frankenstein::methods::GetFileParams::builder()
+            .file_id(file_id)
+            .build();
+        let file = self.bot.get_file(&params).await.map_err(|e| {
+            crate::infra::metrics::bot_api_call("getFile", "error");
+            DownloadError::Failed(BotApiError::from(e).to_string())
+        })?;
+        crate::infra::metrics::bot_api_call("getFile", "ok");
+        let file = file.result;
+        if file.file_size.is_some_and(|size| size > max_bytes) {
+            return Err(DownloadError::TooLarge);
+        }
+        let path = file
+            .file_path
+            .ok_or_else(|| DownloadError::Failed("getFile named no file path".into()))?;
+        let failed =
+            |e: frankenstein::reqwest::Error| DownloadError::Failed(e.without_url().to_string());
+        let mut response = self
+            .client
+            .get(format!("{}/{path}", self.file_base))
+            .send()
+            .await
+            .map_err(failed)?
+            .error_for_status()
+            .map_err(failed)?;
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(failed)? {
+            if (body.len() + chunk.len()) as u64 > max_bytes {
+                return Err(DownloadError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    }
+}
+
+/// Why a file could not be downloaded.
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    /// Larger than allowed.
+    #[error("the file is too large")]
+    TooLarge,
+    /// Telegram refused, or the download broke off.
+    #[error("the download failed: {0}")]
+    Failed(String),
 }
 
 /// One Bot API call. Serialises to the webhook-reply form

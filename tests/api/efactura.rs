@@ -7,8 +7,8 @@ use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, RETRY_AFTER};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, spawn_app};
-use crate::people::{company, member, token, user};
+use crate::helpers::{TestApp, TgUser, reply_text, spawn_app};
+use crate::people::{activate, company, linked_user, member, token, user};
 
 /// The fixtures' company: Atelier Digital SRL.
 const OUR_CUI: &str = "18547290";
@@ -441,4 +441,125 @@ async fn when_imports_are_at_their_bound_the_next_waits_for_retry_after(pool: Pg
     );
     assert_eq!(retry.as_deref(), Some("5"));
     assert!(invoices(&pool).await.is_empty());
+}
+
+/// A Romanian-speaking owner, linked, with the fixtures' company active.
+async fn linked_owner(pool: &PgPool, role: &str) -> (TgUser, i64) {
+    let tg = TgUser::ro(7100);
+    let user_id = linked_user(pool, "ana@example.ro", tg.id).await;
+    let owner = user(pool, "owner@example.ro").await;
+    let id = company(pool, owner, "Atelier Digital SRL").await;
+    sqlx::query("UPDATE companies SET cui = $1 WHERE id = $2")
+        .bind(OUR_CUI)
+        .bind(id)
+        .execute(pool)
+        .await
+        .expect("cui set");
+    member(pool, id, user_id, role).await;
+    activate(pool, tg.id, id).await;
+    (tg, id)
+}
+
+fn sent_texts(calls: &[crate::fake_telegram::Call]) -> Vec<String> {
+    calls
+        .iter()
+        .filter(|c| c.method == "sendMessage")
+        .map(|c| c.params["text"].as_str().expect("text").to_owned())
+        .collect()
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_zip_sent_to_the_bot_is_downloaded_imported_and_summed_up(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let (tg, _) = linked_owner(&pool, "accountant").await;
+    let zip = fixture("mixed.zip");
+    app.telegram.serve_file("F-1", zip.clone());
+
+    // Act
+    let answer = app
+        .reply_to(&tg.document("F-1", "noiembrie.zip", zip.len()))
+        .await;
+    let calls = app.telegram.wait_for_calls(2).await;
+
+    // Assert
+    assert_eq!(
+        reply_text(&answer),
+        "Import <b>noiembrie.zip</b> în Atelier Digital SRL; îți scriu când e gata."
+    );
+    assert_eq!(calls[0].method, "getFile");
+    assert_eq!(calls[0].params["file_id"], "F-1");
+    let summary = &sent_texts(&calls)[0];
+    assert!(
+        summary.starts_with(
+            "<b>e-Factura</b>: 2 facturi noi, 0 facturi actualizate, 0 facturi neschimbate.\n\n5 fișiere sărite:\n"
+        ),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("• factura.pdf: nu este un fișier XML"),
+        "{summary}"
+    );
+    let numbers: Vec<String> = invoices(&pool).await.into_iter().map(|r| r.1).collect();
+    assert_eq!(numbers, ["AD-2026-0147", "EF-778812"]);
+
+    // The same file again: nothing changes.
+    app.reply_to(&tg.document("F-1", "noiembrie.zip", zip.len()))
+        .await;
+    let calls = app.telegram.wait_for_calls(4).await;
+    assert!(
+        sent_texts(&calls)[1].starts_with(
+            "<b>e-Factura</b>: 0 facturi noi, 0 facturi actualizate, 2 facturi neschimbate."
+        ),
+        "{:?}",
+        sent_texts(&calls)
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn other_documents_and_viewers_get_a_clear_answer_and_nothing_is_downloaded(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let (tg, _) = linked_owner(&pool, "viewer").await;
+    let (owner_tg, _) = {
+        let tg = TgUser::en(7200);
+        let user_id = linked_user(&pool, "bob@example.ro", tg.id).await;
+        let id = company(&pool, user_id, "Bob SRL").await;
+        activate(&pool, tg.id, id).await;
+        (tg, id)
+    };
+
+    // Act
+    let viewer = app.reply_to(&tg.document("F-2", "f.xml", 100)).await;
+    let photo = app
+        .reply_to(&owner_tg.document("F-3", "poza.jpg", 100))
+        .await;
+    let huge = app
+        .reply_to(&owner_tg.document("F-4", "mare.zip", 11 * 1024 * 1024))
+        .await;
+    let stranger = app
+        .reply_to(&TgUser::en(7300).document("F-5", "f.xml", 100))
+        .await;
+
+    // Assert
+    assert!(
+        reply_text(&viewer).starts_with("Ai doar drept de citire"),
+        "{viewer}"
+    );
+    assert_eq!(
+        reply_text(&photo),
+        "I can only import e-Factura invoices: an XML file, or the ZIP downloaded from SPV."
+    );
+    assert!(
+        reply_text(&huge).starts_with("The file is over 10 MB"),
+        "{huge}"
+    );
+    assert!(
+        reply_text(&stranger).starts_with("Your Telegram account is not linked yet"),
+        "{stranger}"
+    );
+    assert!(
+        app.telegram.calls().is_empty(),
+        "nothing downloaded, nothing sent later"
+    );
 }

@@ -39,6 +39,8 @@ pub enum Scripted {
 struct State {
     calls: Vec<Call>,
     script: VecDeque<Scripted>,
+    /// Files `getFile` knows, by `file_id`: (file path, bytes).
+    files: Vec<(String, String, Bytes)>,
 }
 
 /// The fake server's handle.
@@ -87,6 +89,16 @@ impl FakeTelegram {
             .push_back(answer);
     }
 
+    /// Makes a file a person sent available: `getFile` with `file_id` names it, and
+    /// `GET /file/bot<token>/<path>` serves `bytes`.
+    pub fn serve_file(&self, file_id: &str, bytes: Vec<u8>) {
+        let mut state = self.state.lock().expect("fake state");
+        let path = format!("documents/file_{}", state.files.len());
+        state
+            .files
+            .push((file_id.to_owned(), path, Bytes::from(bytes)));
+    }
+
     /// Every call so far.
     pub fn calls(&self) -> Vec<Call> {
         self.state.lock().expect("fake state").calls.clone()
@@ -117,6 +129,22 @@ async fn answer(
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_owned();
+    if let Some(file) = path.strip_prefix("/file/bot") {
+        // A download: not a method call, so not recorded as one.
+        let file_path = file.split_once('/').map(|(_, p)| p).unwrap_or_default();
+        let found = state
+            .lock()
+            .expect("fake state")
+            .files
+            .iter()
+            .find(|(_, p, _)| p == file_path)
+            .map(|(_, _, bytes)| bytes.clone());
+        let mut response = hyper::Response::new(Full::new(found.clone().unwrap_or_default()));
+        if found.is_none() {
+            *response.status_mut() = hyper::StatusCode::NOT_FOUND;
+        }
+        return Ok(response);
+    }
     let body = req
         .into_body()
         .collect()
@@ -144,6 +172,21 @@ async fn answer(
             // Hanging is the scripted behaviour: the client's timeout must fire.
             tokio::time::sleep(Duration::from_secs(3600)).await;
             unreachable!("the client gave up long ago")
+        }
+        None if method == "getFile" => {
+            let state = state.lock().expect("fake state");
+            let file_id = params["file_id"].as_str().unwrap_or_default();
+            match state.files.iter().find(|(id, ..)| id == file_id) {
+                Some((id, path, bytes)) => (
+                    200,
+                    json!({"ok": true, "result": {"file_id": id, "file_unique_id": id,
+                        "file_size": bytes.len(), "file_path": path}}),
+                ),
+                None => (
+                    400,
+                    json!({"ok": false, "error_code": 400, "description": "Bad Request: invalid file_id"}),
+                ),
+            }
         }
         None => (
             200,

@@ -492,6 +492,22 @@ impl TgUser {
         })
     }
 
+    /// A private message carrying a document (a file), as Telegram delivers it.
+    pub fn document(&self, file_id: &str, file_name: &str, file_size: usize) -> Value {
+        let update_id = next_update_id();
+        json!({
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id * 10,
+                "from": self.json(),
+                "chat": {"id": self.id, "first_name": self.first_name, "type": "private"},
+                "date": 1_700_000_000,
+                "document": {"file_id": file_id, "file_unique_id": file_id,
+                    "file_name": file_name, "file_size": file_size},
+            }
+        })
+    }
+
     /// A text message from this user in a group chat.
     pub fn group_text(&self, group_id: i64, text: &str) -> Value {
         json!({

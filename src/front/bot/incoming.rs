@@ -31,6 +31,17 @@ pub enum Incoming {
         /// What it was, for the answer: `photo`, `voice`, `sticker`, ...
         kind: &'static str,
     },
+    /// A file sent as a document (an e-Factura XML or ZIP, or anything else).
+    Document {
+        /// Chat to answer in.
+        chat_id: i64,
+        /// Whether the chat is a one-to-one chat with the bot.
+        private: bool,
+        /// Sender.
+        from: TelegramUser,
+        /// The file, as the Bot API names it.
+        file: SentFile,
+    },
     /// A press on an inline-keyboard button.
     Callback {
         /// Id to answer with `answerCallbackQuery`.
@@ -44,6 +55,17 @@ pub enum Incoming {
         /// The button's data, untrusted.
         data: String,
     },
+}
+
+/// A file someone sent, to download with `getFile`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentFile {
+    /// The Bot API's id for `getFile`.
+    pub file_id: String,
+    /// The name it was sent under, if any.
+    pub name: Option<String>,
+    /// Its size as Telegram states it, if it does.
+    pub size: Option<u64>,
 }
 
 impl Incoming {
@@ -82,10 +104,23 @@ impl Incoming {
         if from.is_bot {
             return None;
         }
+        let chat_id = message.chat.id;
         let private = message.chat.type_field == ChatType::Private;
+        if let Some(document) = &message.document {
+            return Some(Self::Document {
+                chat_id,
+                private,
+                from: user(from),
+                file: SentFile {
+                    file_id: document.file_id.clone(),
+                    name: document.file_name.clone(),
+                    size: document.file_size,
+                },
+            });
+        }
         if let Some(text) = &message.text {
             return Some(Self::Text {
-                chat_id: message.chat.id,
+                chat_id,
                 private,
                 from: user(from),
                 text: text.clone(),
@@ -94,7 +129,7 @@ impl Incoming {
         // In a group, a photo is people talking to each other, not to us.
         let kind = media_kind(message).filter(|_| private)?;
         Some(Self::Media {
-            chat_id: message.chat.id,
+            chat_id,
             from: user(from),
             kind,
         })
@@ -103,9 +138,10 @@ impl Incoming {
     /// The sender.
     pub fn from(&self) -> &TelegramUser {
         match self {
-            Self::Text { from, .. } | Self::Media { from, .. } | Self::Callback { from, .. } => {
-                from
-            }
+            Self::Text { from, .. }
+            | Self::Media { from, .. }
+            | Self::Document { from, .. }
+            | Self::Callback { from, .. } => from,
         }
     }
 
@@ -114,6 +150,7 @@ impl Incoming {
         match self {
             Self::Text { chat_id, .. }
             | Self::Media { chat_id, .. }
+            | Self::Document { chat_id, .. }
             | Self::Callback { chat_id, .. } => *chat_id,
         }
     }

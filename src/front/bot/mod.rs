@@ -1,7 +1,7 @@
 //! The Telegram bot: the webhook that takes Telegram's updates in
 //! ([`webhook`]), what an update says ([`incoming`]), the command table's
 //! types and parser ([`command`]; the table is [`handlers::COMMANDS`]), the
-//! buttons ([`callback`]), what a handler gets ([`context`]) and answers
+//! buttons ([`callback`]), documents sent to be imported ([`document`]), what a handler gets ([`context`]) and answers
 //! ([`reply`]), and how it writes numbers and dates ([`format`](mod@format)).
 //!
 //! The handlers, one file per command, live in the top-level `handlers/`
@@ -10,6 +10,7 @@
 pub mod callback;
 pub mod command;
 pub mod context;
+pub mod document;
 pub mod format;
 pub mod incoming;
 pub mod reply;

@@ -17,6 +17,7 @@ use subtle::ConstantTimeEq;
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
+use crate::front::bot::incoming::SentFile;
 use crate::front::bot::{
     BotMethod, Callback, Command, HandlerResult, Incoming, Replies, UpdateCtx,
 };
@@ -76,10 +77,17 @@ pub async fn handle(mut req: Req) -> HttpResponse {
     };
     let app = &req.app;
     match apply(app, update_id, kind, incoming).await {
-        Ok(Outcome::Applied { first, rest }) => {
+        Ok(Outcome::Applied {
+            first,
+            rest,
+            import,
+        }) => {
             if !rest.is_empty() {
                 // After the commit, off the response path: Telegram gets its answer at once.
                 crate::infra::outbound::send_later(&app.webhook_pool, &app.bot, rest);
+            }
+            if let Some(import) = import {
+                crate::front::bot::document::import_later(app, import);
             }
             reply_body(first)
         }
@@ -168,6 +176,8 @@ enum Outcome {
     Applied {
         first: Option<String>,
         rest: Vec<BotMethod>,
+        /// A document to import once the update has committed.
+        import: Option<crate::front::bot::document::FileImport>,
     },
     /// Claimed before: the answer stored then, or for a read, its answer now.
     AlreadyApplied { first: Option<String> },
@@ -185,6 +195,8 @@ enum Request {
     },
     /// A photo, voice message, sticker... in the private chat.
     Media,
+    /// A file sent as a document: an e-Factura import, perhaps.
+    Document(SentFile),
     /// Not for us (chatter in a group, `/cmd@otherbot`): claimed, unanswered.
     Nothing,
 }
@@ -196,6 +208,7 @@ impl Request {
                 Command::parse(&text, private, bot_username).map_or(Self::Nothing, Self::Command)
             }
             Incoming::Media { .. } => Self::Media,
+            Incoming::Document { file, .. } => Self::Document(file),
             Incoming::Callback {
                 id,
                 message_id,
@@ -213,7 +226,8 @@ impl Request {
         match self {
             Self::Command(command) => command.reads_only(),
             Self::Button { pressed, .. } => pressed.is_none_or(Callback::reads_only),
-            Self::Media | Self::Nothing => true,
+            // The import writes later, in a transaction of its own.
+            Self::Media | Self::Document(_) | Self::Nothing => true,
         }
     }
 
@@ -222,6 +236,7 @@ impl Request {
             Self::Command(command) => command.name(),
             Self::Button { .. } => "callback",
             Self::Media => "media",
+            Self::Document(_) => "document",
             Self::Nothing => "none",
         }
     }
@@ -235,7 +250,7 @@ impl Request {
                 pressed,
             } => crate::front::bot::handlers::callback(ctx, &id, message_id, pressed).await,
             Self::Media => Ok(crate::front::bot::handlers::media::run(ctx)),
-            Self::Nothing => Ok(Replies::none()),
+            Self::Document(_) | Self::Nothing => Ok(Replies::none()),
         }
     }
 }
@@ -325,7 +340,13 @@ async fn apply(
     if !matches!(request, Request::Nothing) {
         record_on_request(update_id, command_name);
     }
-    let replies = request.run(&mut ctx).await;
+    let (replies, import) = match request {
+        Request::Document(file) => {
+            let (replies, import) = crate::front::bot::document::accept(&ctx, file);
+            (Ok(replies), import)
+        }
+        request => (request.run(&mut ctx).await, None),
+    };
     crate::infra::metrics::update(kind, command_name);
     let replies = replies.map_err(|crate::front::bot::HandlerError::Db(e)| {
         crate::infra::metrics::handler_error(command_name);
@@ -357,6 +378,7 @@ async fn apply(
     Ok(Outcome::Applied {
         first,
         rest: methods.collect(),
+        import,
     })
 }
 
