@@ -166,47 +166,117 @@ pub fn parse_date(s: &str) -> Option<Date> {
 /// Reads a batch: a JSON array of at most `max_rows` objects, each through
 /// `parse`, refusing any `key` that repeats an earlier row's.
 ///
+/// The array is read one row at a time: only the row being checked is ever
+/// a `serde_json::Value`, the rows before it are already typed, and the
+/// row one past `max_rows` stops the reading. So a batch takes about its
+/// body's size in memory, never the ten times a whole `Value` tree would.
+///
 /// # Errors
-/// 422 naming the row and field (or the batch's shape, or its size).
+/// 400 when the body is not JSON; 422 naming the row and field (or the
+/// batch's shape, or its size).
 pub fn parse_batch<T, K: Eq + Hash>(
-    body: Value,
+    body: &[u8],
     max_rows: usize,
     key_field: &'static str,
     key: impl Fn(&T) -> K,
     parse: impl Fn(&Row<'_>) -> Result<T, FieldError>,
 ) -> Result<Vec<T>, ApiError> {
-    let Value::Array(items) = body else {
-        return Err(ApiError::Unprocessable(
-            "the body must be a JSON array of rows".into(),
-        ));
+    let refusal = std::cell::RefCell::new(None);
+    let reader = BatchReader {
+        max_rows,
+        key_field,
+        key: &key,
+        parse: &parse,
+        refusal: &refusal,
     };
-    if items.len() > max_rows {
-        return Err(ApiError::LimitReached(format!(
-            "limit reached: at most {max_rows} rows per batch; this one has {}",
-            items.len()
-        )));
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let read = serde::de::DeserializeSeed::deserialize(reader, &mut json).and_then(|rows| {
+        json.end()?;
+        Ok(rows)
+    });
+    match (read, refusal.into_inner()) {
+        (_, Some(refused)) => Err(refused),
+        (Ok(rows), None) => Ok(rows),
+        (Err(e), None) if e.is_data() => Err(ApiError::Unprocessable(
+            "the body must be a JSON array of rows".into(),
+        )),
+        (Err(e), None) => Err(ApiError::BadRequest(format!(
+            "the body is not valid JSON: {e}"
+        ))),
     }
-    let mut seen = HashMap::with_capacity(items.len());
-    let mut rows = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let refuse = |e: FieldError| {
-            ApiError::Unprocessable(format!("row {index}: {}: {}", e.field, e.message))
+}
+
+/// [`parse_batch`]'s reader: a refusal is kept in `refusal` (and the
+/// reading stopped with a placeholder error), so it reaches the client as
+/// written, without serde's position suffix.
+struct BatchReader<'a, KF, P> {
+    max_rows: usize,
+    key_field: &'static str,
+    key: &'a KF,
+    parse: &'a P,
+    refusal: &'a std::cell::RefCell<Option<ApiError>>,
+}
+
+impl<'de, T, K, KF, P> serde::de::DeserializeSeed<'de> for BatchReader<'_, KF, P>
+where
+    K: Eq + Hash,
+    KF: Fn(&T) -> K,
+    P: Fn(&Row<'_>) -> Result<T, FieldError>,
+{
+    type Value = Vec<T>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T, K, KF, P> serde::de::Visitor<'de> for BatchReader<'_, KF, P>
+where
+    K: Eq + Hash,
+    KF: Fn(&T) -> K,
+    P: Fn(&Row<'_>) -> Result<T, FieldError>,
+{
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON array of rows")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Vec<T>, A::Error> {
+        let stop = |refused: ApiError| {
+            *self.refusal.borrow_mut() = Some(refused);
+            serde::de::Error::custom("refused")
         };
-        let Value::Object(object) = item else {
-            return Err(ApiError::Unprocessable(format!(
-                "row {index}: must be a JSON object"
-            )));
-        };
-        let row = parse(&Row(object)).map_err(refuse)?;
-        if let Some(first) = seen.insert(key(&row), index) {
-            return Err(refuse(FieldError::new(
-                key_field,
-                format!("repeats row {first}; each key may appear once per batch"),
-            )));
+        let mut seen = HashMap::new();
+        let mut rows = Vec::new();
+        let mut index = 0;
+        while let Some(item) = items.next_element::<Value>()? {
+            if index == self.max_rows {
+                return Err(stop(ApiError::LimitReached(format!(
+                    "limit reached: at most {} rows per batch; this one has more",
+                    self.max_rows
+                ))));
+            }
+            let refuse = |e: FieldError| {
+                ApiError::Unprocessable(format!("row {index}: {}: {}", e.field, e.message))
+            };
+            let Value::Object(object) = item else {
+                return Err(stop(ApiError::Unprocessable(format!(
+                    "row {index}: must be a JSON object"
+                ))));
+            };
+            let row = (self.parse)(&Row(&object)).map_err(|e| stop(refuse(e)))?;
+            if let Some(first) = seen.insert((self.key)(&row), index) {
+                return Err(stop(refuse(FieldError::new(
+                    self.key_field,
+                    format!("repeats row {first}; each key may appear once per batch"),
+                ))));
+            }
+            rows.push(row);
+            index += 1;
         }
-        rows.push(row);
+        Ok(rows)
     }
-    Ok(rows)
 }
 
 /// The company of the path (when the caller may push data to it) and the
@@ -222,15 +292,61 @@ pub async fn writable_batch<T, K: Eq + Hash>(
     parse: impl Fn(&Row<'_>) -> Result<T, FieldError>,
 ) -> Result<(Company, Vec<T>), ApiError> {
     let company = super::companies::writer_of(req).await?;
-    let body: Value = req.json().await?;
+    let body = req.bytes().await?;
     let max_rows = usize::try_from(max_rows).unwrap_or(usize::MAX);
-    let rows = parse_batch(body, max_rows, key_field, key, parse)?;
+    let rows = parse_batch(&body, max_rows, key_field, key, parse)?;
     Ok((company, rows))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(body: &str, max_rows: usize) -> Result<Vec<String>, ApiError> {
+        parse_batch(body.as_bytes(), max_rows, "name", String::clone, |row| {
+            row.text("name", 10)
+        })
+    }
+
+    fn message(answer: Result<Vec<String>, ApiError>) -> (u16, String) {
+        let e = answer.expect_err("refused");
+        (e.status_and_code().0.as_u16(), e.to_string())
+    }
+
+    #[test]
+    fn batches_are_read_row_by_row_and_stop_at_the_first_row_too_many() {
+        assert_eq!(
+            names(r#"[{"name":"a"},{"name":"b"}]"#, 2).expect("two rows"),
+            ["a", "b"]
+        );
+        // Past the cap, the rest is never read: not even its syntax.
+        assert_eq!(
+            message(names(
+                r#"[{"name":"a"},{"name":"b"},{"name":"c"}, this is never read"#,
+                2
+            )),
+            (
+                422,
+                "at most 2 rows per batch, this one has more".to_owned()
+            )
+        );
+        // A bad row stops the reading there too, and is named.
+        assert_eq!(
+            message(names(r#"[{"name":"a"},{"name":7}, garbage"#, 5)),
+            (422, "row 1: name: must be a string".to_owned())
+        );
+        let cases = [
+            (r#"{"name":"a"}"#, 422, "an object, not an array"),
+            (r#"["a"]"#, 422, "a row that is not an object"),
+            (r#"[{"name":"a"},{"name":"a"}]"#, 422, "a repeated key"),
+            (r#"[{"name":"a"}"#, 400, "cut short"),
+            (r#"[{"name":"a"}] []"#, 400, "trailing data"),
+            ("", 400, "empty"),
+        ];
+        for (body, status, why) in cases {
+            assert_eq!(message(names(body, 5)).0, status, "{why}");
+        }
+    }
 
     #[test]
     fn dates_must_be_exactly_year_month_day() {
