@@ -327,7 +327,7 @@ mod tests {
             )),
             (
                 422,
-                "at most 2 rows per batch, this one has more".to_owned()
+                "limit reached: at most 2 rows per batch; this one has more".to_owned()
             )
         );
         // A bad row stops the reading there too, and is named.
