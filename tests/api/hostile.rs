@@ -281,3 +281,41 @@ async fn page_forms_are_capped_in_bytes_and_fields(pool: PgPool) {
         assert_eq!(post_form(&http, path, &cookie, big).await, 413, "{path}");
     }
 }
+
+#[sqlx::test(migrations = false)]
+async fn ipv6_clients_share_a_limit_per_64_and_forged_hops_change_nothing(pool: PgPool) {
+    // Arrange: behind a trusted proxy, two login attempts a minute.
+    let app = TestApp::builder(pool)
+        .config(|config| {
+            config.trust_proxy_headers = true;
+            config.rate_limits.login.max = 2;
+        })
+        .spawn()
+        .await;
+    let login = |forwarded: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("X-Forwarded-For", forwarded)
+                .json(&json!({"email": "x@example.ro", "password": "wrong password"}))
+                .send()
+                .await
+                .expect("answers")
+                .status()
+                .as_u16()
+        }
+    };
+
+    // Act: three addresses of one /64, each with a forged first hop.
+    let same_network = [
+        login("1.1.1.1, 2001:db8:1:2::1").await,
+        login("2.2.2.2, 2001:db8:1:2::2").await,
+        login("3.3.3.3, 2001:db8:1:2:ffff::3").await,
+    ];
+    let next_network = login("2001:db8:1:2::1, 2001:db8:1:3::1").await;
+
+    // Assert
+    assert_eq!(same_network, [401, 401, 429], "one /64, one client");
+    assert_eq!(next_network, 401, "another /64 is another client");
+}
