@@ -18,12 +18,13 @@ pub mod routes;
 pub mod web;
 
 use crate::infra::app::App;
-use crate::infra::http_io::{ApiError, ClientAddr, client_ip};
+use crate::infra::http_io::{ApiError, ClientAddr, client_ip, client_key};
 use crate::infra::router::Req;
 use crate::services::rate_limit::{self, Limit};
 
 /// Counts an attempt of `limit` by the request's client (its IP, see
-/// [`client_ip`]): the JSON API and the pages share it. 429 with
+/// [`client_ip`], an IPv6 one by its network, [`client_key`]): the JSON
+/// API and the pages share it. 429 with
 /// `Retry-After` once over the limit.
 ///
 /// The future owns what it needs, so it may be awaited after the request
@@ -40,7 +41,10 @@ pub fn limit_client(
         req.extension::<ClientAddr>(),
         req.app.config.trust_proxy_headers,
     )
-    .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    .map_or_else(
+        || "unknown".to_owned(),
+        |ip| client_key(ip, req.app.config.ipv6_client_prefix),
+    );
     let app = req.app.clone();
     async move { limit_key(&app, &key, limit).await }
 }

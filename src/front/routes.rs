@@ -26,15 +26,15 @@ pub fn table(dev_mode: bool) -> Router {
     r.get("/metrics", json(ops::metrics));
 
     // Accounts and tokens (src/front/api/auth.rs).
-    r.post("/api/v1/auth/register", json(api::auth::register));
-    r.post("/api/v1/auth/login", json(api::auth::login));
-    r.post("/api/v1/auth/refresh", json(api::auth::refresh));
+    r.post("/api/v1/auth/register", json(api::auth::register)).body_limit(api::auth::BODY_LIMIT);
+    r.post("/api/v1/auth/login", json(api::auth::login)).body_limit(api::auth::BODY_LIMIT);
+    r.post("/api/v1/auth/refresh", json(api::auth::refresh)).body_limit(api::auth::BODY_LIMIT);
     r.post("/api/v1/auth/logout", json(api::auth::logout));
     r.post("/api/v1/auth/telegram", json(api::auth::telegram));
 
     // Linking a Telegram account (src/front/api/telegram_link.rs, src/front/web/qr.rs).
     r.post("/api/v1/telegram/link-code", json(api::telegram_link::create_code));
-    r.post("/api/v1/telegram/confirm", json(api::telegram_link::confirm));
+    r.post("/api/v1/telegram/confirm", json(api::telegram_link::confirm)).body_limit(api::auth::BODY_LIMIT);
     r.get("/qr/{code}.svg", json(web::qr::svg));
     r.get("/qr/{code}.png", json(web::qr::png));
 
@@ -57,20 +57,20 @@ pub fn table(dev_mode: bool) -> Router {
     // The web pages (src/front/web/): HTML, sessions, CSRF.
     r.get("/", page(web::home));
     r.get("/login", page(web::account::login_page));
-    r.post("/login", page(web::account::login));
+    r.post("/login", page(web::account::login)).body_limit(web::FORM_BODY_LIMIT);
     r.get("/login/telegram", page(web::account::telegram_login));
     r.get("/forgot-password", page(web::password::forgot_page));
-    r.post("/forgot-password", page(web::password::forgot));
+    r.post("/forgot-password", page(web::password::forgot)).body_limit(web::FORM_BODY_LIMIT);
     r.get("/password/{token}", page(web::password::set_page));
-    r.post("/password/{token}", page(web::password::set));
+    r.post("/password/{token}", page(web::password::set)).body_limit(web::FORM_BODY_LIMIT);
     r.get("/register", page(web::account::register_page));
-    r.post("/register", page(web::account::register));
-    r.post("/logout", page(web::account::logout));
+    r.post("/register", page(web::account::register)).body_limit(web::FORM_BODY_LIMIT);
+    r.post("/logout", page(web::account::logout)).body_limit(web::FORM_BODY_LIMIT);
     r.get("/telegram", page(web::telegram::page));
-    r.post("/telegram", page(web::telegram::generate));
+    r.post("/telegram", page(web::telegram::generate)).body_limit(web::FORM_BODY_LIMIT);
     r.get("/telegram/login-widget", page(web::telegram::widget));
     r.get("/link/{code}", page(web::link::page));
-    r.post("/link/{code}", page(web::link::confirm));
+    r.post("/link/{code}", page(web::link::confirm)).body_limit(web::FORM_BODY_LIMIT);
 
     // Dev mode's chat with the bot (src/front/devchat.rs); never in production.
     if dev_mode {

@@ -18,6 +18,7 @@
 //! | `JWT_SECRET` | yes | — (at least 32 bytes) |
 //! | `LOG_FORMAT` | no | `text` (`json` for one JSON object per line) |
 //! | `TRUST_PROXY_HEADERS` | no | `false` (`true` behind fly.io's proxy: read `Fly-Client-IP` / `X-Forwarded-For`) |
+//! | `IPV6_CLIENT_PREFIX` | no | `64`: per-client limits count an IPv6 client by this many leading bits (0-128) |
 //! | `PASSWORD_HASH_MEMORY_MIB` | no | `64`: memory password hashes (19 MiB each) may take at once; slots = what fits, at most one per core, at least one |
 //! | `METRICS_TOKEN` | no | unset: `/metrics` is open; set: it needs `Authorization: Bearer <token>` |
 //! | `API_REQUESTS_PER_MINUTE` | no | `300`: requests one account may make to `/api/v1/companies...` per minute (then 429) |
@@ -194,6 +195,9 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// What one account may hold and send (the `MAX_*` variables).
     pub quotas: Quotas,
+    /// Leading bits of an IPv6 address that name one client for the
+    /// per-client limits (`IPV6_CLIENT_PREFIX`, default 64).
+    pub ipv6_client_prefix: u8,
     /// How many password hashes run at once and how many wait
     /// (`PASSWORD_HASH_MEMORY_MIB` and the cores).
     pub password_hashing: HashLimits,
@@ -320,6 +324,19 @@ impl Config {
             )?,
             rows_per_batch: count("MAX_ROWS_PER_BATCH", defaults.rows_per_batch)?,
         };
+        let ipv6_client_prefix = match var("IPV6_CLIENT_PREFIX") {
+            Some(n) => n
+                .trim()
+                .trim_start_matches('/')
+                .parse::<u8>()
+                .ok()
+                .filter(|n| *n <= 128)
+                .ok_or(ConfigError::Invalid {
+                    name: "IPV6_CLIENT_PREFIX",
+                    why: "not a prefix length (0-128)",
+                })?,
+            None => 64,
+        };
         let hash_memory_mib = match var("PASSWORD_HASH_MEMORY_MIB") {
             Some(n) => n
                 .trim()
@@ -349,6 +366,7 @@ impl Config {
             dev_mode: false,
             rate_limits,
             quotas,
+            ipv6_client_prefix,
             password_hashing: HashLimits::from_budget(hash_memory_mib, cores()),
         })
     }

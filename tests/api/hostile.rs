@@ -14,7 +14,7 @@ use sqlx::PgPool;
 
 use crate::cli::{ledgerbot, serve_env};
 use crate::fake_telegram::FakeTelegram;
-use crate::helpers::{Http, PASSWORD, TestApp};
+use crate::helpers::{Http, PASSWORD, TestApp, spawn_app};
 
 /// The memory the server may reach, at its peak, under 50 logins at once
 /// (the budget for a 256 MB machine).
@@ -206,4 +206,116 @@ async fn a_full_hashing_gate_answers_503_with_retry_after_on_the_api_and_the_pag
             }
         }
     }
+}
+
+/// A form POSTed with the pre-session cookie it needs, raw.
+async fn post_form(http: &Http, path: &str, cookie: &str, body: String) -> u16 {
+    http.client
+        .post(http.url(path))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(COOKIE, cookie)
+        .body(body)
+        .send()
+        .await
+        .expect("answers")
+        .status()
+        .as_u16()
+}
+
+#[sqlx::test(migrations = false)]
+async fn login_and_register_forms_count_the_attempt_before_reading_even_a_forged_one(pool: PgPool) {
+    // Arrange: two attempts a minute each.
+    let app = TestApp::builder(pool)
+        .config(|config| {
+            config.rate_limits.login.max = 2;
+            config.rate_limits.register.max = 2;
+        })
+        .spawn()
+        .await;
+    let http = Http::without_redirects(&app.base);
+    let (_, cookie) = login_form(&http).await;
+
+    for path in ["/login", "/register"] {
+        // Act: forged forms (no valid CSRF token), then one more.
+        let forged = || "csrf=forged&email=a%40b.ro&password=whatever1".to_owned();
+        let first = post_form(&http, path, &cookie, forged()).await;
+        let second = post_form(&http, path, &cookie, forged()).await;
+        let third = post_form(&http, path, &cookie, forged()).await;
+
+        // Assert
+        assert_eq!(
+            (first, second),
+            (403, 403),
+            "{path}: refused on their merits"
+        );
+        assert_eq!(third, 429, "{path}: the forged attempts were counted");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn page_forms_are_capped_in_bytes_and_fields(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool).await;
+    let http = Http::without_redirects(&app.base);
+    let (csrf, cookie) = login_form(&http).await;
+    let login = |extra: &str| format!("csrf={csrf}&email=a%40b.ro&password=whatever1{extra}");
+    let cases = [
+        (login(""), 401, "a login form"),
+        (login(&"&x=1".repeat(14)), 400, "17 fields"),
+        (login(&"&x=1".repeat(13)), 401, "16 fields"),
+        (
+            login(&format!("&x={}", "a".repeat(8 * 1024))),
+            413,
+            "over 8 KiB",
+        ),
+    ];
+    for (body, want, why) in cases {
+        // Act
+        let status = post_form(&http, "/login", &cookie, body).await;
+
+        // Assert
+        assert_eq!(status, want, "{why}");
+    }
+    for path in ["/register", "/logout", "/telegram", "/link/ABCDEFGH"] {
+        let big = format!("csrf={csrf}&x={}", "a".repeat(8 * 1024));
+        assert_eq!(post_form(&http, path, &cookie, big).await, 413, "{path}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn ipv6_clients_share_a_limit_per_64_and_forged_hops_change_nothing(pool: PgPool) {
+    // Arrange: behind a trusted proxy, two login attempts a minute.
+    let app = TestApp::builder(pool)
+        .config(|config| {
+            config.trust_proxy_headers = true;
+            config.rate_limits.login.max = 2;
+        })
+        .spawn()
+        .await;
+    let login = |forwarded: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("X-Forwarded-For", forwarded)
+                .json(&json!({"email": "x@example.ro", "password": "wrong password"}))
+                .send()
+                .await
+                .expect("answers")
+                .status()
+                .as_u16()
+        }
+    };
+
+    // Act: three addresses of one /64, each with a forged first hop.
+    let same_network = [
+        login("1.1.1.1, 2001:db8:1:2::1").await,
+        login("2.2.2.2, 2001:db8:1:2::2").await,
+        login("3.3.3.3, 2001:db8:1:2:ffff::3").await,
+    ];
+    let next_network = login("2001:db8:1:2::1, 2001:db8:1:3::1").await;
+
+    // Assert
+    assert_eq!(same_network, [401, 401, 429], "one /64, one client");
+    assert_eq!(next_network, 401, "another /64 is another client");
 }

@@ -399,7 +399,11 @@ async fn forms_without_the_right_csrf_token_or_from_another_origin_are_403_and_c
     pool: PgPool,
 ) {
     // Arrange
-    let app = spawn_app(pool).await;
+    // Refused forms count as attempts (hostile.rs): room for them all here.
+    let app = TestApp::builder(pool)
+        .config(|config| config.rate_limits.register.max = 100)
+        .spawn()
+        .await;
     let stranger = Browser::new(&app);
     let csrf = stranger.get("/register").await.field("csrf");
     let signup = |token| {

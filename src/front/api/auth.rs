@@ -20,6 +20,10 @@ use crate::services::telegram_login::{self, Login};
 
 use super::caller;
 
+/// The largest body the credential routes (register, login, refresh, the
+/// code confirmation) accept: an email, the longest password and a name fit.
+pub const BODY_LIMIT: usize = 8 * 1024;
+
 /// What register, login and refresh answer.
 #[derive(Debug, Serialize)]
 pub struct TokenPair {

@@ -251,30 +251,40 @@ impl Places<'_> {
 /// Reads a batch: a JSON array of at most `max_rows` objects, each through
 /// `batch.parse`, refusing any key that repeats an earlier row's.
 ///
+/// The array is read one row at a time: only the row being checked is ever
+/// a `serde_json::Value`, the rows before it are already typed, and the
+/// row one past `max_rows` stops the reading. So a batch takes about its
+/// body's size in memory, never the ten times a whole `Value` tree would.
+///
 /// # Errors
-/// 422 naming the row and field (or the batch's shape, or its size).
+/// 400 when the body is not JSON; 422 naming the row and field (or the
+/// batch's shape, or its size).
 pub fn parse_batch<T, K: Eq + Hash>(
-    body: Value,
+    body: &[u8],
     max_rows: usize,
     batch: &Batch<T, K>,
 ) -> Result<Vec<T>, ApiError> {
-    let Value::Array(items) = body else {
-        return Err(ApiError::Unprocessable(
-            "the body must be a JSON array of rows".into(),
-        ));
+    let refusal = std::cell::RefCell::new(None);
+    let reader = BatchReader {
+        max_rows,
+        batch,
+        refusal: &refusal,
     };
-    check_size(items.len(), max_rows)?;
-    let objects = items
-        .into_iter()
-        .enumerate()
-        .map(|(index, item)| match item {
-            Value::Object(object) => Ok(object),
-            _ => Err(ApiError::Unprocessable(format!(
-                "row {index}: must be a JSON object"
-            ))),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    parse_objects(&objects, false, &Places::Json, batch)
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let read = serde::de::DeserializeSeed::deserialize(reader, &mut json).and_then(|rows| {
+        json.end()?;
+        Ok(rows)
+    });
+    match (read, refusal.into_inner()) {
+        (_, Some(refused)) => Err(refused),
+        (Ok(rows), None) => Ok(rows),
+        (Err(e), None) if e.is_data() => Err(ApiError::Unprocessable(
+            "the body must be a JSON array of rows".into(),
+        )),
+        (Err(e), None) => Err(ApiError::BadRequest(format!(
+            "the body is not valid JSON: {e}"
+        ))),
+    }
 }
 
 /// Reads a CSV batch (see [`super::csv_file`]) with the same rules as JSON.
@@ -287,33 +297,46 @@ pub fn parse_csv_batch<T, K: Eq + Hash>(
     batch: &Batch<T, K>,
 ) -> Result<Vec<T>, ApiError> {
     let table = super::csv_file::read(body, batch.fields)?;
-    check_size(table.rows.len(), max_rows)?;
+    if table.rows.len() > max_rows {
+        return Err(ApiError::LimitReached(format!(
+            "limit reached: at most {max_rows} rows per batch; this one has {}",
+            table.rows.len()
+        )));
+    }
     let places = Places::Csv {
         header: &table.header,
     };
-    parse_objects(&table.rows, true, &places, batch)
-}
-
-fn check_size(rows: usize, max_rows: usize) -> Result<(), ApiError> {
-    if rows > max_rows {
-        return Err(ApiError::LimitReached(format!(
-            "limit reached: at most {max_rows} rows per batch; this one has {rows}"
-        )));
+    let mut rows = Rows::with_capacity(table.rows.len());
+    for (index, fields) in table.rows.iter().enumerate() {
+        rows.push(batch, &places, index, &Row { fields, csv: true })?;
     }
-    Ok(())
+    Ok(rows.rows)
 }
 
-fn parse_objects<T, K: Eq + Hash>(
-    objects: &[Map<String, Value>],
-    csv: bool,
-    places: &Places<'_>,
-    batch: &Batch<T, K>,
-) -> Result<Vec<T>, ApiError> {
-    let mut seen = HashMap::with_capacity(objects.len());
-    let mut rows = Vec::with_capacity(objects.len());
-    for (index, fields) in objects.iter().enumerate() {
-        let row = (batch.parse)(&Row { fields, csv }).map_err(|e| places.refuse(index, &e))?;
-        if let Some(first) = seen.insert((batch.key)(&row), index) {
+/// The rows read so far and their keys: one place that checks a row and
+/// refuses a key seen before, for JSON and CSV alike.
+struct Rows<T, K> {
+    seen: HashMap<K, usize>,
+    rows: Vec<T>,
+}
+
+impl<T, K: Eq + Hash> Rows<T, K> {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            seen: HashMap::with_capacity(n),
+            rows: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(
+        &mut self,
+        batch: &Batch<T, K>,
+        places: &Places<'_>,
+        index: usize,
+        row: &Row<'_>,
+    ) -> Result<(), ApiError> {
+        let row = (batch.parse)(row).map_err(|e| places.refuse(index, &e))?;
+        if let Some(first) = self.seen.insert((batch.key)(&row), index) {
             let repeated = FieldError::new(
                 batch.key_field,
                 format!(
@@ -323,9 +346,64 @@ fn parse_objects<T, K: Eq + Hash>(
             );
             return Err(places.refuse(index, &repeated));
         }
-        rows.push(row);
+        self.rows.push(row);
+        Ok(())
     }
-    Ok(rows)
+}
+
+/// [`parse_batch`]'s reader: a refusal is kept in `refusal` (and the
+/// reading stopped with a placeholder error), so it reaches the client as
+/// written, without serde's position suffix.
+struct BatchReader<'a, T, K> {
+    max_rows: usize,
+    batch: &'a Batch<T, K>,
+    refusal: &'a std::cell::RefCell<Option<ApiError>>,
+}
+
+impl<'de, T, K: Eq + Hash> serde::de::DeserializeSeed<'de> for BatchReader<'_, T, K> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T, K: Eq + Hash> serde::de::Visitor<'de> for BatchReader<'_, T, K> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON array of rows")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Vec<T>, A::Error> {
+        let stop = |refused: ApiError| {
+            *self.refusal.borrow_mut() = Some(refused);
+            serde::de::Error::custom("refused")
+        };
+        let mut rows = Rows::with_capacity(0);
+        let mut index = 0;
+        while let Some(item) = items.next_element::<Value>()? {
+            if index == self.max_rows {
+                return Err(stop(ApiError::LimitReached(format!(
+                    "limit reached: at most {} rows per batch; this one has more",
+                    self.max_rows
+                ))));
+            }
+            let Value::Object(fields) = item else {
+                return Err(stop(ApiError::Unprocessable(format!(
+                    "row {index}: must be a JSON object"
+                ))));
+            };
+            let row = Row {
+                fields: &fields,
+                csv: false,
+            };
+            rows.push(self.batch, &Places::Json, index, &row)
+                .map_err(stop)?;
+            index += 1;
+        }
+        Ok(rows.rows)
+    }
 }
 
 /// The company of the path (when the caller may push data to it) and the
@@ -351,7 +429,7 @@ pub async fn writable_batch<T, K: Eq + Hash>(
     let rows = if is_csv {
         parse_csv_batch(&req.bytes().await?, max_rows, batch)?
     } else {
-        parse_batch(req.json().await?, max_rows, batch)?
+        parse_batch(&req.bytes().await?, max_rows, batch)?
     };
     Ok((company, rows))
 }
@@ -359,6 +437,56 @@ pub async fn writable_batch<T, K: Eq + Hash>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(body: &str, max_rows: usize) -> Result<Vec<String>, ApiError> {
+        let batch = Batch {
+            fields: &["name"],
+            key_field: "name",
+            key: String::clone,
+            parse: |row| row.text("name", 10),
+        };
+        parse_batch(body.as_bytes(), max_rows, &batch)
+    }
+
+    fn message(answer: Result<Vec<String>, ApiError>) -> (u16, String) {
+        let e = answer.expect_err("refused");
+        (e.status_and_code().0.as_u16(), e.to_string())
+    }
+
+    #[test]
+    fn batches_are_read_row_by_row_and_stop_at_the_first_row_too_many() {
+        assert_eq!(
+            names(r#"[{"name":"a"},{"name":"b"}]"#, 2).expect("two rows"),
+            ["a", "b"]
+        );
+        // Past the cap, the rest is never read: not even its syntax.
+        assert_eq!(
+            message(names(
+                r#"[{"name":"a"},{"name":"b"},{"name":"c"}, this is never read"#,
+                2
+            )),
+            (
+                422,
+                "limit reached: at most 2 rows per batch; this one has more".to_owned()
+            )
+        );
+        // A bad row stops the reading there too, and is named.
+        assert_eq!(
+            message(names(r#"[{"name":"a"},{"name":7}, garbage"#, 5)),
+            (422, "row 1: name: must be a string".to_owned())
+        );
+        let cases = [
+            (r#"{"name":"a"}"#, 422, "an object, not an array"),
+            (r#"["a"]"#, 422, "a row that is not an object"),
+            (r#"[{"name":"a"},{"name":"a"}]"#, 422, "a repeated key"),
+            (r#"[{"name":"a"}"#, 400, "cut short"),
+            (r#"[{"name":"a"}] []"#, 400, "trailing data"),
+            ("", 400, "empty"),
+        ];
+        for (body, status, why) in cases {
+            assert_eq!(message(names(body, 5)).0, status, "{why}");
+        }
+    }
 
     #[test]
     fn dates_must_be_exactly_year_month_day() {

@@ -145,9 +145,9 @@ pub async fn telegram_login(p: PageReq) -> PageResult {
 /// `POST /login`: a session and on to `next`, or the form again with
 /// "wrong email or password" (401) and no cookie.
 pub async fn login(mut p: PageReq) -> PageResult {
-    let limited = limit_client(&p.req, p.app().config.rate_limits.login);
-    let form = checked_form(&mut p, Token::PreSession).await?;
-    limited.await?;
+    // Counted first: a form that fails its CSRF check is an attempt too.
+    limit_client(&p.req, p.app().config.rate_limits.login).await?;
+    let form = checked_form(&mut p, Token::PreSession, &["email", "password", "next"]).await?;
     let visitor = &p.visitor;
     let email = form.get("email").unwrap_or_default();
     let password = form.get("password").unwrap_or_default().to_owned();
@@ -214,9 +214,10 @@ fn register_answer(
 /// `POST /register`: the account, a session, and on to `next`; or the form
 /// again with what is wrong (422) or "email taken" (409).
 pub async fn register(mut p: PageReq) -> PageResult {
-    let limited = limit_client(&p.req, p.app().config.rate_limits.register);
-    let form = checked_form(&mut p, Token::PreSession).await?;
-    limited.await?;
+    // Counted first: a form that fails its CSRF check is an attempt too.
+    limit_client(&p.req, p.app().config.rate_limits.register).await?;
+    let fields = ["email", "password", "first_name", "next"];
+    let form = checked_form(&mut p, Token::PreSession, &fields).await?;
     let visitor = &p.visitor;
     let email = form.get("email").unwrap_or_default();
     let first_name = form.get("first_name").unwrap_or_default();
@@ -281,7 +282,7 @@ pub async fn logout(mut p: PageReq) -> PageResult {
     let Some(session) = &visitor.session else {
         return Ok(redirect("/"));
     };
-    checked_form(&mut p, Token::Session).await?;
+    checked_form(&mut p, Token::Session, &[]).await?;
     let mut conn = p.req.app.pool.acquire().await?;
     session::delete(&mut conn, session).await?;
     let mut response = redirect("/");

@@ -149,9 +149,8 @@ pub async fn confirm(mut p: PageReq) -> PageResult {
         )));
     };
     let limits = p.app().config.rate_limits;
-    let limited = limit_client(&p.req, limits.code);
-    let form = checked_form(&mut p, Token::Session).await?;
-    limited.await?;
+    limit_client(&p.req, limits.code).await?;
+    let form = checked_form(&mut p, Token::Session, &["password", "shown"]).await?;
     let code: LinkCode = p.req.param("code")?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let shown = form.get("shown").unwrap_or_default();

@@ -175,16 +175,29 @@ pub enum Token {
     PreSession,
 }
 
+/// The largest body a page's form may have: the longest password (1024
+/// characters, percent-encoded) and the rest fit; the route table sets it
+/// on every page `POST`.
+pub const FORM_BODY_LIMIT: usize = 8 * 1024;
+
+/// The most `name=value` pairs a form may carry, wanted or not.
+pub const MAX_FORM_FIELDS: usize = 16;
+
 /// Reads a POST form (`application/x-www-form-urlencoded`, under the route's
-/// body limit) and checks it came from our page: `Origin` (when sent) and
+/// body limit, [`FORM_BODY_LIMIT`]) keeping only the fields in `wanted`
+/// (and `csrf`), and checks it came from our page: `Origin` (when sent) and
 /// its `csrf` field against `token`.
 ///
 /// # Errors
 /// [`WebError::Csrf`] (403) when either check fails; 413 past the limit, 400
-/// when the client stops sending.
-pub async fn checked_form(p: &mut PageReq, token: Token) -> Result<Form, WebError> {
+/// past [`MAX_FORM_FIELDS`] or when the client stops sending.
+pub async fn checked_form(
+    p: &mut PageReq,
+    token: Token,
+    wanted: &[&str],
+) -> Result<Form, WebError> {
     let bytes = p.req.bytes().await?;
-    let form = Form(form_urlencoded::parse(&bytes).into_owned().collect());
+    let form = Form::parse(&bytes, wanted)?;
     let sent = form.get("csrf");
     let (config, headers) = (&p.req.app.config, p.req.headers());
     let ok = match token {
@@ -194,10 +207,29 @@ pub async fn checked_form(p: &mut PageReq, token: Token) -> Result<Form, WebErro
     if ok { Ok(form) } else { Err(WebError::Csrf) }
 }
 
-/// A decoded form.
+/// A decoded form: only the fields its page has.
 pub struct Form(Vec<(String, String)>);
 
 impl Form {
+    /// Decodes `body`, keeping the first value of each field in `wanted`
+    /// and of `csrf`; the rest is skipped without being copied.
+    ///
+    /// # Errors
+    /// 400 when the body has more than [`MAX_FORM_FIELDS`] pairs.
+    pub fn parse(body: &[u8], wanted: &[&str]) -> Result<Self, ApiError> {
+        let mut kept: Vec<(String, String)> = Vec::with_capacity(wanted.len() + 1);
+        for (i, (name, value)) in form_urlencoded::parse(body).enumerate() {
+            if i >= MAX_FORM_FIELDS {
+                return Err(ApiError::BadRequest("the form has too many fields".into()));
+            }
+            let wanted = name == "csrf" || wanted.contains(&name.as_ref());
+            if wanted && kept.iter().all(|(k, _)| *k != name) {
+                kept.push((name.into_owned(), value.into_owned()));
+            }
+        }
+        Ok(Self(kept))
+    }
+
     /// A field's value (the first, when sent twice).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
@@ -206,7 +238,7 @@ impl Form {
             .map(|(_, v)| v.as_str())
     }
 
-    /// All fields.
+    /// The fields kept.
     pub fn fields(&self) -> &[(String, String)] {
         &self.0
     }
@@ -370,6 +402,28 @@ fn status_title(lang: Lang, status: StatusCode) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forms_keep_only_their_fields_and_refuse_too_many() {
+        let form = Form::parse(
+            b"csrf=t&email=a%40b.ro&junk=x&email=second&password=p+w",
+            &["email", "password"],
+        )
+        .expect("parses");
+        assert_eq!(
+            form.fields(),
+            [
+                ("csrf".to_owned(), "t".to_owned()),
+                ("email".to_owned(), "a@b.ro".to_owned()),
+                ("password".to_owned(), "p w".to_owned()),
+            ]
+        );
+
+        let many = vec!["x=1"; MAX_FORM_FIELDS + 1].join("&");
+        assert!(Form::parse(many.as_bytes(), &[]).is_err(), "17 pairs");
+        let enough = vec!["x=1"; MAX_FORM_FIELDS].join("&");
+        assert!(Form::parse(enough.as_bytes(), &[]).is_ok(), "16 pairs");
+    }
 
     #[test]
     fn pages_escape_every_character_that_can_break_out() {

@@ -49,7 +49,7 @@ pub async fn forgot_page(p: PageReq) -> PageResult {
 /// either way. Counted in the `register` limit (it sends messages).
 pub async fn forgot(mut p: PageReq) -> PageResult {
     let limited = limit_client(&p.req, p.app().config.rate_limits.register);
-    let form = checked_form(&mut p, Token::PreSession).await?;
+    let form = checked_form(&mut p, Token::PreSession, &["email"]).await?;
     limited.await?;
     let app = p.app();
     let mut conn = app.pool.acquire().await?;
@@ -167,7 +167,7 @@ pub async fn set_page(p: PageReq) -> PageResult {
 /// person's other sessions, logs this browser in, and goes to `/telegram`.
 pub async fn set(mut p: PageReq) -> PageResult {
     let limited = limit_client(&p.req, p.app().config.rate_limits.code);
-    let form = checked_form(&mut p, Token::PreSession).await?;
+    let form = checked_form(&mut p, Token::PreSession, &["email", "password"]).await?;
     limited.await?;
     let token = token_of(&p)?;
     let app = p.app();

@@ -108,7 +108,7 @@ pub async fn generate(mut p: PageReq) -> PageResult {
     let Some(session) = &visitor.session else {
         return Ok(login_first("/telegram"));
     };
-    checked_form(&mut p, Token::Session).await?;
+    checked_form(&mut p, Token::Session, &[]).await?;
     let mut conn = p.app().pool.acquire().await?;
     let new = linking::create_link_code(&mut conn, session.user_id)
         .await?

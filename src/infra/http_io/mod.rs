@@ -6,7 +6,7 @@
 mod client_addr;
 mod error;
 
-pub use client_addr::{ClientAddr, client_ip};
+pub use client_addr::{ClientAddr, client_ip, client_key};
 pub use error::{ApiError, is_unavailable};
 
 use bytes::Bytes;
