@@ -16,6 +16,7 @@ pub mod clear;
 pub mod code;
 pub mod companies;
 pub mod dashboard;
+pub mod group;
 pub mod help;
 pub mod invoices;
 pub mod language;
@@ -43,6 +44,7 @@ pub static COMMANDS: &[Spec] = &[
         // `/start <code>` is private-only, bare `/start` is not: see code.rs.
         private_only: false,
         audience: Audience::Unlinked,
+        company_data: false,
         run: |ctx, args| Box::pin(start::run(ctx, args)),
     },
     Spec {
@@ -53,6 +55,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: true,
         audience: Audience::Unlinked,
+        company_data: false,
         run: |ctx, _| Box::pin(register::run(ctx)),
     },
     Spec {
@@ -63,6 +66,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: true,
         audience: Audience::Unlinked,
+        company_data: false,
         run: |ctx, _| Box::pin(link::run(ctx)),
     },
     Spec {
@@ -73,6 +77,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: true,
         audience: Audience::Linked,
+        company_data: false,
         run: |ctx, _| Box::pin(unlink::run(ctx)),
     },
     Spec {
@@ -81,8 +86,9 @@ pub static COMMANDS: &[Spec] = &[
         ro: Help { name: "firme", args: "", text: "firmele tale" },
         en: Help { name: "companies", args: "", text: "your companies" },
         reads_only: true,
-        private_only: false,
+        private_only: true,
         audience: Audience::Linked,
+        company_data: false,
         run: |ctx, _| Box::pin(companies::run(ctx)),
     },
     Spec {
@@ -93,6 +99,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: false,
         audience: Audience::Linked,
+        company_data: false,
         run: |ctx, args| Box::pin(new_company::run(ctx, args)),
     },
     Spec {
@@ -101,8 +108,9 @@ pub static COMMANDS: &[Spec] = &[
         ro: Help { name: "alegefirma", args: "[text]", text: "alege firma activă" },
         en: Help { name: "selectcompany", args: "[text]", text: "choose the active company" },
         reads_only: false,
-        private_only: false,
+        private_only: true,
         audience: Audience::Linked,
+        company_data: false,
         run: |ctx, args| Box::pin(select_company::run(ctx, args)),
     },
     Spec {
@@ -113,6 +121,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: true,
         private_only: false,
         audience: Audience::Company,
+        company_data: true,
         run: |ctx, _| Box::pin(dashboard::run(ctx)),
     },
     Spec {
@@ -123,6 +132,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: true,
         private_only: false,
         audience: Audience::Company,
+        company_data: true,
         run: |ctx, args| Box::pin(invoices::run(ctx, args)),
     },
     Spec {
@@ -133,6 +143,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: true,
         private_only: false,
         audience: Audience::Company,
+        company_data: true,
         run: |ctx, _| Box::pin(treasury::run(ctx)),
     },
     Spec {
@@ -143,6 +154,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: false,
         audience: Audience::Company,
+        company_data: true,
         run: |ctx, args| Box::pin(add::run(ctx, args)),
     },
     Spec {
@@ -153,6 +165,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: true,
         private_only: false,
         audience: Audience::Company,
+        company_data: true,
         run: |ctx, _| Box::pin(cash::run(ctx)),
     },
     Spec {
@@ -163,6 +176,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: false,
         audience: Audience::Linked,
+        company_data: false,
         run: |ctx, _| Box::pin(clear::run(ctx)),
     },
     Spec {
@@ -173,7 +187,19 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: false,
         audience: Audience::Linked,
+        company_data: false,
         run: |ctx, args| Box::pin(language::run(ctx, args)),
+    },
+    Spec {
+        name: "group",
+        aliases: &["grup"],
+        ro: Help { name: "grup", args: "[stop]", text: "arată firma activă în acest grup (proprietarii)" },
+        en: Help { name: "group", args: "[off]", text: "show the active company in this group (owners)" },
+        reads_only: false,
+        private_only: false,
+        audience: Audience::Company,
+        company_data: false,
+        run: |ctx, args| Box::pin(group::run(ctx, args)),
     },
     Spec {
         name: "help",
@@ -183,6 +209,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: true,
         private_only: false,
         audience: Audience::Everyone,
+        company_data: false,
         run: |ctx, _| Box::pin(help::run(ctx)),
     },
 ];
@@ -197,6 +224,11 @@ pub async fn dispatch(command: Command, ctx: &mut UpdateCtx<'_>) -> HandlerResul
         Command::Known { spec, args } => {
             if spec.private_only
                 && let Err(unmet) = require::private_chat(ctx)
+            {
+                return Ok(Replies::html(ctx.chat_id, unmet));
+            }
+            if spec.company_data
+                && let Err(unmet) = require::company_chat(ctx).await?
             {
                 return Ok(Replies::html(ctx.chat_id, unmet));
             }
@@ -219,6 +251,25 @@ pub async fn callback(
     message_id: i32,
     pressed: Option<Callback>,
 ) -> HandlerResult {
+    // Buttons act in the chat their message is in: the same rules as the
+    // commands that made them.
+    let refused = match pressed {
+        Some(Callback::SelectCompany(_)) => require::private_chat(ctx).err(),
+        Some(Callback::InvoicePage { .. }) => require::company_chat(ctx).await?.err(),
+        // The sender's own link, start buttons, and an author taking back
+        // their own entry: answered wherever they were asked.
+        Some(
+            Callback::MoveLink(_) | Callback::KeepLink | Callback::Start(_) | Callback::UndoCash(_),
+        )
+        | None => None,
+    };
+    if let Some(unmet) = refused {
+        return Ok(Replies::one(crate::front::bot::BotMethod::answer_callback(
+            callback_query_id,
+            // Plain text: none of these answers carries markup.
+            Some(unmet),
+        )));
+    }
     match pressed {
         Some(Callback::SelectCompany(company_id)) => {
             select_company::pressed(ctx, callback_query_id, message_id, company_id).await
