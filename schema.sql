@@ -249,6 +249,14 @@ CREATE INDEX IF NOT EXISTS invoices_company_due ON invoices (company_id, due_dat
 -- keeps current.
 CREATE INDEX IF NOT EXISTS invoices_company_totals
     ON invoices (company_id, direction, currency) INCLUDE (total_minor, paid_minor, due_date);
+-- The invoice list's keyset pages (src/services/finance/invoices.rs,
+-- `list_after`): newest first, and the unpaid ones most urgent first. A page
+-- is a range read from one of these, whatever the company's size: no OFFSET
+-- walking past earlier pages, no count of them all.
+CREATE INDEX IF NOT EXISTS invoices_company_newest
+    ON invoices (company_id, issue_date DESC, id DESC);
+CREATE INDEX IF NOT EXISTS invoices_company_unpaid_due
+    ON invoices (company_id, due_date, id) WHERE paid_minor < total_minor;
 
 -- Bank and cash accounts with their balance as the ERP last reported it.
 CREATE TABLE IF NOT EXISTS treasury_accounts (
@@ -282,6 +290,18 @@ CREATE TABLE IF NOT EXISTS cash_entries (
 CREATE INDEX IF NOT EXISTS cash_entries_company_date ON cash_entries (company_id, entry_date);
 -- GET .../cash-entries pages a company's entries in the order recorded (by id).
 CREATE INDEX IF NOT EXISTS cash_entries_company_id ON cash_entries (company_id, id);
+
+-- Group chats an owner bound to a company on purpose (/group): in a group,
+-- the finance commands answer only when it is bound, and only about its
+-- company, to members of it. Unbound, they refuse: one member's figures are
+-- never posted to everyone in a group by accident.
+CREATE TABLE IF NOT EXISTS group_chats (
+    chat_id    bigint      PRIMARY KEY,
+    company_id bigint      NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    bound_by   bigint      REFERENCES users (id) ON DELETE SET NULL,
+    bound_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS group_chats_company ON group_chats (company_id);
 
 -- Set when Telegram answers 403 (the person blocked the bot): nothing more is
 -- sent to the chat until the person writes to the bot again.

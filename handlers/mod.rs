@@ -16,6 +16,7 @@ pub mod clear;
 pub mod code;
 pub mod companies;
 pub mod dashboard;
+pub mod group;
 pub mod help;
 pub mod invoices;
 pub mod language;
@@ -44,6 +45,7 @@ pub static COMMANDS: &[Spec] = &[
         // `/start <code>` is private-only, bare `/start` is not: see code.rs.
         private_only: false,
         audience: Audience::Unlinked,
+        company_data: false,
         run: |ctx, args| Box::pin(start::run(ctx, args)),
     },
     Spec {
@@ -54,6 +56,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: true,
         audience: Audience::Unlinked,
+        company_data: false,
         run: |ctx, _| Box::pin(register::run(ctx)),
     },
     Spec {
@@ -64,6 +67,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: true,
         audience: Audience::Unlinked,
+        company_data: false,
         run: |ctx, _| Box::pin(link::run(ctx)),
     },
     Spec {
@@ -74,6 +78,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: true,
         audience: Audience::Linked,
+        company_data: false,
         run: |ctx, _| Box::pin(password::run(ctx)),
     },
     Spec {
@@ -84,6 +89,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: true,
         audience: Audience::Linked,
+        company_data: false,
         run: |ctx, _| Box::pin(unlink::run(ctx)),
     },
     Spec {
@@ -92,8 +98,9 @@ pub static COMMANDS: &[Spec] = &[
         ro: Help { name: "firme", args: "", text: "firmele tale" },
         en: Help { name: "companies", args: "", text: "your companies" },
         reads_only: true,
-        private_only: false,
+        private_only: true,
         audience: Audience::Linked,
+        company_data: false,
         run: |ctx, _| Box::pin(companies::run(ctx)),
     },
     Spec {
@@ -104,6 +111,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: false,
         audience: Audience::Linked,
+        company_data: false,
         run: |ctx, args| Box::pin(new_company::run(ctx, args)),
     },
     Spec {
@@ -112,8 +120,9 @@ pub static COMMANDS: &[Spec] = &[
         ro: Help { name: "alegefirma", args: "[nume|CUI]", text: "alege firma activă" },
         en: Help { name: "selectcompany", args: "[name|CUI]", text: "choose the active company" },
         reads_only: false,
-        private_only: false,
+        private_only: true,
         audience: Audience::Linked,
+        company_data: false,
         run: |ctx, args| Box::pin(select_company::run(ctx, args)),
     },
     Spec {
@@ -124,6 +133,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: true,
         private_only: false,
         audience: Audience::Company,
+        company_data: true,
         run: |ctx, _| Box::pin(dashboard::run(ctx)),
     },
     Spec {
@@ -134,6 +144,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: true,
         private_only: false,
         audience: Audience::Company,
+        company_data: true,
         run: |ctx, args| Box::pin(invoices::run(ctx, args)),
     },
     Spec {
@@ -144,6 +155,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: true,
         private_only: false,
         audience: Audience::Company,
+        company_data: true,
         run: |ctx, _| Box::pin(treasury::run(ctx)),
     },
     Spec {
@@ -154,6 +166,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: false,
         audience: Audience::Company,
+        company_data: true,
         run: |ctx, args| Box::pin(add::run(ctx, args)),
     },
     Spec {
@@ -164,6 +177,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: true,
         private_only: false,
         audience: Audience::Company,
+        company_data: true,
         run: |ctx, _| Box::pin(cash::run(ctx)),
     },
     Spec {
@@ -174,6 +188,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: false,
         audience: Audience::Linked,
+        company_data: false,
         run: |ctx, _| Box::pin(clear::run(ctx)),
     },
     Spec {
@@ -184,7 +199,19 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: false,
         private_only: false,
         audience: Audience::Linked,
+        company_data: false,
         run: |ctx, args| Box::pin(language::run(ctx, args)),
+    },
+    Spec {
+        name: "group",
+        aliases: &["grup"],
+        ro: Help { name: "grup", args: "[stop]", text: "arată firma activă în acest grup (proprietarii)" },
+        en: Help { name: "group", args: "[off]", text: "show the active company in this group (owners)" },
+        reads_only: false,
+        private_only: false,
+        audience: Audience::Company,
+        company_data: false,
+        run: |ctx, args| Box::pin(group::run(ctx, args)),
     },
     Spec {
         name: "help",
@@ -194,6 +221,7 @@ pub static COMMANDS: &[Spec] = &[
         reads_only: true,
         private_only: false,
         audience: Audience::Everyone,
+        company_data: false,
         run: |ctx, _| Box::pin(help::run(ctx)),
     },
 ];
@@ -208,6 +236,11 @@ pub async fn dispatch(command: Command, ctx: &mut UpdateCtx<'_>) -> HandlerResul
         Command::Known { spec, args } => {
             if spec.private_only
                 && let Err(unmet) = require::private_chat(ctx)
+            {
+                return Ok(Replies::html(ctx.chat_id, unmet));
+            }
+            if spec.company_data
+                && let Err(unmet) = require::company_chat(ctx).await?
             {
                 return Ok(Replies::html(ctx.chat_id, unmet));
             }
@@ -230,6 +263,27 @@ pub async fn callback(
     message_id: i32,
     pressed: Option<Callback>,
 ) -> HandlerResult {
+    // Buttons act in the chat their message is in: the same rules as the
+    // commands that made them.
+    let refused = match pressed {
+        Some(Callback::SelectCompany(_) | Callback::SelectPage(_)) => {
+            require::private_chat(ctx).err()
+        }
+        Some(Callback::InvoicePage { .. }) => require::company_chat(ctx).await?.err(),
+        // The sender's own link, start buttons, and an author taking back
+        // their own entry: answered wherever they were asked.
+        Some(
+            Callback::MoveLink(_) | Callback::KeepLink | Callback::Start(_) | Callback::UndoCash(_),
+        )
+        | None => None,
+    };
+    if let Some(unmet) = refused {
+        return Ok(Replies::one(crate::front::bot::BotMethod::answer_callback(
+            callback_query_id,
+            // Plain text: none of these answers carries markup.
+            Some(unmet),
+        )));
+    }
     match pressed {
         Some(Callback::SelectCompany(company_id)) => {
             select_company::pressed(ctx, callback_query_id, message_id, company_id).await

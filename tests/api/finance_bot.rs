@@ -712,3 +712,109 @@ async fn treasury_lists_each_account_in_the_persons_format(pool: PgPool) {
     assert!(text.contains("-5,50 RON"), "{text}");
     assert!(!text.contains("Other"), "another company's account: {text}");
 }
+
+/// The group chat of the group tests.
+const GROUP: i64 = -1_001_234;
+
+/// What the bot answers `tg` saying `text` in the group.
+async fn say(app: &TestApp, tg: &TgUser, text: &str) -> Value {
+    app.reply_to(&tg.group_text(GROUP, text)).await
+}
+
+#[sqlx::test(migrations = false)]
+async fn finance_commands_in_an_unbound_group_refuse_and_show_nothing(pool: PgPool) {
+    // Arrange: an owner with an active company that has an invoice.
+    let s = owner_with_active_company(&pool, TgUser::en(500)).await;
+    invoice(&pool, s.company_id, Inv::default()).await;
+
+    for command in [
+        "/dashboard",
+        "/invoices",
+        "/treasury",
+        "/add 12.50 coffee",
+        "/companies",
+        "/selectcompany Exemplu",
+    ] {
+        // Act
+        let reply = s.app.reply_to(&s.tg.group_text(GROUP, command)).await;
+
+        // Assert
+        let text = reply_text(&reply);
+        assert!(!text.contains("Exemplu"), "{command}: {text}");
+        assert!(text.contains("private chat"), "{command}: {text}");
+        assert!(reply.get("reply_markup").is_none(), "{command}: {reply}");
+    }
+    let page = s
+        .app
+        .reply_to(&s.tg.group_callback(GROUP, 77, "inv:a:2"))
+        .await;
+    assert_eq!(page["method"], "answerCallbackQuery", "{page}");
+    assert!(cash_entries(&pool, s.company_id).await.is_empty());
+    let romanian = s
+        .app
+        .reply_to(&TgUser::ro(500).group_text(GROUP, "/sold"))
+        .await;
+    assert!(reply_text(&romanian).contains("chatul nostru privat"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_owner_binds_a_group_and_its_members_see_that_company_there(pool: PgPool) {
+    // Arrange: the owner (500) of "Exemplu SRL"; an accountant (501) whose
+    // own active company is another; a viewer (502); a stranger (503).
+    let s = owner_with_active_company(&pool, TgUser::en(500)).await;
+    let accountant = TgUser::en(501);
+    let accountant_id = linked_user(&pool, "cont@example.ro", accountant.id).await;
+    member(&pool, s.company_id, accountant_id, "accountant").await;
+    let own = company(&pool, accountant_id, "Propria SRL").await;
+    activate(&pool, accountant.id, own).await;
+    let viewer = TgUser::en(502);
+    let viewer_id = linked_user(&pool, "vaz@example.ro", viewer.id).await;
+    member(&pool, s.company_id, viewer_id, "viewer").await;
+    activate(&pool, viewer.id, s.company_id).await;
+    let stranger = TgUser::en(503);
+    let stranger_id = linked_user(&pool, "x@example.ro", stranger.id).await;
+    activate(
+        &pool,
+        stranger.id,
+        company(&pool, stranger_id, "Alta SRL").await,
+    )
+    .await;
+
+    // Act and assert: only an owner binds.
+    let refused = say(&s.app, &viewer, "/group").await;
+    assert!(reply_text(&refused).contains("Only an owner"), "{refused}");
+    let bound = say(&s.app, &s.tg, "/group").await;
+    assert!(reply_text(&bound).contains("Exemplu SRL"), "{bound}");
+
+    // Members see the group's company, whatever they chose privately.
+    let dashboard = say(&s.app, &accountant, "/dashboard").await;
+    assert!(
+        reply_text(&dashboard).contains("Exemplu SRL"),
+        "{dashboard}"
+    );
+    assert!(!reply_text(&dashboard).contains("Propria"), "{dashboard}");
+    let added = say(&s.app, &accountant, "/add 12.50 coffee").await;
+    assert_eq!(cash_entries(&pool, s.company_id).await.len(), 1, "{added}");
+    assert!(cash_entries(&pool, own).await.is_empty());
+    let viewer_add = say(&s.app, &viewer, "/add 1 x").await;
+    assert!(
+        reply_text(&viewer_add).contains("only read"),
+        "{viewer_add}"
+    );
+    let outsider = say(&s.app, &stranger, "/dashboard").await;
+    assert!(reply_text(&outsider).contains("not a member"), "{outsider}");
+    assert!(!reply_text(&outsider).contains("Alta"), "{outsider}");
+    assert_eq!(
+        active_company(&pool, accountant.id).await,
+        Some(own),
+        "the private choice is untouched"
+    );
+
+    // Unbinding: not by a stranger; by the owner, and then nothing shows.
+    let not_theirs = say(&s.app, &stranger, "/group off").await;
+    assert!(reply_text(&not_theirs).contains("Only an owner"));
+    let unbound = say(&s.app, &s.tg, "/group off").await;
+    assert!(reply_text(&unbound).contains("no longer"), "{unbound}");
+    let after = say(&s.app, &accountant, "/dashboard").await;
+    assert!(!reply_text(&after).contains("Exemplu"), "{after}");
+}

@@ -524,6 +524,17 @@ impl TgUser {
 
     /// A press on an inline-keyboard button of message `message_id`.
     pub fn callback(&self, message_id: i64, data: &str) -> Value {
+        let chat = json!({"id": self.id, "first_name": self.first_name, "type": "private"});
+        self.callback_in(chat, message_id, data)
+    }
+
+    /// A press on a button of message `message_id` in group `group_id`.
+    pub fn group_callback(&self, group_id: i64, message_id: i64, data: &str) -> Value {
+        let chat = json!({"id": group_id, "title": "Contabilitate", "type": "supergroup"});
+        self.callback_in(chat, message_id, data)
+    }
+
+    fn callback_in(&self, chat: Value, message_id: i64, data: &str) -> Value {
         json!({
             "update_id": next_update_id(),
             "callback_query": {
@@ -532,7 +543,7 @@ impl TgUser {
                 "message": {
                     "message_id": message_id,
                     "from": {"id": 1, "is_bot": true, "first_name": "ledgerbot", "username": BOT_USERNAME},
-                    "chat": {"id": self.id, "first_name": self.first_name, "type": "private"},
+                    "chat": chat,
                     "date": 1_700_000_000,
                     "text": "…",
                 },

@@ -9,7 +9,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::spawn_app;
+use std::time::Duration;
+
+use crate::helpers::{TestApp, eventually, spawn_app};
 use crate::people::{Inv, company, invoice, token, user};
 
 fn row(number: &str) -> Value {
@@ -198,33 +200,29 @@ async fn the_invoice_list_filters_and_pages(pool: PgPool) {
         )
         .await;
     }
-    let list = |query: &str| {
-        let path = format!("/api/v1/companies/{id}/invoices{query}");
-        let t = t.clone();
-        let app = &app;
-        async move { app.api(Method::GET, &t, &path, None).await }
-    };
     let cases = [
-        ("", 50, 105, "first page of all"),
-        ("?page=3", 5, 105, "last page"),
-        ("?page=4", 0, 105, "beyond the last page: empty"),
-        ("?status=unpaid", 50, 60, "unpaid"),
-        ("?status=unpaid&page=2", 10, 60, "unpaid, last page"),
-        ("?status=paid", 45, 45, "paid: exactly one page"),
-        ("?direction=received&status=unpaid", 0, 0, "nothing matches"),
+        ("", vec![50, 50, 5], "all, newest first"),
+        ("?status=unpaid", vec![50, 10], "unpaid"),
+        ("?status=paid", vec![45], "paid: exactly one page"),
+        (
+            "?direction=received&status=unpaid",
+            vec![0],
+            "nothing matches",
+        ),
     ];
-    for (query, items, total, why) in cases {
+    for (query, sizes, why) in cases {
         // Act
-        let (status, page) = list(query).await;
+        let (pages, items) = every_page(&app, &t, id, query).await;
 
         // Assert
-        assert_eq!(status, 200, "{why}: {page}");
-        assert_eq!(page["items"].as_array().map(Vec::len), Some(items), "{why}");
-        assert_eq!(page["total"], total, "{why}");
-        assert_eq!(page["page_size"], 50, "{why}");
+        assert_eq!(pages, sizes, "{why}");
+        let mut ids: Vec<i64> = items.iter().filter_map(|i| i["id"].as_i64()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), items.len(), "{why}: no invoice twice");
     }
-    let (_, unpaid) = list("?status=unpaid").await;
-    let first = &unpaid["items"][0];
+    let (_, unpaid) = every_page(&app, &t, id, "?status=unpaid").await;
+    let first = &unpaid[0];
     assert_eq!(first["number"], "E-000", "most urgent first");
     assert_eq!(first["overdue"], true);
     assert_eq!(first["total"], "100.00", "money is a decimal string");
@@ -234,10 +232,159 @@ async fn the_invoice_list_filters_and_pages(pool: PgPool) {
             .as_str()
             .is_some_and(|d| d.len() == 10 && &d[4..5] == "-")
     );
-    for (query, why) in [("?page=0", "page zero"), ("?status=open", "unknown status")] {
-        let (status, _) = list(query).await;
-        assert_eq!(status, 400, "{why}");
+    let dues: Vec<&str> = unpaid
+        .iter()
+        .filter_map(|i| i["due_date"].as_str())
+        .collect();
+    assert!(dues.is_sorted(), "unpaid by due date across pages");
+    for (query, why) in [
+        ("?page=2", "page is replaced by cursor"),
+        ("?cursor=tomorrow", "not a cursor"),
+        ("?status=open", "unknown status"),
+    ] {
+        let path = format!("/api/v1/companies/{id}/invoices{query}");
+        let (status, body) = app.api(Method::GET, &t, &path, None).await;
+        assert_eq!(status, 400, "{why}: {body}");
     }
+}
+
+/// Follows `next_cursor` from the first page of `query` to the last: each
+/// page's size, and every item in order.
+async fn every_page(app: &TestApp, t: &str, id: i64, query: &str) -> (Vec<usize>, Vec<Value>) {
+    let (mut sizes, mut items) = (Vec::new(), Vec::new());
+    let mut cursor: Option<String> = None;
+    loop {
+        let sep = if query.is_empty() { "?" } else { "&" };
+        let after = cursor
+            .map(|c| format!("{sep}cursor={c}"))
+            .unwrap_or_default();
+        let path = format!("/api/v1/companies/{id}/invoices{query}{after}");
+        let (status, page) = app.api(Method::GET, t, &path, None).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        assert_eq!(page["page_size"], 50);
+        assert!(page.get("total").is_none(), "nothing counts every row");
+        let rows = page["items"].as_array().expect("items").clone();
+        sizes.push(rows.len());
+        items.extend(rows);
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return (sizes, items),
+        }
+        assert!(sizes.len() < 100, "pages never end");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn invoices_pushed_between_pages_neither_repeat_nor_skip_what_was_listed(pool: PgPool) {
+    // Arrange: 60 invoices, the first page read.
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_and_company(&pool).await;
+    for i in 0..60 {
+        let number = format!("E-{i:03}");
+        invoice(
+            &pool,
+            id,
+            Inv {
+                number: &number,
+                ..Inv::default()
+            },
+        )
+        .await;
+    }
+    let path = format!("/api/v1/companies/{id}/invoices");
+    let (_, first) = app.api(Method::GET, &t, &path, None).await;
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
+
+    // Act: ten newer invoices arrive, then the second page is read.
+    for i in 0..10 {
+        let number = format!("N-{i:03}");
+        invoice(
+            &pool,
+            id,
+            Inv {
+                number: &number,
+                ..Inv::default()
+            },
+        )
+        .await;
+    }
+    let (status, second) = app
+        .api(Method::GET, &t, &format!("{path}?cursor={cursor}"), None)
+        .await;
+
+    // Assert: an OFFSET page would have shown ten of the first page again.
+    assert_eq!(status, 200);
+    let numbers = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| i["number"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let (first, second) = (numbers(&first), numbers(&second));
+    assert_eq!(first.len() + second.len(), 60, "{second:?}");
+    assert!(second.iter().all(|n| !first.contains(n)), "{second:?}");
+    assert!(second.iter().all(|n| n.starts_with("E-")), "{second:?}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_page_is_read_from_an_index_not_by_sorting_the_company(pool: PgPool) {
+    // Arrange: enough invoices, over two companies, that the planner
+    // chooses freely; statistics current.
+    let app = spawn_app(pool.clone()).await;
+    let (t, id) = owner_and_company(&pool).await;
+    let other = company(&pool, user(&pool, "other@example.ro").await, "Alta SRL").await;
+    sqlx::query(
+        "INSERT INTO invoices (company_id, direction, number, partner, issue_date,
+                               due_date, total_minor, paid_minor, currency)
+         SELECT c, 'issued', 'F-' || n, 'Client', date '2024-01-01' + n % 700,
+                date '2024-02-01' + n % 700, 10000, CASE WHEN n % 3 = 0 THEN 10000 ELSE 0 END, 'RON'
+         FROM unnest(ARRAY[$1, $2]) AS c, generate_series(1, 20000) AS n",
+    )
+    .bind(id)
+    .bind(other)
+    .execute(&pool)
+    .await
+    .expect("invoices");
+    sqlx::query("ANALYZE invoices")
+        .execute(&pool)
+        .await
+        .expect("analyze");
+    let scans = || async {
+        sqlx::query_as::<_, (String, i64)>(
+            "SELECT indexrelname::text, idx_scan FROM pg_stat_user_indexes
+             WHERE indexrelname IN ('invoices_company_newest', 'invoices_company_unpaid_due')
+             ORDER BY 1",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("index statistics")
+    };
+    let before = scans().await;
+
+    // Act: a deep page of each list.
+    for query in ["", "?status=unpaid"] {
+        let sep = if query.is_empty() { "?" } else { "&" };
+        let path = format!("/api/v1/companies/{id}/invoices{query}{sep}cursor=2024-06-01.30000");
+        let (status, page) = app.api(Method::GET, &t, &path, None).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["items"].as_array().map(Vec::len), Some(50));
+    }
+
+    // Assert: each list read its own index (statistics arrive a moment later).
+    let after = eventually("both indexes scanned", Duration::from_secs(10), || async {
+        let now = scans().await;
+        now.iter()
+            .zip(&before)
+            .all(|((_, n), (_, b))| n > b)
+            .then_some(now)
+    })
+    .await;
+    assert_eq!(after.len(), 2, "{after:?}");
 }
 
 #[sqlx::test(migrations = false)]

@@ -324,5 +324,6 @@ async fn the_previous_build_reads_an_upgraded_database_and_its_invoice_push_fail
         "no constraint matches its ON CONFLICT: refused before writing anything"
     );
     let (status, page) = app.api(Method::GET, &t, &path, None).await;
-    assert_eq!((status, page["total"].clone()), (200, json!(5)), "{page}");
+    let items = page["items"].as_array().map(Vec::len);
+    assert_eq!((status, items), (200, Some(5)), "{page}");
 }

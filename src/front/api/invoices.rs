@@ -7,8 +7,8 @@ use super::companies::{limit_reached, member_of, writer_of};
 use super::rows::{Batch, FieldError, Row, parse_date, writable_batch};
 use crate::blocks::validate::Cui;
 use crate::infra::http_io::{ApiError, HttpResponse, empty, json};
-use crate::infra::router::{Id, Req};
-use crate::services::finance::invoices::{self, NewInvoice, Query, Replace};
+use crate::infra::router::{FromParam, Id, Req};
+use crate::services::finance::invoices::{self, Cursor, NewInvoice, Replace};
 use crate::services::finance::quota;
 use crate::services::finance::{Direction, PaidFilter};
 
@@ -35,10 +35,6 @@ const BATCH: Batch<NewInvoice, (Direction, String, String)> = Batch {
 
 /// Invoices per page of the API's list.
 pub const PAGE_SIZE: i64 = 50;
-
-/// The highest page number accepted (beyond it the request is refused, not
-/// just empty: no company has 50 million invoices).
-const MAX_PAGE: i64 = 1_000_000;
 
 /// `PUT /api/v1/companies/{id}/invoices` (owner, accountant): bulk upsert
 /// (issued invoices by number, received ones by supplier and number) of a
@@ -193,25 +189,30 @@ fn parse_row(row: &Row<'_>) -> Result<NewInvoice, FieldError> {
     })
 }
 
-/// `GET /api/v1/companies/{id}/invoices`: a page of invoices,
-/// `?status=unpaid|paid&direction=issued|received&page=N` →
-/// `{items, page, page_size, total}`.
+/// `GET /api/v1/companies/{id}/invoices`: a keyset page of invoices,
+/// `?status=unpaid|paid&direction=issued|received&cursor=C` →
+/// `{items, page_size, next_cursor}`.
 pub async fn list(req: Req) -> Result<HttpResponse, ApiError> {
     let company = member_of(&req).await?;
     let query = parse_query(req.query().unwrap_or_default())?;
     let mut db = req.app.pool.acquire().await?;
     let today = crate::services::finance::today(&mut *db).await?;
-    let page = invoices::list(&mut db, company.id, query, today).await?;
+    let filter = (query.status, query.direction);
+    let page =
+        invoices::list_after(&mut db, company.id, filter, query.after, PAGE_SIZE, today).await?;
     Ok(json(StatusCode::OK, &page))
 }
 
-fn parse_query(query: &str) -> Result<Query, ApiError> {
-    let mut parsed = Query {
-        status: PaidFilter::All,
-        direction: None,
-        page: 1,
-        page_size: PAGE_SIZE,
-    };
+/// What the list's query string asks for.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct ListQuery {
+    status: PaidFilter,
+    direction: Option<Direction>,
+    after: Option<Cursor>,
+}
+
+fn parse_query(query: &str) -> Result<ListQuery, ApiError> {
+    let mut parsed = ListQuery::default();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match key {
@@ -228,17 +229,30 @@ fn parse_query(query: &str) -> Result<Query, ApiError> {
                         .ok_or_else(|| bad("direction must be issued or received"))?,
                 );
             }
+            "cursor" => {
+                parsed.after = Some(parse_cursor(value).ok_or_else(|| {
+                    bad("cursor must be a next_cursor from an earlier answer, unchanged")
+                })?);
+            }
             "page" => {
-                parsed.page = value
-                    .parse()
-                    .ok()
-                    .filter(|p| (1..=MAX_PAGE).contains(p))
-                    .ok_or_else(|| bad("page must be a whole number from 1"))?;
+                return Err(bad(
+                    "page is no longer read: the first request has no cursor, and each answer's \
+                     next_cursor, passed as cursor, gives the next page",
+                ));
             }
             _ => {}
         }
     }
     Ok(parsed)
+}
+
+/// Reads a cursor as [`Cursor::encode`] writes it: `YYYY-MM-DD.id`.
+fn parse_cursor(text: &str) -> Option<Cursor> {
+    let (date, id) = text.split_once('.')?;
+    Some(Cursor {
+        date: parse_date(date)?,
+        id: Id::from_param(id)?.0,
+    })
 }
 
 fn bad(message: &str) -> ApiError {
@@ -251,16 +265,22 @@ mod tests {
 
     #[test]
     fn list_queries_are_checked() {
-        let ok = parse_query("status=unpaid&direction=received&page=3").expect("valid");
+        let ok =
+            parse_query("status=unpaid&direction=received&cursor=2026-01-10.42").expect("valid");
         assert_eq!(ok.status, PaidFilter::Unpaid);
         assert_eq!(ok.direction, Some(Direction::Received));
-        assert_eq!(ok.page, 3);
-        assert_eq!(parse_query("").expect("defaults").page, 1);
+        let cursor = ok.after.expect("a cursor");
+        assert_eq!(cursor.id, 42);
+        assert_eq!(cursor.encode(), "2026-01-10.42", "read as written");
+        assert_eq!(parse_query("").expect("defaults"), ListQuery::default());
         for (query, why) in [
-            ("page=0", "pages count from 1"),
-            ("page=-1", "negative"),
-            ("page=x", "not a number"),
-            ("page=1000001", "beyond the cap"),
+            ("page=2", "replaced by cursor"),
+            ("cursor=", "empty"),
+            ("cursor=2026-01-10", "no id"),
+            ("cursor=2026-02-30.4", "no such day"),
+            ("cursor=2026-01-10.0", "no such id"),
+            ("cursor=2026-01-10.-4", "negative id"),
+            ("cursor=2026-01-10.04", "not as written"),
             ("status=open", "unknown status"),
             ("direction=both", "unknown direction"),
         ] {

@@ -41,6 +41,12 @@ pub struct Spec {
     pub private_only: bool,
     /// Who it is for, which decides where `/help` lists it.
     pub audience: Audience,
+    /// Whether it shows or changes the active company's data (figures,
+    /// invoices, entries). In a group it answers only when an owner bound
+    /// the group to a company with `/group`, and then about that company,
+    /// to its members; elsewhere in a group it refuses (everyone there would
+    /// see one member's figures).
+    pub company_data: bool,
     /// The handler.
     pub run: Run,
 }

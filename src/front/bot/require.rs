@@ -4,7 +4,7 @@
 //! for writing, a role that may write.
 
 use super::{Account, UpdateCtx};
-use crate::services::finance::Company;
+use crate::services::finance::{Company, companies, groups};
 
 /// A requirement that is not met: the HTML answer that explains it.
 pub type Unmet = String;
@@ -70,4 +70,45 @@ pub fn read_only(ctx: &UpdateCtx<'_>) -> Unmet {
         "You may only read this company's data: only owners and accountants can record entries.",
     )
     .to_owned()
+}
+
+/// Where the active company's data may be shown: anywhere in the private
+/// chat; in a group only when an owner bound the group to a company
+/// (`/group`) and the sender is a member of it, and then that company is the
+/// update's active one, whatever the sender chose privately. Otherwise the
+/// answer that says why nothing is shown.
+///
+/// # Errors
+/// The database failed.
+pub async fn company_chat(ctx: &mut UpdateCtx<'_>) -> Result<Result<(), Unmet>, sqlx::Error> {
+    if ctx.is_private() {
+        return Ok(Ok(()));
+    }
+    let Some(company_id) = groups::bound_company(ctx.db, ctx.chat_id).await? else {
+        return Ok(Err(ctx
+            .t(
+                "Într-un grup nu arăt cifrele unei firme decât dacă un proprietar a legat grupul de firmă cu /grup. \
+                 Întreabă-mă în chatul nostru privat.",
+                "In a group I show a company's figures only once an owner has bound the group to it with /group. \
+                 Ask me in our private chat.",
+            )
+            .to_owned()));
+    };
+    // Not linked: the handler says how to link, and shows nothing.
+    let Some(user_id) = ctx.account.as_ref().map(|a| a.user_id) else {
+        return Ok(Ok(()));
+    };
+    let Some(company) = companies::for_member(ctx.db, company_id, user_id).await? else {
+        return Ok(Err(ctx
+            .t(
+                "Grupul acesta arată o firmă al cărei membru nu ești.",
+                "This group shows a company you are not a member of.",
+            )
+            .to_owned()));
+    };
+    if let Some(account) = ctx.account.as_mut() {
+        account.active_company_id = Some(company.id);
+        account.active_company = Some(company);
+    }
+    Ok(Ok(()))
 }

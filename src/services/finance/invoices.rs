@@ -389,6 +389,170 @@ pub struct Query {
     pub page_size: i64,
 }
 
+/// Where a keyset page of invoices starts: just after the invoice with this
+/// sort date (the due date in unpaid lists, else the issue date) and id.
+/// Written `YYYY-MM-DD.id` (`2026-01-10.4711`, [`Cursor::encode`]); opaque
+/// to clients, read back by the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    /// The last invoice's sort date.
+    pub date: Date,
+    /// The last invoice's id.
+    pub id: i64,
+}
+
+impl Cursor {
+    /// The cursor as text.
+    pub fn encode(self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}.{}",
+            self.date.year(),
+            u8::from(self.date.month()),
+            self.date.day(),
+            self.id
+        )
+    }
+}
+
+/// A keyset page: the rows, and the cursor of the next page (`None` on the last).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Slice<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// Rows per page.
+    pub page_size: i64,
+    /// Pass as `cursor` for the next page; `None` (null) on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// An invoice as stored, before today's date says whether it is overdue.
+struct Stored {
+    id: i64,
+    number: String,
+    direction: String,
+    partner: String,
+    partner_cui: Option<String>,
+    issue_date: Date,
+    due_date: Date,
+    total_minor: i64,
+    paid_minor: i64,
+    currency: String,
+}
+
+impl Stored {
+    fn shown(self, today: Date) -> Invoice {
+        let (total, paid) = (
+            Amount::from_minor(self.total_minor),
+            Amount::from_minor(self.paid_minor),
+        );
+        Invoice {
+            id: self.id,
+            number: self.number,
+            direction: Direction::parse(&self.direction).unwrap_or(Direction::Issued),
+            partner: self.partner,
+            partner_cui: self.partner_cui,
+            issue_date: self.issue_date,
+            due_date: self.due_date,
+            total,
+            paid,
+            outstanding: (total - paid).max(Amount::ZERO),
+            credit: (paid - total).max(Amount::ZERO),
+            currency: stored_currency(&self.currency),
+            overdue: paid < total && self.due_date < today,
+        }
+    }
+}
+
+/// A keyset page of a company's invoices: at most `page_size` after `after`
+/// (from the start when `None`), in the order of [`list`] but with ties on
+/// the date broken by id: unpaid ones by due date, earliest first; the
+/// others newest first. Each page is one range read of an index
+/// (`invoices_company_unpaid_due`, `invoices_company_newest`), so its cost
+/// does not grow with the company's invoices or with how far the client has
+/// paged.
+///
+/// # Errors
+/// The database failed.
+pub async fn list_after(
+    db: &mut PgConnection,
+    company_id: i64,
+    filter: (PaidFilter, Option<Direction>),
+    after: Option<Cursor>,
+    page_size: i64,
+    today: Date,
+) -> Result<Slice<Invoice>, sqlx::Error> {
+    let (status, direction) = (filter.0, filter.1.map(Direction::as_str));
+    // One row more than the page says whether another page follows.
+    let fetch = page_size + 1;
+    let mut rows = if status == PaidFilter::Unpaid {
+        // Before every due date that an invoice can have (years 0000-9999).
+        let start = Cursor {
+            date: Date::from_calendar_date(-4000, time::Month::January, 1).expect("a valid date"),
+            id: 0,
+        };
+        let after = after.unwrap_or(start);
+        sqlx::query_as!(
+            Stored,
+            r#"SELECT id, number, direction, partner, partner_cui, issue_date, due_date,
+                      total_minor, paid_minor, currency
+               FROM invoices
+               WHERE company_id = $1 AND paid_minor < total_minor
+                 AND ($2::text IS NULL OR direction = $2)
+                 AND (due_date, id) > ($3, $4)
+               ORDER BY due_date, id
+               LIMIT $5"#,
+            company_id,
+            direction,
+            after.date,
+            after.id,
+            fetch
+        )
+        .fetch_all(&mut *db)
+        .await?
+    } else {
+        // After every issue date and id that an invoice can have.
+        let start = Cursor {
+            date: Date::from_calendar_date(9999, time::Month::December, 31).expect("a valid date"),
+            id: i64::MAX,
+        };
+        let after = after.unwrap_or(start);
+        sqlx::query_as!(
+            Stored,
+            r#"SELECT id, number, direction, partner, partner_cui, issue_date, due_date,
+                      total_minor, paid_minor, currency
+               FROM invoices
+               WHERE company_id = $1 AND ($2::text IS NULL OR direction = $2)
+                 AND ($3 = 'all' OR paid_minor >= total_minor)
+                 AND (issue_date, id) < ($4, $5)
+               ORDER BY issue_date DESC, id DESC
+               LIMIT $6"#,
+            company_id,
+            direction,
+            status.as_str(),
+            after.date,
+            after.id,
+            fetch
+        )
+        .fetch_all(&mut *db)
+        .await?
+    };
+    let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > page_size;
+    rows.truncate(usize::try_from(page_size).unwrap_or(0));
+    let next_cursor = more.then(|| rows.last()).flatten().map(|last| {
+        let date = if status == PaidFilter::Unpaid {
+            last.due_date
+        } else {
+            last.issue_date
+        };
+        Cursor { date, id: last.id }.encode()
+    });
+    Ok(Slice {
+        items: rows.into_iter().map(|r| r.shown(today)).collect(),
+        page_size,
+        next_cursor,
+    })
+}
+
 /// A page of a company's invoices. Unpaid invoices come most urgent first
 /// (earliest due date); otherwise the newest first.
 ///
@@ -412,7 +576,8 @@ pub async fn list(
     )
     .fetch_one(&mut *db)
     .await?;
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        Stored,
         r#"SELECT id, number, direction, partner, partner_cui, issue_date, due_date, total_minor,
                   paid_minor, currency
            FROM invoices
@@ -428,30 +593,7 @@ pub async fn list(
     )
     .fetch_all(&mut *db)
     .await?;
-    let items = rows
-        .into_iter()
-        .map(|r| {
-            let (total, paid) = (
-                Amount::from_minor(r.total_minor),
-                Amount::from_minor(r.paid_minor),
-            );
-            Invoice {
-                id: r.id,
-                number: r.number,
-                direction: Direction::parse(&r.direction).unwrap_or(Direction::Issued),
-                partner: r.partner,
-                partner_cui: r.partner_cui,
-                issue_date: r.issue_date,
-                due_date: r.due_date,
-                total,
-                paid,
-                outstanding: (total - paid).max(Amount::ZERO),
-                credit: (paid - total).max(Amount::ZERO),
-                currency: stored_currency(&r.currency),
-                overdue: paid < total && r.due_date < today,
-            }
-        })
-        .collect();
+    let items = rows.into_iter().map(|r| r.shown(today)).collect();
     Ok(Page {
         items,
         page: query.page,

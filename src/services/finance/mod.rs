@@ -10,6 +10,7 @@ pub mod cash;
 pub mod companies;
 pub mod dashboard;
 pub mod efactura;
+pub mod groups;
 pub mod invoices;
 pub mod quota;
 pub mod treasury;
