@@ -17,10 +17,12 @@ pub mod code;
 pub mod companies;
 pub mod dashboard;
 pub mod help;
+pub mod invite;
 pub mod invoices;
 pub mod language;
 pub mod link;
 pub mod media;
+pub mod members;
 pub mod new_company;
 pub mod password;
 pub mod register;
@@ -115,6 +117,25 @@ pub static COMMANDS: &[Spec] = &[
         private_only: false,
         audience: Audience::Linked,
         run: |ctx, args| Box::pin(select_company::run(ctx, args)),
+    },
+    Spec {
+        name: "invite",
+        aliases: &["invita"],
+        ro: Help { name: "invita", args: "[cititor|contabil|proprietar]", text: "invită pe cineva în firma activă (proprietarii)" },
+        en: Help { name: "invite", args: "[viewer|accountant|owner]", text: "invite someone to the active company (owners)" },
+        reads_only: false,
+        // The answer carries the invitation's code.
+        private_only: true,
+        run: |ctx, args| Box::pin(invite::run(ctx, args)),
+    },
+    Spec {
+        name: "members",
+        aliases: &["membri"],
+        ro: Help { name: "membri", args: "", text: "membrii firmei active și rolurile lor (proprietarii)" },
+        en: Help { name: "members", args: "", text: "the active company's members and their roles (owners)" },
+        reads_only: true,
+        private_only: true,
+        run: |ctx, _| Box::pin(members::run(ctx)),
     },
     Spec {
         name: "dashboard",
@@ -249,6 +270,26 @@ pub async fn callback(
             None => Ok(stale_button(ctx, callback_query_id)),
         },
         Some(Callback::KeepLink) => Ok(code::pressed_keep(ctx, callback_query_id, message_id)),
+        Some(Callback::Invitation { code, accept }) => {
+            invite::pressed(ctx, callback_query_id, message_id, code, accept).await
+        }
+        Some(Callback::Members(company)) => {
+            members::pressed(ctx, callback_query_id, message_id, company, None).await
+        }
+        Some(Callback::Member {
+            company,
+            user,
+            step,
+        }) => {
+            members::pressed(
+                ctx,
+                callback_query_id,
+                message_id,
+                company,
+                Some((user, step)),
+            )
+            .await
+        }
         None => Ok(stale_button(ctx, callback_query_id)),
     }
 }
