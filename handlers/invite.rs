@@ -188,24 +188,8 @@ fn shown(ctx: &UpdateCtx<'_>, invitation: &Invitation) -> String {
 
 /// Why an invitation cannot be accepted.
 pub fn refusal<T>(ctx: &UpdateCtx<'_>, found: &Found<T>) -> &'static str {
-    match found {
-        Found::Used => ctx.t(
-            "Invitația aceasta a fost deja folosită. Cere una nouă celui care te-a invitat.",
-            "This invitation was already used. Ask whoever invited you for a new one.",
-        ),
-        Found::Expired => ctx.t(
-            "Invitația aceasta a expirat (o invitație este valabilă 7 zile). Cere una nouă celui care te-a invitat.",
-            "This invitation has expired (an invitation is valid for 7 days). Ask whoever invited you for a new one.",
-        ),
-        Found::Revoked => ctx.t(
-            "Invitația aceasta a fost retrasă. Cere una nouă celui care te-a invitat, dacă e cazul.",
-            "This invitation was withdrawn. Ask whoever invited you for a new one if needed.",
-        ),
-        Found::Unknown | Found::Open(_) => ctx.t(
-            "Nu recunosc această invitație. Verifică linkul sau cere una nouă celui care te-a invitat.",
-            "I do not know this invitation. Check the link, or ask whoever invited you for a new one.",
-        ),
-    }
+    let (ro, en) = crate::front::invitation_refusal(found);
+    ctx.t(ro, en)
 }
 
 /// A press on Accept or Decline. Accepting links or creates the sender's

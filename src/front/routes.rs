@@ -76,6 +76,8 @@ pub fn table(dev_mode: bool) -> Router {
     r.get("/telegram/login-widget", page(web::telegram::widget));
     r.get("/link/{code}", page(web::link::page));
     r.post("/link/{code}", page(web::link::confirm));
+    r.get("/invite/{code}", page(web::invite::page));
+    r.post("/invite/{code}", page(web::invite::accept));
 
     // Dev mode's chat with the bot (src/front/devchat.rs); never in production.
     if dev_mode {
