@@ -141,5 +141,12 @@ pub async fn create(mut req: Req) -> Result<HttpResponse, ApiError> {
     tx.commit().await?;
     Ok(json(StatusCode::CREATED, &company))
 }
-use crate::services::finance::companies;
-use crate::services::finance::quota::{self, Exceeded};
+
+/// The answer to a request that would pass one of the operator's limits:
+/// 422 `limit_reached`, naming the limit and its value.
+pub(super) fn limit_reached(over: Exceeded) -> ApiError {
+    ApiError::LimitReached(format!(
+        "limit reached: at most {} {}; this request would make {}",
+        over.max, over.what, over.would_be
+    ))
+}
