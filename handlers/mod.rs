@@ -119,25 +119,6 @@ pub static COMMANDS: &[Spec] = &[
         run: |ctx, args| Box::pin(select_company::run(ctx, args)),
     },
     Spec {
-        name: "invite",
-        aliases: &["invita"],
-        ro: Help { name: "invita", args: "[cititor|contabil|proprietar]", text: "invită pe cineva în firma activă (proprietarii)" },
-        en: Help { name: "invite", args: "[viewer|accountant|owner]", text: "invite someone to the active company (owners)" },
-        reads_only: false,
-        // The answer carries the invitation's code.
-        private_only: true,
-        run: |ctx, args| Box::pin(invite::run(ctx, args)),
-    },
-    Spec {
-        name: "members",
-        aliases: &["membri"],
-        ro: Help { name: "membri", args: "", text: "membrii firmei active și rolurile lor (proprietarii)" },
-        en: Help { name: "members", args: "", text: "the active company's members and their roles (owners)" },
-        reads_only: true,
-        private_only: true,
-        run: |ctx, _| Box::pin(members::run(ctx)),
-    },
-    Spec {
         name: "dashboard",
         aliases: &["sold", "balance"],
         ro: Help { name: "sold", args: "", text: "cifrele firmei active" },
@@ -186,6 +167,27 @@ pub static COMMANDS: &[Spec] = &[
         private_only: false,
         audience: Audience::Company,
         run: |ctx, _| Box::pin(cash::run(ctx)),
+    },
+    Spec {
+        name: "invite",
+        aliases: &["invita"],
+        ro: Help { name: "invita", args: "[cititor|contabil|proprietar]", text: "invită pe cineva în firma activă (proprietarii)" },
+        en: Help { name: "invite", args: "[viewer|accountant|owner]", text: "invite someone to the active company (owners)" },
+        reads_only: false,
+        // The answer carries the invitation's code.
+        private_only: true,
+        audience: Audience::Company,
+        run: |ctx, args| Box::pin(invite::run(ctx, args)),
+    },
+    Spec {
+        name: "members",
+        aliases: &["membri"],
+        ro: Help { name: "membri", args: "", text: "membrii firmei active și rolurile lor (proprietarii)" },
+        en: Help { name: "members", args: "", text: "the active company's members and their roles (owners)" },
+        reads_only: true,
+        private_only: true,
+        audience: Audience::Company,
+        run: |ctx, _| Box::pin(members::run(ctx)),
     },
     Spec {
         name: "clear",
