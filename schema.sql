@@ -307,6 +307,29 @@ CREATE INDEX IF NOT EXISTS group_chats_company ON group_chats (company_id);
 -- sent to the chat until the person writes to the bot again.
 ALTER TABLE telegram_accounts ADD COLUMN IF NOT EXISTS blocked_at timestamptz;
 
+-- Invitations to a company, made by an owner (`/invite`, the API) and
+-- accepted by whoever opens the link (the bot's `/start inv_<code>`, the
+-- `/invite/{code}` page). The code is 32 random bytes; only its SHA-256 is
+-- stored. One use (`used_at`), seven days (`expires_at`), revocable
+-- (`revoked_at`, also set when the invitee declines). Spent rows stay a day
+-- past their expiry, so a late visitor is told "used" or "expired", not
+-- "unknown". `language`: the inviter's, for telling them of the answer.
+CREATE TABLE IF NOT EXISTS invitations (
+    id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    code_hash  bytea       NOT NULL UNIQUE,
+    company_id bigint      NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    role       text        NOT NULL CHECK (role IN ('owner', 'accountant', 'viewer')),
+    invited_by bigint      REFERENCES users (id) ON DELETE SET NULL,
+    language   text        CHECK (language IN ('ro', 'en')),
+    expires_at timestamptz NOT NULL,
+    used_at    timestamptz,
+    used_by    bigint      REFERENCES users (id) ON DELETE SET NULL,
+    revoked_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS invitations_company ON invitations (company_id);
+CREATE INDEX IF NOT EXISTS invitations_expires_at ON invitations (expires_at);
+
 -- ---------------------------------------------------------------- the webhook's claim
 
 -- The first statement of every update (src/webhook.rs), one round trip:

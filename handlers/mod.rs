@@ -18,10 +18,12 @@ pub mod companies;
 pub mod dashboard;
 pub mod group;
 pub mod help;
+pub mod invite;
 pub mod invoices;
 pub mod language;
 pub mod link;
 pub mod media;
+pub mod members;
 pub mod new_company;
 pub mod password;
 pub mod register;
@@ -181,6 +183,29 @@ pub static COMMANDS: &[Spec] = &[
         run: |ctx, _| Box::pin(cash::run(ctx)),
     },
     Spec {
+        name: "invite",
+        aliases: &["invita"],
+        ro: Help { name: "invita", args: "[cititor|contabil|proprietar]", text: "invită pe cineva în firma activă (proprietarii)" },
+        en: Help { name: "invite", args: "[viewer|accountant|owner]", text: "invite someone to the active company (owners)" },
+        reads_only: false,
+        // The answer carries the invitation's code.
+        private_only: true,
+        audience: Audience::Company,
+        company_data: false,
+        run: |ctx, args| Box::pin(invite::run(ctx, args)),
+    },
+    Spec {
+        name: "members",
+        aliases: &["membri"],
+        ro: Help { name: "membri", args: "", text: "membrii firmei active și rolurile lor (proprietarii)" },
+        en: Help { name: "members", args: "", text: "the active company's members and their roles (owners)" },
+        reads_only: true,
+        private_only: true,
+        audience: Audience::Company,
+        company_data: false,
+        run: |ctx, _| Box::pin(members::run(ctx)),
+    },
+    Spec {
         name: "clear",
         aliases: &[],
         ro: Help { name: "clear", args: "", text: "deselectează firma activă" },
@@ -266,9 +291,14 @@ pub async fn callback(
     // Buttons act in the chat their message is in: the same rules as the
     // commands that made them.
     let refused = match pressed {
-        Some(Callback::SelectCompany(_) | Callback::SelectPage(_)) => {
-            require::private_chat(ctx).err()
-        }
+        // Company choice and administration: private, as their commands.
+        Some(
+            Callback::SelectCompany(_)
+            | Callback::SelectPage(_)
+            | Callback::Invitation { .. }
+            | Callback::Members(_)
+            | Callback::Member { .. },
+        ) => require::private_chat(ctx).err(),
         Some(Callback::InvoicePage { .. }) => require::company_chat(ctx).await?.err(),
         // The sender's own link, start buttons, and an author taking back
         // their own entry: answered wherever they were asked.
@@ -303,6 +333,26 @@ pub async fn callback(
             None => Ok(stale_button(ctx, callback_query_id)),
         },
         Some(Callback::KeepLink) => Ok(code::pressed_keep(ctx, callback_query_id, message_id)),
+        Some(Callback::Invitation { code, accept }) => {
+            invite::pressed(ctx, callback_query_id, message_id, code, accept).await
+        }
+        Some(Callback::Members(company)) => {
+            members::pressed(ctx, callback_query_id, message_id, company, None).await
+        }
+        Some(Callback::Member {
+            company,
+            user,
+            step,
+        }) => {
+            members::pressed(
+                ctx,
+                callback_query_id,
+                message_id,
+                company,
+                Some((user, step)),
+            )
+            .await
+        }
         None => Ok(stale_button(ctx, callback_query_id)),
     }
 }

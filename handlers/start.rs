@@ -1,5 +1,6 @@
 //! `/start [code]`: the greeting, and the deep-link entry point
-//! (`https://t.me/<bot>?start=<code>` arrives as `/start <code>`). To someone
+//! (`https://t.me/<bot>?start=<code>` arrives as `/start <code>`; an
+//! invitation's, `?start=inv_<code>`, goes to `invite::opened`). To someone
 //! not linked yet, in the private chat, the greeting comes with three buttons:
 //! create an account here, link an existing account, help.
 
@@ -19,6 +20,10 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, payload: Option<&str>) -> HandlerResul
     let Some(payload) = payload else {
         return Ok(greeting(ctx, welcome(ctx)));
     };
+    // An invitation's deep link: `inv_<code>` (handlers/invite.rs).
+    if let Some(code) = payload.strip_prefix(crate::blocks::invite_code::START_PREFIX) {
+        return super::invite::opened(ctx, code).await;
+    }
     match LinkCode::parse(payload) {
         Some(code) => super::code::redeem(ctx, &code).await,
         None => {

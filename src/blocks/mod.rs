@@ -5,6 +5,7 @@
 //! - [`money`]: exact amounts and currencies, parsed and written in both languages.
 //! - [`validate`]: Romanian CUI and IBAN, with their check digits.
 //! - [`link_code`]: the 8-character one-time codes and their hashes.
+//! - [`invite_code`]: the long invitation codes and their hashes.
 //! - [`secret_token`]: random tokens (sessions, refresh tokens) and their hashes.
 //! - [`qr`]: QR codes as SVG and PNG.
 //! - [`lang`]: Romanian or English, and how a person's is chosen.
@@ -13,6 +14,7 @@
 //! - [`telegram_auth`]: the Login Widget's and a Mini App's signed data, checked.
 
 pub mod efactura;
+pub mod invite_code;
 pub mod lang;
 pub mod link_code;
 pub mod local_time;

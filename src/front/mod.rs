@@ -20,6 +20,7 @@ pub mod web;
 use crate::infra::app::App;
 use crate::infra::http_io::{ApiError, ClientAddr, client_ip, client_key};
 use crate::infra::router::Req;
+use crate::services::invitations::Found;
 use crate::services::rate_limit::{self, Limit};
 
 /// Counts an attempt of `limit` by the request's client (its IP, see
@@ -57,5 +58,28 @@ async fn limit_key(app: &App, key: &str, limit: Limit) -> Result<(), ApiError> {
             tracing::warn!(limit = limit.action, "rate limit hit");
             Err(ApiError::TooManyRequests(retry_after))
         }
+    }
+}
+
+/// Why an invitation cannot be accepted, in Romanian and English: the bot
+/// and the `/invite/{code}` page say the same.
+pub fn invitation_refusal<T>(found: &Found<T>) -> (&'static str, &'static str) {
+    match found {
+        Found::Used => (
+            "Invitația aceasta a fost deja folosită. Cere una nouă celui care te-a invitat.",
+            "This invitation was already used. Ask whoever invited you for a new one.",
+        ),
+        Found::Expired => (
+            "Invitația aceasta a expirat (o invitație este valabilă 7 zile). Cere una nouă celui care te-a invitat.",
+            "This invitation has expired (an invitation is valid for 7 days). Ask whoever invited you for a new one.",
+        ),
+        Found::Revoked => (
+            "Invitația aceasta a fost retrasă. Cere una nouă celui care te-a invitat, dacă e cazul.",
+            "This invitation was withdrawn. Ask whoever invited you for a new one if needed.",
+        ),
+        Found::Unknown | Found::Open(_) => (
+            "Nu recunosc această invitație. Verifică linkul sau cere una nouă celui care te-a invitat.",
+            "I do not know this invitation. Check the link, or ask whoever invited you for a new one.",
+        ),
     }
 }

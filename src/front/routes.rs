@@ -37,14 +37,19 @@ pub fn table(dev_mode: bool) -> Router {
     r.post("/api/v1/telegram/confirm", json(api::telegram_link::confirm)).body_limit(api::auth::BODY_LIMIT);
     r.get("/qr/{code}.svg", json(web::qr::svg));
     r.get("/qr/{code}.png", json(web::qr::png));
+    r.get("/invite/{code}/qr.png", json(api::members::qr_png));
 
-    // Companies and their data (src/front/api/companies.rs, invoices.rs, treasury.rs, cash.rs, efactura.rs).
+    // Companies and their data (src/front/api/companies.rs, members.rs, invoices.rs, treasury.rs, cash.rs, efactura.rs).
     r.ignore_trailing_slash_under("/api/v1/companies");
     r.get("/api/v1/companies", json(api::companies::list));
     r.post("/api/v1/companies", json(api::companies::create));
     r.get("/api/v1/companies/{id}", json(api::companies::get));
-    r.post("/api/v1/companies/{id}/members", json(api::companies::add_member));
-    r.delete("/api/v1/companies/{id}/members/{user_id}", json(api::companies::remove_member));
+    r.get("/api/v1/companies/{id}/members", json(api::members::members));
+    r.patch("/api/v1/companies/{id}/members/{user_id}", json(api::members::change_role));
+    r.delete("/api/v1/companies/{id}/members/{user_id}", json(api::members::remove));
+    r.get("/api/v1/companies/{id}/invitations", json(api::members::invitations));
+    r.post("/api/v1/companies/{id}/invitations", json(api::members::invite));
+    r.delete("/api/v1/companies/{id}/invitations/{code}", json(api::members::revoke));
     r.get("/api/v1/companies/{id}/invoices", json(api::invoices::list));
     r.put("/api/v1/companies/{id}/invoices", json(api::invoices::push));
     r.delete("/api/v1/companies/{id}/invoices/{invoice_id}", json(api::invoices::delete));
@@ -71,6 +76,8 @@ pub fn table(dev_mode: bool) -> Router {
     r.get("/telegram/login-widget", page(web::telegram::widget));
     r.get("/link/{code}", page(web::link::page));
     r.post("/link/{code}", page(web::link::confirm)).body_limit(web::FORM_BODY_LIMIT);
+    r.get("/invite/{code}", page(web::invite::page));
+    r.post("/invite/{code}", page(web::invite::accept)).body_limit(web::FORM_BODY_LIMIT);
 
     // Dev mode's chat with the bot (src/front/devchat.rs); never in production.
     if dev_mode {

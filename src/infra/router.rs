@@ -404,6 +404,12 @@ impl FromParam for LinkCode {
     }
 }
 
+impl FromParam for crate::blocks::invite_code::InviteCode {
+    fn from_param(text: &str) -> Option<Self> {
+        Self::parse(text)
+    }
+}
+
 impl FromParam for String {
     fn from_param(text: &str) -> Option<Self> {
         Some(text.to_owned())

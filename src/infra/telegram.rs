@@ -90,11 +90,15 @@ impl From<frankenstein::Error> for BotApiError {
 #[derive(Clone)]
 pub struct BotApi {
     bot: Bot,
-    /// The same client, for file downloads (frankenstein has no download).
+    /// The same client, for the calls frankenstein cannot make: file
+    /// downloads ([`BotApi::download`]) and uploads from memory
+    /// ([`BotApi::send_photo`]).
     client: frankenstein::reqwest::Client,
     /// `<base>/file/bot<token>`: where files named by `getFile` are downloaded.
     /// Holds the token: never logged.
     file_base: Arc<str>,
+    /// `<base>/bot<token>`, for uploads. Holds the token: never logged.
+    api_url: String,
     /// Background sends still running (see [`BotApi::track`]), shared by clones.
     in_flight: Arc<AtomicUsize>,
 }
@@ -139,10 +143,11 @@ impl BotApi {
         Ok(Self {
             file_base: format!("{base}/file/bot{}", token.expose()).into(),
             bot: Bot::builder()
-                .api_url(api_url)
+                .api_url(api_url.clone())
                 .client(client.clone())
                 .build(),
             client,
+            api_url,
             in_flight: Arc::default(),
         })
     }
@@ -193,6 +198,7 @@ impl BotApi {
             BotMethod::SendMessage(p) => self.bot.send_message(p).await.map(drop),
             BotMethod::EditMessageText(p) => self.bot.edit_message_text(p).await.map(drop),
             BotMethod::AnswerCallbackQuery(p) => self.bot.answer_callback_query(p).await.map(drop),
+            BotMethod::SendPhoto(p) => self.send_photo(p).await,
         }
         .map_err(BotApiError::from);
         let outcome = match &result {
@@ -204,6 +210,42 @@ impl BotApi {
         };
         crate::infra::metrics::bot_api_call(method.name(), outcome);
         result
+    }
+
+    /// `sendPhoto` with the image in the request (multipart/form-data):
+    /// frankenstein uploads only from a file path, and an image we made
+    /// in memory has none.
+    async fn send_photo(&self, photo: &PhotoUpload) -> Result<(), frankenstein::Error> {
+        use frankenstein::reqwest::multipart::{Form, Part};
+        let part = Part::bytes(photo.png.clone())
+            .file_name(photo.file_name)
+            .mime_str("image/png")?;
+        let form = Form::new()
+            .text("chat_id", photo.chat_id.to_string())
+            .text("caption", photo.caption.clone())
+            .text("parse_mode", "HTML")
+            .part("photo", part);
+        let response = self
+            .client
+            .post(format!("{}/sendPhoto", self.api_url))
+            .multipart(form)
+            .send()
+            .await?;
+        let body = response.bytes().await?;
+        let envelope: Envelope =
+            serde_json::from_slice(&body).map_err(|source| frankenstein::Error::JsonDecode {
+                source,
+                input: String::from_utf8_lossy(&body).into_owned(),
+            })?;
+        if envelope.ok {
+            return Ok(());
+        }
+        Err(frankenstein::Error::Api(ErrorResponse {
+            ok: false,
+            description: envelope.description.unwrap_or_default(),
+            error_code: envelope.error_code.unwrap_or_default(),
+            parameters: envelope.parameters,
+        }))
     }
 
     /// Registers `url` as the webhook, with the secret Telegram will echo in
@@ -322,6 +364,39 @@ pub enum DownloadError {
     Failed(String),
 }
 
+/// The Bot API's answer envelope, as far as an upload needs it.
+#[derive(serde::Deserialize)]
+struct Envelope {
+    ok: bool,
+    description: Option<String>,
+    error_code: Option<u64>,
+    parameters: Option<frankenstein::response::ResponseParameters>,
+}
+
+/// A PNG image to send as a photo, made in memory (a QR code).
+#[derive(Clone, PartialEq, Serialize)]
+pub struct PhotoUpload {
+    /// The chat.
+    pub chat_id: i64,
+    /// The image; uploaded, so never part of a webhook reply.
+    #[serde(skip)]
+    pub png: Vec<u8>,
+    /// The file name Telegram is told.
+    #[serde(skip)]
+    pub file_name: &'static str,
+    /// The caption, Telegram HTML.
+    pub caption: String,
+}
+
+impl std::fmt::Debug for PhotoUpload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PhotoUpload")
+            .field("chat_id", &self.chat_id)
+            .field("png_bytes", &self.png.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// One Bot API call. Serialises to the webhook-reply form
 /// `{"method": "sendMessage", ...parameters}`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -333,6 +408,9 @@ pub enum BotMethod {
     EditMessageText(EditMessageTextParams),
     /// Stop the spinner on an inline-keyboard button, optionally with a toast.
     AnswerCallbackQuery(AnswerCallbackQueryParams),
+    /// An image we made, uploaded: only through the client, never as the
+    /// webhook's reply ([`BotMethod::is_upload`]).
+    SendPhoto(PhotoUpload),
 }
 
 impl BotMethod {
@@ -342,7 +420,14 @@ impl BotMethod {
             Self::SendMessage(_) => "sendMessage",
             Self::EditMessageText(_) => "editMessageText",
             Self::AnswerCallbackQuery(_) => "answerCallbackQuery",
+            Self::SendPhoto(_) => "sendPhoto",
         }
+    }
+
+    /// Whether the call uploads a file: it cannot go back in the webhook's
+    /// answer (that is JSON), so the client sends it.
+    pub fn is_upload(&self) -> bool {
+        matches!(self, Self::SendPhoto(_))
     }
 
     /// The chat a message goes to (`None` for callback answers, which have none).
@@ -351,6 +436,7 @@ impl BotMethod {
             Self::SendMessage(p) => Some(&p.chat_id),
             Self::EditMessageText(p) => p.chat_id.as_ref(),
             Self::AnswerCallbackQuery(_) => None,
+            Self::SendPhoto(p) => return Some(p.chat_id),
         };
         match chat {
             Some(frankenstein::types::ChatId::Integer(id)) => Some(*id),

@@ -6,6 +6,7 @@
 //! - [`accounts`]: email accounts, passwords, access and refresh tokens.
 //! - [`linking`]: link codes and the Telegram account ↔ person binding.
 //! - [`finance`]: companies and members, invoices, treasury, cash, the dashboard.
+//! - [`invitations`]: invitations to a company, accepted in the bot or on the web.
 //! - [`rate_limit`]: attempt limits shared by every instance.
 //! - [`telegram_login`]: Telegram-signed data as a login, each payload once.
 //! - [`notices`]: what the bot tells a person on its own (a link was made or replaced).
@@ -14,6 +15,7 @@
 pub mod accounts;
 pub mod demo;
 pub mod finance;
+pub mod invitations;
 pub mod linking;
 pub mod notices;
 pub mod rate_limit;

@@ -1,6 +1,7 @@
 //! What the bot tells a person on its own, outside an answer to them: a
 //! Telegram account was linked (by a confirmation on the web or the API, or
-//! the Login Widget), or replaced by another one. Telegram HTML, in the
+//! the Login Widget), or replaced by another one; someone answered an
+//! invitation they made. Telegram HTML, in the
 //! person's language, sent in the background after the change committed
 //! ([`crate::infra::outbound`]). The bot's handlers reply with the same texts.
 
@@ -72,4 +73,48 @@ pub fn linked_messages(
 pub fn linked(app: &App, who: &TelegramIdentity, lang: Lang, linked: &Linked) {
     let notices = linked_messages(who, lang, linked_text(lang, linked), linked);
     crate::infra::outbound::send_later(&app.pool, &app.bot, notices);
+}
+
+/// What an inviter is told when `who` answered their invitation to
+/// `company` (for `role`): accepted, or declined.
+pub fn invitation_answered(
+    lang: Lang,
+    who: &str,
+    company: &str,
+    role: crate::services::finance::Role,
+    accepted: bool,
+) -> String {
+    let (who, company, role) = (escape(who), escape(company), role.name(lang));
+    if accepted {
+        lang.pick(
+            format!("✅ {who} a acceptat invitația ta la firma <b>{company}</b> și are acum rolul <b>{role}</b>."),
+            format!("✅ {who} accepted your invitation to <b>{company}</b> and is now a member as <b>{role}</b>."),
+        )
+    } else {
+        lang.pick(
+            format!("{who} a refuzat invitația ta la firma <b>{company}</b>."),
+            format!("{who} declined your invitation to <b>{company}</b>."),
+        )
+    }
+}
+
+/// The message that tells an inviter about the answer, if they have a
+/// Telegram chat to tell (see [`invitation_answered`]).
+pub fn invitation_answered_message(
+    answered: &crate::services::invitations::Accepted,
+    who: &str,
+    accepted: bool,
+) -> Option<BotMethod> {
+    let (chat_id, lang) = answered.tell?;
+    let invitation = &answered.invitation;
+    Some(BotMethod::html(
+        chat_id,
+        invitation_answered(
+            lang,
+            who,
+            &invitation.company_name,
+            invitation.role,
+            accepted,
+        ),
+    ))
 }

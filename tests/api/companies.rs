@@ -113,12 +113,20 @@ fn company_routes(id: i64, other_user: i64) -> Vec<(Method, String, Option<Value
     let base = format!("/api/v1/companies/{id}");
     vec![
         (Method::GET, base.clone(), None),
+        (Method::GET, format!("{base}/members"), None),
         (
-            Method::POST,
-            format!("{base}/members"),
-            Some(json!({"email": "x@example.ro", "role": "viewer"})),
+            Method::PATCH,
+            format!("{base}/members/{other_user}"),
+            Some(json!({"role": "viewer"})),
         ),
         (Method::DELETE, format!("{base}/members/{other_user}"), None),
+        (Method::GET, format!("{base}/invitations"), None),
+        (
+            Method::POST,
+            format!("{base}/invitations"),
+            Some(json!({"role": "viewer"})),
+        ),
+        (Method::DELETE, format!("{base}/invitations/1"), None),
         (Method::GET, format!("{base}/invoices"), None),
         (Method::PUT, format!("{base}/invoices"), Some(json!([]))),
         (Method::GET, format!("{base}/treasury-accounts"), None),
@@ -187,7 +195,12 @@ async fn viewers_read_but_cannot_push_or_manage(pool: PgPool) {
             .await;
 
         // Assert
-        let want = if method == Method::GET { 200 } else { 403 };
+        let manages = path.contains("/members") || path.contains("/invitations");
+        let want = if method == Method::GET && !manages {
+            200
+        } else {
+            403
+        };
         assert_eq!(status, want, "{method} {path}: {answer}");
         if want == 403 {
             assert_eq!(answer["error"], "forbidden");
@@ -212,12 +225,12 @@ async fn accountants_push_data_but_only_owners_manage_members(pool: PgPool) {
             Some(&json!([])),
         )
         .await;
-    let (add, _) = app
+    let (invite, _) = app
         .api(
             Method::POST,
             &t,
-            &format!("/api/v1/companies/{id}/members"),
-            Some(&json!({"email": "owner@example.ro", "role": "viewer"})),
+            &format!("/api/v1/companies/{id}/invitations"),
+            Some(&json!({"role": "viewer"})),
         )
         .await;
     let (remove, _) = app
@@ -229,66 +242,126 @@ async fn accountants_push_data_but_only_owners_manage_members(pool: PgPool) {
         )
         .await;
 
-    assert_eq!((push, add, remove), (200, 403, 403));
+    assert_eq!((push, invite, remove), (200, 403, 403));
 }
 
 #[sqlx::test(migrations = false)]
-async fn owners_add_members_by_email(pool: PgPool) {
+async fn no_route_adds_a_member_by_email_so_none_tells_whether_an_email_is_registered(
+    pool: PgPool,
+) {
     // Arrange
     let app = spawn_app(pool.clone()).await;
     let owner = user(&pool, "owner@example.ro").await;
-    let bob = user(&pool, "bob@example.ro").await;
+    user(&pool, "bob@example.ro").await;
     let id = company(&pool, owner, "Exemplu SRL").await;
     let path = format!("/api/v1/companies/{id}/members");
 
     // Act
-    let (status, added) = app
+    let mut answers = Vec::new();
+    for email in ["bob@example.ro", "nobody@example.ro"] {
+        let body = json!({"email": email, "role": "viewer"});
+        answers.push(
+            app.api(Method::POST, &token(owner), &path, Some(&body))
+                .await,
+        );
+    }
+
+    // Assert
+    assert_eq!(answers[0].0, 405, "{:?}", answers[0]);
+    assert_eq!(
+        answers[0], answers[1],
+        "a registered and an unknown email answer alike"
+    );
+    let (_, members) = app.api(Method::GET, &token(owner), &path, None).await;
+    assert_eq!(members.as_array().map(Vec::len), Some(1), "{members}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn owners_list_members_and_change_their_roles(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let owner = user(&pool, "owner@example.ro").await;
+    let bob = linked_user(&pool, "bob@example.ro", 778).await;
+    let id = company(&pool, owner, "Exemplu SRL").await;
+    member(&pool, id, bob, "viewer").await;
+    let path = |user: i64| format!("/api/v1/companies/{id}/members/{user}");
+
+    // Act
+    let (status, changed) = app
         .api(
-            Method::POST,
+            Method::PATCH,
             &token(owner),
-            &path,
-            Some(&json!({"email": " Bob@Example.ro ", "role": "accountant"})),
+            &path(bob),
+            Some(&json!({"role": "accountant"})),
+        )
+        .await;
+    let (_, list) = app
+        .api(
+            Method::GET,
+            &token(owner),
+            &format!("/api/v1/companies/{id}/members"),
+            None,
         )
         .await;
 
     // Assert
-    assert_eq!(status, 201, "{added}");
-    assert_eq!(added["user_id"], bob);
-    assert_eq!(added["role"], "accountant");
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["user_id"], bob);
+    assert_eq!(changed["role"], "accountant");
+    assert_eq!(list[0]["user_id"], owner, "owners first: {list}");
+    assert_eq!(list[0]["role"], "owner");
+    assert_eq!(list[1]["email"], "bob@example.ro");
+    assert_eq!(list[1]["role"], "accountant");
+    let refusals = [
+        (
+            path(owner),
+            json!({"role": "viewer"}),
+            409,
+            "demoting the last owner",
+        ),
+        (path(bob), json!({"role": "boss"}), 422, "unknown role"),
+        (path(bob), json!({}), 422, "missing role"),
+        (
+            path(bob + 1000),
+            json!({"role": "viewer"}),
+            404,
+            "not a member",
+        ),
+    ];
+    for (path, body, want, why) in refusals {
+        let (status, answer) = app
+            .api(Method::PATCH, &token(owner), &path, Some(&body))
+            .await;
+        assert_eq!(status, want, "{why}: {answer}");
+    }
     let (_, seen) = app
         .api(
             Method::GET,
-            &token(bob),
+            &token(owner),
             &format!("/api/v1/companies/{id}"),
             None,
         )
         .await;
-    assert_eq!(seen["role"], "accountant");
+    assert_eq!(seen["role"], "owner", "the last owner is still the owner");
 
-    let refusals = [
-        (
-            json!({"email": "nobody@example.ro", "role": "viewer"}),
-            422,
-            "unknown email",
-        ),
-        (
-            json!({"email": "bob@example.ro", "role": "viewer"}),
-            409,
-            "already a member",
-        ),
-        (
-            json!({"email": "bob@example.ro", "role": "boss"}),
-            422,
-            "unknown role",
-        ),
-        (json!({"email": "bob@example.ro"}), 422, "missing role"),
-    ];
-    for (body, want, why) in refusals {
-        let (status, answer) = app
-            .api(Method::POST, &token(owner), &path, Some(&body))
-            .await;
-        assert_eq!(status, want, "{why}: {answer}");
-    }
+    // A second owner makes the first one demotable.
+    let (promoted, _) = app
+        .api(
+            Method::PATCH,
+            &token(owner),
+            &path(bob),
+            Some(&json!({"role": "owner"})),
+        )
+        .await;
+    let (demoted, _) = app
+        .api(
+            Method::PATCH,
+            &token(bob),
+            &path(owner),
+            Some(&json!({"role": "viewer"})),
+        )
+        .await;
+    assert_eq!((promoted, demoted), (200, 200));
 }
 
 #[sqlx::test(migrations = false)]

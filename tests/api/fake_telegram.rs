@@ -145,13 +145,24 @@ async fn answer(
         }
         return Ok(response);
     }
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let body = req
         .into_body()
         .collect()
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
-    let params: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let params: Value = match content_type.split_once("boundary=") {
+        Some((kind, boundary)) if kind.starts_with("multipart/form-data") => {
+            multipart(&body, boundary.trim_matches('"'))
+        }
+        _ => serde_json::from_slice(&body).unwrap_or(Value::Null),
+    };
     let (token, method) = path
         .strip_prefix("/bot")
         .and_then(|rest| rest.split_once('/'))
@@ -196,6 +207,55 @@ async fn answer(
     let mut response = hyper::Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = hyper::StatusCode::from_u16(status).expect("valid status");
     Ok(response)
+}
+
+/// A `multipart/form-data` body (an upload) as JSON parameters: text
+/// fields as strings; a file as `{"file_name", "content_type", "png"}`
+/// (`png`: whether the body carries the PNG signature). Telegram
+/// accepts only well-formed bodies, so a malformed one yields `null`.
+fn multipart(body: &[u8], boundary: &str) -> Value {
+    let delimiter = format!("--{boundary}");
+    let text = String::from_utf8_lossy(body);
+    let mut params = serde_json::Map::new();
+    let mut parts = text.split(delimiter.as_str());
+    if parts.next().is_none_or(|preamble| !preamble.is_empty()) {
+        return Value::Null;
+    }
+    for part in parts {
+        if part.starts_with("--") {
+            return Value::Object(params);
+        }
+        let Some((head, content)) = part.trim_start_matches("\r\n").split_once("\r\n\r\n") else {
+            return Value::Null;
+        };
+        let content = content.strip_suffix("\r\n").unwrap_or(content);
+        // `Content-Disposition: form-data; name="photo"; filename="x.png"`
+        let field = |key: &str| -> Option<String> {
+            let marker = format!("; {key}=\"");
+            let rest = &head[head.find(&marker)? + marker.len()..];
+            Some(rest[..rest.find('"')?].to_owned())
+        };
+        let Some(name) = field("name") else {
+            return Value::Null;
+        };
+        let value = match field("filename") {
+            Some(file_name) => {
+                // The bytes, not their lossy text, tell whether it is a PNG.
+                let start = body.windows(4).position(|w| w == b"\x89PNG").is_some();
+                let content_type = head
+                    .lines()
+                    .find_map(|l| {
+                        l.strip_prefix("Content-Type: ")
+                            .or_else(|| l.strip_prefix("content-type: "))
+                    })
+                    .map(str::trim);
+                json!({"file_name": file_name, "content_type": content_type, "png": start})
+            }
+            None => Value::String(content.to_owned()),
+        };
+        params.insert(name, value);
+    }
+    Value::Null
 }
 
 /// What Telegram returns for each method we use.

@@ -25,6 +25,7 @@ mod helpers;
 mod hostile;
 mod housekeeping;
 mod instances;
+mod invitations;
 mod invoice_sync;
 mod invoices;
 mod invoices_csv;

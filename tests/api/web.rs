@@ -948,3 +948,157 @@ async fn login_widget_data_without_state_or_used_before_links_nothing(pool: PgPo
     assert!(replayed.body.contains("already used"), "{}", replayed.body);
     assert_eq!(app.linked_email(7006).await, None);
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_invite_page_shows_the_invitation_and_a_new_person_registers_and_accepts(pool: PgPool) {
+    // Arrange: an owner, linked to Telegram, with a hostile first name.
+    let app = spawn_app(pool.clone()).await;
+    let owner = crate::people::linked_user(&pool, "owner@example.ro", 501).await;
+    sqlx::query("UPDATE users SET first_name = '<b>Maria</b>', language = 'en' WHERE id = $1")
+        .bind(owner)
+        .execute(&pool)
+        .await
+        .expect("name");
+    let id = crate::people::company(&pool, owner, "Exemplu SRL").await;
+    let code = crate::invitations::code_of(
+        &crate::invitations::invite(&app, owner, id, "accountant").await,
+    );
+    let path = format!("/invite/{code}");
+    let browser = Browser::new(&app);
+
+    // Act: logged out, the invitation and a login form that returns here;
+    // the person registers instead, comes back, and accepts.
+    let logged_out = browser.get(&path).await;
+    let form = browser
+        .get(&format!("/register?next=%2Finvite%2F{code}"))
+        .await;
+    let registered = browser
+        .post(
+            "/register",
+            &[
+                ("csrf", &form.field("csrf")),
+                ("next", &form.field("next")),
+                ("email", "bob@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let ask = browser.get(&path).await;
+    let accepted = browser.post(&path, &[("csrf", &ask.field("csrf"))]).await;
+    let again = browser.get(&path).await;
+
+    // Assert
+    assert_eq!(logged_out.status, 200, "{}", logged_out.body);
+    for want in [
+        "&lt;b&gt;Maria&lt;/b&gt;",
+        "id=\"company\">Exemplu SRL<",
+        "id=\"role\">accountant<",
+        "(Bucharest time)",
+        "action=\"/login\"",
+    ] {
+        assert!(
+            logged_out.body.contains(want),
+            "{want}: {}",
+            logged_out.body
+        );
+    }
+    assert!(!logged_out.body.contains("<b>Maria"), "escaped");
+    assert!(
+        logged_out
+            .body
+            .contains(&format!("/register?next=%2Finvite%2F{code}"))
+    );
+    assert_eq!(registered.location.as_deref(), Some(path.as_str()));
+    assert!(ask.body.contains("id=\"accept\""), "{}", ask.body);
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    assert!(accepted.body.contains("id=\"joined\""), "{}", accepted.body);
+    let role: Option<String> = sqlx::query_scalar(
+        "SELECT m.role FROM company_members m JOIN users u ON u.id = m.user_id
+         WHERE m.company_id = $1 AND u.email = 'bob@example.com'",
+    )
+    .bind(id)
+    .fetch_optional(&pool)
+    .await
+    .expect("role");
+    assert_eq!(role.as_deref(), Some("accountant"));
+    let calls = app.telegram.wait_for_calls(1).await;
+    assert_eq!(calls[0].params["chat_id"], 501, "{calls:?}");
+    assert!(
+        calls[0].params["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("bob@example.com accepted your invitation")),
+        "{calls:?}"
+    );
+    assert_eq!(again.status, 410, "used");
+    assert!(again.body.contains("already used"), "{}", again.body);
+}
+
+#[sqlx::test(migrations = false)]
+async fn unknown_used_expired_and_revoked_invitations_get_clear_pages_and_forms_need_csrf(
+    pool: PgPool,
+) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let owner = crate::people::user(&pool, "owner@example.ro").await;
+    let id = crate::people::company(&pool, owner, "Exemplu SRL").await;
+    let invite = |role| crate::invitations::invite(&app, owner, id, role);
+    let expired = crate::invitations::code_of(&invite("viewer").await);
+    sqlx::query("UPDATE invitations SET expires_at = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .expect("expire");
+    let revoked = crate::invitations::code_of(&invite("viewer").await);
+    let (status, _) = app
+        .api(
+            reqwest::Method::DELETE,
+            &crate::people::token(owner),
+            &format!("/api/v1/companies/{id}/invitations/{revoked}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let open = crate::invitations::code_of(&invite("owner").await);
+    let unknown = ledgerbot::blocks::invite_code::InviteCode::generate();
+    let browser = Browser::new(&app);
+    browser.register("mallory@example.com").await;
+
+    let cases = [
+        (
+            format!("/invite/{unknown}"),
+            404,
+            "I do not know this invitation",
+            "unknown",
+        ),
+        (
+            "/invite/not-a-code".to_owned(),
+            404,
+            "no such page",
+            "not a code",
+        ),
+        (format!("/invite/{expired}"), 410, "has expired", "expired"),
+        (
+            format!("/invite/{revoked}"),
+            410,
+            "was withdrawn",
+            "revoked",
+        ),
+    ];
+    for (path, status, text, why) in cases {
+        // Act
+        let page = browser.get(&path).await;
+
+        // Assert
+        assert_eq!(page.status, status, "{why}");
+        assert!(page.body.contains(text), "{why}: {}", page.body);
+    }
+    let members = count_rows(&pool, "company_members").await;
+    let forged = browser
+        .post(&format!("/invite/{open}"), &[("csrf", "forged")])
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert_eq!(
+        count_rows(&pool, "company_members").await,
+        members,
+        "nobody joined"
+    );
+}

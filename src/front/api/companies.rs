@@ -1,5 +1,6 @@
-//! `/api/v1/companies...`: companies, members, the dashboard, and (in
-//! [`super::invoices`] and [`super::treasury`]) the data an ERP pushes.
+//! `/api/v1/companies...`: companies, the dashboard, and (in
+//! [`super::members`], [`super::invoices`] and [`super::treasury`]) members
+//! and invitations, and the data an ERP pushes.
 //!
 //! Every route but the list and create answers 404 to a caller who is not a
 //! member, whether or not the company exists; a member whose role does not
@@ -7,16 +8,15 @@
 
 use http::StatusCode;
 use serde::Deserialize;
-use serde_json::json;
 use sqlx::Postgres;
 use sqlx::pool::PoolConnection;
 
 use super::{Caller, caller};
 use crate::blocks::money::Currency;
 use crate::blocks::validate::Cui;
-use crate::infra::http_io::{ApiError, HttpResponse, empty, json};
+use crate::infra::http_io::{ApiError, HttpResponse, json};
 use crate::infra::router::{Id, Req};
-use crate::services::finance::companies::{self, AddMember, RemoveMember};
+use crate::services::finance::companies;
 use crate::services::finance::quota::{self, Exceeded};
 use crate::services::finance::{Company, Role, dashboard};
 use crate::services::rate_limit;
@@ -89,8 +89,9 @@ pub(super) async fn writer_of(req: &Req) -> Result<Company, ApiError> {
     Ok(company)
 }
 
-/// The company of the path, when the caller owns it.
-async fn owner_of(req: &Req) -> Result<Company, ApiError> {
+/// The company of the path, when the caller owns it: 404 to a non-member,
+/// 403 to a member who is not an owner.
+pub(super) async fn owner_of(req: &Req) -> Result<Company, ApiError> {
     let company = company(req).await?;
     if company.role != Role::Owner {
         return Err(ApiError::Forbidden("only an owner may manage members"));
@@ -139,51 +140,6 @@ pub async fn create(mut req: Req) -> Result<HttpResponse, ApiError> {
     let company = companies::create(&mut tx, caller.user_id, name, cui.as_ref(), currency).await?;
     tx.commit().await?;
     Ok(json(StatusCode::CREATED, &company))
-}
-
-#[derive(Deserialize)]
-struct NewMember {
-    email: String,
-    role: String,
-}
-
-/// `POST /api/v1/companies/{id}/members` `{email, role}` (owners): 201.
-pub async fn add_member(mut req: Req) -> Result<HttpResponse, ApiError> {
-    let company = owner_of(&req).await?;
-    let body: NewMember = req.json().await?;
-    let role = Role::parse(body.role.trim()).ok_or_else(|| {
-        ApiError::Unprocessable("role: must be owner, accountant or viewer".into())
-    })?;
-    let mut db = req.app.pool.acquire().await?;
-    match companies::add_member(&mut db, company.id, &body.email, role).await? {
-        AddMember::Added(user_id) => Ok(json(
-            StatusCode::CREATED,
-            &json!({"user_id": user_id, "email": body.email.trim().to_lowercase(), "role": role}),
-        )),
-        AddMember::NoSuchUser => Err(ApiError::Unprocessable(
-            "email: no account has this email; the person must register first".into(),
-        )),
-        AddMember::AlreadyMember(_) => Err(ApiError::Conflict(
-            "this account is already a member of the company".into(),
-        )),
-    }
-}
-
-/// `DELETE /api/v1/companies/{id}/members/{user_id}` (owners): 204; the last
-/// owner stays.
-pub async fn remove_member(req: Req) -> Result<HttpResponse, ApiError> {
-    let Id(user_id) = req.param("user_id")?;
-    let company = owner_of(&req).await?;
-    let mut tx = req.app.pool.begin().await?;
-    let outcome = companies::remove_member(&mut tx, company.id, user_id).await?;
-    tx.commit().await?;
-    match outcome {
-        RemoveMember::Removed => Ok(empty(StatusCode::NO_CONTENT)),
-        RemoveMember::NotMember => Err(ApiError::NotFound),
-        RemoveMember::LastOwner => Err(ApiError::Conflict(
-            "a company keeps at least one owner: add another owner first".into(),
-        )),
-    }
 }
 
 /// The answer to a request that would pass one of the operator's limits:

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: accounts and tokens ([`auth`]), Telegram
-//! linking ([`telegram_link`]), and company data ([`companies`],
-//! [`invoices`], [`treasury`], [`cash`], [`efactura`] for e-Factura imports). Each handler reads its request, calls the
+//! linking ([`telegram_link`]), companies ([`companies`]), their members
+//! and invitations ([`members`]), and company data ([`invoices`],
+//! [`treasury`], [`cash`], [`efactura`] for e-Factura imports). Each handler reads its request, calls the
 //! services and answers JSON; failures are [`ApiError`]s. Authenticated
 //! routes start with [`caller`]: `Authorization: Bearer <access token>`.
 
@@ -10,6 +11,7 @@ pub mod companies;
 pub mod csv_file;
 pub mod efactura;
 pub mod invoices;
+pub mod members;
 pub mod rows;
 pub mod telegram_link;
 pub mod treasury;

@@ -2,8 +2,9 @@
 //! The data comes back from Telegram untrusted (anyone can send any string),
 //! so handlers re-check everything it names, membership above all.
 
+use crate::blocks::invite_code::InviteCode;
 use crate::blocks::link_code::{self, LinkCode};
-use crate::services::finance::PaidFilter;
+use crate::services::finance::{PaidFilter, Role};
 
 /// The highest page (of invoices, of companies) a button may name.
 const MAX_PAGE: i64 = 100_000;
@@ -31,6 +32,76 @@ pub enum Callback {
     MoveLink([u8; link_code::LENGTH]),
     /// `mv:no`: no, keep the link as it is.
     KeepLink,
+    /// `ia:<code>` / `id:<code>`: accept or decline the invitation. The
+    /// code itself, never an id: a button naming an invitation by number
+    /// could be forged to join any company.
+    Invitation {
+        /// The invitation's code.
+        code: InviteCode,
+        /// Accept (`true`) or decline.
+        accept: bool,
+    },
+    /// `ml:<company>`: the company's members (`/members`).
+    Members(i64),
+    /// A step in managing one member of a company (see [`MemberStep`]).
+    Member {
+        /// `companies.id`.
+        company: i64,
+        /// `users.id` of the member.
+        user: i64,
+        /// What the press asks for.
+        step: MemberStep,
+    },
+}
+
+/// What a press on a member's buttons asks for: each change is asked and
+/// then confirmed, so one stray tap changes nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberStep {
+    /// `mm:c:u`: the member's options.
+    Options,
+    /// `mq:c:u:<o|a|v>`: ask to confirm the new role.
+    AskRole(Role),
+    /// `mr:c:u:<o|a|v>`: confirmed: give the role.
+    SetRole(Role),
+    /// `mx:c:u`: ask to confirm the removal.
+    AskRemove,
+    /// `my:c:u`: confirmed: remove.
+    Remove,
+}
+
+impl MemberStep {
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Options => "mm",
+            Self::AskRole(_) => "mq",
+            Self::SetRole(_) => "mr",
+            Self::AskRemove => "mx",
+            Self::Remove => "my",
+        }
+    }
+
+    /// Whether the step only reads.
+    fn reads_only(self) -> bool {
+        !matches!(self, Self::SetRole(_) | Self::Remove)
+    }
+}
+
+fn role_letter(role: Role) -> char {
+    match role {
+        Role::Owner => 'o',
+        Role::Accountant => 'a',
+        Role::Viewer => 'v',
+    }
+}
+
+fn role_of_letter(s: &str) -> Option<Role> {
+    match s {
+        "o" => Some(Role::Owner),
+        "a" => Some(Role::Accountant),
+        "v" => Some(Role::Viewer),
+        _ => None,
+    }
 }
 
 /// The buttons of the welcome to someone not linked yet.
@@ -88,6 +159,27 @@ impl Callback {
                 "no" => Self::KeepLink,
                 code => Self::MoveLink(canonical_code(code)?),
             },
+            tag @ ("ia" | "id") => Self::Invitation {
+                code: InviteCode::parse(parts.next()?)?,
+                accept: tag == "ia",
+            },
+            "ml" => Self::Members(positive(parts.next()?, i64::MAX)?),
+            tag @ ("mm" | "mq" | "mr" | "mx" | "my") => {
+                let company = positive(parts.next()?, i64::MAX)?;
+                let user = positive(parts.next()?, i64::MAX)?;
+                let step = match tag {
+                    "mm" => MemberStep::Options,
+                    "mq" => MemberStep::AskRole(role_of_letter(parts.next()?)?),
+                    "mr" => MemberStep::SetRole(role_of_letter(parts.next()?)?),
+                    "mx" => MemberStep::AskRemove,
+                    _ => MemberStep::Remove,
+                };
+                Self::Member {
+                    company,
+                    user,
+                    step,
+                }
+            }
             _ => return None,
         };
         parts.next().is_none().then_some(callback)
@@ -96,12 +188,17 @@ impl Callback {
     /// Whether the press only reads (see [`crate::front::bot::Spec::reads_only`]).
     pub fn reads_only(self) -> bool {
         match self {
-            Self::InvoicePage { .. } | Self::SelectPage(_) | Self::Start(StartChoice::Help) => true,
+            Self::InvoicePage { .. }
+            | Self::SelectPage(_)
+            | Self::Start(StartChoice::Help)
+            | Self::Members(_) => true,
+            Self::Member { step, .. } => step.reads_only(),
             Self::SelectCompany(_)
             | Self::Start(_)
             | Self::UndoCash(_)
             | Self::MoveLink(_)
-            | Self::KeepLink => false,
+            | Self::KeepLink
+            | Self::Invitation { .. } => false,
         }
     }
 
@@ -122,6 +219,20 @@ impl Callback {
             }
             Self::MoveLink(code) => format!("mv:{}", String::from_utf8_lossy(&code)),
             Self::KeepLink => "mv:no".to_owned(),
+            Self::Invitation { code, accept } => {
+                format!("{}:{code}", if accept { "ia" } else { "id" })
+            }
+            Self::Members(company) => format!("ml:{company}"),
+            Self::Member {
+                company,
+                user,
+                step,
+            } => match step {
+                MemberStep::AskRole(role) | MemberStep::SetRole(role) => {
+                    format!("{}:{company}:{user}:{}", step.tag(), role_letter(role))
+                }
+                _ => format!("{}:{company}:{user}", step.tag()),
+            },
         }
     }
 
@@ -213,6 +324,14 @@ mod tests {
             ("st:admin", "unknown choice"),
             ("st:reg:1", "extra part"),
             ("st:REG", "another case"),
+            ("ia:", "no code"),
+            ("ia:K7TQ3MXA", "a link code is no invitation code"),
+            ("mq:1:2", "no role"),
+            ("mq:1:2:x", "unknown role"),
+            ("mm:1", "no member"),
+            ("mm:1:0", "member zero"),
+            ("my:1:2:o", "extra part"),
+            ("ml:-1", "negative company"),
         ];
         for (data, why) in cases {
             assert_eq!(Callback::parse(data), None, "{why}: {data:?}");
@@ -225,10 +344,35 @@ mod tests {
             Just(PaidFilter::Unpaid),
             Just(PaidFilter::Paid)
         ];
+        let id = || prop_oneof![Just(1), Just(i64::MAX), 1..=i64::MAX];
+        let role = || {
+            prop_oneof![
+                Just(Role::Owner),
+                Just(Role::Accountant),
+                Just(Role::Viewer)
+            ]
+        };
+        let step = prop_oneof![
+            Just(MemberStep::Options),
+            role().prop_map(MemberStep::AskRole),
+            role().prop_map(MemberStep::SetRole),
+            Just(MemberStep::AskRemove),
+            Just(MemberStep::Remove),
+        ];
         prop_oneof![
             // The extremes are where the 64-byte limit would bite.
-            prop_oneof![Just(1), Just(i64::MAX), 1..=i64::MAX].prop_map(Callback::SelectCompany),
-            prop_oneof![Just(1), Just(i64::MAX), 1..=i64::MAX].prop_map(Callback::UndoCash),
+            id().prop_map(Callback::SelectCompany),
+            any::<bool>().prop_map(|accept| Callback::Invitation {
+                code: InviteCode::generate(),
+                accept,
+            }),
+            id().prop_map(Callback::Members),
+            (id(), id(), step).prop_map(|(company, user, step)| Callback::Member {
+                company,
+                user,
+                step,
+            }),
+            id().prop_map(Callback::UndoCash),
             prop_oneof![Just(1), Just(MAX_PAGE), 1..=MAX_PAGE].prop_map(Callback::SelectPage),
             (filter, prop_oneof![Just(1), Just(MAX_PAGE), 1..=MAX_PAGE])
                 .prop_map(|(filter, page)| Callback::InvoicePage { filter, page }),
@@ -249,7 +393,7 @@ mod tests {
         fn arbitrary_data_never_panics_and_only_our_own_encoding_is_accepted(
             data in prop_oneof![
                 "\\PC{0,80}",
-                "(co|inv|st|cu|cp|x)(:[aup0-9+\\- ]{0,22}){0,3}",
+                "(co|inv|st|cu|cp|x|ml|mm|mq|mr|mx|my)(:[aupov0-9+\\- ]{0,22}){0,4}",
                 "st:(reg|link|help|x)(:.{0,3})?",
             ],
         ) {

@@ -353,9 +353,10 @@ async fn apply(
         e
     })?;
 
-    let mut methods = replies.0.into_iter();
+    let mut methods = replies.0.into_iter().peekable();
+    // An upload (a photo) cannot be a JSON answer: the client sends it.
     let first = methods
-        .next()
+        .next_if(|m| !m.is_upload())
         .map(|m| serde_json::to_string(&m).expect("Bot API parameters always serialise"));
     if !claim.fresh {
         // A read, retried: answered afresh. The rest of its replies went out

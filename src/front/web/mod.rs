@@ -13,6 +13,7 @@
 
 pub mod account;
 pub mod html;
+pub mod invite;
 pub mod link;
 pub mod password;
 pub mod qr;

@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 
 use super::stored_currency;
+use crate::blocks::Lang;
 use crate::blocks::money::Currency;
 use crate::blocks::validate::Cui;
 
@@ -36,6 +37,41 @@ impl Role {
             "accountant" => Some(Self::Accountant),
             "viewer" => Some(Self::Viewer),
             _ => None,
+        }
+    }
+
+    /// Also the words people type in the bot, in either language, any case:
+    /// `cititor`, `contabil`, `proprietar`.
+    pub fn from_word(word: &str) -> Option<Self> {
+        match word.trim().to_lowercase().as_str() {
+            "owner" | "proprietar" => Some(Self::Owner),
+            "accountant" | "contabil" => Some(Self::Accountant),
+            "viewer" | "cititor" => Some(Self::Viewer),
+            _ => None,
+        }
+    }
+
+    /// The role's name as a person reads it.
+    pub fn name(self, lang: Lang) -> &'static str {
+        match self {
+            Self::Owner => lang.pick("proprietar", "owner"),
+            Self::Accountant => lang.pick("contabil", "accountant"),
+            Self::Viewer => lang.pick("cititor", "viewer"),
+        }
+    }
+
+    /// What the role may do, as a person reads it.
+    pub fn can(self, lang: Lang) -> &'static str {
+        match self {
+            Self::Owner => lang.pick(
+                "vede tot și administrează membrii",
+                "sees everything and manages the members",
+            ),
+            Self::Accountant => lang.pick(
+                "vede cifrele și înregistrează date",
+                "sees the figures and records data",
+            ),
+            Self::Viewer => lang.pick("vede cifrele", "sees the figures"),
         }
     }
 
@@ -226,49 +262,129 @@ pub fn contains_pattern(text: &str) -> String {
     pattern
 }
 
-/// What adding a member by email came to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AddMember {
-    /// Added; the new member's user id.
-    Added(i64),
-    /// No account has this email.
-    NoSuchUser,
-    /// The account is a member already (its role is left as it was).
-    AlreadyMember(i64),
+/// A member of a company, as its owners see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Member {
+    /// `users.id`.
+    pub user_id: i64,
+    /// The account's email (`None` for a Telegram-only account).
+    pub email: Option<String>,
+    /// The account's first name, when known.
+    pub first_name: Option<String>,
+    /// The linked Telegram account's `@username`, without the `@`.
+    pub telegram_username: Option<String>,
+    /// The role.
+    pub role: Role,
 }
 
-/// Adds the account with `email` (trimmed, any case) to the company.
+impl Member {
+    /// How a person reads this member's name: first name, else `@username`,
+    /// else email, else the account number.
+    pub fn display(&self) -> String {
+        self.first_name
+            .clone()
+            .or_else(|| self.telegram_username.as_ref().map(|u| format!("@{u}")))
+            .or_else(|| self.email.clone())
+            .unwrap_or_else(|| format!("#{}", self.user_id))
+    }
+}
+
+/// The company's members: owners first, then accountants, then viewers, by name.
 ///
 /// # Errors
 /// The database failed.
-pub async fn add_member(
+pub async fn members(db: &mut PgConnection, company_id: i64) -> Result<Vec<Member>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT m.user_id, u.email, coalesce(u.first_name, t.first_name) AS first_name,
+                  t.username AS "telegram_username?", m.role
+           FROM company_members m JOIN users u ON u.id = m.user_id
+           LEFT JOIN telegram_accounts t ON t.user_id = m.user_id
+           WHERE m.company_id = $1
+           ORDER BY array_position(ARRAY['owner', 'accountant', 'viewer'], m.role),
+                    lower(coalesce(u.first_name, t.first_name, t.username, u.email)), m.user_id"#,
+        company_id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Member {
+            user_id: r.user_id,
+            email: r.email,
+            first_name: r.first_name,
+            telegram_username: r.telegram_username,
+            role: Role::parse(&r.role).unwrap_or(Role::Viewer),
+        })
+        .collect())
+}
+
+/// One member of the company, if `user_id` is one.
+///
+/// # Errors
+/// The database failed.
+pub async fn member(
     db: &mut PgConnection,
     company_id: i64,
-    email: &str,
+    user_id: i64,
+) -> Result<Option<Member>, sqlx::Error> {
+    Ok(members(db, company_id)
+        .await?
+        .into_iter()
+        .find(|m| m.user_id == user_id))
+}
+
+/// What changing a member's role came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeRole {
+    /// Changed (or it was that role already).
+    Changed,
+    /// Not a member of this company.
+    NotMember,
+    /// The only owner, asked to become something else; a company always keeps one.
+    LastOwner,
+}
+
+/// Gives a member another role, unless that would leave the company without
+/// an owner. Run it in a transaction: the owners are locked, as in
+/// [`remove_member`].
+///
+/// # Errors
+/// The database failed.
+pub async fn change_role(
+    tx: &mut PgConnection,
+    company_id: i64,
+    user_id: i64,
     role: Role,
-) -> Result<AddMember, sqlx::Error> {
-    let Some(user_id) =
-        sqlx::query_scalar!("SELECT id FROM users WHERE email = lower(trim($1))", email)
-            .fetch_optional(&mut *db)
-            .await?
-    else {
-        return Ok(AddMember::NoSuchUser);
-    };
-    let added = sqlx::query!(
-        "INSERT INTO company_members (company_id, user_id, role) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING",
+) -> Result<ChangeRole, sqlx::Error> {
+    let owners = lock_owners(tx, company_id).await?;
+    if role != Role::Owner && owners == [user_id] {
+        return Ok(ChangeRole::LastOwner);
+    }
+    let changed = sqlx::query!(
+        "UPDATE company_members SET role = $3 WHERE company_id = $1 AND user_id = $2",
         company_id,
         user_id,
         role.as_str()
     )
-    .execute(db)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
-    Ok(if added == 1 {
-        AddMember::Added(user_id)
+    Ok(if changed == 1 {
+        ChangeRole::Changed
     } else {
-        AddMember::AlreadyMember(user_id)
+        ChangeRole::NotMember
     })
+}
+
+/// The company's owners, locked to the end of the transaction.
+async fn lock_owners(tx: &mut PgConnection, company_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT user_id FROM company_members WHERE company_id = $1 AND role = 'owner'
+         ORDER BY user_id FOR UPDATE",
+        company_id
+    )
+    .fetch_all(tx)
+    .await
 }
 
 /// What removing a member came to.
@@ -293,12 +409,7 @@ pub async fn remove_member(
     company_id: i64,
     user_id: i64,
 ) -> Result<RemoveMember, sqlx::Error> {
-    let owners = sqlx::query_scalar!(
-        "SELECT user_id FROM company_members WHERE company_id = $1 AND role = 'owner' FOR UPDATE",
-        company_id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let owners = lock_owners(tx, company_id).await?;
     if owners == [user_id] {
         return Ok(RemoveMember::LastOwner);
     }
@@ -371,6 +482,11 @@ mod tests {
         ] {
             assert_eq!(role.can_write(), can, "{role:?}");
             assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(Role::from_word(role.as_str()), Some(role));
+            assert_eq!(
+                Role::from_word(&role.name(Lang::Ro).to_uppercase()),
+                Some(role)
+            );
         }
     }
 }
