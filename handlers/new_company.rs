@@ -2,12 +2,13 @@
 //! as its owner, made the active one. The CUI, when given, must pass its
 //! check digit; a Telegram-only account may do this too.
 
+use crate::blocks::local_time::count;
 use crate::blocks::money::Currency;
 use crate::blocks::telegram_html::escape;
 use crate::blocks::validate::{Cui, CuiError};
 use crate::front::bot::format::clip;
 use crate::front::bot::{HandlerResult, Replies, UpdateCtx, require};
-use crate::services::finance::companies;
+use crate::services::finance::{companies, quota};
 
 /// The longest company name, in characters (as the API and the schema allow).
 pub const MAX_NAME_CHARS: usize = 200;
@@ -75,6 +76,33 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, args: Option<&str>) -> HandlerResult {
             return Ok(Replies::html(ctx.chat_id, bad_cui(ctx, &typed, &e)));
         }
     };
+    // The same cap as the API's (MAX_COMPANIES_PER_ACCOUNT).
+    if let Some(over) = quota::one_more_company(ctx.db, ctx.config.quotas, account.user_id).await? {
+        let owned = u64::from(over.max);
+        let text = ctx.t(
+            format!(
+                "Ai deja {} în proprietate, cât permite ledgerbot pentru un cont. \
+                 Nu am creat firma.",
+                count(
+                    ctx.lang,
+                    owned,
+                    ["firmă", "firme"],
+                    ["company", "companies"]
+                )
+            ),
+            format!(
+                "You already own {}, as many as ledgerbot allows one account. \
+                 No company was created.",
+                count(
+                    ctx.lang,
+                    owned,
+                    ["firmă", "firme"],
+                    ["company", "companies"]
+                )
+            ),
+        );
+        return Ok(Replies::html(ctx.chat_id, text));
+    }
     let company = companies::create(
         ctx.db,
         account.user_id,

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::helpers::{TgUser, reply_text, spawn_app};
+use crate::helpers::{TestApp, TgUser, reply_text, spawn_app};
 use crate::people::{activate, active_company, company, linked_user};
 
 async fn companies_named(pool: &PgPool, name: &str) -> Vec<(i64, Option<String>, String)> {
@@ -262,4 +262,25 @@ async fn selectcompany_finds_a_company_by_its_cui(pool: PgPool) {
         reply_text(&others).contains("None of your companies"),
         "another person's company stays hidden: {others}"
     );
+}
+
+#[sqlx::test(migrations = false)]
+async fn newcompany_keeps_the_companies_per_account_cap(pool: PgPool) {
+    // Arrange: one company per account, already owned.
+    let app = TestApp::builder(pool.clone())
+        .config(|c| c.quotas.companies_per_account = 1)
+        .spawn()
+        .await;
+    let tg = TgUser::en(1650);
+    app.reply_to(&tg.text("/register")).await;
+    app.reply_to(&tg.text("/newcompany First SRL")).await;
+
+    // Act
+    let second = app.reply_to(&tg.text("/newcompany Second SRL")).await;
+
+    // Assert
+    let text = reply_text(&second);
+    assert!(text.contains("You already own 1 company"), "{text}");
+    assert_eq!(companies_named(&pool, "First SRL").await.len(), 1);
+    assert!(companies_named(&pool, "Second SRL").await.is_empty());
 }
