@@ -122,6 +122,20 @@ CREATE TABLE IF NOT EXISTS rate_limits (
 );
 CREATE INDEX IF NOT EXISTS rate_limits_window_start ON rate_limits (window_start);
 
+-- Wrong passwords per account, whatever the client address: `key_hash` is
+-- SHA-256 of the normalised email typed (an unknown email is counted the same,
+-- so the lock tells nothing about who is registered). Past a few failures each
+-- one locks the key for a doubling time (services::rate_limit::Backoff); a
+-- right password deletes the row; housekeeping deletes rows a day after their
+-- last failure.
+CREATE TABLE IF NOT EXISTS login_failures (
+    key_hash        bytea       PRIMARY KEY,
+    failures        integer     NOT NULL,
+    last_failure_at timestamptz NOT NULL,
+    locked_until    timestamptz
+);
+CREATE INDEX IF NOT EXISTS login_failures_last_failure_at ON login_failures (last_failure_at);
+
 -- Telegram-signed payloads (Login Widget data, Mini App initData) already
 -- accepted: each is accepted once. `replay_key` is SHA-256 of the payload's
 -- kind and MAC (blocks::telegram_auth); the row is kept until the payload

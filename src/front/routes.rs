@@ -30,7 +30,7 @@ pub fn table(dev_mode: bool) -> Router {
     r.post("/api/v1/auth/login", json(api::auth::login)).body_limit(api::auth::BODY_LIMIT);
     r.post("/api/v1/auth/refresh", json(api::auth::refresh)).body_limit(api::auth::BODY_LIMIT);
     r.post("/api/v1/auth/logout", json(api::auth::logout));
-    r.post("/api/v1/auth/telegram", json(api::auth::telegram));
+    r.post("/api/v1/auth/telegram", json(api::auth::telegram)).body_limit(api::auth::BODY_LIMIT);
 
     // Linking a Telegram account (src/front/api/telegram_link.rs, src/front/web/qr.rs).
     r.post("/api/v1/telegram/link-code", json(api::telegram_link::create_code));

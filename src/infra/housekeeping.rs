@@ -1,6 +1,6 @@
 //! Housekeeping: deletes what has outlived its use (old update claims, expired
 //! refresh tokens, link codes and web sessions, dead rate-limit counters,
-//! spent Telegram logins past their age).
+//! spent Telegram logins past their age, wrong-password counts long quiet).
 //! Every instance runs the loop; an advisory lock lets one at a time do the
 //! work, and deletes go in small batches, a transaction each, so requests are
 //! never held up behind a long lock.
@@ -38,6 +38,8 @@ pub struct Swept {
     pub telegram_auth_seen: u64,
     /// Password links a day past their expiry.
     pub password_tokens: u64,
+    /// Wrong-password counts a day after their last failure (then forgotten).
+    pub login_failures: u64,
 }
 
 /// Runs one pass, or returns `None` when another instance is doing it now
@@ -119,6 +121,14 @@ async fn sweep(pool: &PgPool) -> Result<Swept, Skip> {
             "DELETE FROM password_tokens WHERE token_hash IN (
                  SELECT token_hash FROM password_tokens
                  WHERE expires_at < now() - interval '1 day' LIMIT $1)",
+        )
+        .await?,
+        // `rate_limit::FAILURES_FORGOTTEN_AFTER`: a day, longer than any lock.
+        login_failures: delete_in_batches(
+            pool,
+            "DELETE FROM login_failures WHERE key_hash IN (
+                 SELECT key_hash FROM login_failures
+                 WHERE last_failure_at < now() - interval '1 day' LIMIT $1)",
         )
         .await?,
     })

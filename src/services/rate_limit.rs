@@ -4,10 +4,16 @@
 //!
 //! The limits, by action and key, are listed in `docs/api.md` (Rate limits);
 //! their values are [`RateLimits::default`].
+//!
+//! Failures of one key (wrong passwords for one account, from any address)
+//! are counted apart, with a lock that doubles past a few ([`Backoff`],
+//! table `login_failures`): a window that simply ends would let a patient
+//! attacker spread guesses evenly forever.
 
 use std::time::Duration;
 
-use sqlx::PgConnection;
+use sha2::{Digest, Sha256};
+use sqlx::{Connection, PgConnection};
 
 /// One limit: at most `max` attempts of `action` per key in each `window`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +59,9 @@ pub struct RateLimits {
     pub bot_code_failures: Limit,
     /// Requests to `/api/v1/companies...`, per account (`API_REQUESTS_PER_MINUTE`).
     pub company_api: Limit,
+    /// Wrong passwords per account (by the normalised email typed), from
+    /// any address: the lock that follows.
+    pub login_failures: Backoff,
 }
 
 impl Default for RateLimits {
@@ -68,8 +77,118 @@ impl Default for RateLimits {
                 window: Duration::from_secs(15 * 60),
             },
             company_api: Limit::per_minute("company_api", DEFAULT_COMPANY_API_PER_MINUTE),
+            login_failures: Backoff {
+                free: 5,
+                first: Duration::from_secs(60),
+                max: Duration::from_secs(60 * 60),
+            },
         }
     }
+}
+
+/// Failures of one key in a row: the `free`-th locks the key for `first`,
+/// and each further one for twice the last lock, up to `max`. With the
+/// defaults (5, a minute, an hour) a day allows about 35 guesses at one
+/// account, however many addresses send them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    /// The failure that starts the first lock.
+    pub free: u32,
+    /// The first lock.
+    pub first: Duration,
+    /// The longest lock.
+    pub max: Duration,
+}
+
+/// A key's failures are forgotten this long after its last one (and
+/// housekeeping deletes its row): longer than any lock.
+pub const FAILURES_FORGOTTEN_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+impl Backoff {
+    /// The lock that follows the `failures`-th failure in a row, if any.
+    pub fn lock_after(&self, failures: u32) -> Option<Duration> {
+        let past_free = failures.checked_sub(self.free)?;
+        let doubled = self
+            .first
+            .checked_mul(1u32.checked_shl(past_free).unwrap_or(u32::MAX))
+            .unwrap_or(self.max);
+        Some(doubled.min(self.max))
+    }
+}
+
+fn failure_key(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// How long `key` stays locked by its failures: `None` when it may try now.
+///
+/// # Errors
+/// The database failed.
+pub async fn locked_for(db: &mut PgConnection, key: &str) -> Result<Option<Duration>, sqlx::Error> {
+    let remaining = sqlx::query_scalar!(
+        r#"SELECT ceil(extract(epoch FROM locked_until - now()))::bigint AS "remaining!"
+           FROM login_failures WHERE key_hash = $1 AND locked_until > now()"#,
+        &failure_key(key)[..],
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(remaining.map(seconds))
+}
+
+/// Counts one failure of `key` and locks it as `backoff` says; returns the
+/// lock now in force, if any. Counting and locking share a transaction (the
+/// upsert holds the row), so concurrent failures on any instance each count
+/// and the lock follows the last count.
+///
+/// # Errors
+/// The database failed.
+pub async fn note_failure(
+    db: &mut PgConnection,
+    backoff: Backoff,
+    key: &str,
+) -> Result<Option<Duration>, sqlx::Error> {
+    let key = failure_key(key);
+    let mut tx = db.begin().await?;
+    let failures = sqlx::query_scalar!(
+        r#"INSERT INTO login_failures AS f (key_hash, failures, last_failure_at)
+           VALUES ($1, 1, now())
+           ON CONFLICT (key_hash) DO UPDATE SET
+               failures = CASE WHEN f.last_failure_at < now() - make_interval(secs => $2)
+                               THEN 1 ELSE f.failures + 1 END,
+               last_failure_at = now()
+           RETURNING failures"#,
+        &key[..],
+        FAILURES_FORGOTTEN_AFTER.as_secs_f64(),
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let lock = backoff.lock_after(u32::try_from(failures).unwrap_or(u32::MAX));
+    if let Some(lock) = lock {
+        sqlx::query!(
+            "UPDATE login_failures SET locked_until = now() + make_interval(secs => $2)
+             WHERE key_hash = $1",
+            &key[..],
+            lock.as_secs_f64(),
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(lock)
+}
+
+/// Forgets `key`'s failures (it got it right, or chose a new password).
+///
+/// # Errors
+/// The database failed.
+pub async fn forget_failures(db: &mut PgConnection, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "DELETE FROM login_failures WHERE key_hash = $1",
+        &failure_key(key)[..]
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// The state of a counter right after an attempt was counted.
@@ -167,4 +286,28 @@ async fn prune(db: &mut PgConnection) -> Result<(), sqlx::Error> {
 
 fn seconds(secs: i64) -> Duration {
     Duration::from_secs(u64::try_from(secs).unwrap_or(0).max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_doubles_past_the_free_failures_up_to_its_max() {
+        let backoff = RateLimits::default().login_failures;
+        let minutes = |n| backoff.lock_after(n).map(|d| d.as_secs() / 60);
+        let cases = [
+            (1, None, "the first failures are free"),
+            (4, None, "four cost nothing"),
+            (5, Some(1), "the fifth locks for a minute"),
+            (6, Some(2), "doubling"),
+            (8, Some(8), "doubling again"),
+            (11, Some(60), "up to an hour"),
+            (40, Some(60), "and no further, without overflowing"),
+            (u32::MAX, Some(60), "even at the end"),
+        ];
+        for (failures, want, why) in cases {
+            assert_eq!(minutes(failures), want, "{failures}: {why}");
+        }
+    }
 }

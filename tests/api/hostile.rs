@@ -135,6 +135,7 @@ async fn a_full_hashing_gate_answers_503_with_retry_after_on_the_api_and_the_pag
                 max_wait: Duration::from_secs(1),
             };
             config.rate_limits.login.max = 1000;
+            config.rate_limits.login_failures.free = 1000;
         })
         .spawn()
         .await;
@@ -318,4 +319,33 @@ async fn ipv6_clients_share_a_limit_per_64_and_forged_hops_change_nothing(pool: 
     // Assert
     assert_eq!(same_network, [401, 401, 429], "one /64, one client");
     assert_eq!(next_network, 401, "another /64 is another client");
+}
+
+#[sqlx::test(migrations = false)]
+async fn credential_api_bodies_are_capped_at_8_kib(pool: PgPool) {
+    // Arrange: a body just over 8 KiB, whatever it says.
+    let app = spawn_app(pool).await;
+    let big = json!({"init_data": "a".repeat(8 * 1024)});
+    let routes = [
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/telegram",
+        "/api/v1/telegram/confirm",
+    ];
+    for path in routes {
+        // Act
+        let response = app.post_json(path, &big, None).await;
+
+        // Assert
+        assert_eq!(response.status(), 413, "{path}");
+    }
+    let fits = app
+        .post_json(
+            "/api/v1/auth/telegram",
+            &json!({"init_data": "a".repeat(7 * 1024)}),
+            None,
+        )
+        .await;
+    assert_eq!(fits.status(), 401, "under the cap: answered on its merits");
 }

@@ -75,6 +75,15 @@ async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
     .await
     .expect("password links");
 
+    sqlx::query(
+        "INSERT INTO login_failures (key_hash, failures, last_failure_at, locked_until) VALUES
+         ('\\x12', 9, now() - interval '25 hours', now() - interval '24 hours'),
+         ('\\x13', 9, now() - interval '1 hour', now() + interval '1 minute')",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("wrong-password counts");
+
     let swept = ledgerbot::infra::housekeeping::run_once(&app.pool)
         .await
         .expect("runs")
@@ -89,6 +98,10 @@ async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
     assert_eq!(
         swept.password_tokens, 1,
         "only the link expired for over a day"
+    );
+    assert_eq!(
+        swept.login_failures, 1,
+        "only the count quiet for over a day"
     );
     assert_eq!(app.claimed_updates().await, 1, "the recent claim stays");
     let tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens")

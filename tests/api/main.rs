@@ -31,6 +31,7 @@ mod invoices;
 mod invoices_csv;
 mod limits;
 mod linking;
+mod login_lockout;
 mod metrics;
 mod outbound;
 mod people;

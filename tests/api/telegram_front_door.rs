@@ -272,6 +272,39 @@ async fn forgot_password_sends_a_one_time_link_to_the_linked_telegram_and_reveal
 }
 
 #[sqlx::test(migrations = false)]
+async fn a_new_password_from_the_telegram_link_lifts_a_lock_left_by_guesses(pool: PgPool) {
+    // Arrange: someone locked Ana's account with wrong passwords.
+    let app = spawn_app(pool).await;
+    linked(&app, "ana@example.com", 9306).await;
+    let login = |password: &'static str| {
+        let body = serde_json::json!({"email": "ana@example.com", "password": password});
+        let app = &app;
+        async move { app.post_json("/api/v1/auth/login", &body, None).await }
+    };
+    for _ in 0..5 {
+        assert_eq!(login("a guess").await.status(), 401);
+    }
+    assert_eq!(login(PASSWORD).await.status(), 429, "locked");
+
+    // Act: Ana asks the bot for a password link and chooses a new password.
+    let reply = app.reply_to(&TgUser::en(9306).text("/password")).await;
+    let link = password_link(reply_text(&reply));
+    let browser = Browser::new(&app);
+    let csrf = browser.get(&link).await.field("csrf");
+    let set = browser
+        .post(
+            &link,
+            &[("csrf", &csrf), ("password", "a brand new password")],
+        )
+        .await;
+
+    // Assert
+    assert_eq!(set.status, 303, "{}", set.body);
+    assert_eq!(count_rows(&app.pool, "login_failures").await, 0);
+    assert_eq!(login("a brand new password").await.status(), 200);
+}
+
+#[sqlx::test(migrations = false)]
 async fn expired_password_links_are_refused(pool: PgPool) {
     let app = spawn_app(pool).await;
     let user = TgUser::en(9304);

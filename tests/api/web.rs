@@ -26,6 +26,7 @@ struct Browser<'a> {
 struct Page {
     status: u16,
     location: Option<String>,
+    retry_after: Option<String>,
     set_cookies: Vec<String>,
     body: String,
 }
@@ -105,6 +106,10 @@ impl<'a> Browser<'a> {
             location: response
                 .headers()
                 .get(LOCATION)
+                .map(|v| v.to_str().expect("ascii").to_owned()),
+            retry_after: response
+                .headers()
+                .get("retry-after")
                 .map(|v| v.to_str().expect("ascii").to_owned()),
             set_cookies,
             body: response.text().await.expect("body"),
@@ -740,6 +745,95 @@ async fn the_link_page_names_the_telegram_id_warns_and_links_only_with_the_passw
         app.linked_email(7010).await,
         Some(Some("ana@example.com".into()))
     );
+}
+
+#[sqlx::test(migrations = false)]
+async fn wrong_passwords_on_the_link_page_and_the_login_form_share_one_lock_per_account(
+    pool: PgPool,
+) {
+    // Arrange: two wrong passwords lock an account; Ana is logged in and
+    // Telegram account 7011 asks to be linked to her.
+    let app = crate::helpers::TestApp::builder(pool)
+        .config(|config| config.rate_limits.login_failures.free = 2)
+        .spawn()
+        .await;
+    let browser = Browser::new(&app);
+    browser.register("ana@example.com").await;
+    let code = link_code_in(&app.reply_to(&TgUser::en(7011).text("/link")).await);
+    let path = format!("/link/{code}");
+    let ask = browser.get(&path).await;
+    let (csrf, shown) = (ask.field("csrf"), ask.field("shown"));
+    let confirm = |password: &'static str| {
+        let fields = [
+            ("csrf", csrf.clone()),
+            ("shown", shown.clone()),
+            ("password", password.to_owned()),
+        ];
+        let browser = &browser;
+        let path = &path;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            browser.post(path, &fields).await
+        }
+    };
+
+    // Act: one guess on the link page, one on the login form (another
+    // browser), then Ana's right password on both.
+    let first = confirm("not her password").await;
+    let stranger = Browser::with_language(&app, "ro-RO,ro;q=0.9");
+    let form = stranger.get("/login").await;
+    let second = stranger
+        .post(
+            "/login",
+            &[
+                ("csrf", &form.field("csrf")),
+                ("email", "Ana@Example.com"),
+                ("password", "another guess"),
+            ],
+        )
+        .await;
+    let link_locked = confirm(PASSWORD).await;
+    let login_locked = stranger
+        .post(
+            "/login",
+            &[
+                ("csrf", &form.field("csrf")),
+                ("email", "ana@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+
+    // Assert
+    assert_eq!((first.status, second.status), (401, 401));
+    assert_eq!(link_locked.status, 429, "{}", link_locked.body);
+    assert!(
+        link_locked
+            .body
+            .contains("Too many wrong passwords for this account. Try again in 1 minute."),
+        "{}",
+        link_locked.body
+    );
+    assert!(link_locked.retry_after.is_some(), "Retry-After");
+    assert_eq!(
+        app.linked_email(7011).await,
+        None,
+        "nothing linked while locked"
+    );
+    assert_eq!(login_locked.status, 429, "{}", login_locked.body);
+    assert!(
+        login_locked.body.contains(
+            "Prea multe parole greșite pentru acest cont. Încearcă din nou peste 1 minut."
+        ),
+        "{}",
+        login_locked.body
+    );
+    assert!(
+        login_locked.body.contains("name=\"password\""),
+        "the form is still there"
+    );
+    assert!(login_locked.retry_after.is_some(), "Retry-After");
+    assert!(!stranger.has_cookie("lb_session"), "no session");
 }
 
 #[sqlx::test(migrations = false)]

@@ -13,15 +13,17 @@ use crate::front::limit_client;
 use crate::infra::app::App;
 use crate::infra::http_io::{ApiError, HttpResponse, empty, json};
 use crate::infra::router::Req;
-use crate::services::accounts::account::{self, NewAccount};
+use crate::services::accounts::account::{self, LoginCheck, NewAccount};
 use crate::services::accounts::jwt;
 use crate::services::accounts::refresh::{self, Rotation};
 use crate::services::telegram_login::{self, Login};
 
 use super::caller;
 
-/// The largest body the credential routes (register, login, refresh, the
-/// code confirmation) accept: an email, the longest password and a name fit.
+/// The largest body the credential routes (register, login, refresh,
+/// Telegram data, the code confirmation) accept: an email, the longest
+/// password and a name fit, and so does Telegram's signed data (a Mini App's
+/// `initData` is a few hundred bytes to a couple of KiB).
 pub const BODY_LIMIT: usize = 8 * 1024;
 
 /// What register, login and refresh answer.
@@ -85,14 +87,24 @@ pub async fn register(mut req: Req) -> Result<HttpResponse, ApiError> {
 }
 
 /// `POST /api/v1/auth/login`: 200 and a token pair; 401 for a wrong email or
-/// password alike, in about the same time.
+/// password alike, in about the same time; 429 `too_many_failures` while the
+/// email is locked out by wrong passwords (from any address).
 pub async fn login(mut req: Req) -> Result<HttpResponse, ApiError> {
     limit_client(&req, req.app.config.rate_limits.login).await?;
     let body: Credentials = req.json().await?;
-    let Some(user_id) =
-        account::check_login(&req.app.pool, &req.app.hashing, &body.email, body.password).await?
-    else {
-        return Err(ApiError::Unauthorized(WRONG_CREDENTIALS));
+    let app = &req.app;
+    let checked = account::check_login(
+        &app.pool,
+        &app.hashing,
+        app.config.rate_limits.login_failures,
+        &body.email,
+        body.password,
+    )
+    .await?;
+    let user_id = match checked {
+        LoginCheck::Right(user_id) => user_id,
+        LoginCheck::Wrong => return Err(ApiError::Unauthorized(WRONG_CREDENTIALS)),
+        LoginCheck::LockedOut(wait) => return Err(ApiError::TooManyFailures(wait)),
     };
     let mut tx = req.app.pool.begin().await?;
     let pair = token_pair(&req.app, &mut tx, user_id).await?;

@@ -7,10 +7,13 @@ use http::StatusCode;
 
 use super::html::{local_path, redirect, url_param};
 use super::session::{self, SESSION_COOKIE, SESSION_TTL, Visitor, add_cookie};
-use super::{Form, Frame, PageReq, PageResult, Token, WebError, checked_form, render};
+use super::{
+    Form, Frame, PageReq, PageResult, Token, WebError, checked_form, locked_out_text, render,
+    too_many,
+};
 use crate::front::limit_client;
 use crate::infra::config::Config;
-use crate::services::accounts::account::{self, Invalid, NewAccount};
+use crate::services::accounts::account::{self, Invalid, LoginCheck, NewAccount};
 use crate::services::accounts::password::PasswordRule;
 use crate::services::telegram_login;
 
@@ -143,7 +146,9 @@ pub async fn telegram_login(p: PageReq) -> PageResult {
 }
 
 /// `POST /login`: a session and on to `next`, or the form again with
-/// "wrong email or password" (401) and no cookie.
+/// "wrong email or password" (401) and no cookie, or, while the email is
+/// locked out by wrong passwords (from any address), the form with for how
+/// long (429, `Retry-After`).
 pub async fn login(mut p: PageReq) -> PageResult {
     // Counted first: a form that fails its CSRF check is an attempt too.
     limit_client(&p.req, p.app().config.rate_limits.login).await?;
@@ -152,20 +157,45 @@ pub async fn login(mut p: PageReq) -> PageResult {
     let email = form.get("email").unwrap_or_default();
     let password = form.get("password").unwrap_or_default().to_owned();
     let next = next_of(visitor, Some(&form));
-    match account::check_login(&p.req.app.pool, &p.req.app.hashing, email, password).await? {
-        Some(user_id) => start_session(&p, user_id, next).await,
-        None => login_answer(
+    let app = p.app();
+    let checked = account::check_login(
+        &app.pool,
+        &app.hashing,
+        app.config.rate_limits.login_failures,
+        email,
+        password,
+    )
+    .await?;
+    let t = |ro, en| visitor.lang.pick(ro, en);
+    match checked {
+        LoginCheck::Right(user_id) => start_session(&p, user_id, next).await,
+        LoginCheck::Wrong => login_answer(
             visitor,
-            &p.app().config,
+            &app.config,
             StatusCode::UNAUTHORIZED,
             next,
             email,
-            Some(
-                visitor
-                    .lang
-                    .pick("Email sau parolă greșită.", "Wrong email or password."),
-            ),
+            Some(t("Email sau parolă greșită.", "Wrong email or password.")),
         ),
+        LoginCheck::LockedOut(wait) => {
+            let why = format!(
+                "{} {}",
+                locked_out_text(visitor.lang, wait),
+                t(
+                    "Între timp poți intra cu Telegram, mai jos, sau poți cere un link pentru o parolă nouă.",
+                    "Meanwhile you can log in with Telegram, below, or ask for a link to choose a new password.",
+                )
+            );
+            let page = login_answer(
+                visitor,
+                &app.config,
+                StatusCode::OK,
+                next,
+                email,
+                Some(&why),
+            );
+            too_many(page, wait)
+        }
     }
 }
 

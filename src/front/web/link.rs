@@ -17,7 +17,9 @@ use time::OffsetDateTime;
 use super::account::{LoginForm, LoginPage};
 use super::html::{redirect, url_param};
 use super::session::{self, Session};
-use super::{Frame, PageReq, PageResult, Token, WebError, checked_form, render};
+use super::{
+    Frame, PageReq, PageResult, Token, WebError, checked_form, locked_out_text, render, too_many,
+};
 use crate::blocks::link_code::LinkCode;
 use crate::front::limit_client;
 use crate::services::accounts::account::{self, PasswordCheck};
@@ -159,19 +161,37 @@ pub async fn confirm(mut p: PageReq) -> PageResult {
     }
     limit_client(&p.req, limits.login).await?;
     let password = form.get("password").unwrap_or_default().to_owned();
-    match account::check_password(&p.app().pool, &p.app().hashing, session.user_id, password)
-        .await?
-    {
+    let app = p.app();
+    let checked = account::check_password(
+        &app.pool,
+        &app.hashing,
+        limits.login_failures,
+        session.user_id,
+        password,
+    )
+    .await?;
+    match checked {
         PasswordCheck::Right => {}
-        PasswordCheck::Wrong => {
+        PasswordCheck::Wrong | PasswordCheck::LockedOut(_) => {
             let mut conn = p.app().pool.acquire().await?;
             let found = linking::confirm_code_asker(&mut conn, &code).await?;
             drop(conn);
             let Redeemed::Valid(who) = found else {
                 return Err(refused(&found));
             };
-            let wrong = visitor.lang.pick("Parolă greșită.", "Wrong password.");
-            return ask(&p, session, &who, StatusCode::UNAUTHORIZED, Some(wrong)).await;
+            return match checked {
+                PasswordCheck::LockedOut(wait) => {
+                    let why = locked_out_text(visitor.lang, wait);
+                    too_many(
+                        ask(&p, session, &who, StatusCode::OK, Some(&why)).await,
+                        wait,
+                    )
+                }
+                _ => {
+                    let wrong = visitor.lang.pick("Parolă greșită.", "Wrong password.");
+                    ask(&p, session, &who, StatusCode::UNAUTHORIZED, Some(wrong)).await
+                }
+            };
         }
         PasswordCheck::NotSet => return Err(NO_PASSWORD),
     }

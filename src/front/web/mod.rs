@@ -148,6 +148,27 @@ pub fn render(status: StatusCode, page: &impl Template) -> PageResult {
     Ok(with_type(status, "text/html; charset=utf-8", html))
 }
 
+/// What a page says when an account is locked out by wrong passwords: for
+/// how long, in whole minutes, as each language counts them.
+pub fn locked_out_text(lang: Lang, wait: Duration) -> String {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    let when =
+        crate::blocks::local_time::count(lang, minutes, ["minut", "minute"], ["minute", "minutes"]);
+    lang.pick(
+        format!("Prea multe parole greșite pentru acest cont. Încearcă din nou peste {when}."),
+        format!("Too many wrong passwords for this account. Try again in {when}."),
+    )
+}
+
+/// `page` answered with 429 and `Retry-After: wait` (a lockout shown on the
+/// form itself, so the person can read why and still has the form).
+pub fn too_many(page: PageResult, wait: Duration) -> PageResult {
+    let mut response = page?;
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    retry_after(&mut response, wait);
+    Ok(response)
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct Home<'a> {
@@ -347,6 +368,12 @@ fn api_message(e: ApiError) -> Message {
             status,
             "Prea multe încercări. Așteaptă puțin și încearcă din nou.",
             "Too many attempts. Wait a little and try again.",
+            Some(after),
+        ),
+        ApiError::TooManyFailures(after) => (
+            status,
+            "Prea multe parole greșite pentru acest cont. Așteaptă și încearcă din nou.",
+            "Too many wrong passwords for this account. Wait and try again.",
             Some(after),
         ),
         ApiError::PayloadTooLarge => (

@@ -49,6 +49,13 @@ pub enum ApiError {
     /// Too many attempts; try again after the given time.
     #[error("too many requests")]
     TooManyRequests(Duration),
+    /// Too many wrong passwords for one account, from anywhere: it is locked
+    /// for the given time.
+    #[error(
+        "too many wrong passwords for this account; try again after the time in Retry-After, \
+         or log in with Telegram"
+    )]
+    TooManyFailures(Duration),
     /// A dependency (the database) is unreachable; retrying later may work.
     #[error("the service is temporarily unavailable")]
     Unavailable,
@@ -85,6 +92,7 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Self::TooManyFailures(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_failures"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Busy(..) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -106,7 +114,9 @@ impl ApiError {
                 message: self.to_string(),
             },
         );
-        if let Self::TooManyRequests(after) | Self::Busy(_, after) = &self {
+        if let Self::TooManyRequests(after) | Self::TooManyFailures(after) | Self::Busy(_, after) =
+            &self
+        {
             retry_after(&mut response, *after);
         }
         response

@@ -4,9 +4,12 @@
 
 use sqlx::{PgConnection, PgPool};
 
-use crate::services::Failure;
+use std::time::Duration;
 
-use super::email::Email;
+use crate::services::Failure;
+use crate::services::rate_limit::{self, Backoff};
+
+use super::email::{self, Email};
 use super::password::{self, HashGate, PasswordRule};
 
 /// The longest first name accepted, in characters.
@@ -124,6 +127,9 @@ pub enum PasswordCheck {
     Wrong,
     /// The account has no password (Telegram-only).
     NotSet,
+    /// Too many wrong passwords for this account lately: nothing was
+    /// checked; it may try again after this long.
+    LockedOut(Duration),
 }
 
 /// Whether the account `user_id` has a password.
@@ -140,43 +146,108 @@ pub async fn has_password(db: &mut PgConnection, user_id: i64) -> Result<bool, s
     .unwrap_or(false))
 }
 
+/// The key an account's wrong passwords are counted under: its normalised
+/// email, as typed at login (known or not), or the account id when it has
+/// no email.
+fn failure_key(email: Option<&str>, user_id: Option<i64>) -> String {
+    match (email, user_id) {
+        (Some(email), _) => format!("email:{}", email::normalize(email)),
+        (None, Some(user_id)) => format!("user:{user_id}"),
+        (None, None) => "email:".to_owned(),
+    }
+}
+
+/// Verifies `password` against `stored` unless the account's key is locked
+/// out by its wrong passwords; counts a wrong one, forgets them on a right
+/// one. Every password check goes through here, so the login forms, the API
+/// and confirmations share one count per account.
+async fn verify_counted(
+    pool: &PgPool,
+    gate: &HashGate,
+    backoff: Backoff,
+    key: &str,
+    password: String,
+    stored: Option<String>,
+) -> Result<Result<bool, Duration>, Failure> {
+    let mut conn = pool.acquire().await?;
+    if let Some(wait) = rate_limit::locked_for(&mut conn, key).await? {
+        tracing::warn!(
+            retry_after = wait.as_secs(),
+            "account locked out by wrong passwords"
+        );
+        return Ok(Err(wait));
+    }
+    // No connection held while hashing: tens of milliseconds, maybe a wait.
+    drop(conn);
+    let ok = password::verify(gate, password, stored).await?;
+    let mut conn = pool.acquire().await?;
+    if ok {
+        rate_limit::forget_failures(&mut conn, key).await?;
+    } else if let Some(lock) = rate_limit::note_failure(&mut conn, backoff, key).await? {
+        tracing::warn!(lock = lock.as_secs(), "wrong password: account locked out");
+    }
+    Ok(Ok(ok))
+}
+
 /// Checks `password` against the account `user_id`'s (a confirmation that
-/// asks for it again), through the process's `gate`.
+/// asks for it again), through the process's `gate`, counted in the
+/// account's wrong passwords (`backoff`) like a login.
 ///
 /// # Errors
 /// [`Failure::Busy`] when the gate is full; the database or the blocking pool failed.
 pub async fn check_password(
     pool: &PgPool,
     gate: &HashGate,
+    backoff: Backoff,
     user_id: i64,
     password: String,
 ) -> Result<PasswordCheck, Failure> {
-    let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user_id)
-        .fetch_optional(pool)
-        .await?
-        .flatten();
-    let Some(stored) = stored else {
+    let row = sqlx::query!(
+        "SELECT email, password_hash FROM users WHERE id = $1",
+        user_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some((email, Some(stored))) = row.map(|r| (r.email, r.password_hash)) else {
         return Ok(PasswordCheck::NotSet);
     };
-    Ok(if password::verify(gate, password, Some(stored)).await? {
-        PasswordCheck::Right
-    } else {
-        PasswordCheck::Wrong
-    })
+    let key = failure_key(email.as_deref(), Some(user_id));
+    Ok(
+        match verify_counted(pool, gate, backoff, &key, password, Some(stored)).await? {
+            Ok(true) => PasswordCheck::Right,
+            Ok(false) => PasswordCheck::Wrong,
+            Err(wait) => PasswordCheck::LockedOut(wait),
+        },
+    )
 }
 
-/// The user id whose email and password these are, or `None` for a wrong
-/// email or password alike, in about the same time (an unknown email still
-/// verifies a dummy hash), through the process's `gate`.
+/// What a login's email and password turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginCheck {
+    /// This person's.
+    Right(i64),
+    /// A wrong email or password alike.
+    Wrong,
+    /// Too many wrong passwords for this email lately (registered or not):
+    /// nothing was checked; it may try again after this long.
+    LockedOut(Duration),
+}
+
+/// Checks a login: [`LoginCheck::Wrong`] for a wrong email or password
+/// alike, in about the same time (an unknown email still verifies a dummy
+/// hash), through the process's `gate`. Wrong passwords are counted per
+/// normalised email, known or not (`backoff`), so spreading guesses over
+/// many addresses does not multiply them.
 ///
 /// # Errors
 /// [`Failure::Busy`] when the gate is full; the database or the blocking pool failed.
 pub async fn check_login(
     pool: &PgPool,
     gate: &HashGate,
+    backoff: Backoff,
     email: &str,
     password: String,
-) -> Result<Option<i64>, Failure> {
+) -> Result<LoginCheck, Failure> {
     let row = match Email::parse(email) {
         Some(email) => sqlx::query!(
             "SELECT id, password_hash FROM users WHERE email = $1",
@@ -188,6 +259,28 @@ pub async fn check_login(
         None => None,
     };
     let (user_id, stored) = row.unzip();
-    let ok = password::verify(gate, password, stored).await?;
-    Ok(user_id.filter(|_| ok))
+    let key = failure_key(Some(email), None);
+    Ok(
+        match verify_counted(pool, gate, backoff, &key, password, stored).await? {
+            Ok(true) => user_id.map_or(LoginCheck::Wrong, LoginCheck::Right),
+            Ok(false) => LoginCheck::Wrong,
+            Err(wait) => LoginCheck::LockedOut(wait),
+        },
+    )
+}
+
+/// Forgets the wrong passwords counted against `user_id` (a new password was
+/// just chosen through a link only that person received).
+///
+/// # Errors
+/// The database failed.
+pub async fn forget_wrong_passwords(
+    db: &mut PgConnection,
+    user_id: i64,
+) -> Result<(), sqlx::Error> {
+    let email = sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", user_id)
+        .fetch_optional(&mut *db)
+        .await?
+        .flatten();
+    rate_limit::forget_failures(db, &failure_key(email.as_deref(), Some(user_id))).await
 }

@@ -2,6 +2,14 @@
 
 use std::fmt;
 
+/// The one normalisation of an email: trimmed of whitespace, lowercased
+/// (Unicode's full mapping). [`Email::parse`] applies it before checking the
+/// shape; the per-account login limit keys by it even when the shape is
+/// wrong, so that a variant in case or spaces counts as the same account.
+pub fn normalize(input: &str) -> String {
+    input.trim().to_lowercase()
+}
+
 /// A normalised email address: trimmed, lowercase, `local@domain.tld`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Email(String);
@@ -11,7 +19,7 @@ impl Email {
     /// `@`, a dotted domain, no spaces, RFC 5321 lengths); whether it receives
     /// mail is not something a regular expression can know.
     pub fn parse(input: &str) -> Option<Self> {
-        let email = input.trim().to_lowercase();
+        let email = normalize(input);
         let (local, domain) = email.split_once('@')?;
         let domain_ok = domain.len() <= 253
             && domain.contains('.')

@@ -123,7 +123,8 @@ pub enum Set {
 }
 
 /// Uses `token`: sets the password hash (and `email`, for a person without
-/// one), and ends every session of the person, web and API. Run it in a
+/// one), ends every session of the person, web and API, and lifts a lock
+/// left by someone else's wrong passwords. Run it in a
 /// transaction; on [`Set::EmailTaken`] roll back.
 ///
 /// # Errors
@@ -160,6 +161,8 @@ pub async fn set(
         return Ok(Set::EmailTaken);
     }
     super::account::end_web_sessions(&mut *db, user_id).await?;
-    super::refresh::revoke_all(db, user_id).await?;
+    super::refresh::revoke_all(&mut *db, user_id).await?;
+    // Whoever was guessing no longer keeps the person out.
+    super::account::forget_wrong_passwords(db, user_id).await?;
     Ok(Set::Done(user_id))
 }
