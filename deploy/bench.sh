@@ -100,7 +100,7 @@ server=$!
 wait_healthy "$addr" 5 "$server"
 
 # One update by hand: the reply must be the dashboard (user 1 reads English).
-reply=$(curl -fsS "http://$addr/telegram/webhook" -H "X-Telegram-Bot-Api-Secret-Token: bench-secret" \
+reply=$(curl -fsS "http://$addr/telegram/webhook" -H "X-Telegram-Bot-Api-Secret-Token: bench-webhook-secret" \
   -H 'Content-Type: application/json' -d '{"update_id": 100, "message": {"message_id": 1,
   "from": {"id": 7000000001, "is_bot": false, "first_name": "Bench"},
   "chat": {"id": 7000000001, "type": "private"}, "date": 1700000000, "text": "/dashboard",

@@ -102,7 +102,7 @@ port=$(free_port)
 bin="$image_root${run_cmd[0]}"
 container_env=(env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/ "${run_env[@]}"
   PORT="$port" DATABASE_URL="$url" TELEGRAM_BOT_TOKEN=1:container-check
-  TELEGRAM_WEBHOOK_SECRET=container-check TELEGRAM_API_URL=http://127.0.0.1:9
+  TELEGRAM_WEBHOOK_SECRET=container-check-secret TELEGRAM_API_URL=http://127.0.0.1:9
   JWT_SECRET=container-check-container-check-container-check PUBLIC_URL="http://127.0.0.1:$port")
 
 log="$tmp/server.log"

@@ -23,7 +23,7 @@ export PGOPTIONS="-c client_min_messages=warning"
 
 # The Bot API points at a dead local address: a /dashboard reply goes back in
 # the webhook's answer and never calls it.
-bench_server_env=(TELEGRAM_BOT_TOKEN=1:bench-token TELEGRAM_WEBHOOK_SECRET=bench-secret
+bench_server_env=(TELEGRAM_BOT_TOKEN=1:bench-token TELEGRAM_WEBHOOK_SECRET=bench-webhook-secret
   TELEGRAM_API_URL=http://127.0.0.1:9 JWT_SECRET=bench-jwt-secret-bench-jwt-secret-bench
   LOG_FORMAT=json)
 

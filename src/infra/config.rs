@@ -13,7 +13,7 @@
 //! | `PUBLIC_URL` | no | `http://localhost:$PORT` |
 //! | `TELEGRAM_BOT_TOKEN` | yes | — |
 //! | `TELEGRAM_BOT_USERNAME` | no | `ledgerbot` |
-//! | `TELEGRAM_WEBHOOK_SECRET` | yes | — (1–256 of `A-Z a-z 0-9 _ -`) |
+//! | `TELEGRAM_WEBHOOK_SECRET` | yes | — (16–256 of `A-Z a-z 0-9 _ -`) |
 //! | `TELEGRAM_API_URL` | no | `https://api.telegram.org` |
 //! | `JWT_SECRET` | yes | — (at least 32 bytes) |
 //! | `LOG_FORMAT` | no | `text` (`json` for one JSON object per line) |
@@ -21,6 +21,7 @@
 //! | `IPV6_CLIENT_PREFIX` | no | `64`: per-client limits count an IPv6 client by this many leading bits (0-128) |
 //! | `PASSWORD_HASH_MEMORY_MIB` | no | `64`: memory password hashes (19 MiB each) may take at once; slots = what fits, at most one per core, at least one |
 //! | `METRICS_TOKEN` | no | unset: `/metrics` is open; set: it needs `Authorization: Bearer <token>` |
+//! | `METRICS_REQUIRE_TOKEN` | no | `false`; `true` (as `fly.toml` ships): `serve` refuses to start without `METRICS_TOKEN` |
 //! | `API_REQUESTS_PER_MINUTE` | no | `300`: requests one account may make to `/api/v1/companies...` per minute (then 429) |
 //! | `MAX_COMPANIES_PER_ACCOUNT` | no | `50`: companies one account may own |
 //! | `MAX_INVOICES_PER_COMPANY` | no | `200000` |
@@ -262,7 +263,15 @@ impl Config {
         if !is_webhook_secret(&webhook_secret) {
             return Err(ConfigError::Invalid {
                 name: "TELEGRAM_WEBHOOK_SECRET",
-                why: "must be 1-256 characters of A-Z a-z 0-9 _ -",
+                why: "must be 16-256 characters of A-Z a-z 0-9 _ -",
+            });
+        }
+        if webhook_secret.len() < MIN_WEBHOOK_SECRET_LEN {
+            return Err(ConfigError::Invalid {
+                name: "TELEGRAM_WEBHOOK_SECRET",
+                why: "must be at least 16 characters (Telegram accepts fewer, but a short one \
+                      can be guessed): make one with `openssl rand -hex 32`, set it, then run \
+                      `ledgerbot set-webhook` so Telegram sends the new one",
             });
         }
         let jwt_secret = required("JWT_SECRET")?;
@@ -296,6 +305,17 @@ impl Config {
         };
         let trust_proxy_headers = parse_bool("TRUST_PROXY_HEADERS", var("TRUST_PROXY_HEADERS"))?;
         let metrics_token = var("METRICS_TOKEN").map(|t| Secret(t.trim().to_owned()));
+        if parse_bool("METRICS_REQUIRE_TOKEN", var("METRICS_REQUIRE_TOKEN"))?
+            && metrics_token.is_none()
+        {
+            // fly.toml ships METRICS_REQUIRE_TOKEN=true: a deployment that
+            // forgot the secret must not serve its metrics to anyone.
+            return Err(ConfigError::Invalid {
+                name: "METRICS_TOKEN",
+                why: "is not set, and METRICS_REQUIRE_TOKEN is true (fly.toml sets it): set a \
+                      secret one, e.g. `fly secrets set METRICS_TOKEN=$(openssl rand -hex 32)`",
+            });
+        }
         let count = |name: &'static str, default: u32| {
             var(name).map_or(Ok(default), |n| {
                 n.trim()
@@ -395,7 +415,13 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
-/// Telegram's rule for `secret_token` in `setWebhook`.
+/// The shortest webhook secret `serve` accepts: Telegram allows 1 to 256
+/// characters, but a short one could be guessed, and whoever guesses it can
+/// post updates as any Telegram user.
+pub const MIN_WEBHOOK_SECRET_LEN: usize = 16;
+
+/// Telegram's rule for `secret_token` in `setWebhook` (the length we ask
+/// for is [`MIN_WEBHOOK_SECRET_LEN`]).
 pub fn is_webhook_secret(s: &str) -> bool {
     (1..=256).contains(&s.len())
         && s.bytes()
@@ -458,7 +484,7 @@ mod tests {
                 "postgres://postgres@127.0.0.1/ledgerbot".to_owned(),
             ),
             ("TELEGRAM_BOT_TOKEN", "123456:ABC-def_ghi".to_owned()),
-            ("TELEGRAM_WEBHOOK_SECRET", "s3cret_-X".to_owned()),
+            ("TELEGRAM_WEBHOOK_SECRET", "s3cret_-X-0123456".to_owned()),
             ("JWT_SECRET", "x".repeat(32)),
         ])
     }
@@ -547,6 +573,30 @@ mod tests {
     }
 
     #[test]
+    fn a_short_webhook_secret_is_refused_with_how_to_make_one() {
+        let mut env = complete();
+        env.insert("TELEGRAM_WEBHOOK_SECRET", "abc-123".to_owned());
+        let message = load(&env).expect_err("too short").to_string();
+        assert!(message.contains("at least 16 characters"), "{message}");
+        assert!(message.contains("openssl rand"), "{message}");
+        assert!(!message.contains("abc-123"), "the value is never shown");
+        env.insert("TELEGRAM_WEBHOOK_SECRET", "x".repeat(16));
+        assert!(load(&env).is_ok(), "16 is enough");
+    }
+
+    #[test]
+    fn metrics_require_token_refuses_to_start_without_the_token() {
+        let mut env = complete();
+        env.insert("METRICS_REQUIRE_TOKEN", "true".to_owned());
+        let message = load(&env).expect_err("no token").to_string();
+        assert!(message.starts_with("METRICS_TOKEN"), "{message}");
+        assert!(message.contains("METRICS_REQUIRE_TOKEN"), "{message}");
+        env.insert("METRICS_TOKEN", "a-metrics-token".to_owned());
+        let config = load(&env).expect("with the token");
+        assert!(config.metrics_token.is_some());
+    }
+
+    #[test]
     fn unusable_values_are_rejected_naming_the_variable() {
         let cases = [
             ("PORT", "eighty".to_owned(), "not a number"),
@@ -558,6 +608,8 @@ mod tests {
             ("TELEGRAM_WEBHOOK_SECRET", "has space".to_owned(), "space"),
             ("TELEGRAM_WEBHOOK_SECRET", "x".repeat(257), "too long"),
             ("TELEGRAM_WEBHOOK_SECRET", "ümlaut".to_owned(), "non-ASCII"),
+            ("TELEGRAM_WEBHOOK_SECRET", "x".repeat(15), "shorter than 16"),
+            ("METRICS_REQUIRE_TOKEN", "sure".to_owned(), "bool"),
             ("JWT_SECRET", "x".repeat(31), "too short"),
             ("TELEGRAM_BOT_TOKEN", "no-colon".to_owned(), "shape"),
             ("DATABASE_URL", "mysql://x".to_owned(), "scheme"),

@@ -73,6 +73,11 @@ fn serve_names_the_first_missing_or_unusable_variable_in_one_line() {
         ("DATABASE_URL", None, "missing"),
         ("TELEGRAM_BOT_TOKEN", None, "missing"),
         ("TELEGRAM_WEBHOOK_SECRET", Some("bad secret!"), "invalid"),
+        (
+            "TELEGRAM_WEBHOOK_SECRET",
+            Some("only-15-chars-x"),
+            "at least 16",
+        ),
         ("JWT_SECRET", Some("short"), "invalid"),
     ];
     for (name, value, why) in cases {
@@ -96,6 +101,9 @@ fn serve_names_the_first_missing_or_unusable_variable_in_one_line() {
             "{name}: one line, got:\n{stderr}"
         );
         assert!(stderr.contains(name), "{name} not named in: {stderr}");
+        if why != "missing" && why != "invalid" {
+            assert!(stderr.contains(why), "{name}: says why: {stderr}");
+        }
         assert!(!stderr.contains("panicked"), "{stderr}");
         if let Some(v) = value {
             assert!(

@@ -159,3 +159,66 @@ fn the_variables_serve_requires_are_marked_required_in_each_document() {
         "src/infra/config.rs's required column"
     );
 }
+
+/// `fly.toml`'s `[env]` table: `NAME = "value"` lines.
+fn fly_env() -> BTreeMap<String, String> {
+    let text = read("fly.toml");
+    let section = text
+        .split_once("\n[env]\n")
+        .expect("fly.toml has an [env] table")
+        .1;
+    section
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with('['))
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (name, value) = l.split_once('=').expect("NAME = \"value\"");
+            (
+                name.trim().to_owned(),
+                value.trim().trim_matches('"').to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_shipped_fly_toml_makes_metrics_need_their_token_and_the_deploy_steps_set_it() {
+    // Arrange: a deployment as docs/operations.md makes it: fly.toml's
+    // [env], the secrets its steps set.
+    let fly = fly_env();
+    let docs = read("docs/operations.md");
+    let steps = docs
+        .split_once("fly secrets set \\")
+        .expect("the deploy steps set the secrets")
+        .1
+        .split_once("```")
+        .expect("in a code block")
+        .0;
+    let mut deployed = sample_values();
+    deployed.remove("METRICS_TOKEN");
+    deployed.extend(fly.clone());
+
+    // Act
+    let without_token = asked_for(&deployed).0;
+    deployed.insert("METRICS_TOKEN".into(), "a-long-random-token".into());
+    let with_token = asked_for(&deployed).0;
+
+    // Assert
+    assert_eq!(
+        fly.get("METRICS_REQUIRE_TOKEN").map(String::as_str),
+        Some("true"),
+        "fly.toml: /metrics is on the public port"
+    );
+    match without_token {
+        Err(ConfigError::Invalid { name, .. }) => assert_eq!(name, "METRICS_TOKEN"),
+        other => panic!("serve must refuse to start without METRICS_TOKEN: {other:?}"),
+    }
+    with_token.expect("with the token it starts");
+    for secret in [
+        "METRICS_TOKEN=",
+        "TELEGRAM_WEBHOOK_SECRET=$(openssl rand -hex 32)",
+    ] {
+        assert!(steps.contains(secret), "the deploy steps set {secret}");
+    }
+}
