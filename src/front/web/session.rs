@@ -476,7 +476,7 @@ mod tests {
                 match name {
                     "DATABASE_URL" => "postgres://x",
                     "TELEGRAM_BOT_TOKEN" => "1:x",
-                    "TELEGRAM_WEBHOOK_SECRET" => "s",
+                    "TELEGRAM_WEBHOOK_SECRET" => "a-webhook-secret",
                     "JWT_SECRET" => "0123456789abcdef0123456789abcdef",
                     _ => return None,
                 }
@@ -499,7 +499,7 @@ mod tests {
                 match name {
                     "DATABASE_URL" => "postgres://x",
                     "TELEGRAM_BOT_TOKEN" => "1:x",
-                    "TELEGRAM_WEBHOOK_SECRET" => "s",
+                    "TELEGRAM_WEBHOOK_SECRET" => "a-webhook-secret",
                     "JWT_SECRET" => "0123456789abcdef0123456789abcdef",
                     _ => return None,
                 }
