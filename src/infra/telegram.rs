@@ -15,6 +15,7 @@ use frankenstein::types::{InlineKeyboardMarkup, LinkPreviewOptions, ReplyMarkup}
 use frankenstein::{AsyncTelegramApi, ParseMode};
 use serde::Serialize;
 
+use crate::blocks::telegram_html::{self, MAX_CAPTION_UNITS, MAX_MESSAGE_UNITS};
 use crate::infra::config::Secret;
 
 /// How long one Bot API call may take in all, by default.
@@ -222,7 +223,10 @@ impl BotApi {
             .mime_str("image/png")?;
         let form = Form::new()
             .text("chat_id", photo.chat_id.to_string())
-            .text("caption", photo.caption.clone())
+            .text(
+                "caption",
+                telegram_html::fit(photo.caption.clone(), MAX_CAPTION_UNITS),
+            )
             .text("parse_mode", "HTML")
             .part("photo", part);
         let response = self
@@ -445,7 +449,9 @@ impl BotMethod {
     }
 
     /// An HTML message to `chat_id`; link previews off, since our links are
-    /// deep links and pages the person already knows.
+    /// deep links and pages the person already knows. Every message and
+    /// edit is cut to Telegram's length here ([`telegram_html::fit`]), the
+    /// one place, so no handler can send one Telegram refuses.
     pub fn html(chat_id: i64, text: impl Into<String>) -> Self {
         Self::message(chat_id, text.into(), None)
     }
@@ -463,7 +469,7 @@ impl BotMethod {
         Self::SendMessage(
             SendMessageParams::builder()
                 .chat_id(chat_id)
-                .text(text)
+                .text(telegram_html::fit(text, MAX_MESSAGE_UNITS))
                 .parse_mode(ParseMode::Html)
                 .link_preview_options(no_preview())
                 .maybe_reply_markup(keyboard.map(ReplyMarkup::InlineKeyboardMarkup))
@@ -482,7 +488,7 @@ impl BotMethod {
             EditMessageTextParams::builder()
                 .chat_id(chat_id)
                 .message_id(message_id)
-                .text(text)
+                .text(telegram_html::fit(text.into(), MAX_MESSAGE_UNITS))
                 .parse_mode(ParseMode::Html)
                 .link_preview_options(no_preview())
                 .maybe_reply_markup(keyboard)

@@ -610,6 +610,40 @@ async fn long_partner_names_are_clipped_and_pages_stay_under_4096(pool: PgPool) 
 }
 
 #[sqlx::test(migrations = false)]
+async fn replies_are_cut_to_telegrams_utf16_count_and_never_inside_a_tag(pool: PgPool) {
+    // Arrange: 24 companies named in emoji (two UTF-16 units each: the list
+    // has fewer than 4096 characters but more than 4096 units), then the
+    // active one, listed last in bold, with line breaks in its name, right
+    // where the cut falls.
+    let app = spawn_app(pool.clone()).await;
+    let tg = TgUser::en(501);
+    let user_id = linked_user(&pool, "ana@example.ro", tg.id).await;
+    for i in 0..24 {
+        company(&pool, user_id, &format!("A{i:02}{}", "😀".repeat(77))).await;
+    }
+    let active = company(&pool, user_id, &format!("B{}", "\n😀".repeat(60))).await;
+    activate(&pool, tg.id, active).await;
+
+    // Act
+    let reply = app.reply_to(&tg.text("/companies")).await;
+
+    // Assert
+    let text = reply_text(&reply);
+    let units = ledgerbot::blocks::telegram_html::text_len(text);
+    assert!(units <= 4096, "{units} UTF-16 units");
+    assert!(
+        text.contains("✅ <b>B\n😀"),
+        "cut inside the bold name: {text}"
+    );
+    assert_eq!(
+        text.matches("<b>").count(),
+        text.matches("</b>").count(),
+        "every <b> closed: {text}"
+    );
+    assert!(text.ends_with("</b>\n…"), "{text}");
+}
+
+#[sqlx::test(migrations = false)]
 async fn dashboard_shows_the_same_figures_as_the_api_per_currency(pool: PgPool) {
     // Arrange
     let s = owner_with_active_company(&pool, TgUser::ro(500)).await;

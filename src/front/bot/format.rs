@@ -1,13 +1,14 @@
-//! How numbers, money and dates read in each language, and keeping messages
-//! within Telegram's size limit.
+//! How numbers, money and dates read in each language, and clipping a
+//! name to the room a line has. (A whole message is cut to Telegram's size
+//! limit in one place, [`crate::blocks::telegram_html::fit`], which [`fit`]
+//! and every message sent apply.)
 //!
 //! Romanian: `1.234,56 RON`, `31.12.2026`. English: `RON 1,234.56`, `31 Dec 2026`.
 
 use time::Date;
 
-use super::reply::MAX_MESSAGE_CHARS;
-use crate::blocks::Lang;
 use crate::blocks::money::{Amount, Currency, NumberStyle};
+use crate::blocks::{Lang, telegram_html};
 
 /// The number style of a language.
 pub fn style(lang: Lang) -> NumberStyle {
@@ -46,26 +47,11 @@ pub fn clip(text: &str, max: usize) -> String {
     out
 }
 
-/// The message whole when it fits in one Telegram message; otherwise cut at
-/// the last line that fits, with `…` on a line of its own. Every line of our
-/// messages closes the tags it opens, so a cut at a line never breaks HTML.
+/// The message cut to Telegram's length, as every message is anyway when
+/// it is sent ([`crate::infra::telegram::BotMethod::html`] applies
+/// [`telegram_html::fit`]); for a handler that wants the fitted text itself.
 pub fn fit(text: String) -> String {
-    if text.chars().count() <= MAX_MESSAGE_CHARS {
-        return text;
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for line in text.lines() {
-        let len = line.chars().count() + 1;
-        if used + len + 1 > MAX_MESSAGE_CHARS {
-            break;
-        }
-        out.push_str(line);
-        out.push('\n');
-        used += len;
-    }
-    out.push('…');
-    out
+    telegram_html::fit(text, telegram_html::MAX_MESSAGE_UNITS)
 }
 
 #[cfg(test)]
@@ -90,16 +76,5 @@ mod tests {
         assert_eq!(clip("Șoseaua", 10), "Șoseaua");
         assert_eq!(clip("Șoseaua Ștefan", 5), "Șose…");
         assert_eq!(clip("abc", 3), "abc");
-    }
-
-    #[test]
-    fn long_messages_are_cut_at_a_line() {
-        let line = "x".repeat(99);
-        let text = vec![line.as_str(); 100].join("\n");
-        let fitted = fit(text);
-        assert!(fitted.chars().count() <= MAX_MESSAGE_CHARS);
-        assert!(fitted.ends_with("\n…"));
-        assert!(fitted.lines().all(|l| l == line || l == "…"));
-        assert_eq!(fit("short".into()), "short");
     }
 }

@@ -3,10 +3,6 @@
 
 pub use crate::infra::telegram::BotMethod;
 
-/// Telegram refuses messages longer than this many UTF-16 units; we count
-/// characters, which is never more than UTF-16 units, and stay below it.
-pub const MAX_MESSAGE_CHARS: usize = 4096;
-
 /// The replies to one update, in the order they should reach the person.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Replies(pub Vec<BotMethod>);
