@@ -30,9 +30,21 @@ CREATE INDEX IF NOT EXISTS telegram_updates_received_at ON telegram_updates (rec
 
 -- ---------------------------------------------------------------- accounts
 
+-- The one normalisation of an email in SQL, the same as Rust's
+-- `services::accounts::email::normalize`: trimmed of Unicode whitespace (the
+-- characters Rust's `char::is_whitespace` takes) and lowercased with Unicode's
+-- full mapping (ICU's root locale, as Rust's `to_lowercase`: `ẞ` → `ß`,
+-- final sigma). tests/api/auth.rs proves the two agree on tricky inputs.
+-- Every statement that stores or looks up an email applies it, and
+-- `users_email_normalized` holds every stored email to it.
+CREATE OR REPLACE FUNCTION normalized_email(_email text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN lower(btrim(_email, E'\t\n\u000b\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000')
+                 COLLATE "und-x-icu");
+
 CREATE TABLE IF NOT EXISTS users (
     id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    -- lowercase and trimmed; NULL for a Telegram-only account made by /register
+    -- normalized_email(); NULL for a Telegram-only account made by /register
     email         text        UNIQUE,
     -- argon2id PHC string; NULL for a Telegram-only account
     password_hash text,
@@ -41,6 +53,19 @@ CREATE TABLE IF NOT EXISTS users (
     language      text        CHECK (language IN ('ro', 'en')),
     created_at    timestamptz NOT NULL DEFAULT now()
 );
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_constraint
+                   WHERE conrelid = 'users'::regclass AND conname = 'users_email_normalized') THEN
+        -- NOT VALID: rows stored before are not re-read under the upgrade's
+        -- lock (they were normalised by the same Rust function); every new
+        -- or changed row is checked.
+        ALTER TABLE users ADD CONSTRAINT users_email_normalized
+            CHECK (email = normalized_email(email)) NOT VALID;
+    END IF;
+END
+$$;
 
 -- A Telegram user linked to a person: one to one in both directions.
 CREATE TABLE IF NOT EXISTS telegram_accounts (

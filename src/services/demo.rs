@@ -252,15 +252,14 @@ pub async fn load(pool: &PgPool, target: &Target, seed: u64) -> anyhow::Result<L
     let mut tx = pool.begin().await?;
     let user_id = match target {
         Target::Email(email) => {
-            let email = email.trim().to_lowercase();
-            anyhow::ensure!(
-                email.contains('@'),
-                "--email {email:?} is not an email address"
-            );
+            let email = crate::services::accounts::email::Email::parse(email)
+                .with_context(|| format!("--email {email:?} is not an email address"))?;
             sqlx::query_scalar!(
-                r#"WITH made AS (INSERT INTO users (email) VALUES ($1) ON CONFLICT (email) DO NOTHING RETURNING id)
-                   SELECT id AS "id!" FROM made UNION ALL SELECT id FROM users WHERE email = $1"#,
-                email
+                r#"WITH made AS (INSERT INTO users (email) VALUES (normalized_email($1))
+                                 ON CONFLICT (email) DO NOTHING RETURNING id)
+                   SELECT id AS "id!" FROM made
+                   UNION ALL SELECT id FROM users WHERE email = normalized_email($1)"#,
+                email.as_str()
             )
             .fetch_one(&mut *tx)
             .await?

@@ -459,3 +459,89 @@ async fn refresh_tokens_are_stored_only_as_their_sha256(pool: PgPool) {
         "the plain token is nowhere in the database"
     );
 }
+
+#[sqlx::test(migrations = false)]
+async fn rust_and_sql_normalise_emails_alike(pool: PgPool) {
+    // Arrange: case, every kind of whitespace Rust trims, letters whose
+    // lowercase is special (Romanian, Turkish dotted I, capital sharp s,
+    // Greek final sigma, titlecase digraphs, fullwidth), and what neither trims.
+    ledgerbot::infra::db::migrate(&pool).await.expect("schema");
+    let cases = [
+        ("  Ana.Pop@Example.COM \n", "case and ASCII spaces"),
+        (
+            "\t\u{b}\u{c}\r ana@x.ro\u{85}\u{a0}",
+            "control and Latin-1 whitespace",
+        ),
+        (
+            "\u{1680}\u{2000}\u{2005}\u{200a}ana@x.ro\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}",
+            "Unicode spaces",
+        ),
+        (
+            "\u{200b}ana@x.ro\u{feff}",
+            "zero-width characters: not whitespace to either",
+        ),
+        ("ȘTEFAN.ȚUȚUIANU@EXEMPLU.RO", "Romanian comma-below letters"),
+        ("ŞTEFAN@EXEMPLU.RO", "cedilla letters stay cedilla"),
+        ("İSTANBUL@X.TR", "dotted capital I: i and a combining dot"),
+        ("STRAẞE@X.DE", "capital sharp s"),
+        ("ΟΔΥΣΣΕΥΣ@X.GR", "final sigma before @"),
+        ("ΣΑΣ.ΣΑ@X.GR", "sigma before a dot"),
+        ("Ǆǅǆ@X.RO", "titlecase digraphs"),
+        ("ＡＮＡ@Ｘ.ＲＯ", "fullwidth letters"),
+        ("ÅNGSTRÖM@X.SE", "precomposed letters"),
+        ("A\u{30a}NGSTRO\u{308}M@X.SE", "combining marks"),
+        ("", "empty"),
+    ];
+    for (input, why) in cases {
+        // Act
+        let sql: String = sqlx::query_scalar("SELECT normalized_email($1)")
+            .bind(input)
+            .fetch_one(&pool)
+            .await
+            .expect("normalised");
+
+        // Assert
+        let rust = ledgerbot::services::accounts::email::normalize(input);
+        assert_eq!(sql, rust, "{why}: {input:?}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_email_is_stored_normalised_and_found_however_it_is_typed(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool).await;
+    let typed = "\u{a0} ȘTEFAN@Exemplu.RO\u{3000}";
+
+    // Act
+    let registered = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": typed, "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let login = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": " ștefan@exemplu.ro ", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let raw = sqlx::query("INSERT INTO users (email) VALUES ('Bob@Example.com')")
+        .execute(&app.pool)
+        .await;
+
+    // Assert
+    assert_eq!(registered.status(), 201);
+    assert_eq!(login.status(), 200);
+    let stored: Vec<String> = sqlx::query_scalar("SELECT email FROM users")
+        .fetch_all(&app.pool)
+        .await
+        .expect("emails");
+    assert_eq!(stored, ["ștefan@exemplu.ro"]);
+    let refused = raw.expect_err("an email not normalised is refused by the database");
+    assert!(
+        refused.to_string().contains("users_email_normalized"),
+        "{refused}"
+    );
+}

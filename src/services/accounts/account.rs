@@ -93,7 +93,8 @@ impl HashedAccount {
     /// The database failed.
     pub async fn insert(&self, db: &mut PgConnection) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar!(
-            "INSERT INTO users (email, password_hash, first_name) VALUES ($1, $2, $3)
+            "INSERT INTO users (email, password_hash, first_name)
+             VALUES (normalized_email($1), $2, $3)
              ON CONFLICT (email) DO NOTHING RETURNING id",
             self.email.as_str(),
             self.password_hash,
@@ -250,7 +251,7 @@ pub async fn check_login(
 ) -> Result<LoginCheck, Failure> {
     let row = match Email::parse(email) {
         Some(email) => sqlx::query!(
-            "SELECT id, password_hash FROM users WHERE email = $1",
+            "SELECT id, password_hash FROM users WHERE email = normalized_email($1)",
             email.as_str()
         )
         .fetch_optional(pool)

@@ -6,6 +6,10 @@ use std::fmt;
 /// (Unicode's full mapping). [`Email::parse`] applies it before checking the
 /// shape; the per-account login limit keys by it even when the shape is
 /// wrong, so that a variant in case or spaces counts as the same account.
+/// SQL's twin, `normalized_email()` in `schema.sql`, gives the same answer
+/// (tests/api/auth.rs proves it on tricky inputs): it is what stores and
+/// looks up `users.email`, and `users_email_normalized` holds every stored
+/// email to it, whoever writes the row.
 pub fn normalize(input: &str) -> String {
     input.trim().to_lowercase()
 }

@@ -70,7 +70,7 @@ pub async fn telegram_of_email(
     let row = sqlx::query!(
         "SELECT u.id, t.chat_id, u.language FROM users u
          JOIN telegram_accounts t ON t.user_id = u.id
-         WHERE u.email = $1 AND t.blocked_at IS NULL",
+         WHERE u.email = normalized_email($1) AND t.blocked_at IS NULL",
         email.as_str()
     )
     .fetch_optional(db)
@@ -147,9 +147,9 @@ pub async fn set(
         return Ok(Set::Unusable);
     };
     let updated = sqlx::query!(
-        "UPDATE users SET password_hash = $2, email = COALESCE(email, $3)
+        "UPDATE users SET password_hash = $2, email = COALESCE(email, normalized_email($3))
          WHERE id = $1
-           AND NOT EXISTS (SELECT 1 FROM users o WHERE o.email = $3 AND o.id <> $1)",
+           AND NOT EXISTS (SELECT 1 FROM users o WHERE o.email = normalized_email($3) AND o.id <> $1)",
         user_id,
         password_hash,
         email.map(Email::as_str),
