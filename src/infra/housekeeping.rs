@@ -1,6 +1,8 @@
 //! Housekeeping: deletes what has outlived its use (old update claims, expired
 //! refresh tokens, link codes and web sessions, dead rate-limit counters,
-//! spent Telegram logins past their age, wrong-password counts long quiet).
+//! spent Telegram logins past their age, wrong-password counts long quiet,
+//! old invitations, Telegram-only accounts no one can reach any more): every
+//! table a client can grow without an account of its own is bounded here.
 //! Every instance runs the loop; an advisory lock lets one at a time do the
 //! work, and deletes go in small batches, a transaction each, so requests are
 //! never held up behind a long lock.
@@ -40,7 +42,29 @@ pub struct Swept {
     pub password_tokens: u64,
     /// Wrong-password counts a day after their last failure (then forgotten).
     pub login_failures: u64,
+    /// Invitations a month past their expiry (used, withdrawn or not).
+    pub invitations: u64,
+    /// Telegram-only accounts no one can reach: see [`ORPHANS`].
+    pub orphaned_accounts: u64,
 }
+
+/// A Telegram-only account (no email, no password) whose Telegram account
+/// was unlinked or moved to another person can never be logged into again:
+/// no Telegram account, no live refresh token, web session or password
+/// link. Deleted a day after it was made, unless it is a member of a
+/// company (company data is never deleted behind its members' backs).
+const ORPHANS: &str = "DELETE FROM users WHERE id IN (
+     SELECT u.id FROM users u
+     WHERE u.email IS NULL AND u.password_hash IS NULL
+       AND u.created_at < now() - interval '1 day'
+       AND NOT EXISTS (SELECT 1 FROM telegram_accounts t WHERE t.user_id = u.id)
+       AND NOT EXISTS (SELECT 1 FROM company_members m WHERE m.user_id = u.id)
+       AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.user_id = u.id
+                       AND r.expires_at > now() AND r.used_at IS NULL AND r.revoked_at IS NULL)
+       AND NOT EXISTS (SELECT 1 FROM web_sessions s WHERE s.user_id = u.id AND s.expires_at > now())
+       AND NOT EXISTS (SELECT 1 FROM password_tokens p WHERE p.user_id = u.id
+                       AND p.expires_at > now() AND p.used_at IS NULL)
+     LIMIT $1)";
 
 /// Runs one pass, or returns `None` when another instance is doing it now
 /// (its lock was held when this pass began, or taken between two batches).
@@ -131,6 +155,16 @@ async fn sweep(pool: &PgPool) -> Result<Swept, Skip> {
                  WHERE last_failure_at < now() - interval '1 day' LIMIT $1)",
         )
         .await?,
+        // Kept a month past their expiry so that a late click hears "expired"
+        // (or "used", "withdrawn") rather than "unknown".
+        invitations: delete_in_batches(
+            pool,
+            "DELETE FROM invitations WHERE id IN (
+                 SELECT id FROM invitations
+                 WHERE expires_at < now() - interval '30 days' LIMIT $1)",
+        )
+        .await?,
+        orphaned_accounts: delete_in_batches(pool, ORPHANS).await?,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, TgUser, spawn_app};
 
 #[sqlx::test(migrations = false)]
 async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
@@ -132,4 +132,122 @@ async fn only_one_instance_sweeps_at_a_time(pool: PgPool) {
 
     assert_eq!(skipped, None, "another instance holds the lock");
     assert!(ran.is_some());
+}
+
+/// Runs one pass, which must get the lock.
+async fn sweep(app: &crate::helpers::TestApp) -> ledgerbot::infra::housekeeping::Swept {
+    ledgerbot::infra::housekeeping::run_once(&app.pool)
+        .await
+        .expect("runs")
+        .expect("got the lock")
+}
+
+/// The account Telegram user `id` is linked to.
+async fn account_of(app: &TestApp, id: i64) -> i64 {
+    sqlx::query_scalar("SELECT user_id FROM telegram_accounts WHERE telegram_user_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("linked")
+}
+
+async fn exists(app: &TestApp, table: &str, column: &str, id: i64) -> bool {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT EXISTS (SELECT 1 FROM {table} WHERE {column} = $1)"
+    )))
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("query")
+}
+
+#[sqlx::test(migrations = false)]
+async fn telegram_only_accounts_no_one_can_reach_are_deleted_and_the_rest_kept(pool: PgPool) {
+    // Arrange: five Telegram users make accounts with /register; four unlink,
+    // which leaves their accounts with no email, no password, no Telegram.
+    let app = spawn_app(pool).await;
+    let mut accounts = Vec::new();
+    for id in 8101..=8105 {
+        app.reply_to(&TgUser::en(id).text("/register")).await;
+        accounts.push(account_of(&app, id).await);
+    }
+    for id in 8101..=8104 {
+        app.reply_to(&TgUser::en(id).text("/unlink")).await;
+    }
+    let [orphan, member, with_token, fresh, linked] = accounts[..] else {
+        unreachable!("five accounts")
+    };
+    crate::people::company(&app.pool, member, "Firma SRL").await;
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at)
+         VALUES ('\\x21', $1, gen_random_uuid(), now() + interval '1 day')",
+    )
+    .bind(with_token)
+    .execute(&app.pool)
+    .await
+    .expect("a live token");
+    let with_email = crate::people::user(&app.pool, "ana@example.com").await;
+    sqlx::query("UPDATE users SET created_at = now() - interval '2 days' WHERE id <> $1")
+        .bind(fresh)
+        .execute(&app.pool)
+        .await
+        .expect("made two days ago");
+
+    // Act
+    let swept = sweep(&app).await;
+
+    // Assert
+    assert_eq!(
+        swept.orphaned_accounts, 1,
+        "only the account no one can reach"
+    );
+    assert!(!exists(&app, "users", "id", orphan).await, "deleted");
+    for (user, why) in [
+        (member, "a member of a company"),
+        (with_token, "a live refresh token"),
+        (fresh, "made less than a day ago"),
+        (linked, "still linked"),
+        (with_email, "has an email"),
+    ] {
+        assert!(exists(&app, "users", "id", user).await, "kept: {why}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn invitations_are_deleted_a_month_past_their_expiry(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool).await;
+    let owner = crate::people::user(&app.pool, "ana@example.com").await;
+    let company = crate::people::company(&app.pool, owner, "Firma SRL").await;
+    let invite = |code: &'static str, expired: &'static str, used: bool| {
+        let app = &app;
+        async move {
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO invitations (code_hash, company_id, role, invited_by, expires_at, used_at)
+                 VALUES ('{code}', $1, 'viewer', $2, now() - interval '{expired}', {})
+                 RETURNING id",
+                if used { "now() - interval '40 days'" } else { "NULL" }
+            )))
+            .bind(company)
+            .bind(owner)
+            .fetch_one(&app.pool)
+            .await
+            .expect("invitation")
+        }
+    };
+    let old = invite("\\x31", "31 days", false).await;
+    let old_used = invite("\\x32", "35 days", true).await;
+    let recent = invite("\\x33", "29 days", false).await;
+
+    // Act
+    let swept = sweep(&app).await;
+
+    // Assert
+    assert_eq!(swept.invitations, 2);
+    assert!(!exists(&app, "invitations", "id", old).await);
+    assert!(!exists(&app, "invitations", "id", old_used).await);
+    assert!(
+        exists(&app, "invitations", "id", recent).await,
+        "a late click still hears 'expired'"
+    );
 }
