@@ -222,3 +222,64 @@ fn the_shipped_fly_toml_makes_metrics_need_their_token_and_the_deploy_steps_set_
         assert!(steps.contains(secret), "the deploy steps set {secret}");
     }
 }
+
+/// Every `.rs` file under `dir`, read.
+fn sources(dir: &Path, into: &mut String) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            sources(&path, into);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            into.push_str(&std::fs::read_to_string(&path).expect("source"));
+        }
+    }
+}
+
+#[test]
+fn every_test_the_security_checklist_names_exists() {
+    // Arrange: the checklist's rows and every test function of ours.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut code = String::new();
+    for dir in ["src", "tests", "fuzz", "handlers"] {
+        sources(&root.join(dir), &mut code);
+    }
+    let checklist = read("docs/security.md");
+    let rows: Vec<&str> = checklist
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| what ") && !l.starts_with("| ---"))
+        .collect();
+    assert!(
+        rows.len() >= 20,
+        "the checklist's table: {} rows",
+        rows.len()
+    );
+
+    for row in rows {
+        // Act: the test names in the last cell (`snake_case_sentences`).
+        let tests_cell = row
+            .trim_end_matches('|')
+            .rsplit(" | ")
+            .next()
+            .expect("cells");
+        let names: Vec<&str> = tests_cell
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|n| {
+                n.matches('_').count() >= 2
+                    && n.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            })
+            .collect();
+
+        // Assert
+        let what = row.split(" | ").next().unwrap_or(row);
+        assert!(!names.is_empty(), "{what}: names no test");
+        for name in names {
+            assert!(
+                code.contains(&format!("fn {name}(")),
+                "{what}: no test named {name}"
+            );
+        }
+    }
+}

@@ -513,6 +513,54 @@ async fn forms_without_the_right_csrf_token_or_from_another_origin_are_403_and_c
 }
 
 #[sqlx::test(migrations = false)]
+async fn a_login_form_posted_from_another_site_cannot_log_a_browser_into_someone_elses_account(
+    pool: PgPool,
+) {
+    // Arrange: Eve has an account and a login form of her own (its token and
+    // cookie); Ana's browser has visited the login page too.
+    let app = spawn_app(pool).await;
+    app.register("eve@example.com").await;
+    let eve = Browser::new(&app);
+    let eves_token = eve.get("/login").await.field("csrf");
+    let ana = Browser::new(&app);
+    ana.get("/login").await;
+    let eves_login = [
+        ("csrf", eves_token.as_str()),
+        ("email", "eve@example.com"),
+        ("password", PASSWORD),
+    ];
+
+    // Act: Eve's page makes Ana's browser post Eve's login.
+    let cases = [
+        (
+            ana.post("/login", &eves_login).await,
+            "a token not of this browser's cookie",
+        ),
+        (
+            ana.post_with("/login", &eves_login, Some("https://evil.example"))
+                .await,
+            "and from another origin",
+        ),
+        (
+            Browser::new(&app).post("/login", &eves_login).await,
+            "a browser with no cookie yet",
+        ),
+    ];
+
+    // Assert
+    for (page, why) in cases {
+        assert_eq!(page.status, 403, "{why}");
+        assert!(page.cookie("lb_session").is_none(), "{why}: no session");
+    }
+    assert_eq!(count_rows(&app.pool, "web_sessions").await, 0);
+    let own = eve.post("/login", &eves_login).await;
+    assert_eq!(
+        own.status, 303,
+        "the same form from Eve's own browser logs her in"
+    );
+}
+
+#[sqlx::test(migrations = false)]
 async fn the_telegram_page_requires_a_login_and_comes_back_after_it(pool: PgPool) {
     let app = spawn_app(pool).await;
     app.register("ana@example.com").await;
