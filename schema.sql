@@ -38,9 +38,10 @@ CREATE INDEX IF NOT EXISTS telegram_updates_received_at ON telegram_updates (rec
 -- Every statement that stores or looks up an email applies it, and
 -- `users_email_normalized` holds every stored email to it.
 CREATE OR REPLACE FUNCTION normalized_email(_email text) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN lower(btrim(_email, E'\t\n\u000b\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000')
-                 COLLATE "und-x-icu");
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT lower(btrim(_email, E'\t\n\u000b\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000')
+                 COLLATE "und-x-icu")
+$$;
 
 CREATE TABLE IF NOT EXISTS users (
     id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
