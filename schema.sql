@@ -297,6 +297,15 @@ CREATE INDEX IF NOT EXISTS invoices_company_newest
     ON invoices (company_id, issue_date DESC, id DESC);
 CREATE INDEX IF NOT EXISTS invoices_company_unpaid_due
     ON invoices (company_id, due_date, id) WHERE paid_minor < total_minor;
+-- The partners' figures (src/services/finance/partners.rs): a company's
+-- open invoices (something left to pay, or owed back) in partner order, with
+-- every column the sums read, so that they come from this index alone. A
+-- partner is its CUI, else its folded name, in both directions (the 'received'
+-- form of invoice_partner_key).
+CREATE INDEX IF NOT EXISTS invoices_company_open_partners
+    ON invoices (company_id, direction, invoice_partner_key('received', partner_cui, partner), currency)
+    INCLUDE (total_minor, paid_minor, due_date, issue_date, id, partner, partner_cui)
+    WHERE paid_minor <> total_minor;
 
 -- Bank and cash accounts with their balance as the ERP last reported it.
 CREATE TABLE IF NOT EXISTS treasury_accounts (

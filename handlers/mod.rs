@@ -25,6 +25,7 @@ pub mod link;
 pub mod media;
 pub mod members;
 pub mod new_company;
+pub mod partners;
 pub mod password;
 pub mod register;
 pub mod select_company;
@@ -148,6 +149,17 @@ pub static COMMANDS: &[Spec] = &[
         audience: Audience::Company,
         company_data: true,
         run: |ctx, args| Box::pin(invoices::run(ctx, args)),
+    },
+    Spec {
+        name: "partners",
+        aliases: &["parteneri"],
+        ro: Help { name: "parteneri", args: "", text: "cine datorează firmei cel mai mult și cui datorează ea" },
+        en: Help { name: "partners", args: "", text: "who owes the company most, and whom it owes most" },
+        reads_only: true,
+        private_only: false,
+        audience: Audience::Company,
+        company_data: true,
+        run: |ctx, _| Box::pin(partners::run(ctx)),
     },
     Spec {
         name: "treasury",

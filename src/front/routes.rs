@@ -39,7 +39,7 @@ pub fn table(dev_mode: bool) -> Router {
     r.get("/qr/{code}.png", json(web::qr::png));
     r.get("/invite/{code}/qr.png", json(api::members::qr_png));
 
-    // Companies and their data (src/front/api/companies.rs, members.rs, invoices.rs, treasury.rs, cash.rs, efactura.rs).
+    // Companies and their data (src/front/api/companies.rs, members.rs, invoices.rs, treasury.rs, cash.rs, partners.rs, efactura.rs).
     r.ignore_trailing_slash_under("/api/v1/companies");
     r.get("/api/v1/companies", json(api::companies::list));
     r.post("/api/v1/companies", json(api::companies::create));
@@ -54,6 +54,7 @@ pub fn table(dev_mode: bool) -> Router {
     r.put("/api/v1/companies/{id}/invoices", json(api::invoices::push));
     r.delete("/api/v1/companies/{id}/invoices/{invoice_id}", json(api::invoices::delete));
     r.get("/api/v1/companies/{id}/cash-entries", json(api::cash::list));
+    r.get("/api/v1/companies/{id}/partners", json(api::partners::list));
     r.get("/api/v1/companies/{id}/treasury-accounts", json(api::treasury::list));
     r.put("/api/v1/companies/{id}/treasury-accounts", json(api::treasury::push));
     r.get("/api/v1/companies/{id}/dashboard", json(api::companies::dashboard));
@@ -150,6 +151,10 @@ mod tests {
             (
                 "/api/v1/companies/7/cash-entries",
                 "/api/v1/companies/{id}/cash-entries",
+            ),
+            (
+                "/api/v1/companies/7/partners",
+                "/api/v1/companies/{id}/partners",
             ),
             ("/api/v1/companies/7/invoices/1/x", "other"),
             ("/api/v1/companiesx", "other"),

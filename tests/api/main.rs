@@ -34,6 +34,7 @@ mod linking;
 mod login_lockout;
 mod metrics;
 mod outbound;
+mod partners;
 mod people;
 mod pooler;
 mod rate_limits;

@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`: accounts and tokens ([`auth`]), Telegram
 //! linking ([`telegram_link`]), companies ([`companies`]), their members
 //! and invitations ([`members`]), and company data ([`invoices`],
-//! [`treasury`], [`cash`], [`efactura`] for e-Factura imports). Each handler reads its request, calls the
+//! [`treasury`], [`cash`], [`partners`], [`efactura`] for e-Factura imports). Each handler reads its request, calls the
 //! services and answers JSON; failures are [`ApiError`]s. Authenticated
 //! routes start with [`caller`]: `Authorization: Bearer <access token>`.
 
@@ -12,6 +12,7 @@ pub mod csv_file;
 pub mod efactura;
 pub mod invoices;
 pub mod members;
+pub mod partners;
 pub mod rows;
 pub mod telegram_link;
 pub mod treasury;

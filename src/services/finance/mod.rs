@@ -1,6 +1,6 @@
 //! Company finances: companies and their members, invoices, treasury accounts,
-//! cash entries, the dashboard, and the e-Factura import. The store functions here are shared by the
-//! JSON API (`crate::front::api`) and the bot's handlers, so both see the same rules
+//! cash entries, the dashboard, partners, and the e-Factura import. The store
+//! functions here are shared by the JSON API (`crate::front::api`) and the bot's handlers, so both see the same rules
 //! and the same figures.
 //!
 //! Money is `bigint` minor units in the database and [`Amount`] in Rust, always
@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod efactura;
 pub mod groups;
 pub mod invoices;
+pub mod partners;
 pub mod quota;
 pub mod treasury;
 
