@@ -12,6 +12,7 @@ use crate::front::bot::{Callback, HandlerResult, Replies, UpdateCtx, require};
 
 pub mod add;
 pub mod cash;
+pub mod chart;
 pub mod clear;
 pub mod code;
 pub mod companies;
@@ -193,6 +194,17 @@ pub static COMMANDS: &[Spec] = &[
         audience: Audience::Company,
         company_data: true,
         run: |ctx, _| Box::pin(cash::run(ctx)),
+    },
+    Spec {
+        name: "chart",
+        aliases: &["grafic"],
+        ro: Help { name: "grafic", args: "", text: "graficele ultimelor 6 luni: facturi, plăți, numerar, restanțe" },
+        en: Help { name: "chart", args: "", text: "charts of the last 6 months: invoices, payments, cash, overdue" },
+        reads_only: true,
+        private_only: false,
+        audience: Audience::Company,
+        company_data: true,
+        run: |ctx, _| Box::pin(chart::run(ctx)),
     },
     Spec {
         name: "invite",

@@ -8,17 +8,21 @@
 //! - [`invite_code`]: the long invitation codes and their hashes.
 //! - [`secret_token`]: random tokens (sessions, refresh tokens) and their hashes.
 //! - [`qr`]: QR codes as SVG and PNG.
+//! - [`png`]: the small PNG encoder of the images we make (QR codes, charts).
+//! - [`chart`]: bar charts as PNG (for the bot) and SVG (for the Mini App), with their font.
 //! - [`lang`]: Romanian or English, and how a person's is chosen.
 //! - [`local_time`]: Europe/Bucharest time, and counts with their plurals, as people read them.
 //! - [`telegram_html`]: the one escape function for Telegram's HTML.
 //! - [`telegram_auth`]: the Login Widget's and a Mini App's signed data, checked.
 
+pub mod chart;
 pub mod efactura;
 pub mod invite_code;
 pub mod lang;
 pub mod link_code;
 pub mod local_time;
 pub mod money;
+pub mod png;
 pub mod qr;
 pub mod secret_token;
 pub mod telegram_auth;

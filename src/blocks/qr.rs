@@ -2,9 +2,7 @@
 //! that a phone scans from the link page to open the bot with the code filled in.
 //!
 //! Both images have a quiet zone of 4 modules (the margin scanners need) and 8 pixels per
-//! module. The PNG comes from a small encoder here (stored deflate blocks, CRC-32,
-//! Adler-32) rather than the `png` crate: it is about fifty lines against five more crates
-//! in every build, and a ~10 KiB uncompressed image of a short link costs nothing to serve.
+//! module. The PNG comes from our small encoder ([`crate::blocks::png`]), 1 bit a pixel.
 
 use qrcode::render::svg;
 use qrcode::{Color, QrCode};
@@ -70,77 +68,12 @@ pub fn png(data: &str) -> Result<Vec<u8>, TooLong> {
     }
     let side =
         u32::try_from(side_modules * MODULE_PX).expect("a QR code is under 200 modules wide");
-    Ok(encode_png(side, &pixels))
-}
-
-/// A square 1-bit greyscale PNG of `side` pixels, from filtered scanlines.
-fn encode_png(side: u32, scanlines: &[u8]) -> Vec<u8> {
-    let mut header = Vec::with_capacity(13);
-    header.extend_from_slice(&side.to_be_bytes());
-    header.extend_from_slice(&side.to_be_bytes());
-    // Bit depth 1, greyscale, deflate, adaptive filtering, no interlacing.
-    header.extend_from_slice(&[1, 0, 0, 0, 0]);
-
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    write_chunk(&mut png, b"IHDR", &header);
-    write_chunk(&mut png, b"IDAT", &zlib_stored(scanlines));
-    write_chunk(&mut png, b"IEND", &[]);
-    png
-}
-
-fn write_chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    let len = u32::try_from(data.len()).expect("a chunk is far below 4 GiB");
-    png.extend_from_slice(&len.to_be_bytes());
-    let crc_start = png.len();
-    png.extend_from_slice(kind);
-    png.extend_from_slice(data);
-    let crc = crc32(&png[crc_start..]);
-    png.extend_from_slice(&crc.to_be_bytes());
-}
-
-/// A zlib stream of uncompressed ("stored") deflate blocks.
-fn zlib_stored(data: &[u8]) -> Vec<u8> {
-    const MAX_BLOCK: usize = u16::MAX as usize;
-    let mut out = Vec::with_capacity(data.len() + data.len() / MAX_BLOCK * 5 + 11);
-    // CMF 0x78: deflate with a 32 KiB window; FLG 0x01: no dictionary, and makes
-    // 0x7801 a multiple of 31 as the header check requires.
-    out.extend_from_slice(&[0x78, 0x01]);
-    let mut blocks = data.chunks(MAX_BLOCK).peekable();
-    while let Some(block) = blocks.next() {
-        let is_final = blocks.peek().is_none();
-        // BFINAL in bit 0, BTYPE 00 (stored) in bits 1-2.
-        out.push(u8::from(is_final));
-        let len = u16::try_from(block.len()).expect("blocks are at most u16::MAX bytes");
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
-        out.extend_from_slice(block);
-    }
-    out.extend_from_slice(&adler32(data).to_be_bytes());
-    out
-}
-
-/// CRC-32 as PNG uses it (ISO 3309, reflected polynomial 0xEDB88320), bit by bit: a
-/// table would be faster, but a QR image is a few kilobytes.
-fn crc32(bytes: &[u8]) -> u32 {
-    !bytes.iter().fold(!0u32, |crc, &byte| {
-        (0..8).fold(crc ^ u32::from(byte), |crc, _| {
-            if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            }
-        })
-    })
-}
-
-/// Adler-32, zlib's checksum of the uncompressed data.
-fn adler32(bytes: &[u8]) -> u32 {
-    const MOD: u32 = 65_521;
-    let (a, b) = bytes.iter().fold((1u32, 0u32), |(a, b), &byte| {
-        let a = (a + u32::from(byte)) % MOD;
-        (a, (b + a) % MOD)
-    });
-    (b << 16) | a
+    Ok(crate::blocks::png::encode(
+        side,
+        side,
+        crate::blocks::png::Pixels::Bilevel,
+        &pixels,
+    ))
 }
 
 #[cfg(test)]
@@ -214,11 +147,10 @@ mod tests {
     }
 
     #[test]
-    fn png_of_long_data_spans_several_deflate_blocks_and_still_scans() {
-        // Over 65 535 bytes of scanlines needs a second stored block.
+    fn png_of_long_data_still_scans() {
+        // Over 65 535 bytes of scanlines: more than one deflate block.
         let data = format!("https://example.com/{}", "x".repeat(600));
         let bytes = png(&data).unwrap();
-        assert!(bytes.len() > 70_000, "{} bytes", bytes.len());
         let (side, pixels) = decode_png(&bytes);
         assert_eq!(scan(side, &pixels), data);
     }
@@ -284,25 +216,5 @@ mod tests {
             }
         }
         assert_eq!(scan(side, &pixels), DEEP_LINK);
-    }
-
-    #[test]
-    fn checksums_match_their_reference_values() {
-        // CRC-32's standard check value, and Wikipedia's Adler-32 example.
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        assert_eq!(crc32(b""), 0);
-        assert_eq!(adler32(b"Wikipedia"), 0x11E6_0398);
-        assert_eq!(adler32(b""), 1);
-    }
-
-    #[test]
-    fn zlib_stored_frames_one_block_by_hand() {
-        let expected = [
-            0x78, 0x01, // zlib header
-            0x01, 0x03, 0x00, 0xFC, 0xFF, // final stored block of 3 bytes, and !3
-            b'a', b'b', b'c', //
-            0x02, 0x4D, 0x01, 0x27, // Adler-32 of "abc"
-        ];
-        assert_eq!(zlib_stored(b"abc"), expected);
     }
 }

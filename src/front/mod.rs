@@ -7,11 +7,13 @@
 //! - [`web`]: the HTML pages and the QR images.
 //! - [`bot`]: the Telegram bot: the webhook, the command table, and the
 //!   handlers (one file per command, in the top-level `handlers/` folder).
+//! - [`charts`]: the charts as people see them (titles, legends, key figures), for the bot and the Mini App.
 //! - [`devchat`]: dev mode's chat with the bot in the browser.
 //! - [`ops`]: what operators and load balancers ask: health, readiness, metrics.
 
 pub mod api;
 pub mod bot;
+pub mod charts;
 pub mod devchat;
 pub mod ops;
 pub mod routes;

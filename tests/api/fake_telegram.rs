@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
@@ -211,7 +212,7 @@ async fn answer(
 
 /// A `multipart/form-data` body (an upload) as JSON parameters: text
 /// fields as strings; a file as `{"file_name", "content_type", "png"}`
-/// (`png`: whether the body carries the PNG signature). Telegram
+/// (`png`: whether the body carries the PNG signature; `base64`: the file). Telegram
 /// accepts only well-formed bodies, so a malformed one yields `null`.
 fn multipart(body: &[u8], boundary: &str) -> Value {
     let delimiter = format!("--{boundary}");
@@ -249,13 +250,26 @@ fn multipart(body: &[u8], boundary: &str) -> Value {
                             .or_else(|| l.strip_prefix("content-type: "))
                     })
                     .map(str::trim);
-                json!({"file_name": file_name, "content_type": content_type, "png": start})
+                let bytes = file_bytes(body, boundary, &name).unwrap_or_default();
+                json!({"file_name": file_name, "content_type": content_type, "png": start,
+                       "base64": base64::engine::general_purpose::STANDARD.encode(bytes)})
             }
             None => Value::String(content.to_owned()),
         };
         params.insert(name, value);
     }
     Value::Null
+}
+
+/// The raw bytes of the file field `name` of a multipart body (the lossy
+/// text above would spoil binary content), for tests that decode an upload.
+fn file_bytes<'a>(body: &'a [u8], boundary: &str, name: &str) -> Option<&'a [u8]> {
+    let find =
+        |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).position(|w| w == needle);
+    let head = find(body, format!("name=\"{name}\"; filename=").as_bytes())?;
+    let start = head + find(&body[head..], b"\r\n\r\n")? + 4;
+    let end = start + find(&body[start..], format!("\r\n--{boundary}").as_bytes())?;
+    Some(&body[start..end])
 }
 
 /// What Telegram returns for each method we use.

@@ -8,6 +8,7 @@ mod bot_api;
 mod budget;
 mod cash_bot;
 mod cash_entries;
+mod charts;
 mod chatter;
 mod cli;
 mod companies;

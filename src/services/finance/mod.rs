@@ -1,5 +1,5 @@
 //! Company finances: companies and their members, invoices, treasury accounts,
-//! cash entries, the dashboard, partners, and the e-Factura import. The store
+//! cash entries, the dashboard, partners, the charts' figures, and the e-Factura import. The store
 //! functions here are shared by the JSON API (`crate::front::api`) and the bot's handlers, so both see the same rules
 //! and the same figures.
 //!
@@ -7,6 +7,7 @@
 //! beside its [`Currency`]: sums are grouped by currency, never added across.
 
 pub mod cash;
+pub mod charts;
 pub mod companies;
 pub mod dashboard;
 pub mod efactura;
