@@ -37,6 +37,7 @@ mod outbound;
 mod people;
 mod pooler;
 mod rate_limits;
+mod reads;
 mod schema_upgrade;
 mod secret_logs;
 mod server;
