@@ -381,23 +381,20 @@ CREATE INDEX IF NOT EXISTS invitations_expires_at ON invitations (expires_at);
 
 -- ---------------------------------------------------------------- the webhook's claim
 
--- The first statement of every update (src/webhook.rs), one round trip:
---   1. the chat's advisory lock, held to the end of the caller's transaction:
---      one chat's updates are applied one at a time, whichever instance
---      receives them;
+-- The first statement of every update that may write (src/front/bot/webhook.rs),
+-- one round trip:
+--   1. the chat's advisory lock, exclusive, held to the end of the caller's
+--      transaction: one chat's writes are applied one at a time, whichever
+--      instance receives them, and its reads wait for them (`read_update`);
 --   2. the claim of the update id: `claimed` is false when it was claimed
 --      before, and `response` is then the answer stored with it;
 --   3. today's date in Romania (`now()` is the transaction's start);
 --   4. the sender's account, if linked, with its active company and the
 --      membership that makes it usable; writing to the bot lifts a block the
 --      sender once put on it.
--- `_reads_only`: the caller runs the claim on its own (autocommit) and then
--- only reads. Such a claim commits without waiting for its WAL to reach the
--- disk (`synchronous_commit` off for its transaction alone): a crash can lose
--- the last fraction of a second of read claims, and a read whose claim was
--- lost is answered afresh when Telegram retries it, as a retried read always
--- is. Nothing else is lost that way, and a write's claim (in the caller's
--- transaction, with its effects) commits durably as always.
+-- `_reads_only`: kept for the previous build during a rolling deploy (it
+-- claimed reads too, in autocommit, without waiting for the disk); this build
+-- passes false and reads through `read_update`, which claims nothing.
 -- PL/pgSQL and VOLATILE so that each step takes a fresh snapshot after the
 -- lock wait: a single SQL statement's snapshot is taken before it waits, and
 -- would miss what the chat's previous update committed meanwhile.
@@ -435,5 +432,103 @@ BEGIN
         UPDATE telegram_accounts SET blocked_at = NULL WHERE telegram_user_id = _telegram_user_id;
     END IF;
     RETURN NEXT;
+END
+$$;
+
+-- ---------------------------------------------------------------- the dashboard's figures
+
+-- The figures behind `/dashboard` and `GET .../dashboard`
+-- (src/services/finance/dashboard.rs reads them): a row per section and
+-- currency, the company's own currency first. The three sections share the
+-- columns: `total` is the treasury balance, the invoices' total, or the cash
+-- income; `paid` is what invoices had paid, or the cash expenses; columns a
+-- section has no use for are 0. An invoice's remainder (total − paid) counts
+-- as outstanding when positive (and overdue once its due date is before
+-- `_today`), and as credit when negative, so that one customer's
+-- overpayment does not hide another's debt.
+CREATE OR REPLACE FUNCTION dashboard_figures(_company_id bigint, _today date, _currency text)
+RETURNS TABLE (section text, currency text, count bigint, total bigint, paid bigint,
+               outstanding bigint, overdue bigint, overdue_count bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT section, currency, count, total, paid, outstanding, overdue, overdue_count
+    FROM (
+        SELECT 'treasury' AS section, currency, count(*) AS count,
+               sum(balance_minor)::int8 AS total, 0::int8 AS paid, 0::int8 AS outstanding,
+               0::int8 AS overdue, 0::int8 AS overdue_count
+        FROM treasury_accounts WHERE company_id = _company_id
+        GROUP BY currency
+        UNION ALL
+        SELECT direction, currency, count(*),
+               sum(total_minor)::int8, sum(paid_minor)::int8,
+               coalesce(sum(total_minor - paid_minor) FILTER (WHERE paid_minor < total_minor), 0)::int8,
+               coalesce(sum(total_minor - paid_minor)
+                        FILTER (WHERE paid_minor < total_minor AND due_date < _today), 0)::int8,
+               count(*) FILTER (WHERE paid_minor < total_minor AND due_date < _today)
+        FROM invoices WHERE company_id = _company_id
+        GROUP BY direction, currency
+        UNION ALL
+        SELECT 'cash', currency, count(*),
+               coalesce(sum(amount_minor) FILTER (WHERE amount_minor > 0), 0)::int8,
+               coalesce(-sum(amount_minor) FILTER (WHERE amount_minor < 0), 0)::int8,
+               0, 0, 0
+        FROM cash_entries
+        WHERE company_id = _company_id AND entry_date >= date_trunc('month', _today)::date
+          AND entry_date < (date_trunc('month', _today) + interval '1 month')::date
+        GROUP BY currency
+    ) AS figures
+    ORDER BY section, currency <> _currency, currency
+$$;
+
+-- ---------------------------------------------------------------- the webhook's reads
+
+-- The one statement of an update that only reads (src/front/bot/webhook.rs),
+-- one round trip, and it writes nothing: no claim (a read Telegram retries
+-- is answered afresh, from the data as it is then):
+--   1. the chat's advisory lock in shared mode, released when the statement
+--      ends: reads of one chat do not wait for each other, but do wait for
+--      the chat's write in flight (`claim_update` holds the lock exclusively
+--      until it commits), so `/add` then `/dashboard` shows the entry;
+--   2. today's date in Romania, and the sender's account as `claim_update`
+--      reads it (a sender who had blocked the bot is unblocked: the one
+--      write, and only then);
+--   3. with `_dashboard`, and when the account has a usable active company,
+--      that company's `dashboard_figures`, read after the wait.
+-- The first row is the account (its figure columns NULL); each further row
+-- is a figure. PL/pgSQL and VOLATILE for the fresh snapshot after the wait,
+-- as `claim_update`. Nothing outlives the statement (no session state), so it
+-- runs as well through PgBouncer's transaction mode.
+CREATE OR REPLACE FUNCTION read_update(_chat_id bigint, _telegram_user_id bigint, _dashboard boolean)
+RETURNS TABLE (today date, user_id bigint, language text, active_company_id bigint,
+               company_id bigint, company_name text, company_cui text, company_currency text,
+               role text, section text, currency text, count bigint, total bigint, paid bigint,
+               outstanding bigint, overdue bigint, overdue_count bigint)
+LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_column
+DECLARE
+    _blocked boolean;
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(_chat_id);
+    today := (now() AT TIME ZONE 'Europe/Bucharest')::date;
+    SELECT u.id, u.language, t.active_company_id, c.id, c.name, c.cui, c.currency, m.role,
+           t.blocked_at IS NOT NULL
+    INTO user_id, language, active_company_id, company_id, company_name, company_cui,
+         company_currency, role, _blocked
+    FROM telegram_accounts t JOIN users u ON u.id = t.user_id
+    LEFT JOIN company_members m ON m.company_id = t.active_company_id AND m.user_id = t.user_id
+    LEFT JOIN companies c ON c.id = m.company_id
+    WHERE t.telegram_user_id = _telegram_user_id;
+    IF _blocked THEN
+        -- Rare, and harmless to lose in a crash: the next message lifts it again.
+        SET LOCAL synchronous_commit = off;
+        UPDATE telegram_accounts SET blocked_at = NULL WHERE telegram_user_id = _telegram_user_id;
+    END IF;
+    RETURN NEXT;
+    IF _dashboard AND company_id IS NOT NULL THEN
+        RETURN QUERY
+            SELECT today, user_id, language, active_company_id, company_id, company_name,
+                   company_cui, company_currency, role, f.section, f.currency, f.count, f.total,
+                   f.paid, f.outstanding, f.overdue, f.overdue_count
+            FROM dashboard_figures(company_id, today, company_currency) AS f;
+    END IF;
 END
 $$;

@@ -1,5 +1,7 @@
 //! `/dashboard` (`/sold`, `/balance`): the active company's figures, computed
-//! by [`crate::services::finance::dashboard::compute`], the same function the API uses.
+//! by `dashboard_figures` (schema.sql), as the API's are: in the private chat
+//! the webhook reads them with the account, in one statement (see
+//! `front/bot/webhook.rs`), elsewhere [`crate::services::finance::dashboard::compute`] does.
 
 use crate::blocks::local_time::count;
 use crate::blocks::telegram_html::escape;
@@ -17,7 +19,11 @@ pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
         Ok(found) => found,
         Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
     };
-    let figures = dashboard::compute(ctx.db, &company, ctx.today).await?;
+    // Read with the account when the update began, if it was for this company.
+    let figures = match ctx.dashboard.take() {
+        Some(figures) if figures.company_id == company.id => figures,
+        _ => dashboard::compute(ctx.db, &company, ctx.today).await?,
+    };
     Ok(Replies::html(ctx.chat_id, render(ctx.lang, &figures)))
 }
 

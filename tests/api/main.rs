@@ -39,6 +39,7 @@ mod partners;
 mod people;
 mod pooler;
 mod rate_limits;
+mod reads;
 mod schema_upgrade;
 mod secret_logs;
 mod server;

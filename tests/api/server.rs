@@ -137,7 +137,7 @@ async fn shutdown_lets_requests_in_flight_finish(pool: PgPool) {
     let mut app = spawn_app(pool).await;
     let update_id = next_update_id();
     let blocker = block_update(&app.pool, update_id).await;
-    let update = TgUser::en(2).text_with_id(update_id, "/help");
+    let update = TgUser::en(2).text_with_id(update_id, "/start");
     let in_flight = post_update_in_background(&app, update);
     app.wait_for_lock_waiters(1).await;
 
@@ -185,7 +185,8 @@ async fn requests_beyond_the_concurrency_limit_wait_for_a_slot(pool: PgPool) {
     let app = TestApp::builder(pool).limits(limits).spawn().await;
     let update_id = next_update_id();
     let blocker = block_update(&app.pool, update_id).await;
-    let occupying = post_update_in_background(&app, TgUser::en(3).text_with_id(update_id, "/help"));
+    let occupying =
+        post_update_in_background(&app, TgUser::en(3).text_with_id(update_id, "/start"));
     app.wait_for_lock_waiters(1).await;
 
     let waiting = tokio::spawn(app.client.get(app.url("/healthz")).send());

@@ -7,6 +7,7 @@ use time::Date;
 use crate::blocks::Lang;
 use crate::infra::config::Config;
 use crate::services::finance::Company;
+use crate::services::finance::dashboard::Dashboard;
 use crate::services::linking::TelegramIdentity;
 
 /// The Telegram user behind an update.
@@ -56,6 +57,9 @@ pub struct UpdateCtx<'a> {
     pub from: TelegramUser,
     /// The linked account, if any.
     pub account: Option<Account>,
+    /// For `/dashboard` in the private chat: the active company's figures,
+    /// read in the update's first statement (one round trip in all).
+    pub dashboard: Option<Dashboard>,
     /// The language to answer in.
     pub lang: Lang,
     /// Set by a handler whose reply carries a secret (a link code): the reply

@@ -1,9 +1,12 @@
 //! `POST /telegram/webhook`: Telegram's updates come in here.
 //!
 //! Secret header (constant time) → body under the size limit → `update_id` →
-//! the full update → claim the id and run the handler (in one transaction
-//! when the command may write) → answer with the first reply in the response
-//! body; the rest go out through the Bot API client once it has committed.
+//! the full update → run the handler: an update that may write claims its id
+//! and runs in one transaction with the claim; one that only reads claims
+//! nothing and starts with one statement that waits for the chat's write in
+//! flight (`/dashboard` gets its figures in that same statement) → answer with
+//! the first reply in the response body; the rest go out through the Bot API
+//! client once it has committed.
 //!
 //! The status codes are chosen for Telegram's delivery queue: anything but 2xx
 //! is retried, so a 5xx means "not applied, send it again", and an update we
@@ -15,7 +18,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use sqlx::pool::PoolConnection;
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, Postgres, Transaction};
 
 use crate::front::bot::incoming::SentFile;
 use crate::front::bot::{
@@ -26,7 +29,7 @@ use crate::infra::http_io::{ApiError, HttpResponse, empty, with_type};
 use crate::infra::router::Req;
 
 mod claim;
-use claim::Claim;
+use claim::{Claim, Read};
 
 /// The header Telegram echoes the webhook's secret token in.
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
@@ -179,7 +182,7 @@ enum Outcome {
         /// A document to import once the update has committed.
         import: Option<crate::front::bot::document::FileImport>,
     },
-    /// Claimed before: the answer stored then, or for a read, its answer now.
+    /// Claimed before: the answer stored then.
     AlreadyApplied { first: Option<String> },
 }
 
@@ -197,7 +200,7 @@ enum Request {
     Media,
     /// A file sent as a document: an e-Factura import, perhaps.
     Document(SentFile),
-    /// Not for us (chatter in a group, `/cmd@otherbot`): claimed, unanswered.
+    /// Not for us (chatter in a group, `/cmd@otherbot`): unanswered.
     Nothing,
 }
 
@@ -226,9 +229,19 @@ impl Request {
         match self {
             Self::Command(command) => command.reads_only(),
             Self::Button { pressed, .. } => pressed.is_none_or(Callback::reads_only),
-            // The import writes later, in a transaction of its own.
-            Self::Media | Self::Document(_) | Self::Nothing => true,
+            Self::Media | Self::Nothing => true,
+            // The import writes later, in a transaction of its own, and only
+            // once: the claim is what tells a retry from a second file.
+            Self::Document(_) => false,
         }
+    }
+
+    /// Whether the first statement should read the dashboard's figures too:
+    /// `/dashboard` in the private chat (in a group, the company shown is
+    /// the group's, decided after the account is read).
+    fn wants_dashboard(&self, private: bool) -> bool {
+        private
+            && matches!(self, Self::Command(Command::Known { spec, .. }) if spec.name == "dashboard")
     }
 
     fn name(&self) -> &'static str {
@@ -255,55 +268,19 @@ impl Request {
     }
 }
 
-/// Where an update's statements run.
-enum Session {
-    /// An update that only reads: its claim commits on its own (so the chat's
-    /// lock is held just for the claim, which still orders it after the
-    /// chat's earlier updates), the reads follow, and nothing is stored.
-    Autocommit(PoolConnection<Postgres>),
-    /// An update that may write: the claim, the handler's writes and the
-    /// stored reply commit together, or not at all.
-    Transaction(Transaction<'static, Postgres>),
+/// How an update starts: claimed in the transaction its writes commit in,
+/// or read (nothing claimed) on a connection in autocommit.
+enum Start {
+    Write(Transaction<'static, Postgres>, Claim),
+    Read(PoolConnection<Postgres>, Read),
 }
 
-impl Session {
-    async fn open(pool: &PgPool, reads_only: bool) -> Result<Self, sqlx::Error> {
-        Ok(if reads_only {
-            Self::Autocommit(pool.acquire().await?)
-        } else {
-            Self::Transaction(pool.begin().await?)
-        })
-    }
-
-    fn db(&mut self) -> &mut PgConnection {
-        match self {
-            Self::Autocommit(conn) => conn,
-            Self::Transaction(tx) => tx,
-        }
-    }
-
-    /// The claim, durable when it commits with the update's writes.
-    async fn claim(
-        &mut self,
-        update_id: i64,
-        chat_id: i64,
-        telegram_user_id: i64,
-    ) -> Result<Claim, sqlx::Error> {
-        let reads_only = matches!(self, Self::Autocommit(_));
-        Claim::take(self.db(), update_id, chat_id, telegram_user_id, reads_only).await
-    }
-
-    async fn finish(self) -> Result<(), sqlx::Error> {
-        match self {
-            Self::Autocommit(_) => Ok(()),
-            Self::Transaction(tx) => tx.commit().await,
-        }
-    }
-}
-
-/// Claims the update and runs its handler: in one transaction when it may
-/// write, the claim and then the reads in autocommit when it only reads
-/// (two round trips for a `/dashboard`: see BENCHMARKS.md).
+/// Claims the update and runs its handler in one transaction when it may
+/// write; when it only reads, one statement waits for the chat's write in
+/// flight and reads the account (and for `/dashboard`, the figures: one
+/// round trip in all), and the handler's own reads, if any, follow in
+/// autocommit. A read claims nothing: Telegram's retry of it is answered
+/// afresh.
 async fn apply(
     app: &App,
     update_id: i64,
@@ -313,26 +290,44 @@ async fn apply(
     let chat_id = incoming.chat_id();
     let from = incoming.from().clone();
     let request = Request::of(incoming, &app.config.bot_username);
-    let reads_only = request.reads_only();
     // The webhook's own pool: API traffic cannot take these connections.
-    let mut session = Session::open(&app.webhook_pool, reads_only).await?;
-    let claim = session.claim(update_id, chat_id, from.id).await?;
-    if !claim.fresh && !reads_only {
-        // Applied before (Telegram lost our answer): the answer given then.
-        return Ok(Outcome::AlreadyApplied {
-            first: claim.stored_response,
-        });
-    }
+    let pool = &app.webhook_pool;
+    let mut start = if request.reads_only() {
+        let dashboard = request.wants_dashboard(chat_id == from.id);
+        let mut conn = pool.acquire().await?;
+        let read = Read::take(&mut conn, chat_id, from.id, dashboard).await?;
+        Start::Read(conn, read)
+    } else {
+        let mut tx = pool.begin().await?;
+        let claim = Claim::take(&mut tx, update_id, chat_id, from.id).await?;
+        if !claim.fresh {
+            // Applied before (Telegram lost our answer): the answer given then.
+            return Ok(Outcome::AlreadyApplied {
+                first: claim.stored_response,
+            });
+        }
+        Start::Write(tx, claim)
+    };
+    let (db, today, account, dashboard): (&mut PgConnection, _, _, _) = match &mut start {
+        Start::Write(tx, claim) => (&mut **tx, claim.today, claim.account.take(), None),
+        Start::Read(conn, read) => (
+            &mut **conn,
+            read.today,
+            read.account.take(),
+            read.dashboard.take(),
+        ),
+    };
 
-    let lang = UpdateCtx::language_for(claim.account.as_ref(), &from);
+    let lang = UpdateCtx::language_for(account.as_ref(), &from);
     let mut ctx = UpdateCtx {
-        db: session.db(),
+        db,
         config: &app.config,
         update_id,
-        today: claim.today,
+        today,
         chat_id,
         from,
-        account: claim.account,
+        account,
+        dashboard,
         lang,
         reply_is_secret: false,
     };
@@ -358,24 +353,22 @@ async fn apply(
     let first = methods
         .next_if(|m| !m.is_upload())
         .map(|m| serde_json::to_string(&m).expect("Bot API parameters always serialise"));
-    if !claim.fresh {
-        // A read, retried: answered afresh. The rest of its replies went out
-        // after the first attempt.
-        return Ok(Outcome::AlreadyApplied { first });
+    let reply_is_secret = ctx.reply_is_secret;
+    if let Start::Write(mut tx, _) = start {
+        // Kept for a retry, unless it carries a secret (a /link code): the
+        // database never holds a code in plain text, and a retry then gets
+        // no answer.
+        if first.is_some() && !reply_is_secret {
+            sqlx::query!(
+                "UPDATE telegram_updates SET response = $2 WHERE update_id = $1",
+                update_id,
+                first
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
     }
-    // A read's reply is not kept (a retry reads again), nor is a reply
-    // carrying a secret (a /link code): the database never holds a code in
-    // plain text, and a retry then gets no answer.
-    if !reads_only && first.is_some() && !ctx.reply_is_secret {
-        sqlx::query!(
-            "UPDATE telegram_updates SET response = $2 WHERE update_id = $1",
-            update_id,
-            first
-        )
-        .execute(&mut *ctx.db)
-        .await?;
-    }
-    session.finish().await?;
     Ok(Outcome::Applied {
         first,
         rest: methods.collect(),

@@ -67,14 +67,32 @@ pub struct Dashboard {
     pub cash_this_month: Vec<CashTotals>,
 }
 
-/// Computes the dashboard of `company` on `today`.
-///
-/// One statement, one round trip: a row per section and currency. The three
-/// sections share the columns: `total` is the treasury balance, the invoices'
-/// total, or the cash income; `paid` is what invoices had paid, or the cash
-/// expenses; columns a section has no use for are 0. An invoice's remainder
-/// (total − paid) counts as outstanding when positive and as credit when
-/// negative, so that one customer's overpayment does not hide another's debt.
+/// One row of `dashboard_figures` (schema.sql): a section (`treasury`,
+/// `issued`, `received`, `cash`) in one currency. The sections share the
+/// columns; [`assemble`] gives them their meaning.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    /// Which section.
+    pub section: String,
+    /// In which currency (as stored).
+    pub currency: String,
+    /// Accounts, invoices or cash entries counted.
+    pub count: i64,
+    /// The treasury balance, the invoices' total, or the cash income.
+    pub total: i64,
+    /// What invoices had paid, or the cash expenses.
+    pub paid: i64,
+    /// Invoices: the positive remainders.
+    pub outstanding: i64,
+    /// Invoices: the positive remainders past their due date.
+    pub overdue: i64,
+    /// Invoices: how many are overdue.
+    pub overdue_count: i64,
+}
+
+/// Computes the dashboard of `company` on `today`: one statement, one round
+/// trip (`dashboard_figures` in schema.sql, which the bot's `/dashboard`
+/// also reads in the same statement as the sender's account).
 ///
 /// # Errors
 /// The database failed.
@@ -83,45 +101,28 @@ pub async fn compute(
     company: &Company,
     today: Date,
 ) -> Result<Dashboard, sqlx::Error> {
-    let month_start = today.replace_day(1).expect("every month has a first day");
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        Figure,
         r#"SELECT section AS "section!", currency AS "currency!", count AS "count!",
                   total AS "total!", paid AS "paid!", outstanding AS "outstanding!",
                   overdue AS "overdue!", overdue_count AS "overdue_count!"
-           FROM (
-               SELECT 'treasury' AS section, currency, count(*) AS count,
-                      sum(balance_minor)::int8 AS total, 0::int8 AS paid, 0::int8 AS outstanding,
-                      0::int8 AS overdue, 0::int8 AS overdue_count
-               FROM treasury_accounts WHERE company_id = $1
-               GROUP BY currency
-               UNION ALL
-               SELECT direction, currency, count(*),
-                      sum(total_minor)::int8, sum(paid_minor)::int8,
-                      coalesce(sum(total_minor - paid_minor) FILTER (WHERE paid_minor < total_minor), 0)::int8,
-                      coalesce(sum(total_minor - paid_minor)
-                               FILTER (WHERE paid_minor < total_minor AND due_date < $2), 0)::int8,
-                      count(*) FILTER (WHERE paid_minor < total_minor AND due_date < $2)
-               FROM invoices WHERE company_id = $1
-               GROUP BY direction, currency
-               UNION ALL
-               SELECT 'cash', currency, count(*),
-                      coalesce(sum(amount_minor) FILTER (WHERE amount_minor > 0), 0)::int8,
-                      coalesce(-sum(amount_minor) FILTER (WHERE amount_minor < 0), 0)::int8,
-                      0, 0, 0
-               FROM cash_entries
-               WHERE company_id = $1 AND entry_date >= $3
-                 AND entry_date < ($3 + interval '1 month')::date
-               GROUP BY currency
-           ) AS figures
-           ORDER BY section, currency <> $4, currency"#,
+           FROM dashboard_figures($1, $2, $3)"#,
         company.id,
         today,
-        month_start,
         company.currency.as_str()
     )
     .fetch_all(&mut *db)
     .await?;
+    Ok(assemble(company, today, rows))
+}
 
+/// The dashboard of `company` on `today` from its figures, in the order
+/// `dashboard_figures` gives them.
+pub fn assemble(
+    company: &Company,
+    today: Date,
+    figures: impl IntoIterator<Item = Figure>,
+) -> Dashboard {
     let mut dashboard = Dashboard {
         company_id: company.id,
         company_name: company.name.clone(),
@@ -131,7 +132,7 @@ pub async fn compute(
         payables: Vec::new(),
         cash_this_month: Vec::new(),
     };
-    for r in rows {
+    for r in figures {
         let currency = stored_currency(&r.currency);
         let (total, paid) = (Amount::from_minor(r.total), Amount::from_minor(r.paid));
         let outstanding = Amount::from_minor(r.outstanding);
@@ -163,5 +164,5 @@ pub async fn compute(
             },
         }
     }
-    Ok(dashboard)
+    dashboard
 }
