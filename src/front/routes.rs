@@ -87,6 +87,8 @@ pub fn table(dev_mode: bool) -> Router {
         r.get("/dev/chat", json(devchat::page));
         r.get("/dev/outbox", json(devchat::outbox));
         r.post("/dev/bot{token}/{method}", json(devchat::fake_bot_api));
+        r.post("/dev/upload", json(devchat::upload)).body_limit(devchat::FILE_LIMIT);
+        r.get("/dev/file/bot{token}/documents/{file_id}", json(devchat::file));
     }
 
     r.build()
