@@ -30,10 +30,14 @@ bin=$(mktemp /tmp/ledgerbot-browser.XXXXXX)
 cp "$target_dir/debug/ledgerbot" "$bin" && chmod +x "$bin"
 
 port=$(free_port)
+# A bot token of the tests' own, so that they can sign Login Widget data as
+# Telegram would (tests/browser/invite.test.mjs); dev mode still answers the
+# Bot API itself.
+bot_token="4242:browser-test-token"
 log="$target_dir/browser-server.log"
 mkdir -p "$(dirname "$log")"
 env -u TELEGRAM_API_URL -u TELEGRAM_BOT_TOKEN -u TELEGRAM_WEBHOOK_SECRET -u JWT_SECRET \
-  DATABASE_URL="$url" PORT="$port" PUBLIC_URL="http://127.0.0.1:$port" "$bin" dev >"$log" 2>&1 &
+  DATABASE_URL="$url" PORT="$port" PUBLIC_URL="http://127.0.0.1:$port" TELEGRAM_BOT_TOKEN="$bot_token" "$bin" dev >"$log" 2>&1 &
 server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true
@@ -47,7 +51,7 @@ if ! wait_healthy "127.0.0.1:$port" 30 "$server" || ! curl -fsS "http://127.0.0.
   echo "browser-test: server did not start"; cat "$log"; exit 1
 fi
 
-export BASE_URL="http://127.0.0.1:$port" SCREENSHOT_DIR="$target_dir/browser"
+export BASE_URL="http://127.0.0.1:$port" SCREENSHOT_DIR="$target_dir/browser" BOT_TOKEN="$bot_token"
 if ! (cd tests/browser && node --test --test-reporter=spec *.test.mjs); then
   echo "browser-test: server log:"; tail -n 50 "$log"
   exit 1

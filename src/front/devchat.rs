@@ -4,8 +4,17 @@
 //! points back at `/dev/bot<token>/<method>`, which records outbound calls
 //! here for the page to show. Never routed outside dev mode
 //! ([`crate::front::routes`]).
+//!
+//! A file sent from the page (an e-Factura XML or ZIP) goes as Telegram's
+//! would: the page uploads its bytes (`POST /dev/upload`, kept in memory,
+//! the last few only) and posts an update with a `document` naming the
+//! `file_id`; the bot then calls `getFile` and downloads
+//! `/dev/file/bot<token>/<file_path>`, both answered from here.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
+
+use bytes::Bytes;
 
 use askama::Template;
 use http::StatusCode;
@@ -17,6 +26,11 @@ use crate::infra::router::Req;
 
 /// Calls kept for the page; older ones are dropped.
 const KEEP: usize = 500;
+/// Files sent from the page kept for the bot to download; older ones are dropped.
+const KEEP_FILES: usize = 3;
+/// The largest file the page may send: what Telegram lets a bot download.
+/// Past the bot's own limit the bot says so, as it would in Telegram.
+pub const FILE_LIMIT: usize = 20 * 1024 * 1024;
 /// The Telegram user the page speaks as unless changed there; linked to the
 /// demo account at start.
 pub const DEV_TELEGRAM_USER_ID: i64 = 424_242;
@@ -66,6 +80,10 @@ pub async fn seed(pool: &sqlx::PgPool) -> anyhow::Result<()> {
 #[derive(Debug, Default)]
 pub struct Outbox {
     calls: Mutex<Vec<OutboundCall>>,
+    /// Files sent from the page, by `file_id`, newest last.
+    files: Mutex<VecDeque<(String, Bytes)>>,
+    /// How many files were ever sent: their ids.
+    sent_files: std::sync::atomic::AtomicU64,
 }
 
 /// One recorded Bot API call.
@@ -98,6 +116,29 @@ impl Outbox {
         seq
     }
 
+    /// Keeps `bytes` for the bot to fetch; its `file_id`.
+    fn keep_file(&self, bytes: Bytes) -> String {
+        let n = self
+            .sent_files
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        let file_id = format!("dev-file-{n}");
+        let mut files = self.files.lock().expect("files lock is never poisoned");
+        files.push_back((file_id.clone(), bytes));
+        if files.len() > KEEP_FILES {
+            files.pop_front();
+        }
+        file_id
+    }
+
+    fn file(&self, file_id: &str) -> Option<Bytes> {
+        let files = self.files.lock().expect("files lock is never poisoned");
+        files
+            .iter()
+            .find(|(id, _)| id == file_id)
+            .map(|(_, bytes)| bytes.clone())
+    }
+
     fn after(&self, seq: u64) -> Vec<OutboundCall> {
         let calls = self.calls.lock().expect("outbox lock is never poisoned");
         calls.iter().filter(|c| c.seq > seq).cloned().collect()
@@ -126,18 +167,53 @@ pub async fn outbox(req: Req) -> Result<HttpResponse, ApiError> {
 pub async fn fake_bot_api(mut req: Req) -> Result<HttpResponse, ApiError> {
     let method: String = req.param("method")?;
     let params: Value = req.json().await?;
-    let seq = outbox_of(&req)?.record(&method, params.clone());
-    let result = if method == "sendMessage" {
-        json!({
+    let outbox = outbox_of(&req)?;
+    let seq = outbox.record(&method, params.clone());
+    let result = match method.as_str() {
+        "sendMessage" => json!({
             "message_id": 1_000_000 + seq,
             "date": 0,
             "chat": {"id": params["chat_id"], "type": "private"},
             "text": params["text"],
-        })
-    } else {
-        json!(true)
+        }),
+        "getFile" => {
+            let file_id = params["file_id"].as_str().unwrap_or_default();
+            let Some(bytes) = outbox.file(file_id) else {
+                // Telegram's answer to a file id it does not know (or no longer keeps).
+                let refusal = json!({"ok": false, "error_code": 400,
+                    "description": "Bad Request: invalid file_id"});
+                return Ok(json(StatusCode::BAD_REQUEST, &refusal));
+            };
+            json!({
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_size": bytes.len(),
+                "file_path": format!("documents/{file_id}"),
+            })
+        }
+        _ => json!(true),
     };
     Ok(json(StatusCode::OK, &json!({"ok": true, "result": result})))
+}
+
+/// `POST /dev/upload`: a file the page sends, kept for the bot's `getFile`;
+/// answers `{file_id, file_size}` for the page's `document` update.
+pub async fn upload(mut req: Req) -> Result<HttpResponse, ApiError> {
+    outbox_of(&req)?;
+    let bytes = req.bytes().await?;
+    let size = bytes.len();
+    let file_id = outbox_of(&req)?.keep_file(bytes);
+    Ok(json(
+        StatusCode::OK,
+        &json!({"file_id": file_id, "file_size": size}),
+    ))
+}
+
+/// `GET /dev/file/bot{token}/documents/{file_id}`: the download `getFile` names.
+pub async fn file(req: Req) -> Result<HttpResponse, ApiError> {
+    let file_id: String = req.param("file_id")?;
+    let bytes = outbox_of(&req)?.file(&file_id).ok_or(ApiError::NotFound)?;
+    Ok(with_type(StatusCode::OK, "application/octet-stream", bytes))
 }
 
 #[derive(Template)]

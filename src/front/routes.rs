@@ -77,6 +77,9 @@ pub fn table(dev_mode: bool) -> Router {
     r.get("/telegram/login-widget", page(web::telegram::widget));
     r.get("/link/{code}", page(web::link::page));
     r.post("/link/{code}", page(web::link::confirm)).body_limit(web::FORM_BODY_LIMIT);
+    r.get("/companies", page(web::companies::list));
+    r.get("/companies/{id}/import", page(web::import::page));
+    r.post("/companies/{id}/import", page(web::import::upload)).body_limit(web::import::BODY_LIMIT);
     r.get("/invite/{code}", page(web::invite::page));
     r.post("/invite/{code}", page(web::invite::accept)).body_limit(web::FORM_BODY_LIMIT);
 
@@ -85,6 +88,8 @@ pub fn table(dev_mode: bool) -> Router {
         r.get("/dev/chat", json(devchat::page));
         r.get("/dev/outbox", json(devchat::outbox));
         r.post("/dev/bot{token}/{method}", json(devchat::fake_bot_api));
+        r.post("/dev/upload", json(devchat::upload)).body_limit(devchat::FILE_LIMIT);
+        r.get("/dev/file/bot{token}/documents/{file_id}", json(devchat::file));
     }
 
     r.build()

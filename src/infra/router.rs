@@ -24,12 +24,18 @@ use std::pin::Pin;
 use bytes::Bytes;
 use http::header::{ALLOW, CONNECTION, CONTENT_LENGTH, HeaderValue};
 use http::{HeaderMap, Method, Uri};
+use http_body::Body as _;
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 
 use crate::blocks::link_code::LinkCode;
 use crate::infra::app::App;
-use crate::infra::http_io::{ApiError, HttpResponse, IntoResponse, ReqBody, Request};
+use crate::infra::http_io::{ApiError, BoxError, HttpResponse, IntoResponse, ReqBody, Request};
+
+/// [`Req::body_stream`] reached the route's body limit.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body is larger than this route takes")]
+pub struct BodyTooLarge;
 
 /// The largest body a route accepts unless the table says otherwise:
 /// Telegram updates, API batches and forms fit.
@@ -487,6 +493,35 @@ impl Req {
             }
         }
         Ok(buf.freeze())
+    }
+
+    /// The body as it arrives, chunk by chunk, for a reader that must not
+    /// hold more than it needs (multipart uploads): it stops at the route's
+    /// limit with [`BodyTooLarge`]; a client that stops sending halfway ends
+    /// it with that error.
+    pub fn body_stream(
+        &mut self,
+    ) -> impl futures_util::Stream<Item = Result<Bytes, BoxError>> + Send + '_ {
+        let limit = self.body_limit;
+        let mut read = 0usize;
+        let body = &mut self.body;
+        futures_util::stream::poll_fn(move |cx| {
+            loop {
+                let frame = match std::task::ready!(Pin::new(&mut *body).poll_frame(cx)) {
+                    None => return std::task::Poll::Ready(None),
+                    Some(Err(e)) => return std::task::Poll::Ready(Some(Err(e))),
+                    Some(Ok(frame)) => frame,
+                };
+                // Trailers carry no data: read on.
+                if let Ok(data) = frame.into_data() {
+                    read += data.len();
+                    if read > limit {
+                        return std::task::Poll::Ready(Some(Err(BodyTooLarge.into())));
+                    }
+                    return std::task::Poll::Ready(Some(Ok(data)));
+                }
+            }
+        })
     }
 
     /// The body read as JSON into `T`.

@@ -107,3 +107,71 @@ async fn dev_mode_seeds_a_demo_company_for_the_dev_chat_user(pool: PgPool) {
             .expect("user");
     assert!(has_password, "the demo account can log in on the web");
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_file_sent_from_the_page_is_what_the_bots_get_file_and_download_fetch(pool: PgPool) {
+    // Arrange: the bot's own Bot API client, pointed at dev mode's fake one.
+    let app = TestApp::builder(pool)
+        .config(|config| config.dev_mode = true)
+        .spawn()
+        .await;
+    let token = ledgerbot::infra::config::Secret::new("1:dev-token");
+    let bot = ledgerbot::infra::telegram::BotApi::new(&app.url("/dev"), &token).expect("client");
+    let zip = std::fs::read(format!(
+        "{}/tests/fixtures/efactura/spv-4123456781.zip",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture");
+
+    // Act
+    let kept: Value = app
+        .client
+        .post(app.url("/dev/upload"))
+        .body(zip.clone())
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    let file_id = kept["file_id"].as_str().expect("a file id").to_owned();
+    let downloaded = bot.download(&file_id, 10 * 1024 * 1024).await;
+    let too_small = bot.download(&file_id, 100).await;
+    let unknown = bot.download("dev-file-999", 10 * 1024 * 1024).await;
+    let calls = app.get_json("/dev/outbox").await;
+
+    // Assert
+    assert_eq!(kept["file_size"], zip.len());
+    assert_eq!(downloaded.expect("downloaded").as_ref(), zip.as_slice());
+    assert!(
+        matches!(
+            too_small,
+            Err(ledgerbot::infra::telegram::DownloadError::TooLarge)
+        ),
+        "{too_small:?}"
+    );
+    let refused = unknown.expect_err("an unknown file id");
+    assert!(refused.to_string().contains("invalid file_id"), "{refused}");
+    let methods: Vec<&str> = calls
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|c| c["method"].as_str().expect("method"))
+        .collect();
+    assert_eq!(methods, ["getFile", "getFile", "getFile"]);
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_dev_file_routes_do_not_exist_outside_dev_mode(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let upload = app
+        .client
+        .post(app.url("/dev/upload"))
+        .body("x")
+        .send()
+        .await
+        .expect("answers");
+    let file = app.get("/dev/file/bot1:x/documents/dev-file-1").await;
+    assert_eq!(upload.status(), 404);
+    assert_eq!(file.status(), 404);
+}

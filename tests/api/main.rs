@@ -46,4 +46,5 @@ mod server;
 mod telegram_front_door;
 mod telegram_login;
 mod web;
+mod web_import;
 mod webhook;

@@ -14,26 +14,27 @@ use crate::helpers::{
     reply_text, spawn_app,
 };
 
-/// A browser of sorts: keeps cookies, does not follow redirects.
-struct Browser<'a> {
+/// A browser of sorts: keeps cookies, does not follow redirects (also used by
+/// the upload page's tests, `web_import.rs`).
+pub struct Browser<'a> {
     app: &'a TestApp,
-    client: reqwest::Client,
+    pub client: reqwest::Client,
     cookies: Mutex<BTreeMap<String, String>>,
     language: &'static str,
 }
 
 /// One answer, read whole.
-struct Page {
-    status: u16,
-    location: Option<String>,
-    retry_after: Option<String>,
-    set_cookies: Vec<String>,
-    body: String,
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub retry_after: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub body: String,
 }
 
 impl Page {
     /// The value of the hidden field `name` (the first form that has it).
-    fn field(&self, name: &str) -> String {
+    pub fn field(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
         let start = self
             .body
@@ -53,11 +54,11 @@ impl Page {
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub fn new(app: &'a TestApp) -> Self {
         Self::with_language(app, "en-US,en;q=0.9")
     }
 
-    fn with_language(app: &'a TestApp, language: &'static str) -> Self {
+    pub fn with_language(app: &'a TestApp, language: &'static str) -> Self {
         Self {
             app,
             client: Http::without_redirects(&app.base).client,
@@ -66,7 +67,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .lock()
             .expect("cookies")
@@ -76,7 +77,7 @@ impl<'a> Browser<'a> {
             .join("; ")
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Page {
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Page {
         let response = request
             .header(ACCEPT_LANGUAGE, self.language)
             .header(COOKIE, self.cookie_header())
@@ -116,11 +117,11 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&self, path: &str) -> Page {
+    pub async fn get(&self, path: &str) -> Page {
         self.send(self.client.get(self.app.url(path))).await
     }
 
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         self.post_with(path, fields, None).await
     }
 
@@ -144,7 +145,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Registers `email` through the form; returns the answer.
-    async fn register(&self, email: &str) -> Page {
+    pub async fn register(&self, email: &str) -> Page {
         let form = self.get("/register").await;
         let csrf = form.field("csrf");
         self.post(
@@ -155,7 +156,7 @@ impl<'a> Browser<'a> {
     }
 
     /// The session's CSRF token, from the logout form of any page.
-    async fn session_csrf(&self) -> String {
+    pub async fn session_csrf(&self) -> String {
         self.get("/").await.field("csrf")
     }
 }

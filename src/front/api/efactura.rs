@@ -104,12 +104,18 @@ fn filename(disposition: &str) -> Option<String> {
         .1
         .trim()
         .trim_matches('"');
-    let value: String = value
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    (!value.is_empty()).then_some(value)
+    clean_name(value)
+}
+
+/// An uploaded file's name as the answer shows it: without a folder (old
+/// browsers send the whole path), without control characters, at most 200
+/// characters; `None` when nothing is left. The web upload page names its
+/// files the same way.
+pub fn clean_name(raw: &str) -> Option<String> {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
+    let value: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
 }
 
 #[cfg(test)]
@@ -124,6 +130,11 @@ mod tests {
             ("attachment; FILENAME = \"a b.xml\"", Some("a b.xml")),
             ("attachment", None),
             (r#"attachment; filename="""#, None),
+            (
+                r#"attachment; filename="C:\SPV\4123.zip""#,
+                Some("4123.zip"),
+            ),
+            (r#"attachment; filename="spv/4123.zip""#, Some("4123.zip")),
         ] {
             assert_eq!(filename(header).as_deref(), want, "{header}");
         }

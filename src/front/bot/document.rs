@@ -9,7 +9,6 @@
 
 use crate::blocks::Lang;
 use crate::blocks::efactura::ZipError;
-use crate::blocks::local_time::count;
 use crate::blocks::telegram_html::escape;
 use crate::front::api::efactura::BODY_LIMIT;
 use crate::front::bot::incoming::SentFile;
@@ -196,36 +195,10 @@ fn went_wrong(lang: Lang) -> String {
 
 /// The summary: what was imported, updated, unchanged, and each skipped file with its reason.
 pub fn summary_text(lang: Lang, summary: &Summary) -> String {
-    let counts = [
-        count(
-            lang,
-            summary.imported,
-            ["factură nouă", "facturi noi"],
-            ["new invoice", "new invoices"],
-        ),
-        count(
-            lang,
-            summary.updated,
-            ["factură actualizată", "facturi actualizate"],
-            ["updated invoice", "updated invoices"],
-        ),
-        count(
-            lang,
-            summary.unchanged,
-            ["factură neschimbată", "facturi neschimbate"],
-            ["unchanged invoice", "unchanged invoices"],
-        ),
-    ]
-    .join(", ");
+    let counts = summary.counts(lang).join(", ");
     let mut text = format!("<b>e-Factura</b>: {counts}.");
     if !summary.skipped.is_empty() {
-        let skipped = summary.skipped.len() as u64;
-        let files = count(
-            lang,
-            skipped,
-            ["fișier sărit", "fișiere sărite"],
-            ["file skipped", "files skipped"],
-        );
+        let files = summary.skipped_count(lang);
         text.push_str(&format!("\n\n{files}:"));
         for skipped in summary.skipped.iter().take(MAX_LISTED) {
             text.push_str(&format!(

@@ -84,6 +84,11 @@ pub fn redirect(location: &str) -> HttpResponse {
     response
 }
 
+/// A 303 to the login form, which comes back to `path` after it.
+pub fn login_first(path: &str) -> HttpResponse {
+    redirect(&format!("/login?next={}", url_param(path)))
+}
+
 /// `next` when it is a path on this site (`/...`, not `//host` or `/\host`,
 /// which browsers read as another site), else `None`.
 pub fn local_path(next: &str) -> Option<&str> {

@@ -12,7 +12,9 @@
 //! `docs/web.md` says what each does.
 
 pub mod account;
+pub mod companies;
 pub mod html;
+pub mod import;
 pub mod invite;
 pub mod link;
 pub mod password;
@@ -278,6 +280,9 @@ pub enum WebError {
     MethodNotAllowed,
     /// A page with its own status and message (Romanian, English).
     Page(StatusCode, &'static str, &'static str),
+    /// Busy now (503): the message (Romanian, English), and when to try again
+    /// (`Retry-After`).
+    Busy(&'static str, &'static str, Duration),
     /// An error of the shared code (rate limit, database, ...).
     Api(ApiError),
 }
@@ -336,6 +341,7 @@ impl WebError {
                 None,
             ),
             Self::Page(status, ro, en) => (status, ro, en, None),
+            Self::Busy(ro, en, after) => (StatusCode::SERVICE_UNAVAILABLE, ro, en, Some(after)),
             Self::Api(e) => api_message(e),
         };
         let title = status_title(visitor.lang, status);
@@ -421,7 +427,9 @@ fn status_title(lang: Lang, status: StatusCode) -> String {
         403 => lang.pick("Nepermis", "Forbidden"),
         404 => lang.pick("Nu am găsit", "Not found"),
         410 => lang.pick("Nu mai este valabil", "No longer valid"),
+        413 => lang.pick("Prea mare", "Too large"),
         429 => lang.pick("Prea multe încercări", "Too many attempts"),
+        503 => lang.pick("Ocupat", "Busy"),
         _ => lang.pick("Eroare", "Error"),
     };
     format!("{} · {text}", status.as_u16())

@@ -8,17 +8,12 @@ use askama::Template;
 use http::StatusCode;
 use time::OffsetDateTime;
 
-use super::html::{redirect, url_param};
+use super::html::{login_first, redirect};
 use super::session::widget_state;
 use super::{Frame, PageReq, PageResult, Token, WebError, checked_form, render};
 use crate::blocks::telegram_auth::{self, Refused, Verified};
-use crate::infra::http_io::HttpResponse;
 use crate::services::linking::{self, NewCode, TelegramIdentity};
 use crate::services::telegram_login;
-
-fn login_first(path: &str) -> HttpResponse {
-    redirect(&format!("/login?next={}", url_param(path)))
-}
 
 /// A fresh code as the page shows it.
 struct CodeCard {

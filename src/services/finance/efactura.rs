@@ -18,6 +18,7 @@ use super::Direction;
 use super::invoices::{self, NewInvoice, Upserted, paid_fits_total};
 use crate::blocks::Lang;
 use crate::blocks::efactura::{Document, Problem, ReadFile, ZipError, ZipLimits, read_files};
+use crate::blocks::local_time::count;
 use crate::blocks::validate::Cui;
 
 /// Longest partner name kept (the invoices table's bound); longer legal names are cut.
@@ -127,6 +128,41 @@ struct SkippedJson {
 }
 
 impl Summary {
+    /// The three counts as a person reads them ("1 factură nouă", "20 de facturi
+    /// neschimbate"): the bot's answer and the upload page say the same.
+    pub fn counts(&self, lang: Lang) -> [String; 3] {
+        [
+            count(
+                lang,
+                self.imported,
+                ["factură nouă", "facturi noi"],
+                ["new invoice", "new invoices"],
+            ),
+            count(
+                lang,
+                self.updated,
+                ["factură actualizată", "facturi actualizate"],
+                ["updated invoice", "updated invoices"],
+            ),
+            count(
+                lang,
+                self.unchanged,
+                ["factură neschimbată", "facturi neschimbate"],
+                ["unchanged invoice", "unchanged invoices"],
+            ),
+        ]
+    }
+
+    /// "3 fișiere sărite" / "3 files skipped".
+    pub fn skipped_count(&self, lang: Lang) -> String {
+        count(
+            lang,
+            self.skipped.len() as u64,
+            ["fișier sărit", "fișiere sărite"],
+            ["file skipped", "files skipped"],
+        )
+    }
+
     /// The answer `POST .../efactura` gives.
     pub fn to_json(&self, lang: Lang) -> SummaryJson {
         SummaryJson {

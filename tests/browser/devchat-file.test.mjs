@@ -1,0 +1,59 @@
+// Dev mode's chat sends a file as Telegram would: a new Telegram user (not
+// the dev chat's default one, which the other tests use) registers, creates
+// the fixtures' company (CUI 18547290), and sends an SPV ZIP with the 📎
+// button; the bot fetches it through the fake Bot API (getFile, then the
+// download) and its summary appears in the chat.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { BASE_URL, SHOTS, launch } from "./browser.mjs";
+
+const fixture = (name) => fileURLToPath(new URL(`../fixtures/efactura/${name}`, import.meta.url));
+
+test("the dev chat sends an SPV ZIP and shows the bot's import summary", async () => {
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 420, height: 760 } });
+    page.setDefaultTimeout(30000);
+    page.on("console", (m) => console.log(`page console: ${m.text()}`));
+    await page.goto(`${BASE_URL}/dev/chat`, { waitUntil: "domcontentloaded" });
+    // A user of this test alone: milliseconds keep reruns against one database apart.
+    await page.fill("#uid", String(700000000 + (Date.now() % 100000000)));
+    await page.fill("#fname", "Ana");
+    const bot = page.locator(".msg.bot");
+    const say = async (text, answer) => {
+      const before = await bot.count();
+      await page.fill("#text", text);
+      await page.press("#text", "Enter");
+      const reply = bot.nth(before);
+      await reply.waitFor();
+      assert.match(await reply.innerText(), answer);
+    };
+
+    console.log("step: a Telegram-only account and the fixtures' company");
+    await say("/register", /account/i);
+    await say("/newcompany Atelier Digital SRL 18547290", /Atelier Digital SRL/);
+
+    console.log("step: sends the ZIP");
+    const before = await bot.count();
+    await page.setInputFiles("#file", fixture("spv-noiembrie.zip"));
+    await page.locator(".msg.me", { hasText: "spv-noiembrie.zip" }).waitFor();
+    const summary = bot.filter({ hasText: "e-Factura:" });
+    await summary.waitFor({ timeout: 60000 });
+    assert.equal(
+      (await summary.innerText()).trim(),
+      "e-Factura: 7 new invoices, 0 updated invoices, 0 unchanged invoices.",
+    );
+    // First the webhook's answer ("Importing ..."), then the summary.
+    assert.match(await bot.nth(before).innerText(), /Importing spv-noiembrie\.zip into Atelier Digital SRL/);
+    assert.equal(await summary.locator("b").count(), 1, "Telegram's HTML renders as markup");
+
+    console.log("step: the same ZIP again changes nothing");
+    await page.setInputFiles("#file", fixture("spv-noiembrie.zip"));
+    const again = bot.filter({ hasText: "7 unchanged invoices" });
+    await again.waitFor({ timeout: 60000 });
+    await page.screenshot({ path: `${SHOTS}/devchat-file.png`, fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
