@@ -1,6 +1,7 @@
 //! Housekeeping: deletes what has outlived its use (old update claims, expired
 //! refresh tokens, link codes and web sessions, dead rate-limit counters,
-//! spent Telegram logins past their age, wrong-password counts long quiet).
+//! spent Telegram logins past their age, wrong-password counts long quiet,
+//! outbox rows done a week ago).
 //! Every instance runs the loop; an advisory lock lets one at a time do the
 //! work, and deletes go in small batches, a transaction each, so requests are
 //! never held up behind a long lock.
@@ -40,6 +41,9 @@ pub struct Swept {
     pub password_tokens: u64,
     /// Wrong-password counts a day after their last failure (then forgotten).
     pub login_failures: u64,
+    /// Outbox rows done (sent or ended otherwise) over a week ago, and the
+    /// per-chat send slots of chats not written to for a day.
+    pub outbox: u64,
 }
 
 /// Runs one pass, or returns `None` when another instance is doing it now
@@ -131,6 +135,20 @@ async fn sweep(pool: &PgPool) -> Result<Swept, Skip> {
                  WHERE last_failure_at < now() - interval '1 day' LIMIT $1)",
         )
         .await?,
+        // A week of done rows answers "was it sent?"; their text is wiped already.
+        outbox: delete_in_batches(
+            pool,
+            "DELETE FROM outbox WHERE id IN (
+                 SELECT id FROM outbox WHERE done_at < now() - interval '7 days' LIMIT $1)",
+        )
+        .await?
+            + delete_in_batches(
+                pool,
+                "DELETE FROM outbox_chats WHERE chat_id IN (
+                     SELECT chat_id FROM outbox_chats
+                     WHERE next_at < now() - interval '1 day' LIMIT $1)",
+            )
+            .await?,
     })
 }
 

@@ -33,7 +33,7 @@ mod limits;
 mod linking;
 mod login_lockout;
 mod metrics;
-mod outbound;
+mod outbox;
 mod people;
 mod pooler;
 mod rate_limits;

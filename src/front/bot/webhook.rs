@@ -3,7 +3,8 @@
 //! Secret header (constant time) → body under the size limit → `update_id` →
 //! the full update → claim the id and run the handler (in one transaction
 //! when the command may write) → answer with the first reply in the response
-//! body; the rest go out through the Bot API client once it has committed.
+//! body; the rest are queued in the outbox in the same transaction
+//! ([`crate::infra::outbox`]) and sent once it has committed.
 //!
 //! The status codes are chosen for Telegram's delivery queue: anything but 2xx
 //! is retried, so a 5xx means "not applied, send it again", and an update we
@@ -79,12 +80,12 @@ pub async fn handle(mut req: Req) -> HttpResponse {
     match apply(app, update_id, kind, incoming).await {
         Ok(Outcome::Applied {
             first,
-            rest,
+            queued,
             import,
         }) => {
-            if !rest.is_empty() {
-                // After the commit, off the response path: Telegram gets its answer at once.
-                crate::infra::outbound::send_later(&app.webhook_pool, &app.bot, rest);
+            if queued {
+                // Committed: off the response path, Telegram gets its answer at once.
+                app.outbox.wake();
             }
             if let Some(import) = import {
                 crate::front::bot::document::import_later(app, import);
@@ -172,10 +173,11 @@ fn secret_matches(headers: &HeaderMap, expected: &str) -> bool {
 }
 
 enum Outcome {
-    /// Applied now: the first reply (serialised, for the response body) and the rest.
+    /// Applied now: the first reply (serialised, for the response body);
+    /// whether more were queued in the outbox.
     Applied {
         first: Option<String>,
-        rest: Vec<BotMethod>,
+        queued: bool,
         /// A document to import once the update has committed.
         import: Option<crate::front::bot::document::FileImport>,
     },
@@ -375,10 +377,12 @@ async fn apply(
         .execute(&mut *ctx.db)
         .await?;
     }
+    let rest: Vec<BotMethod> = methods.collect();
+    crate::infra::outbox::enqueue(&mut *ctx.db, &rest).await?;
     session.finish().await?;
     Ok(Outcome::Applied {
         first,
-        rest: methods.collect(),
+        queued: !rest.is_empty(),
         import,
     })
 }
