@@ -372,12 +372,12 @@ async fn apply(
                 .await?;
             }
             // Queued with the writes that caused them: both or neither.
-            crate::infra::outbox::enqueue(&mut *tx, &rest).await?;
+            crate::infra::outbox::enqueue(&mut tx, &rest).await?;
             tx.commit().await?;
         }
         // A read's further replies (the charts' photos) are the one thing it
         // writes; a retried read queues them again, as it answers afresh.
-        Start::Read(mut conn, _) => crate::infra::outbox::enqueue(&mut *conn, &rest).await?,
+        Start::Read(mut conn, _) => crate::infra::outbox::enqueue(&mut conn, &rest).await?,
     }
     Ok(Outcome::Applied {
         first,
