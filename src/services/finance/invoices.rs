@@ -610,3 +610,48 @@ pub async fn list_after(
         next_cursor,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_is_folded_cut_to_its_length_and_may_name_a_cui() {
+        let folded = |text: &str| Search::parse(text).map(|s| s.as_str().to_owned());
+        assert_eq!(folded("Brașov Trans S.R.L."), Some("brasovtranssrl".into()));
+        assert_eq!(
+            folded("ŢĂRANU"),
+            Some("taranu".into()),
+            "cedilla and capitals"
+        );
+        assert_eq!(folded("%_"), None, "no letter or digit");
+        assert_eq!(folded(""), None);
+        assert_eq!(
+            folded("abcdefghijklmnopqrstuvwxyz").map(|s| s.len()),
+            Some(Search::MAX)
+        );
+        let cui = |text: &str| Search::parse(text).and_then(|s| s.cui().map(str::to_owned));
+        assert_eq!(cui("RO 18547290"), Some("18547290".into()));
+        assert_eq!(cui("18547290"), Some("18547290".into()));
+        assert_eq!(cui("ro"), None, "RO alone");
+        assert_eq!(cui("F-12"), None);
+    }
+
+    #[test]
+    fn cursors_read_back_only_as_written() {
+        let cursor = Cursor::parse("2026-01-10.4711").expect("valid");
+        assert_eq!(
+            (cursor.id, cursor.encode()),
+            (4711, "2026-01-10.4711".into())
+        );
+        for text in [
+            "2026-1-10.4",
+            "2026-01-10.+4",
+            "2026-01-10.04",
+            "2026-01-10",
+            "x.4",
+        ] {
+            assert_eq!(Cursor::parse(text), None, "{text}");
+        }
+    }
+}
