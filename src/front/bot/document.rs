@@ -9,6 +9,7 @@
 
 use crate::blocks::Lang;
 use crate::blocks::efactura::ZipError;
+use crate::blocks::local_time::count;
 use crate::blocks::telegram_html::escape;
 use crate::front::api::efactura::BODY_LIMIT;
 use crate::front::bot::incoming::SentFile;
