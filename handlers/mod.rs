@@ -143,8 +143,8 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "invoices",
         aliases: &["facturi"],
-        ro: Help { name: "facturi", args: "[neplatite|platite]", text: "facturile" },
-        en: Help { name: "invoices", args: "[unpaid|paid]", text: "the invoices" },
+        ro: Help { name: "facturi", args: "[neplatite|platite] [text]", text: "facturile; text: un partener, un CUI sau un număr" },
+        en: Help { name: "invoices", args: "[unpaid|paid] [text]", text: "the invoices; text: a partner, a CUI or a number" },
         reads_only: true,
         private_only: false,
         audience: Audience::Company,
@@ -349,8 +349,13 @@ pub async fn callback(
         Some(Callback::UndoCash(entry_id)) => {
             cash::undo_pressed(ctx, callback_query_id, message_id, entry_id).await
         }
-        Some(Callback::InvoicePage { filter, page }) => {
-            invoices::pressed(ctx, callback_query_id, message_id, filter, page).await
+        Some(Callback::InvoicePage {
+            filter,
+            after,
+            search,
+        }) => {
+            let list = invoices::List { filter, search };
+            invoices::pressed(ctx, callback_query_id, message_id, list, after).await
         }
         Some(Callback::MoveLink(bytes)) => match Callback::link_code(bytes) {
             Some(code) => code::pressed_move(ctx, callback_query_id, message_id, &code).await,

@@ -563,3 +563,53 @@ async fn other_documents_and_viewers_get_a_clear_answer_and_nothing_is_downloade
         "nothing downloaded, nothing sent later"
     );
 }
+
+#[sqlx::test(migrations = false)]
+async fn an_import_past_the_invoices_limit_keeps_nothing_and_says_so(pool: PgPool) {
+    // Arrange: a company allowed 2 invoices that holds one; a ZIP of two.
+    let app = crate::helpers::TestApp::builder(pool.clone())
+        .config(|c| c.quotas.invoices_per_company = 2)
+        .spawn()
+        .await;
+    let (tg, id) = linked_owner(&pool, "accountant").await;
+    let second = user(&pool, "second@example.ro").await;
+    member(&pool, id, second, "owner").await;
+    let t = token(second);
+    crate::people::invoice(&pool, id, crate::people::Inv::default()).await;
+    let zip = fixture("mixed.zip");
+    app.telegram.serve_file("F-1", zip.clone());
+
+    // Act
+    let (status, _, api) = import(&app, &t, id, "application/zip", zip.clone(), None).await;
+    app.reply_to(&tg.document("F-1", "noiembrie.zip", zip.len()))
+        .await;
+    let calls = app.telegram.wait_for_calls(2).await;
+
+    // Assert
+    assert_eq!(status, 422, "{api}");
+    assert_eq!(api["error"], "limit_reached", "{api}");
+    assert_eq!(
+        api["message"],
+        "limit reached: at most 2 invoices per company; this request would make 3"
+    );
+    assert_eq!(
+        sent_texts(&calls),
+        [
+            "Nu am importat nimic: o firmă poate avea cel mult 2 facturi, iar cu acest fișier \
+          ar avea 3 facturi."
+        ]
+    );
+    assert_eq!(
+        invoices(&pool).await.len(),
+        1,
+        "nothing of either import kept"
+    );
+
+    // Room for both: imported.
+    sqlx::query("DELETE FROM invoices")
+        .execute(&pool)
+        .await
+        .expect("room");
+    let (status, _, api) = import(&app, &t, id, "application/zip", zip, None).await;
+    assert_eq!((status, &api["imported"]), (200, &json!(2)), "{api}");
+}

@@ -27,6 +27,7 @@ mod hostile;
 mod housekeeping;
 mod instances;
 mod invitations;
+mod invoice_search;
 mod invoice_sync;
 mod invoices;
 mod invoices_csv;

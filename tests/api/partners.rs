@@ -14,76 +14,25 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::helpers::{TgUser, eventually, reply_text, spawn_app};
-use crate::people::{activate, company, company_in, linked_user, member, token, user};
-
-/// One invoice of a partner, straight into the table: due `due_in_days`
-/// from today in Romania (negative: overdue), issued `issued_days_ago`
-/// before today. Amounts in minor units.
-struct Open<'a> {
-    number: &'a str,
-    direction: &'a str,
-    partner: &'a str,
-    cui: Option<&'a str>,
-    due_in_days: i32,
-    issued_days_ago: i32,
-    total: i64,
-    paid: i64,
-    currency: &'a str,
-}
-
-impl Default for Open<'_> {
-    fn default() -> Self {
-        Self {
-            number: "F-1",
-            direction: "issued",
-            partner: "Client SRL",
-            cui: None,
-            due_in_days: 10,
-            issued_days_ago: 200,
-            total: 100_00,
-            paid: 0,
-            currency: "RON",
-        }
-    }
-}
-
-async fn open(pool: &PgPool, company_id: i64, i: Open<'_>) {
-    sqlx::query(
-        "INSERT INTO invoices (company_id, number, direction, partner, partner_cui, issue_date,
-                               due_date, total_minor, paid_minor, currency)
-         VALUES ($1, $2, $3, $4, $5,
-                 (now() AT TIME ZONE 'Europe/Bucharest')::date - $6,
-                 (now() AT TIME ZONE 'Europe/Bucharest')::date + $7, $8, $9, $10)",
-    )
-    .bind(company_id)
-    .bind(i.number)
-    .bind(i.direction)
-    .bind(i.partner)
-    .bind(i.cui)
-    .bind(i.issued_days_ago)
-    .bind(i.due_in_days)
-    .bind(i.total)
-    .bind(i.paid)
-    .bind(i.currency)
-    .execute(pool)
-    .await
-    .expect("invoice inserted");
-}
+use crate::people::{
+    Inv, activate, company, company_in, invoice, linked_user, member, token, user,
+};
 
 /// A customer with a CUI and debts in every bucket and a credit note; one
 /// spelt two ways without a CUI; one only in credit; a supplier; the first
 /// customer again in euros; a fully paid invoice that counts nowhere.
 async fn a_company_with_partners(pool: &PgPool, company_id: i64) {
-    let alfa = |number, due_in_days, total, paid| Open {
+    let alfa = |number, due_in_days, total, paid| Inv {
         number,
         partner: "Alfa SRL",
-        cui: Some("18547290"),
+        partner_cui: Some("18547290"),
+        issued_days_ago: 250,
         due_in_days,
         total,
         paid,
-        ..Open::default()
+        ..Inv::default()
     };
-    for invoice in [
+    for one in [
         alfa("A-1", -100, 1000_00, 0),    // > 90 days late
         alfa("A-2", -45, 600_00, 100_00), // 31-60 days, 500 left
         alfa("A-3", -30, 300_00, 0),      // 30 days late: the first bucket's edge
@@ -91,55 +40,57 @@ async fn a_company_with_partners(pool: &PgPool, company_id: i64) {
         alfa("A-5", -10, -400_00, 0),     // a credit note: settles the oldest first
         alfa("A-6", -200, 50_00, 50_00),  // paid: not open
     ] {
-        open(pool, company_id, invoice).await;
+        invoice(pool, company_id, one).await;
     }
-    let beta = |number, partner, issued_days_ago| Open {
+    let beta = |number, partner, issued_days_ago| Inv {
         number,
         partner,
         due_in_days: 5,
         issued_days_ago,
         total: 350_00,
-        ..Open::default()
+        ..Inv::default()
     };
-    open(pool, company_id, beta("B-1", "BETA S.R.L.", 30)).await;
-    open(pool, company_id, beta("B-2", "Beta Srl", 3)).await;
-    open(
+    invoice(pool, company_id, beta("B-1", "BETA S.R.L.", 30)).await;
+    invoice(pool, company_id, beta("B-2", "Beta Srl", 3)).await;
+    invoice(
         pool,
         company_id,
-        Open {
+        Inv {
             number: "C-1",
             partner: "Gama SA",
             total: 100_00,
             paid: 150_00,
-            ..Open::default()
+            ..Inv::default()
         },
     )
     .await;
-    open(
+    invoice(
         pool,
         company_id,
-        Open {
+        Inv {
             number: "S-1",
             direction: "received",
             partner: "Furnizor SRL",
-            cui: Some("14399840"),
+            partner_cui: Some("14399840"),
             due_in_days: -61,
+            issued_days_ago: 250,
             total: 900_00,
-            ..Open::default()
+            ..Inv::default()
         },
     )
     .await;
-    open(
+    invoice(
         pool,
         company_id,
-        Open {
+        Inv {
             number: "A-7",
             partner: "Alfa SRL",
-            cui: Some("18547290"),
+            partner_cui: Some("18547290"),
             due_in_days: -1,
+            issued_days_ago: 250,
             total: 100_00,
             currency: "EUR",
-            ..Open::default()
+            ..Inv::default()
         },
     )
     .await;
@@ -210,15 +161,15 @@ async fn partners_net_their_credits_oldest_debt_first_per_currency(pool: PgPool)
     );
 
     // A credit larger than every overdue bucket empties them all.
-    open(
+    invoice(
         &pool,
         id,
-        Open {
+        Inv {
             number: "A-8",
             partner: "Alfa SRL",
-            cui: Some("18547290"),
+            partner_cui: Some("18547290"),
             total: -1400_00,
-            ..Open::default()
+            ..Inv::default()
         },
     )
     .await;
@@ -336,7 +287,7 @@ async fn partners_are_for_members_only_and_bad_parameters_are_explained(pool: Pg
     let viewer = user(&pool, "viewer@example.ro").await;
     member(&pool, id, viewer, "viewer").await;
     let stranger = user(&pool, "stranger@example.ro").await;
-    open(&pool, id, Open::default()).await;
+    invoice(&pool, id, Inv::default()).await;
     let path = format!("/api/v1/companies/{id}/partners");
 
     // Act
@@ -499,16 +450,17 @@ async fn partners_in_english_shows_five_a_side_and_is_in_help(pool: PgPool) {
     activate(&pool, tg.id, id).await;
     for n in 1..=7_i64 {
         let (number, partner) = (format!("F-{n}"), format!("Customer {n} & Co"));
-        open(
+        invoice(
             &pool,
             id,
-            Open {
+            Inv {
                 number: &number,
                 partner: &partner,
                 due_in_days: -95,
+                issued_days_ago: 250,
                 total: n * 1000_00,
                 currency: "EUR",
-                ..Open::default()
+                ..Inv::default()
             },
         )
         .await;

@@ -96,6 +96,8 @@ pub struct Inv<'a> {
     pub number: &'a str,
     pub direction: &'a str,
     pub partner: &'a str,
+    pub partner_cui: Option<&'a str>,
+    pub issued_days_ago: i32,
     pub due_in_days: i32,
     pub total: i64,
     pub paid: i64,
@@ -108,6 +110,8 @@ impl Default for Inv<'_> {
             number: "F-1",
             direction: "issued",
             partner: "Client SRL",
+            partner_cui: None,
+            issued_days_ago: 40,
             due_in_days: 10,
             total: 100_00,
             paid: 0,
@@ -119,14 +123,17 @@ impl Default for Inv<'_> {
 /// Inserts `invoice` for `company_id`.
 pub async fn invoice(pool: &PgPool, company_id: i64, invoice: Inv<'_>) {
     sqlx::query(
-        "INSERT INTO invoices (company_id, number, direction, partner, issue_date, due_date,
-                               total_minor, paid_minor, currency)
-         VALUES ($1, $2, $3, $4, (now() AT TIME ZONE 'Europe/Bucharest')::date - 40, (now() AT TIME ZONE 'Europe/Bucharest')::date + $5, $6, $7, $8)",
+        "INSERT INTO invoices (company_id, number, direction, partner, partner_cui, issue_date,
+                               due_date, total_minor, paid_minor, currency)
+         VALUES ($1, $2, $3, $4, $5, (now() AT TIME ZONE 'Europe/Bucharest')::date - $6,
+                 (now() AT TIME ZONE 'Europe/Bucharest')::date + $7, $8, $9, $10)",
     )
     .bind(company_id)
     .bind(invoice.number)
     .bind(invoice.direction)
     .bind(invoice.partner)
+    .bind(invoice.partner_cui)
+    .bind(invoice.issued_days_ago)
     .bind(invoice.due_in_days)
     .bind(invoice.total)
     .bind(invoice.paid)

@@ -6,7 +6,7 @@ use std::time::Duration;
 use http::StatusCode;
 use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 
-use super::companies::writer_of;
+use super::companies::{limit_reached, writer_of};
 use crate::blocks::Lang;
 use crate::infra::http_io::{ApiError, HttpResponse, json};
 use crate::infra::router::Req;
@@ -25,7 +25,9 @@ const XML_TYPES: [&str; 2] = ["application/xml", "text/xml"];
 const ZIP_TYPES: [&str; 2] = ["application/zip", "application/x-zip-compressed"];
 
 /// `POST /api/v1/companies/{id}/efactura` (owner, accountant) → 200
-/// `{imported, updated, unchanged, skipped: [{file, reason}]}`.
+/// `{imported, updated, unchanged, skipped: [{file, reason}]}`; 422
+/// `limit_reached` (nothing imported) when the company would hold more
+/// invoices than `MAX_INVOICES_PER_COMPANY`, as a push would.
 pub async fn import(mut req: Req) -> Result<HttpResponse, ApiError> {
     let company = writer_of(&req).await?;
     let name = upload_name(&req)?;
@@ -44,18 +46,23 @@ pub async fn import(mut req: Req) -> Result<HttpResponse, ApiError> {
     let (files, skipped) = read.map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     let imported = efactura::import(
         &req.app.pool,
+        req.app.config.quotas,
         company.id,
         company.cui.as_deref(),
         files,
         skipped,
     )
     .await?;
-    let Imported::Done(summary) = imported else {
-        return Err(ApiError::Unprocessable(
-            "the company has no CUI: set it first, since whether a document is issued or \
-             received is read from it"
-                .into(),
-        ));
+    let summary = match imported {
+        Imported::Done(summary) => summary,
+        Imported::NoCompanyCui => {
+            return Err(ApiError::Unprocessable(
+                "the company has no CUI: set it first, since whether a document is issued or \
+                 received is read from it"
+                    .into(),
+            ));
+        }
+        Imported::OverLimit(over) => return Err(limit_reached(over)),
     };
     tracing::info!(
         company.id = company.id,

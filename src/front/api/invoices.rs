@@ -7,8 +7,8 @@ use super::companies::{limit_reached, member_of, writer_of};
 use super::rows::{Batch, FieldError, Row, parse_date, writable_batch};
 use crate::blocks::validate::Cui;
 use crate::infra::http_io::{ApiError, HttpResponse, empty, json};
-use crate::infra::router::{FromParam, Id, Req};
-use crate::services::finance::invoices::{self, Cursor, NewInvoice, Replace};
+use crate::infra::router::{Id, Req};
+use crate::services::finance::invoices::{self, Cursor, NewInvoice, Replace, Search};
 use crate::services::finance::quota;
 use crate::services::finance::{Direction, PaidFilter};
 
@@ -190,14 +190,15 @@ fn parse_row(row: &Row<'_>) -> Result<NewInvoice, FieldError> {
 }
 
 /// `GET /api/v1/companies/{id}/invoices`: a keyset page of invoices,
-/// `?status=unpaid|paid&direction=issued|received&cursor=C` →
-/// `{items, page_size, next_cursor}`.
+/// `?status=unpaid|paid&direction=issued|received&q=TEXT&cursor=C` →
+/// `{items, page_size, next_cursor}`; `q` searches partner names, numbers
+/// and CUIs ([`Search`]).
 pub async fn list(req: Req) -> Result<HttpResponse, ApiError> {
     let company = member_of(&req).await?;
     let query = parse_query(req.query().unwrap_or_default())?;
     let mut db = req.app.pool.acquire().await?;
     let today = crate::services::finance::today(&mut *db).await?;
-    let filter = (query.status, query.direction);
+    let filter = (query.status, query.direction, query.search);
     let page =
         invoices::list_after(&mut db, company.id, filter, query.after, PAGE_SIZE, today).await?;
     Ok(json(StatusCode::OK, &page))
@@ -208,6 +209,7 @@ pub async fn list(req: Req) -> Result<HttpResponse, ApiError> {
 struct ListQuery {
     status: PaidFilter,
     direction: Option<Direction>,
+    search: Option<Search>,
     after: Option<Cursor>,
 }
 
@@ -229,8 +231,19 @@ fn parse_query(query: &str) -> Result<ListQuery, ApiError> {
                         .ok_or_else(|| bad("direction must be issued or received"))?,
                 );
             }
+            "q" => {
+                // Percent-decoded (`+` a space); bytes that are not UTF-8
+                // become U+FFFD, which no search holds.
+                let text = form_urlencoded::parse(pair.as_bytes())
+                    .next()
+                    .map(|(_, text)| text)
+                    .unwrap_or_default();
+                parsed.search = Some(Search::parse(&text).ok_or_else(|| {
+                    bad("q must hold a letter or a digit: part of a partner's name, a number or a CUI")
+                })?);
+            }
             "cursor" => {
-                parsed.after = Some(parse_cursor(value).ok_or_else(|| {
+                parsed.after = Some(Cursor::parse(value).ok_or_else(|| {
                     bad("cursor must be a next_cursor from an earlier answer, unchanged")
                 })?);
             }
@@ -244,15 +257,6 @@ fn parse_query(query: &str) -> Result<ListQuery, ApiError> {
         }
     }
     Ok(parsed)
-}
-
-/// Reads a cursor as [`Cursor::encode`] writes it: `YYYY-MM-DD.id`.
-fn parse_cursor(text: &str) -> Option<Cursor> {
-    let (date, id) = text.split_once('.')?;
-    Some(Cursor {
-        date: parse_date(date)?,
-        id: Id::from_param(id)?.0,
-    })
 }
 
 fn bad(message: &str) -> ApiError {
@@ -273,7 +277,15 @@ mod tests {
         assert_eq!(cursor.id, 42);
         assert_eq!(cursor.encode(), "2026-01-10.42", "read as written");
         assert_eq!(parse_query("").expect("defaults"), ListQuery::default());
+        let search = parse_query("q=Bra%C8%99ov+Trans").expect("valid");
+        assert_eq!(
+            search.search.map(|s| s.as_str().to_owned()).as_deref(),
+            Some("brasovtrans")
+        );
         for (query, why) in [
+            ("q=", "nothing to search"),
+            ("q=%20-%20", "no letter or digit"),
+            ("q=%C8", "not UTF-8"),
             ("page=2", "replaced by cursor"),
             ("cursor=", "empty"),
             ("cursor=2026-01-10", "no id"),

@@ -4,9 +4,10 @@
 
 use crate::blocks::invite_code::InviteCode;
 use crate::blocks::link_code::{self, LinkCode};
+use crate::services::finance::invoices::{Cursor, Search};
 use crate::services::finance::{PaidFilter, Role};
 
-/// The highest page (of invoices, of companies) a button may name.
+/// The highest page (of companies) a button may name.
 const MAX_PAGE: i64 = 100_000;
 
 /// What a button press asks for.
@@ -20,12 +21,17 @@ pub enum Callback {
     UndoCash(i64),
     /// `st:<reg|link|help>`: a button of the welcome of a bare `/start`.
     Start(StartChoice),
-    /// `inv:<a|u|p>:<page>`: show this page of the invoice list.
+    /// `inv:<a|u|p>:<cursor>:<search>`: show the page of the invoice list
+    /// that starts after the cursor (`2026-01-10.4711`; empty: the first
+    /// page), of the invoices the search finds (empty: all). The search is
+    /// kept folded (`brasov`), so it is always ASCII and short.
     InvoicePage {
         /// All, unpaid or paid.
         filter: PaidFilter,
-        /// From 1.
-        page: i64,
+        /// Where the page starts; the first page when `None`.
+        after: Option<Cursor>,
+        /// What the list was searched for, if anything.
+        search: Option<Search>,
     },
     /// `mv:<link code>`: yes, move this (linked) Telegram account to the
     /// person the code belongs to.
@@ -153,7 +159,15 @@ impl Callback {
                     "p" => PaidFilter::Paid,
                     _ => return None,
                 },
-                page: positive(parts.next()?, MAX_PAGE)?,
+                after: match parts.next()? {
+                    "" => None,
+                    cursor => Some(Cursor::parse(cursor)?),
+                },
+                search: match parts.next()? {
+                    "" => None,
+                    // Only a search exactly as it is kept (folded, within its length).
+                    text => Some(Search::parse(text).filter(|s| s.as_str() == text)?),
+                },
             },
             "mv" => match parts.next()? {
                 "no" => Self::KeepLink,
@@ -209,13 +223,19 @@ impl Callback {
             Self::Start(choice) => format!("st:{}", choice.code()),
             Self::UndoCash(id) => format!("cu:{id}"),
             Self::SelectPage(page) => format!("cp:{page}"),
-            Self::InvoicePage { filter, page } => {
+            Self::InvoicePage {
+                filter,
+                after,
+                search,
+            } => {
                 let f = match filter {
                     PaidFilter::All => 'a',
                     PaidFilter::Unpaid => 'u',
                     PaidFilter::Paid => 'p',
                 };
-                format!("inv:{f}:{page}")
+                let after = after.map(Cursor::encode).unwrap_or_default();
+                let search = search.as_ref().map_or("", Search::as_str);
+                format!("inv:{f}:{after}:{search}")
             }
             Self::MoveLink(code) => format!("mv:{}", String::from_utf8_lossy(&code)),
             Self::KeepLink => "mv:no".to_owned(),
@@ -275,11 +295,13 @@ mod tests {
             Callback::SelectCompany(42),
             Callback::InvoicePage {
                 filter: PaidFilter::Unpaid,
-                page: 3,
+                after: Cursor::parse("2026-01-10.4711"),
+                search: Search::parse("Brașov"),
             },
             Callback::InvoicePage {
                 filter: PaidFilter::All,
-                page: 1,
+                after: None,
+                search: None,
             },
             Callback::move_link(&LinkCode::parse("K7TQ3MXA").unwrap()),
             Callback::KeepLink,
@@ -305,10 +327,24 @@ mod tests {
             ("co:007", "leading zero"),
             ("co:1:2", "extra part"),
             ("co:99999999999999999999", "overflow"),
-            ("inv:x:1", "unknown filter"),
-            ("inv:u:0", "page zero"),
-            ("inv:u:100001", "page beyond the cap"),
-            ("inv:u", "no page"),
+            ("inv:x::", "unknown filter"),
+            (
+                "inv:a:2",
+                "a page number, as buttons before keyset pages had",
+            ),
+            ("inv:u", "no cursor"),
+            ("inv:u:", "no search part"),
+            ("inv:u:2026-01-10:", "a cursor without id"),
+            ("inv:u:2026-02-30.4:", "a day not in the calendar"),
+            ("inv:u:2026-01-10.04:", "a cursor not as we write it"),
+            ("inv:u:2026-01-10.0:", "id zero"),
+            ("inv:u::Brasov", "a search not folded"),
+            ("inv:u::bra sov", "a space in the search"),
+            (
+                "inv:u::abcdefghijklmnopqrstuvwxyz",
+                "a search past its length",
+            ),
+            ("inv:u:::", "extra part"),
             ("other:1", "unknown kind"),
             ("mv:k7tq3mxa", "a code not as we write it"),
             ("mv:K7TQ-3MXA", "a dashed code"),
@@ -374,8 +410,19 @@ mod tests {
             }),
             id().prop_map(Callback::UndoCash),
             prop_oneof![Just(1), Just(MAX_PAGE), 1..=MAX_PAGE].prop_map(Callback::SelectPage),
-            (filter, prop_oneof![Just(1), Just(MAX_PAGE), 1..=MAX_PAGE])
-                .prop_map(|(filter, page)| Callback::InvoicePage { filter, page }),
+            (
+                filter,
+                proptest::option::of((1000..=9999_i32, 1..=365_u16, id())),
+                proptest::option::of("[a-z0-9]{1,24}"),
+            )
+                .prop_map(|(filter, after, search)| Callback::InvoicePage {
+                    filter,
+                    after: after.map(|(year, day, id)| Cursor {
+                        date: time::Date::from_ordinal_date(year, day).expect("a day of the year"),
+                        id,
+                    }),
+                    search: search.as_deref().and_then(Search::parse),
+                }),
             proptest::sample::select(StartChoice::ALL.map(|(c, _)| c).to_vec())
                 .prop_map(Callback::Start),
         ]
@@ -394,6 +441,7 @@ mod tests {
             data in prop_oneof![
                 "\\PC{0,80}",
                 "(co|inv|st|cu|cp|x|ml|mm|mq|mr|mx|my)(:[aupov0-9+\\- ]{0,22}){0,4}",
+                "inv:[aupx]:([0-9]{4}-[0-9]{2}-[0-9]{2}\\.[0-9]{1,4})?:[a-zA-Z0-9 ]{0,26}",
                 "st:(reg|link|help|x)(:.{0,3})?",
             ],
         ) {

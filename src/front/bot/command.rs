@@ -375,11 +375,11 @@ mod tests {
         let invoices = find("facturi").expect("a command");
         assert_eq!(
             invoices.help_line(Lang::Ro),
-            "/facturi [neplatite|platite] — facturile (alias /invoices)"
+            "/facturi [neplatite|platite] [text] — facturile; text: un partener, un CUI sau un număr (alias /invoices)"
         );
         assert_eq!(
             invoices.help_line(Lang::En),
-            "/invoices [unpaid|paid] — the invoices (alias /facturi)"
+            "/invoices [unpaid|paid] [text] — the invoices; text: a partner, a CUI or a number (alias /facturi)"
         );
         let add = find("add").expect("a command");
         assert!(

@@ -9,6 +9,7 @@
 
 use crate::blocks::Lang;
 use crate::blocks::efactura::ZipError;
+use crate::blocks::local_time::count;
 use crate::blocks::telegram_html::escape;
 use crate::front::api::efactura::BODY_LIMIT;
 use crate::front::bot::incoming::SentFile;
@@ -16,6 +17,7 @@ use crate::front::bot::{BotMethod, Replies, UpdateCtx, require};
 use crate::infra::app::App;
 use crate::infra::telegram::DownloadError;
 use crate::services::finance::efactura::{self, Imported, Summary, Upload};
+use crate::services::finance::quota::Exceeded;
 
 /// Skipped files listed in the summary; the rest are counted.
 const MAX_LISTED: usize = 15;
@@ -147,6 +149,7 @@ async fn import(app: &App, job: &FileImport) -> String {
     };
     let imported = efactura::import(
         &app.pool,
+        app.config.quotas,
         job.company_id,
         job.company_cui.as_deref(),
         files,
@@ -173,6 +176,7 @@ async fn import(app: &App, job: &FileImport) -> String {
                  Add the company's CUI, then send the file again.",
             )
             .to_owned(),
+        Ok(Imported::OverLimit(over)) => over_limit(lang, over),
         Err(e) => {
             crate::infra::db::note_error(&e);
             tracing::error!(error = %e, "e-Factura import failed");
@@ -185,6 +189,23 @@ fn refused(lang: Lang, zip: &ZipError) -> String {
     match lang {
         Lang::Ro => format!("Nu am importat nimic: {}.", escape(&zip.describe(lang))),
         Lang::En => format!("Nothing was imported: {}.", escape(&zip.describe(lang))),
+    }
+}
+
+/// The company's invoices limit would be passed: nothing was imported.
+fn over_limit(lang: Lang, over: Exceeded) -> String {
+    let invoices = |n: u64| count(lang, n, ["factură", "facturi"], ["invoice", "invoices"]);
+    let (max, would_be) = (
+        invoices(u64::from(over.max)),
+        invoices(over.would_be.unsigned_abs()),
+    );
+    match lang {
+        Lang::Ro => format!(
+            "Nu am importat nimic: o firmă poate avea cel mult {max}, iar cu acest fișier ar avea {would_be}."
+        ),
+        Lang::En => format!(
+            "Nothing was imported: a company may hold at most {max}, and this file would make it {would_be}."
+        ),
     }
 }
 

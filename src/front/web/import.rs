@@ -174,18 +174,29 @@ pub async fn upload(mut p: PageReq) -> PageResult {
     };
     let imported = efactura::import(
         &app.pool,
+        app.config.quotas,
         company.id,
         company.cui.as_deref(),
         files,
         skipped,
     )
     .await?;
-    let Imported::Done(summary) = imported else {
-        return Err(WebError::Page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Firma nu are CUI, așa că nu se poate spune care facturi sunt emise și care primite. Adaugă CUI-ul firmei, apoi importă din nou.",
-            "The company has no CUI, so issued invoices cannot be told from received ones. Add the company's CUI, then import again.",
-        ));
+    let summary = match imported {
+        Imported::Done(summary) => summary,
+        Imported::NoCompanyCui => {
+            return Err(WebError::Page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Firma nu are CUI, așa că nu se poate spune care facturi sunt emise și care primite. Adaugă CUI-ul firmei, apoi importă din nou.",
+                "The company has no CUI, so issued invoices cannot be told from received ones. Add the company's CUI, then import again.",
+            ));
+        }
+        Imported::OverLimit(_) => {
+            return Err(WebError::Page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Nu am importat nimic: cu aceste fișiere firma ar avea mai multe facturi decât îi sunt permise.",
+                "Nothing was imported: with these files the company would hold more invoices than it is allowed.",
+            ));
+        }
     };
     tracing::info!(
         company.id = company.id,

@@ -16,6 +16,7 @@ use sqlx::PgPool;
 
 use super::Direction;
 use super::invoices::{self, NewInvoice, Upserted, paid_fits_total};
+use super::quota::{self, Exceeded, Quotas};
 use crate::blocks::Lang;
 use crate::blocks::efactura::{Document, Problem, ReadFile, ZipError, ZipLimits, read_files};
 use crate::blocks::local_time::count;
@@ -292,15 +293,21 @@ pub enum Imported {
     Done(Summary),
     /// The company has no CUI, so whose a document is cannot be told.
     NoCompanyCui,
+    /// The import would take the company past its invoices limit
+    /// (`MAX_INVOICES_PER_COMPANY`), so nothing of it was kept, as with a push.
+    OverLimit(Exceeded),
 }
 
 /// Imports the read files into the company of `company_id` and CUI `company_cui`,
-/// all in one transaction.
+/// all in one transaction, which the company's invoices limit (`quotas`)
+/// counts before it commits: past it, nothing is imported
+/// ([`Imported::OverLimit`]), as the JSON and CSV pushes refuse a batch.
 ///
 /// # Errors
 /// The database failed.
 pub async fn import(
     pool: &PgPool,
+    quotas: Quotas,
     company_id: i64,
     company_cui: Option<&str>,
     files: Vec<ReadFile>,
@@ -329,6 +336,9 @@ pub async fn import(
         }
         Err(e) => return Err(e),
     };
+    if let Some(over) = quota::invoices_within(&mut tx, quotas, company_id).await? {
+        return Ok(Imported::OverLimit(over));
+    }
     tx.commit().await?;
     Ok(Imported::Done(Summary {
         imported: done.inserted,

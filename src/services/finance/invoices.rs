@@ -70,27 +70,31 @@ pub fn partner_key(direction: Direction, cui: Option<&Cui>, partner: &str) -> St
     match (direction, cui) {
         (Direction::Issued, _) => String::new(),
         (Direction::Received, Some(cui)) => cui.as_str().to_owned(),
-        (Direction::Received, None) => {
-            let folded = partner.chars().filter_map(|c| {
-                let c = match c {
-                    'Ă' | 'Â' => 'a',
-                    'Î' => 'i',
-                    'Ș' | 'Ş' => 's',
-                    'Ț' | 'Ţ' => 't',
-                    'ă' | 'â' => 'a',
-                    'î' => 'i',
-                    'ș' | 'ş' => 's',
-                    'ț' | 'ţ' => 't',
-                    c => c.to_ascii_lowercase(),
-                };
-                (c.is_ascii_lowercase() || c.is_ascii_digit()).then_some(c)
-            });
-            std::iter::once("name:")
-                .flat_map(str::chars)
-                .chain(folded)
-                .collect()
-        }
+        (Direction::Received, None) => format!("name:{}", fold(partner)),
     }
+}
+
+/// `text` folded to lowercase ASCII letters and digits: Romanian diacritics,
+/// in either spelling (comma or cedilla below), become their base letter;
+/// anything else is dropped. The same folding as the database's
+/// `invoice_partner_key` (for a name) does.
+pub fn fold(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| {
+            let c = match c {
+                'Ă' | 'Â' => 'a',
+                'Î' => 'i',
+                'Ș' | 'Ş' => 's',
+                'Ț' | 'Ţ' => 't',
+                'ă' | 'â' => 'a',
+                'î' => 'i',
+                'ș' | 'ş' => 's',
+                'ț' | 'ţ' => 't',
+                c => c.to_ascii_lowercase(),
+            };
+            (c.is_ascii_lowercase() || c.is_ascii_digit()).then_some(c)
+        })
+        .collect()
 }
 
 /// What an upsert did, row by row: every row of the batch is counted once.
@@ -356,39 +360,6 @@ pub struct Invoice {
     pub overdue: bool,
 }
 
-/// One page of a list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Page<T> {
-    /// The rows of this page (empty past the last page).
-    pub items: Vec<T>,
-    /// This page's number, from 1.
-    pub page: i64,
-    /// Rows per page.
-    pub page_size: i64,
-    /// Rows on all pages together.
-    pub total: i64,
-}
-
-impl<T> Page<T> {
-    /// How many pages there are (at least 1, so an empty list has page 1 of 1).
-    pub fn page_count(&self) -> i64 {
-        ((self.total + self.page_size - 1) / self.page_size).max(1)
-    }
-}
-
-/// What to list: the filters and the page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Query {
-    /// Paid, unpaid or all.
-    pub status: PaidFilter,
-    /// Only one direction, or both.
-    pub direction: Option<Direction>,
-    /// From 1.
-    pub page: i64,
-    /// Rows per page.
-    pub page_size: i64,
-}
-
 /// Where a keyset page of invoices starts: just after the invoice with this
 /// sort date (the due date in unpaid lists, else the issue date) and id.
 /// Written `YYYY-MM-DD.id` (`2026-01-10.4711`, [`Cursor::encode`]); opaque
@@ -411,6 +382,74 @@ impl Cursor {
             self.date.day(),
             self.id
         )
+    }
+
+    /// Reads exactly what [`Cursor::encode`] writes (a positive id, a date
+    /// of the calendar); `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (date, id) = text.split_once('.')?;
+        let date = Date::parse(
+            date,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .ok()?;
+        let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
+        let cursor = Self { date, id };
+        // `04`, `+4` or a five-digit year would read as another text's position.
+        (cursor.encode() == text).then_some(cursor)
+    }
+}
+
+/// What to look for in a list of invoices: a piece of a partner's name, of
+/// an invoice number, or a CUI (`18547290`, `RO18547290`), compared folded
+/// ([`fold`]: any case, with or without diacritics, spaces and punctuation
+/// ignored), so `brasov` finds `Brașov` and `f 12` finds `F-12`. At most
+/// [`Search::MAX`] letters and digits are kept, so that the search fits,
+/// with a page's cursor, in a bot button's 64 bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Search {
+    folded: [u8; Search::MAX],
+    len: u8,
+}
+
+impl Search {
+    /// Letters and digits kept.
+    pub const MAX: usize = 24;
+
+    /// The search for `text`; `None` when it has no letter or digit.
+    pub fn parse(text: &str) -> Option<Self> {
+        let folded = fold(text);
+        if folded.is_empty() {
+            return None;
+        }
+        let mut search = Self {
+            folded: [0; Self::MAX],
+            len: 0,
+        };
+        for (at, b) in folded.bytes().take(Self::MAX).enumerate() {
+            search.folded[at] = b;
+            search.len += 1;
+        }
+        Some(search)
+    }
+
+    /// The folded text: lowercase ASCII letters and digits.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII letters and digits are ever stored.
+        std::str::from_utf8(&self.folded[..usize::from(self.len)]).unwrap_or_default()
+    }
+
+    /// The CUI it names, when it is one's digits (after an optional `ro`).
+    pub fn cui(&self) -> Option<&str> {
+        let text = self.as_str();
+        let digits = text.strip_prefix("ro").unwrap_or(text);
+        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+    }
+}
+
+impl std::fmt::Debug for Search {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Search").field(&self.as_str()).finish()
     }
 }
 
@@ -464,24 +503,31 @@ impl Stored {
 }
 
 /// A keyset page of a company's invoices: at most `page_size` after `after`
-/// (from the start when `None`), in the order of [`list`] but with ties on
-/// the date broken by id: unpaid ones by due date, earliest first; the
-/// others newest first. Each page is one range read of an index
+/// (from the start when `None`), with ties on the date broken by id: unpaid
+/// ones by due date, earliest first (the most urgent); the others newest
+/// first. Each page is one range read of an index
 /// (`invoices_company_unpaid_due`, `invoices_company_newest`), so its cost
 /// does not grow with the company's invoices or with how far the client has
-/// paged.
+/// paged. With a `search`, the same read keeps the invoices whose partner
+/// name or number holds it, or whose partner has that CUI; a rare match
+/// then costs the rows read until the page fills.
 ///
 /// # Errors
 /// The database failed.
 pub async fn list_after(
     db: &mut PgConnection,
     company_id: i64,
-    filter: (PaidFilter, Option<Direction>),
+    filter: (PaidFilter, Option<Direction>, Option<Search>),
     after: Option<Cursor>,
     page_size: i64,
     today: Date,
 ) -> Result<Slice<Invoice>, sqlx::Error> {
     let (status, direction) = (filter.0, filter.1.map(Direction::as_str));
+    let search = filter.2;
+    let (search, cui) = (
+        search.as_ref().map(Search::as_str),
+        search.as_ref().and_then(Search::cui),
+    );
     // One row more than the page says whether another page follows.
     let fetch = page_size + 1;
     let mut rows = if status == PaidFilter::Unpaid {
@@ -499,13 +545,19 @@ pub async fn list_after(
                WHERE company_id = $1 AND paid_minor < total_minor
                  AND ($2::text IS NULL OR direction = $2)
                  AND (due_date, id) > ($3, $4)
+                 AND ($6::text IS NULL
+                      OR substr(invoice_partner_key('received', NULL, partner), 6) LIKE '%' || $6 || '%'
+                      OR substr(invoice_partner_key('received', NULL, number), 6) LIKE '%' || $6 || '%'
+                      OR partner_cui = $7)
                ORDER BY due_date, id
                LIMIT $5"#,
             company_id,
             direction,
             after.date,
             after.id,
-            fetch
+            fetch,
+            search,
+            cui
         )
         .fetch_all(&mut *db)
         .await?
@@ -524,6 +576,10 @@ pub async fn list_after(
                WHERE company_id = $1 AND ($2::text IS NULL OR direction = $2)
                  AND ($3 = 'all' OR paid_minor >= total_minor)
                  AND (issue_date, id) < ($4, $5)
+                 AND ($7::text IS NULL
+                      OR substr(invoice_partner_key('received', NULL, partner), 6) LIKE '%' || $7 || '%'
+                      OR substr(invoice_partner_key('received', NULL, number), 6) LIKE '%' || $7 || '%'
+                      OR partner_cui = $8)
                ORDER BY issue_date DESC, id DESC
                LIMIT $6"#,
             company_id,
@@ -531,7 +587,9 @@ pub async fn list_after(
             status.as_str(),
             after.date,
             after.id,
-            fetch
+            fetch,
+            search,
+            cui
         )
         .fetch_all(&mut *db)
         .await?
@@ -553,51 +611,47 @@ pub async fn list_after(
     })
 }
 
-/// A page of a company's invoices. Unpaid invoices come most urgent first
-/// (earliest due date); otherwise the newest first.
-///
-/// # Errors
-/// The database failed.
-pub async fn list(
-    db: &mut PgConnection,
-    company_id: i64,
-    query: Query,
-    today: Date,
-) -> Result<Page<Invoice>, sqlx::Error> {
-    let status = query.status.as_str();
-    let direction = query.direction.map(Direction::as_str);
-    let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM invoices
-           WHERE company_id = $1 AND ($2::text IS NULL OR direction = $2)
-             AND ($3 = 'all' OR ($3 = 'unpaid') = (paid_minor < total_minor))"#,
-        company_id,
-        direction,
-        status
-    )
-    .fetch_one(&mut *db)
-    .await?;
-    let rows = sqlx::query_as!(
-        Stored,
-        r#"SELECT id, number, direction, partner, partner_cui, issue_date, due_date, total_minor,
-                  paid_minor, currency
-           FROM invoices
-           WHERE company_id = $1 AND ($2::text IS NULL OR direction = $2)
-             AND ($3 = 'all' OR ($3 = 'unpaid') = (paid_minor < total_minor))
-           ORDER BY CASE WHEN $3 = 'unpaid' THEN due_date END ASC, issue_date DESC, id DESC
-           LIMIT $4 OFFSET $5"#,
-        company_id,
-        direction,
-        status,
-        query.page_size,
-        (query.page - 1).saturating_mul(query.page_size)
-    )
-    .fetch_all(&mut *db)
-    .await?;
-    let items = rows.into_iter().map(|r| r.shown(today)).collect();
-    Ok(Page {
-        items,
-        page: query.page,
-        page_size: query.page_size,
-        total,
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_is_folded_cut_to_its_length_and_may_name_a_cui() {
+        let folded = |text: &str| Search::parse(text).map(|s| s.as_str().to_owned());
+        assert_eq!(folded("Brașov Trans S.R.L."), Some("brasovtranssrl".into()));
+        assert_eq!(
+            folded("ŢĂRANU"),
+            Some("taranu".into()),
+            "cedilla and capitals"
+        );
+        assert_eq!(folded("%_"), None, "no letter or digit");
+        assert_eq!(folded(""), None);
+        assert_eq!(
+            folded("abcdefghijklmnopqrstuvwxyz").map(|s| s.len()),
+            Some(Search::MAX)
+        );
+        let cui = |text: &str| Search::parse(text).and_then(|s| s.cui().map(str::to_owned));
+        assert_eq!(cui("RO 18547290"), Some("18547290".into()));
+        assert_eq!(cui("18547290"), Some("18547290".into()));
+        assert_eq!(cui("ro"), None, "RO alone");
+        assert_eq!(cui("F-12"), None);
+    }
+
+    #[test]
+    fn cursors_read_back_only_as_written() {
+        let cursor = Cursor::parse("2026-01-10.4711").expect("valid");
+        assert_eq!(
+            (cursor.id, cursor.encode()),
+            (4711, "2026-01-10.4711".into())
+        );
+        for text in [
+            "2026-1-10.4",
+            "2026-01-10.+4",
+            "2026-01-10.04",
+            "2026-01-10",
+            "x.4",
+        ] {
+            assert_eq!(Cursor::parse(text), None, "{text}");
+        }
+    }
 }
