@@ -54,7 +54,7 @@ async fn writable(p: &PageReq, user_id: i64) -> Result<Company, WebError> {
     if !company.role.can_write() {
         return Err(WebError::Page(
             StatusCode::FORBIDDEN,
-            "Doar proprietarul sau contabilul firmei pot importa facturi. Rolul tău îți permite să vezi cifrele firmei.",
+            "Doar proprietarul sau contabilul firmei poate importa facturi. Rolul tău îți permite să vezi cifrele firmei.",
             "Only the company's owner or accountant can import invoices. Your role lets you see the company's figures.",
         ));
     }
@@ -291,7 +291,7 @@ fn too_many() -> WebError {
 fn refusal(e: multer::Error) -> WebError {
     let too_large = WebError::Page(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "Fișierele trimise au peste 10 MB (unul singur sau toate la un loc), cât se primește cel mult odată. Trimite-le în mai multe încărcări.",
+        "Fișierele trimise depășesc 10 MB (unul singur sau toate la un loc), cât se primește cel mult odată. Trimite-le în mai multe încărcări.",
         "The files sent are over 10 MB (one alone or all together), the most taken at once. Send them in several uploads.",
     );
     match e {
