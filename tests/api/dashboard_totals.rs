@@ -111,9 +111,13 @@ pub async fn assert_totals_kept(pool: &PgPool) {
 /// One random write, as a statement of one of the shapes the code and
 /// people (psql) send: multi-row inserts and upserts, updates of a subset,
 /// deletes, a company's deletion.
+/// An invoice to upsert: company, direction, number, due in days, total,
+/// paid, currency.
+type InvoiceRow = (i64, &'static str, String, i32, i64, i64, &'static str);
+
 #[derive(Debug)]
 enum Write {
-    UpsertInvoices(Vec<(i64, &'static str, String, i32, i64, i64, &'static str)>),
+    UpsertInvoices(Vec<InvoiceRow>),
     SetPaid {
         modulo: i64,
         rest: i64,
@@ -262,10 +266,7 @@ fn random_write(rng: &mut StdRng, companies: &[i64]) -> Write {
 async fn apply(db: &mut PgConnection, write: &Write) -> Result<(), sqlx::Error> {
     match write {
         Write::UpsertInvoices(rows) => {
-            let column =
-                |f: fn(&(i64, &'static str, String, i32, i64, i64, &'static str)) -> String| {
-                    rows.iter().map(f).collect::<Vec<_>>()
-                };
+            let column = |f: fn(&InvoiceRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
             sqlx::query(
                 "INSERT INTO invoices (company_id, direction, number, partner, issue_date, due_date,
                                        total_minor, paid_minor, currency)
