@@ -625,29 +625,38 @@ BEGIN
     RETURN NULL;
 END
 $$;
+-- Created once (no CREATE OR REPLACE TRIGGER before PostgreSQL 14; and a
+-- migration that finds them leaves the tables unlocked).
 DO $$
 DECLARE
     _table text;
+    _event text;
 BEGIN
     FOREACH _table IN ARRAY ARRAY['invoices', 'cash_entries', 'treasury_accounts'] LOOP
-        EXECUTE format('CREATE OR REPLACE TRIGGER %1$s_totals_insert AFTER INSERT ON %1$I
-                        REFERENCING NEW TABLE AS new_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION keep_dashboard_totals()', _table);
-        EXECUTE format('CREATE OR REPLACE TRIGGER %1$s_totals_update AFTER UPDATE ON %1$I
-                        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION keep_dashboard_totals()', _table);
-        EXECUTE format('CREATE OR REPLACE TRIGGER %1$s_totals_delete AFTER DELETE ON %1$I
-                        REFERENCING OLD TABLE AS old_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION keep_dashboard_totals()', _table);
-        EXECUTE format('CREATE OR REPLACE TRIGGER %1$s_totals_truncate AFTER TRUNCATE ON %1$I
-                        FOR EACH STATEMENT EXECUTE FUNCTION forget_dashboard_totals()', _table);
+        FOREACH _event IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
+            CONTINUE WHEN EXISTS (SELECT FROM pg_trigger
+                                  WHERE tgrelid = _table::regclass
+                                    AND tgname = format('%s_totals_%s', _table, _event));
+            EXECUTE format('CREATE TRIGGER %1$s_totals_%2$s AFTER %2$s ON %1$I %3$s FOR EACH STATEMENT
+                            EXECUTE FUNCTION %4$s()',
+                           _table, _event,
+                           CASE _event
+                               WHEN 'insert' THEN 'REFERENCING NEW TABLE AS new_rows'
+                               WHEN 'update' THEN 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+                               WHEN 'delete' THEN 'REFERENCING OLD TABLE AS old_rows'
+                               ELSE ''
+                           END,
+                           CASE _event WHEN 'truncate' THEN 'forget_dashboard_totals'
+                                       ELSE 'keep_dashboard_totals' END);
+        END LOOP;
     END LOOP;
 END
 $$;
 
--- Built once, for the rows that existed before the triggers: the triggers
--- were created above in this same transaction, whose locks hold every write
--- back until it commits, so the build misses none and counts none twice.
+-- Built once, for the rows that existed before the triggers: the build
+-- locks the three tables against writes to the end of the migration's
+-- transaction (which created the triggers), so it misses no row and counts
+-- none twice.
 CREATE TABLE IF NOT EXISTS dashboard_totals_built (
     built_at timestamptz NOT NULL DEFAULT now()
 );
