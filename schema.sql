@@ -487,44 +487,274 @@ $$;
 
 -- ---------------------------------------------------------------- the dashboard's figures
 
+-- Per-company totals the dashboard reads instead of the rows they sum, so
+-- that its cost does not grow with the company (issue 18). Kept by
+-- statement-level triggers on the tables they sum: every write path (the
+-- API's JSON and CSV upserts, e-Factura imports, deletes, `/add`, a
+-- company's deletion cascading, a previous build's statements, psql) keeps
+-- them current in the same transaction, and none can forget to. A trigger
+-- sees the statement's rows before and after (transition tables) and adds
+-- the difference, grouped, in key order (so that two writers of one company
+-- lock its totals rows in the same order). No foreign keys: a company's
+-- totals drop to zero as its rows are deleted, whatever order a cascade
+-- takes; rows at zero stay and are not shown.
+--
+-- Invoices: per direction and currency, the sums the dashboard shows, and
+-- what is left to pay per due date. "Overdue" is what is outstanding minus
+-- what falls due today or later: the date moving rewrites nothing, and the
+-- dashboard reads only the buckets not yet due (days ahead, not years back).
+CREATE TABLE IF NOT EXISTS invoice_totals (
+    company_id        bigint NOT NULL,
+    direction         text   NOT NULL,
+    currency          text   NOT NULL,
+    count             bigint NOT NULL,
+    total             bigint NOT NULL,
+    paid              bigint NOT NULL,
+    -- the positive remainders (total − paid), and how many invoices have one
+    outstanding       bigint NOT NULL,
+    outstanding_count bigint NOT NULL,
+    PRIMARY KEY (company_id, direction, currency)
+);
+CREATE TABLE IF NOT EXISTS invoice_due_buckets (
+    company_id  bigint NOT NULL,
+    direction   text   NOT NULL,
+    currency    text   NOT NULL,
+    due_date    date   NOT NULL,
+    outstanding bigint NOT NULL,
+    count       bigint NOT NULL,
+    PRIMARY KEY (company_id, direction, currency, due_date)
+);
+-- Cash entries per calendar month; treasury balances per currency.
+CREATE TABLE IF NOT EXISTS cash_month_totals (
+    company_id bigint NOT NULL,
+    month      date   NOT NULL,
+    currency   text   NOT NULL,
+    count      bigint NOT NULL,
+    income     bigint NOT NULL,
+    expenses   bigint NOT NULL,
+    PRIMARY KEY (company_id, month, currency)
+);
+CREATE TABLE IF NOT EXISTS treasury_totals (
+    company_id bigint NOT NULL,
+    currency   text   NOT NULL,
+    count      bigint NOT NULL,
+    balance    bigint NOT NULL,
+    PRIMARY KEY (company_id, currency)
+);
+
+-- The rows a statement-level trigger adds (+1) and takes away (−1): its
+-- transition tables, `new_rows` and `old_rows`, as `_op` has them.
+CREATE OR REPLACE FUNCTION transition_rows(_op text, _columns text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE _op
+        WHEN 'INSERT' THEN format('SELECT 1 AS sign, %s FROM new_rows', _columns)
+        WHEN 'DELETE' THEN format('SELECT -1 AS sign, %s FROM old_rows', _columns)
+        ELSE format('SELECT 1 AS sign, %1$s FROM new_rows UNION ALL SELECT -1 AS sign, %1$s FROM old_rows',
+                    _columns)
+    END
+$$;
+
+-- The totals' arithmetic, once: the statements that add `_rows` (a query of
+-- sign and the summed table's columns) to each totals table of `_table`. The
+-- triggers run them on their transition rows (which only the trigger
+-- function itself can read, hence statements and not a function that runs
+-- them); `rebuild_dashboard_totals` on the whole table.
+CREATE OR REPLACE FUNCTION dashboard_totals_sql(_table text, _rows text)
+RETURNS text[] LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF _table = 'invoices' THEN
+        RETURN ARRAY[format($q$
+            INSERT INTO invoice_totals AS t
+                (company_id, direction, currency, count, total, paid, outstanding, outstanding_count)
+            SELECT company_id, direction, currency, sum(sign), sum(sign * total_minor),
+                   sum(sign * paid_minor), sum(sign * greatest(total_minor - paid_minor, 0)),
+                   sum(sign * (paid_minor < total_minor)::int)
+            FROM (%s) AS r
+            GROUP BY company_id, direction, currency
+            ORDER BY company_id, direction, currency
+            ON CONFLICT (company_id, direction, currency) DO UPDATE
+            SET count = t.count + excluded.count, total = t.total + excluded.total,
+                paid = t.paid + excluded.paid, outstanding = t.outstanding + excluded.outstanding,
+                outstanding_count = t.outstanding_count + excluded.outstanding_count
+        $q$, _rows), format($q$
+            INSERT INTO invoice_due_buckets AS b
+                (company_id, direction, currency, due_date, outstanding, count)
+            SELECT company_id, direction, currency, due_date,
+                   sum(sign * (total_minor - paid_minor)), sum(sign)
+            FROM (%s) AS r
+            WHERE paid_minor < total_minor
+            GROUP BY company_id, direction, currency, due_date
+            ORDER BY company_id, direction, currency, due_date
+            ON CONFLICT (company_id, direction, currency, due_date) DO UPDATE
+            SET outstanding = b.outstanding + excluded.outstanding, count = b.count + excluded.count
+        $q$, _rows)];
+    ELSIF _table = 'cash_entries' THEN
+        RETURN ARRAY[format($q$
+            INSERT INTO cash_month_totals AS t (company_id, month, currency, count, income, expenses)
+            SELECT company_id, date_trunc('month', entry_date)::date, currency, sum(sign),
+                   sum(sign * greatest(amount_minor, 0)), sum(sign * greatest(-amount_minor, 0))
+            FROM (%s) AS r
+            GROUP BY 1, 2, 3
+            ORDER BY 1, 2, 3
+            ON CONFLICT (company_id, month, currency) DO UPDATE
+            SET count = t.count + excluded.count, income = t.income + excluded.income,
+                expenses = t.expenses + excluded.expenses
+        $q$, _rows)];
+    ELSIF _table = 'treasury_accounts' THEN
+        RETURN ARRAY[format($q$
+            INSERT INTO treasury_totals AS t (company_id, currency, count, balance)
+            SELECT company_id, currency, sum(sign), sum(sign * balance_minor)
+            FROM (%s) AS r
+            GROUP BY 1, 2
+            ORDER BY 1, 2
+            ON CONFLICT (company_id, currency) DO UPDATE
+            SET count = t.count + excluded.count, balance = t.balance + excluded.balance
+        $q$, _rows)];
+    ELSE
+        RAISE EXCEPTION 'no dashboard totals for %', _table;
+    END IF;
+END
+$$;
+
+-- The columns each summed table's totals read.
+CREATE OR REPLACE FUNCTION dashboard_totals_columns(_table text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE _table
+        WHEN 'invoices' THEN 'company_id, direction, currency, due_date, total_minor, paid_minor'
+        WHEN 'cash_entries' THEN 'company_id, entry_date, currency, amount_minor'
+        WHEN 'treasury_accounts' THEN 'company_id, currency, balance_minor'
+    END
+$$;
+
+CREATE OR REPLACE FUNCTION keep_dashboard_totals()
+RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    _statement text;
+BEGIN
+    FOREACH _statement IN ARRAY dashboard_totals_sql(
+        TG_TABLE_NAME, transition_rows(TG_OP, dashboard_totals_columns(TG_TABLE_NAME))) LOOP
+        EXECUTE _statement;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+-- Builds every total from the rows, from scratch: `ledgerbot migrate` the
+-- first time (below), and a repair should one ever be needed. Takes the
+-- summed tables' SHARE lock so that no write slips between the two steps.
+CREATE OR REPLACE FUNCTION rebuild_dashboard_totals()
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    _table text;
+    _statement text;
+BEGIN
+    LOCK TABLE invoices, cash_entries, treasury_accounts IN SHARE MODE;
+    DELETE FROM invoice_totals;
+    DELETE FROM invoice_due_buckets;
+    DELETE FROM cash_month_totals;
+    DELETE FROM treasury_totals;
+    FOREACH _table IN ARRAY ARRAY['invoices', 'cash_entries', 'treasury_accounts'] LOOP
+        FOREACH _statement IN ARRAY dashboard_totals_sql(
+            _table, format('SELECT 1 AS sign, %s FROM %I', dashboard_totals_columns(_table), _table)) LOOP
+            EXECUTE _statement;
+        END LOOP;
+    END LOOP;
+END
+$$;
+
+-- The triggers, three per summed table (a trigger with transition tables
+-- has one event), and TRUNCATE, which has no rows to subtract.
+CREATE OR REPLACE FUNCTION forget_dashboard_totals()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    CASE TG_TABLE_NAME
+        WHEN 'invoices' THEN DELETE FROM invoice_totals; DELETE FROM invoice_due_buckets;
+        WHEN 'cash_entries' THEN DELETE FROM cash_month_totals;
+        ELSE DELETE FROM treasury_totals;
+    END CASE;
+    RETURN NULL;
+END
+$$;
+-- Created once (no CREATE OR REPLACE TRIGGER before PostgreSQL 14; and a
+-- migration that finds them leaves the tables unlocked).
+DO $$
+DECLARE
+    _table text;
+    _event text;
+BEGIN
+    FOREACH _table IN ARRAY ARRAY['invoices', 'cash_entries', 'treasury_accounts'] LOOP
+        FOREACH _event IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
+            CONTINUE WHEN EXISTS (SELECT FROM pg_trigger
+                                  WHERE tgrelid = _table::regclass
+                                    AND tgname = format('%s_totals_%s', _table, _event));
+            EXECUTE format('CREATE TRIGGER %1$s_totals_%2$s AFTER %2$s ON %1$I %3$s FOR EACH STATEMENT
+                            EXECUTE FUNCTION %4$s()',
+                           _table, _event,
+                           CASE _event
+                               WHEN 'insert' THEN 'REFERENCING NEW TABLE AS new_rows'
+                               WHEN 'update' THEN 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+                               WHEN 'delete' THEN 'REFERENCING OLD TABLE AS old_rows'
+                               ELSE ''
+                           END,
+                           CASE _event WHEN 'truncate' THEN 'forget_dashboard_totals'
+                                       ELSE 'keep_dashboard_totals' END);
+        END LOOP;
+    END LOOP;
+END
+$$;
+
+-- Built once, for the rows that existed before the triggers: the build
+-- locks the three tables against writes to the end of the migration's
+-- transaction (which created the triggers), so it misses no row and counts
+-- none twice.
+CREATE TABLE IF NOT EXISTS dashboard_totals_built (
+    built_at timestamptz NOT NULL DEFAULT now()
+);
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM dashboard_totals_built) THEN
+        PERFORM rebuild_dashboard_totals();
+        INSERT INTO dashboard_totals_built DEFAULT VALUES;
+    END IF;
+END
+$$;
+
 -- The figures behind `/dashboard` and `GET .../dashboard`
--- (src/services/finance/dashboard.rs reads them): a row per section and
--- currency, the company's own currency first. The three sections share the
--- columns: `total` is the treasury balance, the invoices' total, or the cash
--- income; `paid` is what invoices had paid, or the cash expenses; columns a
--- section has no use for are 0. An invoice's remainder (total − paid) counts
--- as outstanding when positive (and overdue once its due date is before
--- `_today`), and as credit when negative, so that one customer's
--- overpayment does not hide another's debt.
+-- (src/services/finance/dashboard.rs reads them), from the totals above: a
+-- row per section and currency, the company's own currency first. The three
+-- sections share the columns: `total` is the treasury balance, the invoices'
+-- total, or the cash income; `paid` is what invoices had paid, or the cash
+-- expenses; columns a section has no use for are 0. An invoice's remainder
+-- (total − paid) counts as outstanding when positive (and overdue once its
+-- due date is before `_today`), and as credit when negative, so that one
+-- customer's overpayment does not hide another's debt. What it reads does not
+-- grow with the number of invoices: a few totals rows, and the buckets of
+-- invoices not yet due.
 CREATE OR REPLACE FUNCTION dashboard_figures(_company_id bigint, _today date, _currency text)
 RETURNS TABLE (section text, currency text, count bigint, total bigint, paid bigint,
                outstanding bigint, overdue bigint, overdue_count bigint)
 LANGUAGE sql STABLE AS $$
     SELECT section, currency, count, total, paid, outstanding, overdue, overdue_count
     FROM (
-        SELECT 'treasury' AS section, currency, count(*) AS count,
-               sum(balance_minor)::int8 AS total, 0::int8 AS paid, 0::int8 AS outstanding,
-               0::int8 AS overdue, 0::int8 AS overdue_count
-        FROM treasury_accounts WHERE company_id = _company_id
-        GROUP BY currency
+        SELECT 'treasury' AS section, currency, count, balance AS total, 0::int8 AS paid,
+               0::int8 AS outstanding, 0::int8 AS overdue, 0::int8 AS overdue_count
+        FROM treasury_totals WHERE company_id = _company_id AND count > 0
         UNION ALL
-        SELECT direction, currency, count(*),
-               sum(total_minor)::int8, sum(paid_minor)::int8,
-               coalesce(sum(total_minor - paid_minor) FILTER (WHERE paid_minor < total_minor), 0)::int8,
-               coalesce(sum(total_minor - paid_minor)
-                        FILTER (WHERE paid_minor < total_minor AND due_date < _today), 0)::int8,
-               count(*) FILTER (WHERE paid_minor < total_minor AND due_date < _today)
-        FROM invoices WHERE company_id = _company_id
-        GROUP BY direction, currency
+        SELECT t.direction, t.currency, t.count, t.total, t.paid, t.outstanding,
+               t.outstanding - coalesce(later.outstanding, 0),
+               t.outstanding_count - coalesce(later.count, 0)
+        FROM invoice_totals t
+        LEFT JOIN LATERAL (
+            SELECT sum(b.outstanding)::int8 AS outstanding, sum(b.count)::int8 AS count
+            FROM invoice_due_buckets b
+            WHERE b.company_id = t.company_id AND b.direction = t.direction
+              AND b.currency = t.currency AND b.due_date >= _today
+        ) AS later ON true
+        WHERE t.company_id = _company_id AND t.count > 0
         UNION ALL
-        SELECT 'cash', currency, count(*),
-               coalesce(sum(amount_minor) FILTER (WHERE amount_minor > 0), 0)::int8,
-               coalesce(-sum(amount_minor) FILTER (WHERE amount_minor < 0), 0)::int8,
-               0, 0, 0
-        FROM cash_entries
-        WHERE company_id = _company_id AND entry_date >= date_trunc('month', _today)::date
-          AND entry_date < (date_trunc('month', _today) + interval '1 month')::date
-        GROUP BY currency
+        SELECT 'cash', currency, count, income, expenses, 0, 0, 0
+        FROM cash_month_totals
+        WHERE company_id = _company_id AND month = date_trunc('month', _today)::date AND count > 0
     ) AS figures
     ORDER BY section, currency <> _currency, currency
 $$;

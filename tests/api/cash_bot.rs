@@ -148,6 +148,7 @@ async fn the_author_undoes_the_last_entry_once(pool: PgPool) {
     let left = entries(&pool, s.company_id).await;
     assert_eq!(left.len(), 1, "only the taxi is gone: {left:?}");
     assert_eq!(left[0].3, "coffee");
+    crate::dashboard_totals::assert_totals_kept(&pool).await;
 }
 
 #[sqlx::test(migrations = false)]

@@ -207,6 +207,7 @@ async fn an_spv_zip_of_many_documents_imports_each_and_the_dashboard_adds_them_u
         totals("payables"),
         [(own("RON"), own("1148.35"), own("100.00"))]
     );
+    crate::dashboard_totals::assert_totals_kept(&pool).await;
 }
 
 #[sqlx::test(migrations = false)]
@@ -294,6 +295,7 @@ async fn one_xml_document_imports_and_a_changed_one_updates(pool: PgPool) {
     let rows = invoices(&pool).await;
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0].4, rows[0].5), (34_510, 34_510), "paid in full now");
+    crate::dashboard_totals::assert_totals_kept(&pool).await;
 }
 
 #[sqlx::test(migrations = false)]

@@ -121,6 +121,7 @@ async fn one_invoice_is_deleted_by_its_id_and_only_by_a_writer_of_its_company(po
             ("issued", "X-1", "Client SRL")
         ])
     );
+    crate::dashboard_totals::assert_totals_kept(&pool).await;
 }
 
 #[sqlx::test(migrations = false)]

@@ -82,6 +82,7 @@ async fn re_pushing_the_same_batch_changes_nothing(pool: PgPool) {
         .await
         .expect("F-2");
     assert_eq!(paid, 100_00, "exact minor units");
+    crate::dashboard_totals::assert_totals_kept(&pool).await;
 }
 
 #[sqlx::test(migrations = false)]
@@ -432,6 +433,7 @@ async fn treasury_accounts_upsert_by_name_with_checked_ibans(pool: PgPool) {
             "{why}: {message}"
         );
     }
+    crate::dashboard_totals::assert_totals_kept(&pool).await;
 }
 
 #[sqlx::test(migrations = false)]
@@ -701,6 +703,7 @@ async fn storno_invoices_and_overpayments_are_kept_and_shown_as_credit(pool: PgP
             .is_some_and(|m| m.starts_with("row 0: paid: ")),
         "{error}"
     );
+    crate::dashboard_totals::assert_totals_kept(&pool).await;
 }
 
 #[sqlx::test(migrations = false)]

@@ -171,6 +171,7 @@ async fn csv_files_as_excel_and_libreoffice_save_them_import_like_json(pool: PgP
         want.sort();
         assert_eq!(rows, want, "{name}");
     }
+    crate::dashboard_totals::assert_totals_kept(&pool).await;
 }
 
 #[sqlx::test(migrations = false)]

@@ -14,6 +14,7 @@ mod cli;
 mod companies;
 mod company_admin;
 mod config_docs;
+mod dashboard_totals;
 mod demo;
 mod devchat;
 mod efactura;

@@ -233,6 +233,8 @@ async fn a_previous_release_database_upgrades_with_its_data_intact_and_twice_cha
         twice.is_err(),
         "the same supplier (spelt another way) cannot have F-100 twice"
     );
+    // The dashboard's totals were built from the old rows, and kept since.
+    crate::dashboard_totals::assert_totals_kept(&pool).await;
 }
 
 /// The previous build's invoice upsert (src/finance/invoices.rs at 31037b2).
