@@ -379,6 +379,56 @@ CREATE TABLE IF NOT EXISTS invitations (
 CREATE INDEX IF NOT EXISTS invitations_company ON invitations (company_id);
 CREATE INDEX IF NOT EXISTS invitations_expires_at ON invitations (expires_at);
 
+-- ---------------------------------------------------------------- the outbox
+
+-- Every message the bot sends that is not the webhook's answer, written in
+-- the transaction of the change that caused it and sent by whichever
+-- instance takes it (src/infra/outbox.rs). `method` is the Bot API call in
+-- its webhook-reply JSON form; a photo's PNG is in `photo`. A row goes
+-- pending -> sending (committed before the call) -> sent, or back to pending
+-- with a later `not_before` (5xx, unreachable, 429), or ends blocked (403,
+-- or the chat had blocked the bot), failed (refused, or out of attempts),
+-- expired (a button's answer past its use) or uncertain (the call broke off,
+-- or the sender died mid-call: it may have arrived, and is never sent again).
+-- Once done, the text and image are wiped (they may carry a code), and
+-- housekeeping deletes the row after a week.
+CREATE TABLE IF NOT EXISTS outbox (
+    id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    chat_id    bigint,
+    method     jsonb       NOT NULL,
+    photo      bytea,
+    photo_name text,
+    state      text        NOT NULL DEFAULT 'pending' CHECK (state IN
+                   ('pending', 'sending', 'sent', 'blocked', 'failed', 'expired', 'uncertain')),
+    attempts   integer     NOT NULL DEFAULT 0,
+    not_before timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz,
+    taken_at   timestamptz,
+    done_at    timestamptz,
+    last_error text,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS outbox_open ON outbox (id) WHERE state IN ('pending', 'sending');
+CREATE INDEX IF NOT EXISTS outbox_open_chat ON outbox (chat_id, id) WHERE state IN ('pending', 'sending');
+CREATE INDEX IF NOT EXISTS outbox_done_at ON outbox (done_at) WHERE done_at IS NOT NULL;
+
+-- The one gate every sender passes, across instances: the earliest moment
+-- the next message may go (Telegram's messages per second in all), and a
+-- pause a 429's `retry_after` set for everyone.
+CREATE TABLE IF NOT EXISTS outbox_gate (
+    id           boolean     PRIMARY KEY DEFAULT true CHECK (id),
+    next_at      timestamptz NOT NULL DEFAULT 'epoch',
+    paused_until timestamptz NOT NULL DEFAULT 'epoch'
+);
+INSERT INTO outbox_gate (id) VALUES (true) ON CONFLICT DO NOTHING;
+
+-- Per chat, the earliest moment its next message may go (one a second in a
+-- private chat, 20 a minute in a group).
+CREATE TABLE IF NOT EXISTS outbox_chats (
+    chat_id bigint      PRIMARY KEY,
+    next_at timestamptz NOT NULL
+);
+
 -- ---------------------------------------------------------------- the webhook's claim
 
 -- The first statement of every update that may write (src/front/bot/webhook.rs),

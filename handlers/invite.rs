@@ -85,7 +85,7 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, args: Option<&str>) -> HandlerResult {
     let photo = PhotoUpload {
         chat_id: ctx.chat_id,
         png,
-        file_name: "invitation.png",
+        file_name: "invitation.png".to_owned(),
         caption: ctx
             .t(
                 "Sau lasă persoana să scaneze codul acesta cu camera telefonului.",

@@ -36,6 +36,9 @@ pub struct App {
     /// The gate every password hash of this process passes: it bounds the
     /// memory and CPU hashing takes ([`crate::services::accounts::password`]).
     pub hashing: Arc<HashGate>,
+    /// Wakes this instance's outbox sender after a commit that queued
+    /// messages ([`crate::infra::outbox`]).
+    pub outbox: crate::infra::outbox::Waker,
     /// Dev mode's record of outbound calls, for `/dev/chat`; `None` in production.
     pub dev_outbox: Option<Arc<crate::front::devchat::Outbox>>,
 }
@@ -59,6 +62,7 @@ impl App {
             hashing: Arc::new(HashGate::new(config.password_hashing)),
             config: Arc::new(config),
             bot,
+            outbox: crate::infra::outbox::Waker::default(),
         })
     }
 }

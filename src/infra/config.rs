@@ -202,6 +202,9 @@ pub struct Config {
     /// How many password hashes run at once and how many wait
     /// (`PASSWORD_HASH_MEMORY_MIB` and the cores).
     pub password_hashing: HashLimits,
+    /// Telegram's sending limits the outbox keeps, across all instances
+    /// (not from the environment: Telegram's; tests lower them).
+    pub outbox: crate::infra::outbox::OutboxLimits,
 }
 
 /// `PASSWORD_HASH_MEMORY_MIB`'s default: three 19 MiB hashes, so that with
@@ -388,6 +391,7 @@ impl Config {
             quotas,
             ipv6_client_prefix,
             password_hashing: HashLimits::from_budget(hash_memory_mib, cores()),
+            outbox: crate::infra::outbox::OutboxLimits::default(),
         })
     }
 

@@ -1,7 +1,8 @@
 //! Housekeeping: deletes what has outlived its use (old update claims, expired
 //! refresh tokens, link codes and web sessions, dead rate-limit counters,
 //! spent Telegram logins past their age, wrong-password counts long quiet,
-//! old invitations, Telegram-only accounts no one can reach any more): every
+//! old invitations, Telegram-only accounts no one can reach any more, outbox
+//! rows done a week ago): every
 //! table a client can grow without an account of its own is bounded here.
 //! Every instance runs the loop; an advisory lock lets one at a time do the
 //! work, and deletes go in small batches, a transaction each, so requests are
@@ -46,6 +47,9 @@ pub struct Swept {
     pub invitations: u64,
     /// Telegram-only accounts no one can reach: see [`ORPHANS`].
     pub orphaned_accounts: u64,
+    /// Outbox rows done (sent or ended otherwise) over a week ago, and the
+    /// per-chat send slots of chats not written to for a day.
+    pub outbox: u64,
 }
 
 /// A Telegram-only account (no email, no password) whose Telegram account
@@ -165,6 +169,20 @@ async fn sweep(pool: &PgPool) -> Result<Swept, Skip> {
         )
         .await?,
         orphaned_accounts: delete_in_batches(pool, ORPHANS).await?,
+        // A week of done rows answers "was it sent?"; their text is wiped already.
+        outbox: delete_in_batches(
+            pool,
+            "DELETE FROM outbox WHERE id IN (
+                 SELECT id FROM outbox WHERE done_at < now() - interval '7 days' LIMIT $1)",
+        )
+        .await?
+            + delete_in_batches(
+                pool,
+                "DELETE FROM outbox_chats WHERE chat_id IN (
+                     SELECT chat_id FROM outbox_chats
+                     WHERE next_at < now() - interval '1 day' LIMIT $1)",
+            )
+            .await?,
     })
 }
 

@@ -8,7 +8,8 @@
 //!   path parameters, the body limit.
 //! - [`http_io`]: request and response types, bodies, JSON answers, the JSON error.
 //! - [`telegram`]: the outbound Bot API client and the calls it makes.
-//! - [`outbound`]: messages sent after the webhook's answer, with retries.
+//! - [`outbox`]: every message besides the webhook's answer, durable, sent
+//!   by whichever instance takes it, within Telegram's limits.
 //! - [`metrics`], [`telemetry`]: what `/metrics` shows; logs.
 //! - [`housekeeping`]: periodic deletion of expired rows, one instance at a time.
 //! - [`cli`]: the command line.
@@ -20,7 +21,7 @@ pub mod db;
 pub mod housekeeping;
 pub mod http_io;
 pub mod metrics;
-pub mod outbound;
+pub mod outbox;
 pub mod router;
 pub mod server;
 pub mod telegram;

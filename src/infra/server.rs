@@ -68,6 +68,17 @@ pub async fn run_with_limits(
     shutdown: impl Future<Output = ()>,
     limits: Limits,
 ) -> std::io::Result<()> {
+    // The outbox's sender lives as long as the server: it starts with it and,
+    // at shutdown, stops taking messages once the requests have drained, and
+    // records the calls it has in flight.
+    let (stop_sender, stop) = tokio::sync::watch::channel(false);
+    let sender = crate::infra::outbox::spawn(
+        app.pool.clone(),
+        app.bot.clone(),
+        app.config.outbox,
+        app.outbox.clone(),
+        stop,
+    );
     let router = Arc::new(crate::front::routes::table(app.config.dev_mode));
     let names = router.clone();
     let service = ServiceBuilder::new()
@@ -136,6 +147,13 @@ pub async fn run_with_limits(
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("drained"),
         () = tokio::time::sleep(limits.drain_timeout) => tracing::warn!("drain timed out; closing remaining connections"),
+    }
+    let _ = stop_sender.send(true);
+    if tokio::time::timeout(limits.drain_timeout, sender)
+        .await
+        .is_err()
+    {
+        tracing::warn!("outbox: calls still in flight at exit; their rows end uncertain");
     }
     Ok(())
 }

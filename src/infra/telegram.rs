@@ -13,7 +13,7 @@ use frankenstein::response::ErrorResponse;
 use frankenstein::types::{AllowedUpdate, BotCommand};
 use frankenstein::types::{InlineKeyboardMarkup, LinkPreviewOptions, ReplyMarkup};
 use frankenstein::{AsyncTelegramApi, ParseMode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::blocks::telegram_html::{self, MAX_CAPTION_UNITS, MAX_MESSAGE_UNITS};
 use crate::infra::config::Secret;
@@ -46,10 +46,15 @@ pub enum BotApiError {
     /// or again after we waited).
     #[error("Bot API asked to retry after {0:?}")]
     RetryAfter(Duration),
-    /// The request did not complete (connection, timeout, TLS). The URL, and so
-    /// the token, is stripped from the error before it gets here.
-    #[error("Bot API unreachable: {0}")]
+    /// The request did not complete (timeout, a connection dropped mid-way):
+    /// Telegram may or may not have acted on it. The URL, and so the token, is
+    /// stripped from the error before it gets here.
+    #[error("Bot API call broke off: {0}")]
     Network(String),
+    /// No connection could be made: the request never left, so sending it
+    /// again cannot make a duplicate.
+    #[error("Bot API unreachable: {0}")]
+    Unreachable(String),
     /// The answer was not the JSON envelope Telegram sends.
     #[error("Bot API answered something unreadable: {0}")]
     InvalidResponse(String),
@@ -78,6 +83,9 @@ impl From<frankenstein::Error> for BotApiError {
                     description,
                 },
             },
+            frankenstein::Error::HttpReqwest(e) if e.is_connect() => {
+                Self::Unreachable(e.without_url().to_string())
+            }
             frankenstein::Error::HttpReqwest(e) => Self::Network(e.without_url().to_string()),
             frankenstein::Error::JsonDecode { source, .. } => {
                 Self::InvalidResponse(source.to_string())
@@ -180,7 +188,7 @@ impl BotApi {
             let wait = match &result {
                 Err(BotApiError::RetryAfter(after)) if *after <= MAX_RETRY_AFTER => *after,
                 Err(BotApiError::Api { code, .. }) if *code >= 500 => backoff(attempt),
-                Err(BotApiError::Network(_)) => backoff(attempt),
+                Err(BotApiError::Network(_) | BotApiError::Unreachable(_)) => backoff(attempt),
                 _ => return result,
             };
             if attempt == MAX_ATTEMPTS {
@@ -194,7 +202,12 @@ impl BotApi {
         }
     }
 
-    async fn call_once(&self, method: &BotMethod) -> Result<(), BotApiError> {
+    /// Calls one method once, without retrying: the outbox decides what to
+    /// retry, and when ([`crate::infra::outbox`]).
+    ///
+    /// # Errors
+    /// See [`BotApiError`].
+    pub async fn call_once(&self, method: &BotMethod) -> Result<(), BotApiError> {
         let result = match method {
             BotMethod::SendMessage(p) => self.bot.send_message(p).await.map(drop),
             BotMethod::EditMessageText(p) => self.bot.edit_message_text(p).await.map(drop),
@@ -207,6 +220,7 @@ impl BotApi {
             Err(BotApiError::Api { .. }) => "api_error",
             Err(BotApiError::RetryAfter(_)) => "retry_after",
             Err(BotApiError::Network(_)) => "network",
+            Err(BotApiError::Unreachable(_)) => "unreachable",
             Err(BotApiError::InvalidResponse(_)) => "invalid",
         };
         crate::infra::metrics::bot_api_call(method.name(), outcome);
@@ -219,7 +233,7 @@ impl BotApi {
     async fn send_photo(&self, photo: &PhotoUpload) -> Result<(), frankenstein::Error> {
         use frankenstein::reqwest::multipart::{Form, Part};
         let part = Part::bytes(photo.png.clone())
-            .file_name(photo.file_name)
+            .file_name(photo.file_name.clone())
             .mime_str("image/png")?;
         let form = Form::new()
             .text("chat_id", photo.chat_id.to_string())
@@ -377,8 +391,9 @@ struct Envelope {
     parameters: Option<frankenstein::response::ResponseParameters>,
 }
 
-/// A PNG image to send as a photo, made in memory (a QR code).
-#[derive(Clone, PartialEq, Serialize)]
+/// A PNG image to send as a photo, made in memory (a QR code). In the outbox
+/// the image and its name are columns of their own, not part of the JSON.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct PhotoUpload {
     /// The chat.
     pub chat_id: i64,
@@ -387,7 +402,7 @@ pub struct PhotoUpload {
     pub png: Vec<u8>,
     /// The file name Telegram is told.
     #[serde(skip)]
-    pub file_name: &'static str,
+    pub file_name: String,
     /// The caption, Telegram HTML.
     pub caption: String,
 }
@@ -403,7 +418,7 @@ impl std::fmt::Debug for PhotoUpload {
 
 /// One Bot API call. Serialises to the webhook-reply form
 /// `{"method": "sendMessage", ...parameters}`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "camelCase")]
 pub enum BotMethod {
     /// A new message.

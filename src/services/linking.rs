@@ -464,9 +464,9 @@ pub struct Confirmed {
 }
 
 /// Confirms a `confirm` code (from the bot's `/link`) for `user_id`: redeems
-/// it, links the Telegram account that asked for it, commits, and tells that
-/// Telegram chat (and a replaced one) in the background, in the language it
-/// asked in. The JSON API and the `/link/{code}` page both confirm here.
+/// it, links the Telegram account that asked for it, and tells that Telegram
+/// chat (and a replaced one), in the language it asked in, through the
+/// outbox, in the same transaction. The JSON API and the `/link/{code}` page both confirm here.
 ///
 /// # Errors
 /// The database failed.
@@ -483,9 +483,10 @@ pub async fn confirm(
         Redeemed::Expired => return Ok(Redeemed::Expired),
     };
     let linked = link(&mut tx, user_id, &who).await?;
+    crate::services::notices::linked(&mut tx, &who, lang, &linked).await?;
     tx.commit().await?;
+    app.outbox.wake();
     tracing::info!(user.id = user_id, "Telegram account linked by confirmation");
-    crate::services::notices::linked(app, &who, lang, &linked);
     Ok(Redeemed::Valid(Confirmed { who, linked }))
 }
 
@@ -502,7 +503,8 @@ pub async fn link_and_tell(
 ) -> Result<Linked, sqlx::Error> {
     let mut tx = app.pool.begin().await?;
     let linked = link(&mut tx, user_id, who).await?;
+    crate::services::notices::linked(&mut tx, who, lang, &linked).await?;
     tx.commit().await?;
-    crate::services::notices::linked(app, who, lang, &linked);
+    app.outbox.wake();
     Ok(linked)
 }

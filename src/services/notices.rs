@@ -2,12 +2,11 @@
 //! Telegram account was linked (by a confirmation on the web or the API, or
 //! the Login Widget), or replaced by another one; someone answered an
 //! invitation they made. Telegram HTML, in the
-//! person's language, sent in the background after the change committed
-//! ([`crate::infra::outbound`]). The bot's handlers reply with the same texts.
+//! person's language, queued in the outbox in the transaction of the change
+//! ([`crate::infra::outbox`]). The bot's handlers reply with the same texts.
 
 use crate::blocks::Lang;
 use crate::blocks::telegram_html::escape;
-use crate::infra::app::App;
 use crate::infra::telegram::BotMethod;
 use crate::services::linking::{Linked, TelegramIdentity};
 
@@ -69,10 +68,19 @@ pub fn linked_messages(
 }
 
 /// Tells a newly linked Telegram chat that it is linked, and the chat it
-/// replaced, if any, that it no longer is; in the background, after the commit.
-pub fn linked(app: &App, who: &TelegramIdentity, lang: Lang, linked: &Linked) {
+/// replaced, if any, that it no longer is: queued in `tx`, the link's own
+/// transaction.
+///
+/// # Errors
+/// The database failed.
+pub async fn linked(
+    tx: &mut sqlx::PgConnection,
+    who: &TelegramIdentity,
+    lang: Lang,
+    linked: &Linked,
+) -> Result<(), sqlx::Error> {
     let notices = linked_messages(who, lang, linked_text(lang, linked), linked);
-    crate::infra::outbound::send_later(&app.pool, &app.bot, notices);
+    crate::infra::outbox::enqueue(tx, &notices).await
 }
 
 /// What an inviter is told when `who` answered their invitation to

@@ -25,6 +25,8 @@ pub struct Call {
     pub method: String,
     /// The JSON parameters.
     pub params: Value,
+    /// When it arrived (for the tests that measure send rates).
+    pub at: std::time::Instant,
 }
 
 /// A scripted answer for the next call.
@@ -34,6 +36,8 @@ pub enum Scripted {
     Reply(u16, Value),
     /// Never answer (the client's timeout must fire).
     Hang,
+    /// Answer as usual, but only after this long (a call in flight).
+    Slow(Duration),
 }
 
 #[derive(Default)]
@@ -175,11 +179,19 @@ async fn answer(
             token,
             method: method.clone(),
             params: params.clone(),
+            at: std::time::Instant::now(),
         });
         state.script.pop_front()
     };
     let (status, body) = match scripted {
         Some(Scripted::Reply(status, body)) => (status, body),
+        Some(Scripted::Slow(delay)) => {
+            tokio::time::sleep(delay).await;
+            (
+                200,
+                json!({"ok": true, "result": default_result(&method, &params)}),
+            )
+        }
         Some(Scripted::Hang) => {
             // Hanging is the scripted behaviour: the client's timeout must fire.
             tokio::time::sleep(Duration::from_secs(3600)).await;

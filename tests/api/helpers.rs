@@ -201,6 +201,8 @@ pub struct TestApp {
     pub telegram: FakeTelegram,
     /// The server's Bot API client (to see its background sends).
     pub bot: ledgerbot::infra::telegram::BotApi,
+    /// Wakes the server's outbox sender (after a test queued a message).
+    pub outbox: ledgerbot::infra::outbox::Waker,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -296,6 +298,7 @@ impl Builder {
             customize(&mut app);
         }
         let bot = app.bot.clone();
+        let outbox = app.outbox.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");
@@ -312,6 +315,7 @@ impl Builder {
             pool,
             telegram,
             bot,
+            outbox,
             shutdown: Some(tx),
             server: Some(server),
         }

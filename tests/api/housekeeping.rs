@@ -84,6 +84,16 @@ async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
     .await
     .expect("wrong-password counts");
 
+    sqlx::query(
+        "INSERT INTO outbox (chat_id, method, state, done_at) VALUES
+         (1, '{}', 'sent', now() - interval '8 days'),
+         (1, '{}', 'sent', now() - interval '1 day'),
+         (1, '{}', 'pending', NULL)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("outbox rows");
+
     let swept = ledgerbot::infra::housekeeping::run_once(&app.pool)
         .await
         .expect("runs")
@@ -103,6 +113,7 @@ async fn expired_rows_are_deleted_and_the_rest_kept(pool: PgPool) {
         swept.login_failures, 1,
         "only the count quiet for over a day"
     );
+    assert_eq!(swept.outbox, 1, "only the row done over a week ago");
     assert_eq!(app.claimed_updates().await, 1, "the recent claim stays");
     let tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens")
         .fetch_one(&app.pool)

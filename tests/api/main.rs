@@ -34,7 +34,7 @@ mod limits;
 mod linking;
 mod login_lockout;
 mod metrics;
-mod outbound;
+mod outbox;
 mod partners;
 mod people;
 mod pooler;

@@ -98,7 +98,10 @@ pub fn import_later(app: &App, job: FileImport) {
     tokio::spawn(async move {
         let text = import(&app, &job).await;
         let message = BotMethod::html(job.chat_id, text);
-        crate::infra::outbound::send(&app.pool, &app.bot, vec![message]).await;
+        // The import has committed; its summary is queued right after.
+        if let Err(e) = crate::infra::outbox::send_soon(&app.pool, &app.outbox, &[message]).await {
+            tracing::warn!(chat.id = job.chat_id, error = %e, "the import's summary could not be queued");
+        }
         drop(running);
     });
 }

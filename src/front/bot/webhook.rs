@@ -5,8 +5,9 @@
 //! and runs in one transaction with the claim; one that only reads claims
 //! nothing and starts with one statement that waits for the chat's write in
 //! flight (`/dashboard` gets its figures in that same statement) → answer with
-//! the first reply in the response body; the rest go out through the Bot API
-//! client once it has committed.
+//! the first reply in the response body; the rest are queued in the outbox
+//! (in the update's transaction when it writes; [`crate::infra::outbox`]) and
+//! sent once it has committed.
 //!
 //! The status codes are chosen for Telegram's delivery queue: anything but 2xx
 //! is retried, so a 5xx means "not applied, send it again", and an update we
@@ -82,12 +83,12 @@ pub async fn handle(mut req: Req) -> HttpResponse {
     match apply(app, update_id, kind, incoming).await {
         Ok(Outcome::Applied {
             first,
-            rest,
+            queued,
             import,
         }) => {
-            if !rest.is_empty() {
-                // After the commit, off the response path: Telegram gets its answer at once.
-                crate::infra::outbound::send_later(&app.webhook_pool, &app.bot, rest);
+            if queued {
+                // Committed: off the response path, Telegram gets its answer at once.
+                app.outbox.wake();
             }
             if let Some(import) = import {
                 crate::front::bot::document::import_later(app, import);
@@ -175,10 +176,11 @@ fn secret_matches(headers: &HeaderMap, expected: &str) -> bool {
 }
 
 enum Outcome {
-    /// Applied now: the first reply (serialised, for the response body) and the rest.
+    /// Applied now: the first reply (serialised, for the response body);
+    /// whether more were queued in the outbox.
     Applied {
         first: Option<String>,
-        rest: Vec<BotMethod>,
+        queued: bool,
         /// A document to import once the update has committed.
         import: Option<crate::front::bot::document::FileImport>,
     },
@@ -354,24 +356,32 @@ async fn apply(
         .next_if(|m| !m.is_upload())
         .map(|m| serde_json::to_string(&m).expect("Bot API parameters always serialise"));
     let reply_is_secret = ctx.reply_is_secret;
-    if let Start::Write(mut tx, _) = start {
-        // Kept for a retry, unless it carries a secret (a /link code): the
-        // database never holds a code in plain text, and a retry then gets
-        // no answer.
-        if first.is_some() && !reply_is_secret {
-            sqlx::query!(
-                "UPDATE telegram_updates SET response = $2 WHERE update_id = $1",
-                update_id,
-                first
-            )
-            .execute(&mut *tx)
-            .await?;
+    let rest: Vec<BotMethod> = methods.collect();
+    match start {
+        Start::Write(mut tx, _) => {
+            // Kept for a retry, unless it carries a secret (a /link code): the
+            // database never holds a code in plain text, and a retry then gets
+            // no answer.
+            if first.is_some() && !reply_is_secret {
+                sqlx::query!(
+                    "UPDATE telegram_updates SET response = $2 WHERE update_id = $1",
+                    update_id,
+                    first
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+            // The further replies commit with the update's writes.
+            crate::infra::outbox::enqueue(&mut tx, &rest).await?;
+            tx.commit().await?;
         }
-        tx.commit().await?;
+        // A read writes nothing else: its further replies are queued on
+        // their own (a retried read is answered afresh, as before).
+        Start::Read(mut conn, _) => crate::infra::outbox::enqueue(&mut conn, &rest).await?,
     }
     Ok(Outcome::Applied {
         first,
-        rest: methods.collect(),
+        queued: !rest.is_empty(),
         import,
     })
 }

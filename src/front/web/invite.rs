@@ -104,14 +104,17 @@ pub async fn accept(mut p: PageReq) -> PageResult {
         Found::Open(answered) => answered,
         failure => return Err(refused(&failure)),
     };
+    if answered.joined {
+        let tell = notices::invitation_answered_message(&answered, &session.display, true);
+        crate::infra::outbox::enqueue(&mut tx, tell.as_slice()).await?;
+    }
     tx.commit().await?;
     if answered.joined {
+        app.outbox.wake();
         tracing::info!(
             company.id = answered.invitation.company_id,
             "invitation accepted on the web"
         );
-        let tell = notices::invitation_answered_message(&answered, &session.display, true);
-        crate::infra::outbound::send_later(&app.pool, &app.bot, tell.into_iter().collect());
     }
     let lang = visitor.lang;
     let page = Done {

@@ -52,12 +52,13 @@ pub async fn forgot(mut p: PageReq) -> PageResult {
     let form = checked_form(&mut p, Token::PreSession, &["email"]).await?;
     limited.await?;
     let app = p.app();
-    let mut conn = app.pool.acquire().await?;
+    // The link and its message commit together.
+    let mut tx = app.pool.begin().await?;
     let email = form.get("email").unwrap_or_default();
     if let Some((user_id, chat_id, lang)) =
-        password_reset::telegram_of_email(&mut conn, email).await?
+        password_reset::telegram_of_email(&mut tx, email).await?
     {
-        let new = password_reset::create(&mut conn, user_id).await?;
+        let new = password_reset::create(&mut tx, user_id).await?;
         let url = format!("{}/password/{}", app.config.public_url, new.token);
         let text = lang.pick(
             format!(
@@ -71,14 +72,11 @@ pub async fn forgot(mut p: PageReq) -> PageResult {
                  The link works once, for 15 minutes. If it was not you, do nothing."
             ),
         );
-        crate::infra::outbound::send_later(
-            &app.pool,
-            &app.bot,
-            vec![BotMethod::html(chat_id, text)],
-        );
+        crate::infra::outbox::enqueue(&mut tx, &[BotMethod::html(chat_id, text)]).await?;
+        tx.commit().await?;
+        app.outbox.wake();
         tracing::info!(user.id = user_id, "password link sent to Telegram");
     }
-    drop(conn);
     let page = Forgot {
         frame: Frame::of(&p.visitor),
         title: forgot_title(&p),
