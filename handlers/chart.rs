@@ -76,7 +76,7 @@ pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
             replies.then(BotMethod::SendPhoto(PhotoUpload {
                 chat_id,
                 png,
-                file_name: file_name(&picture),
+                file_name: file_name(&picture).to_owned(),
                 caption: caption(&picture),
             }))
         }))
