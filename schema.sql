@@ -429,6 +429,32 @@ CREATE TABLE IF NOT EXISTS outbox_chats (
     next_at timestamptz NOT NULL
 );
 
+-- ---------------------------------------------------------------- notifications
+
+-- What each person asked to be told on their own (/notificari): a row per
+-- kind turned on. `due_soon`: their active company's invoices to collect
+-- falling due in `days` days; `overdue`: its invoices that became overdue
+-- today. src/services/notifications.rs.
+CREATE TABLE IF NOT EXISTS notification_settings (
+    user_id bigint  NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind    text    NOT NULL CHECK (kind IN ('due_soon', 'overdue')),
+    days    integer NOT NULL DEFAULT 3 CHECK (days BETWEEN 1 AND 30),
+    PRIMARY KEY (user_id, kind)
+);
+
+-- One row per alert sent: at most one per person, kind, subject (the
+-- company) and day (Europe/Bucharest), whatever the instances and restarts,
+-- because the row and the outbox message commit together.
+CREATE TABLE IF NOT EXISTS notifications_sent (
+    user_id bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind    text        NOT NULL,
+    subject text        NOT NULL,
+    day     date        NOT NULL,
+    sent_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (user_id, kind, subject, day)
+);
+CREATE INDEX IF NOT EXISTS notifications_sent_day ON notifications_sent (day);
+
 -- ---------------------------------------------------------------- the webhook's claim
 
 -- The first statement of every update that may write (src/front/bot/webhook.rs),

@@ -26,6 +26,7 @@ pub mod link;
 pub mod media;
 pub mod members;
 pub mod new_company;
+pub mod notify;
 pub mod partners;
 pub mod password;
 pub mod register;
@@ -230,6 +231,17 @@ pub static COMMANDS: &[Spec] = &[
         run: |ctx, _| Box::pin(members::run(ctx)),
     },
     Spec {
+        name: "notify",
+        aliases: &["notificari"],
+        ro: Help { name: "notificari", args: "", text: "ce îți spun singur despre firma activă (scadențe, restanțe)" },
+        en: Help { name: "notify", args: "", text: "what I tell you on my own about the active company (due dates, overdue)" },
+        reads_only: true,
+        private_only: true,
+        audience: Audience::Linked,
+        company_data: false,
+        run: |ctx, _| Box::pin(notify::run(ctx)),
+    },
+    Spec {
         name: "clear",
         aliases: &[],
         ro: Help { name: "clear", args: "", text: "deselectează firma activă" },
@@ -321,6 +333,7 @@ pub async fn callback(
             | Callback::SelectPage(_)
             | Callback::Invitation { .. }
             | Callback::Members(_)
+            | Callback::Notify(_)
             | Callback::Member { .. },
         ) => require::private_chat(ctx).err(),
         Some(Callback::InvoicePage { .. }) => require::company_chat(ctx).await?.err(),
@@ -364,6 +377,9 @@ pub async fn callback(
         Some(Callback::KeepLink) => Ok(code::pressed_keep(ctx, callback_query_id, message_id)),
         Some(Callback::Invitation { code, accept }) => {
             invite::pressed(ctx, callback_query_id, message_id, code, accept).await
+        }
+        Some(Callback::Notify(kind)) => {
+            notify::pressed(ctx, callback_query_id, message_id, kind).await
         }
         Some(Callback::Members(company)) => {
             members::pressed(ctx, callback_query_id, message_id, company, None).await

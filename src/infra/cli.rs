@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `migrate`, `set-webhook`, `dev`,
-//! `demo-data`.
+//! `demo-data`, `notify --once`.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -40,6 +40,18 @@ pub enum Cmd {
     /// Local development: no Telegram token or secrets needed (they are made
     /// up and printed); migrates the database and serves.
     Dev,
+    /// Queue the notifications due now, send them (and whatever else waits in
+    /// the outbox), and exit: for a scheduled machine or cron. `serve` runs
+    /// the same schedule on its own.
+    Notify {
+        /// Run once and exit (the only mode: the server runs the schedule).
+        #[arg(long)]
+        once: bool,
+        /// Act as if it were this moment (RFC 3339), not now: for tests, and
+        /// to see what a given hour would send.
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Load a demo company (a few hundred invoices, bank and cash accounts)
     /// for an account; the same day, running it again changes nothing.
     DemoData {
@@ -65,6 +77,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::from_env().context("configuration error")?;
             telemetry::init(config.log_format);
             serve(config).await
+        }
+        Cmd::Notify { once, at } => {
+            anyhow::ensure!(
+                once,
+                "give --once: `ledgerbot serve` runs the schedule itself"
+            );
+            let at = match at {
+                Some(at) => {
+                    time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
+                        .context("--at is not an RFC 3339 moment (2026-12-03T09:00:00+02:00)")?
+                }
+                None => time::OffsetDateTime::now_utc(),
+            };
+            let config = Config::from_env().context("configuration error")?;
+            telemetry::init(config.log_format);
+            notify_once(&config, at).await
         }
         Cmd::Migrate => {
             telemetry::init(LogFormat::Text);
@@ -151,6 +179,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// One notification tick, then the outbox sent until nothing more is due
+/// (at most a minute).
+async fn notify_once(config: &Config, now: time::OffsetDateTime) -> anyhow::Result<()> {
+    let pool = db::serving_pool(&config.database).context("DATABASE_URL is invalid")?;
+    let tick = crate::services::notifications::run_due(&pool, now)
+        .await
+        .context("the notification tick failed")?;
+    match tick {
+        Some(tick) if tick.quiet => println!("quiet hours: no notifications now"),
+        Some(tick) => println!("{} notifications queued", tick.queued),
+        None => println!("another instance is running this tick"),
+    }
+    let bot = crate::infra::telegram::BotApi::new(&config.telegram_api_url, &config.bot_token)?;
+    crate::infra::outbox::drain(
+        &pool,
+        &bot,
+        config.outbox,
+        std::time::Duration::from_secs(60),
+    )
+    .await
+    .context("sending the outbox failed")?;
+    Ok(())
+}
+
 /// The one-connection pool of commands that need only the database
 /// (`DATABASE_DIRECT_URL` when set, else `DATABASE_URL`).
 fn database_only() -> anyhow::Result<sqlx::PgPool> {
@@ -173,6 +225,7 @@ async fn serve_with(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
     let app = App::new(config, pool)?;
     // Background work takes the API's connections, never the webhook's.
     crate::infra::housekeeping::spawn(app.pool.clone());
+    crate::services::notifications::spawn(app.pool.clone(), app.outbox.clone());
     server::run(listener, app, shutdown_signal()).await?;
     Ok(())
 }

@@ -10,6 +10,7 @@
 //! - [`rate_limit`]: attempt limits shared by every instance.
 //! - [`telegram_login`]: Telegram-signed data as a login, each payload once.
 //! - [`notices`]: what the bot tells a person on its own (a link was made or replaced).
+//! - [`notifications`]: alerts on a schedule, as each person chose (`/notificari`).
 //! - [`demo`]: the demo company (`ledgerbot demo-data`, dev mode).
 
 pub mod accounts;
@@ -18,6 +19,7 @@ pub mod finance;
 pub mod invitations;
 pub mod linking;
 pub mod notices;
+pub mod notifications;
 pub mod rate_limit;
 pub mod telegram_login;
 

@@ -49,6 +49,8 @@ pub enum Callback {
     },
     /// `ml:<company>`: the company's members (`/members`).
     Members(i64),
+    /// `nt:<kind>`: turn this notification on or off (`/notify`).
+    Notify(crate::services::notifications::Kind),
     /// A step in managing one member of a company (see [`MemberStep`]).
     Member {
         /// `companies.id`.
@@ -178,6 +180,7 @@ impl Callback {
                 accept: tag == "ia",
             },
             "ml" => Self::Members(positive(parts.next()?, i64::MAX)?),
+            "nt" => Self::Notify(crate::services::notifications::Kind::parse(parts.next()?)?),
             tag @ ("mm" | "mq" | "mr" | "mx" | "my") => {
                 let company = positive(parts.next()?, i64::MAX)?;
                 let user = positive(parts.next()?, i64::MAX)?;
@@ -212,6 +215,7 @@ impl Callback {
             | Self::UndoCash(_)
             | Self::MoveLink(_)
             | Self::KeepLink
+            | Self::Notify(_)
             | Self::Invitation { .. } => false,
         }
     }
@@ -243,6 +247,7 @@ impl Callback {
                 format!("{}:{code}", if accept { "ia" } else { "id" })
             }
             Self::Members(company) => format!("ml:{company}"),
+            Self::Notify(kind) => format!("nt:{}", kind.name()),
             Self::Member {
                 company,
                 user,
@@ -310,6 +315,7 @@ mod tests {
             Callback::Start(StartChoice::Help),
             Callback::UndoCash(7),
             Callback::SelectPage(2),
+            Callback::Notify(crate::services::notifications::Kind::Overdue),
         ] {
             assert_eq!(Callback::parse(&callback.data()), Some(callback));
             assert!(callback.data().len() <= 64);
