@@ -88,6 +88,7 @@ pub fn table(dev_mode: bool) -> Router {
     r.get("/app/home", json(web::app::home));
     r.get("/app/companies/{id}/dashboard", json(web::app::company_dashboard));
     r.get("/app/companies/{id}/invoices", json(web::app::invoice_list));
+    r.get("/app/companies/{id}/partners", json(web::app::partner_list));
     r.get("/app/companies/{id}/charts", json(web::app::chart_list));
     r.get("/app/companies/{id}/charts/{kind}.svg", json(web::app::chart_svg));
 

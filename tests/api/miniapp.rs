@@ -72,6 +72,7 @@ async fn parts_need_a_token_and_hide_other_companies(pool: PgPool) {
         "/app/home".to_owned(),
         format!("/app/companies/{ana_co}/dashboard"),
         format!("/app/companies/{ana_co}/invoices"),
+        format!("/app/companies/{ana_co}/partners"),
         format!("/app/companies/{ana_co}/charts"),
         format!("/app/companies/{ana_co}/charts/sales.svg"),
     ];
@@ -318,4 +319,82 @@ async fn dashboard_in_private_has_the_open_dashboard_button_and_in_a_group_none(
     );
     let reply = app.reply_to(&tg.group_text(-100_555, "/dashboard")).await;
     assert!(reply["reply_markup"].is_null(), "{reply}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn partners_show_customers_or_suppliers_largest_first_with_their_ageing(pool: PgPool) {
+    // Arrange: two customers (one 35 days late), one supplier.
+    let app = spawn_app(pool.clone()).await;
+    let ana = user(&pool, "ana@example.ro").await;
+    let id = company(&pool, ana, "Ana SRL").await;
+    let late = Inv {
+        number: "F-1",
+        partner: "Client <Mare>",
+        total: 700_00,
+        due_in_days: -35,
+        ..Inv::default()
+    };
+    invoice(&pool, id, late).await;
+    invoice(
+        &pool,
+        id,
+        Inv {
+            number: "F-2",
+            partner: "Client Mic",
+            total: 100_00,
+            ..Inv::default()
+        },
+    )
+    .await;
+    let bill = Inv {
+        number: "P-1",
+        direction: "received",
+        partner: "Furnizor SA",
+        total: 300_00,
+        ..Inv::default()
+    };
+    invoice(&pool, id, bill).await;
+    let t = token(ana);
+    let base = format!("/app/companies/{id}/partners");
+
+    // Act
+    let (status, _, html) = part(&app, Some(&t), &format!("{base}?lang=en")).await;
+
+    // Assert: customers by default, the largest first, escaped, aged.
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains(r#"id="tab-partners" data-path"#)
+            && html.contains(r#"aria-current="page">Partners"#),
+        "{html}"
+    );
+    let big = html.find("Client &lt;Mare&gt;").expect("escaped name");
+    let small = html.find("Client Mic").expect("the other customer");
+    assert!(big < small, "largest first: {html}");
+    assert!(html.contains("overdue RON 700.00"), "{html}");
+    assert!(html.contains("31–60 days: RON 700.00"), "{html}");
+    assert!(
+        html.contains("<dt>outstanding</dt><dd>RON 800.00</dd>"),
+        "company total: {html}"
+    );
+    assert!(!html.contains("Furnizor SA"), "{html}");
+
+    let (_, _, html) = part(
+        &app,
+        Some(&t),
+        &format!("{base}?direction=received&lang=ro"),
+    )
+    .await;
+    assert!(
+        html.contains("Furnizor SA") && !html.contains("Client Mic"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<dt>de încasat</dt><dd>300,00 RON</dd>") || html.contains("300,00 RON"),
+        "{html}"
+    );
+
+    for query in ["direction=both", "cursor=2026-01-10.4"] {
+        let (status, _, body) = part(&app, Some(&t), &format!("{base}?{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+    }
 }

@@ -1,4 +1,4 @@
-// The Telegram Mini App (/app) in a phone-sized Chromium, offline: Telegram's
+// The Telegram Mini App (/app: dashboard, invoices, partners, charts) in a phone-sized Chromium, offline: Telegram's
 // own script (telegram.org) is refused, so the page must sign in with the
 // initData it finds in the URL, where Telegram puts it (#tgWebAppData=...),
 // signed here as Telegram signs it with the test server's bot token
@@ -97,6 +97,14 @@ test("the Mini App signs in with signed initData and shows the dashboard, invoic
       await page.click("#next-page");
       await page.waitForFunction((f) => document.querySelector("#invoices li")?.textContent !== f, first);
     }
+
+    console.log("step: the partners, customers then suppliers");
+    await page.click("#tab-partners");
+    await page.waitForSelector("#customers[aria-current=page]");
+    assert.ok(await page.locator("#partners li").count() > 0, "the demo company has customers with open invoices");
+    await page.screenshot({ path: `${SHOTS}/miniapp-partners.png`, fullPage: true });
+    await page.click("#suppliers");
+    await page.waitForSelector("#suppliers[aria-current=page]");
 
     console.log("step: the charts, drawn as images");
     await page.click("#tab-charts");

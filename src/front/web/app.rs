@@ -7,7 +7,8 @@
 //! when that script cannot load), trades it for tokens at
 //! `POST /api/v1/auth/telegram`, and from then on fetches server-rendered
 //! parts of the page with the access token: the dashboard, the invoices
-//! (filters, keyset pages), the partners and the charts. Each part is an
+//! (filters, keyset pages), the partners (customers and suppliers, keyset
+//! pages) and the charts. Each part is an
 //! askama template, escaped like every page; the script only places it.
 //! Charts come as SVG images (`.../charts/{kind}.svg`), shown through
 //! `<img>` so that nothing in them can run.
@@ -30,6 +31,7 @@ use crate::infra::http_io::{ApiError, HttpResponse, with_type};
 use crate::infra::router::Req;
 use crate::services::finance::dashboard::{self, Dashboard};
 use crate::services::finance::invoices::{self, Cursor, Invoice};
+use crate::services::finance::partners::{self, Partner};
 use crate::services::finance::{Company, Direction, PaidFilter, companies};
 
 /// The Mini App's address, as the menu button and the dashboard's button open it.
@@ -39,6 +41,9 @@ pub fn url(config: &Config) -> String {
 
 /// Invoices per page in the Mini App: a phone's screenful or two.
 pub const INVOICES_PER_PAGE: i64 = 20;
+
+/// Partners per page in the Mini App.
+pub const PARTNERS_PER_PAGE: i64 = 20;
 
 #[derive(Template)]
 #[template(path = "app.html")]
@@ -471,4 +476,112 @@ pub async fn chart_svg(req: Req) -> Result<HttpResponse, ApiError> {
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// One partner as a row of the list.
+struct PartnerRow {
+    name: String,
+    cui: Option<String>,
+    outstanding: String,
+    credit: Option<String>,
+    overdue: Option<String>,
+    /// `0–30: …; 31–60: …` of the non-empty buckets.
+    ageing: String,
+}
+
+impl PartnerRow {
+    fn of(lang: Lang, p: &Partner) -> Self {
+        let m = |a| money(lang, a, p.currency);
+        let a = p.ageing;
+        let ageing = [
+            ("0–30", a.days_0_30),
+            ("31–60", a.days_31_60),
+            ("61–90", a.days_61_90),
+            ("> 90", a.days_over_90),
+        ]
+        .into_iter()
+        .filter(|(_, amount)| !amount.is_zero())
+        .map(|(days, amount)| format!("{days} {}: {}", lang.pick("zile", "days"), m(amount)))
+        .collect::<Vec<_>>()
+        .join("; ");
+        Self {
+            name: p.name.clone(),
+            cui: p.cui.clone(),
+            outstanding: m(p.outstanding),
+            credit: (!p.credit.is_zero()).then(|| m(p.credit)),
+            overdue: (!p.overdue.is_zero()).then(|| m(p.overdue)),
+            ageing,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "app_partners.html")]
+struct PartnersPart {
+    nav: Nav,
+    direction: &'static str,
+    totals: Vec<Figure>,
+    rows: Vec<PartnerRow>,
+    next: Option<String>,
+    first_page: bool,
+}
+
+/// `GET /app/companies/{id}/partners?direction=issued|received&cursor=`:
+/// who owes the company most (issued, the default) or whom it owes most,
+/// with the company-wide line and the ageing of each
+/// ([`partners::list_after`], as the API and `/parteneri` compute them).
+pub async fn partner_list(req: Req) -> Result<HttpResponse, ApiError> {
+    let (company, lang, list, mut db) = member(&req).await?;
+    let direction = match param(&req, "direction").as_deref() {
+        None | Some("" | "issued") => Direction::Issued,
+        Some("received") => Direction::Received,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "direction must be issued or received".into(),
+            ));
+        }
+    };
+    let after = match param(&req, "cursor").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(partners::Cursor::decode(&c).ok_or_else(|| {
+            ApiError::BadRequest("cursor must be the one the previous page gave".into())
+        })?),
+    };
+    let first_page = after.is_none();
+    let today = crate::services::finance::today(&mut *db).await?;
+    let query = partners::Query {
+        direction: Some(direction),
+        after,
+    };
+    let page = partners::list_after(&mut db, &company, &query, PARTNERS_PER_PAGE, today).await?;
+    let totals = page
+        .totals
+        .iter()
+        .flat_map(|t| {
+            let m = |a| money(lang, a, t.currency);
+            [
+                Figure {
+                    label: lang.pick("de încasat", "outstanding"),
+                    value: m(t.outstanding),
+                },
+                Figure {
+                    label: lang.pick("restant", "overdue"),
+                    value: m(t.overdue),
+                },
+            ]
+        })
+        .collect();
+    part(&PartnersPart {
+        direction: direction.as_str(),
+        totals,
+        rows: page.items.iter().map(|p| PartnerRow::of(lang, p)).collect(),
+        next: page.next_cursor,
+        first_page,
+        nav: Nav {
+            lang,
+            company,
+            companies: list,
+            current: "partners",
+        },
+    })
 }
