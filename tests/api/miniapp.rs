@@ -239,6 +239,14 @@ async fn invoices_filter_and_page_with_a_cursor(pool: PgPool) {
         "{html}"
     );
 
+    // A search by number, kept in the page links.
+    let (_, _, html) = part(&app, Some(&t), &format!("{base}?q=F-07&lang=en")).await;
+    assert_eq!(html.matches("<li>").count(), 1, "{html}");
+    assert!(
+        html.contains("F-07") && html.contains(r#"value="F-07""#),
+        "{html}"
+    );
+
     // Bad filters are named.
     for query in ["status=maybe", "direction=sideways", "cursor=yesterday"] {
         let (status, _, body) = part(&app, Some(&t), &format!("{base}?{query}")).await;

@@ -322,6 +322,10 @@ impl Row {
 #[template(path = "app_invoices.html")]
 struct InvoicesPart {
     nav: Nav,
+    /// The search text, as typed (partner, number or CUI).
+    q: String,
+    /// The same, for the page links' query.
+    q_param: String,
     status: &'static str,
     direction: &'static str,
     rows: Vec<Row>,
@@ -329,8 +333,8 @@ struct InvoicesPart {
     first_page: bool,
 }
 
-/// `GET /app/companies/{id}/invoices?status=&direction=&cursor=`: a keyset
-/// page of the invoices ([`invoices::list_after`], as the API pages them).
+/// `GET /app/companies/{id}/invoices?status=&direction=&q=&cursor=`: a keyset
+/// page of the invoices (`q` searches partner, number or CUI, as `/facturi <text>`) ([`invoices::list_after`], as the API pages them).
 pub async fn invoice_list(req: Req) -> Result<HttpResponse, ApiError> {
     let (company, lang, list, mut db) = member(&req).await?;
     let status = match param(&req, "status").as_deref() {
@@ -355,17 +359,21 @@ pub async fn invoice_list(req: Req) -> Result<HttpResponse, ApiError> {
             ApiError::BadRequest("cursor must be the one the previous page gave".into())
         })?),
     };
+    let q = param(&req, "q").unwrap_or_default();
+    let search = invoices::Search::parse(&q);
     let today = crate::services::finance::today(&mut *db).await?;
     let slice = invoices::list_after(
         &mut db,
         company.id,
-        (status, direction),
+        (status, direction, search),
         after,
         INVOICES_PER_PAGE,
         today,
     )
     .await?;
     part(&InvoicesPart {
+        q_param: super::html::url_param(&q),
+        q,
         status: status.as_str(),
         direction: direction.map_or("all", Direction::as_str),
         rows: slice.items.iter().map(|i| Row::of(lang, i)).collect(),
