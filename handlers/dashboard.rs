@@ -2,11 +2,14 @@
 //! by `dashboard_figures` (schema.sql), as the API's are: in the private chat
 //! the webhook reads them with the account, in one statement (see
 //! `front/bot/webhook.rs`), elsewhere [`crate::services::finance::dashboard::compute`] does.
+//! In the private chat, with a button that opens the Mini App.
+
+use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo};
 
 use crate::blocks::local_time::count;
 use crate::blocks::telegram_html::escape;
 use crate::front::bot::format::{clip, date, fit, money};
-use crate::front::bot::{HandlerResult, Lang, Replies, UpdateCtx, require};
+use crate::front::bot::{BotMethod, HandlerResult, Lang, Replies, UpdateCtx, require};
 use crate::services::finance::dashboard::{self, Dashboard, InvoiceTotals};
 
 /// Shows the dashboard.
@@ -24,7 +27,30 @@ pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
         Some(figures) if figures.company_id == company.id => figures,
         _ => dashboard::compute(ctx.db, &company, ctx.today).await?,
     };
-    Ok(Replies::html(ctx.chat_id, render(ctx.lang, &figures)))
+    let text = render(ctx.lang, &figures);
+    if !ctx.is_private() {
+        // Telegram opens Mini App buttons only in private chats.
+        return Ok(Replies::html(ctx.chat_id, text));
+    }
+    Ok(Replies::one(BotMethod::html_with_keyboard(
+        ctx.chat_id,
+        text,
+        open_app(ctx),
+    )))
+}
+
+/// "Open dashboard": the Mini App ([`crate::front::web::app`]), signed in
+/// with the data Telegram gives it.
+fn open_app(ctx: &UpdateCtx<'_>) -> InlineKeyboardMarkup {
+    let button = InlineKeyboardButton::builder()
+        .text(ctx.t("📱 Deschide panoul", "📱 Open dashboard"))
+        .web_app(WebAppInfo {
+            url: crate::front::web::app::url(ctx.config),
+        })
+        .build();
+    InlineKeyboardMarkup::builder()
+        .inline_keyboard(vec![vec![button]])
+        .build()
 }
 
 /// The dashboard as a message.

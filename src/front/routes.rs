@@ -83,6 +83,15 @@ pub fn table(dev_mode: bool) -> Router {
     r.get("/invite/{code}", page(web::invite::page));
     r.post("/invite/{code}", page(web::invite::accept)).body_limit(web::FORM_BODY_LIMIT);
 
+    // The Telegram Mini App (src/front/web/app.rs): the page, then its parts with a Bearer token.
+    r.get("/app", web::mini_app(web::app::shell));
+    r.get("/app/home", json(web::app::home));
+    r.get("/app/companies/{id}/dashboard", json(web::app::company_dashboard));
+    r.get("/app/companies/{id}/invoices", json(web::app::invoice_list));
+    r.get("/app/companies/{id}/partners", json(web::app::partner_list));
+    r.get("/app/companies/{id}/charts", json(web::app::chart_list));
+    r.get("/app/companies/{id}/charts/{kind}.svg", json(web::app::chart_svg));
+
     // Dev mode's chat with the bot (src/front/devchat.rs); never in production.
     if dev_mode {
         r.get("/dev/chat", json(devchat::page));

@@ -148,6 +148,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .context("setMyCommands failed")?;
             }
             tracing::info!("command menu set in English and Romanian");
+            // The menu button opens the Mini App (docs/web.md, "The Mini App").
+            let app_url = crate::front::web::app::url(&config);
+            bot.set_menu_web_app("ledgerbot", &app_url)
+                .await
+                .context("setChatMenuButton failed")?;
+            tracing::info!(url = %app_url, "menu button opens the Mini App");
             Ok(())
         }
         Cmd::Dev => {

@@ -322,6 +322,28 @@ impl BotApi {
 }
 
 impl BotApi {
+    /// Sets the button beside every private chat's text field to open the
+    /// Mini App at `url` (`setChatMenuButton` with a `web_app`), labelled `text`.
+    ///
+    /// # Errors
+    /// See [`BotApiError`].
+    pub async fn set_menu_web_app(&self, text: &str, url: &str) -> Result<(), BotApiError> {
+        use frankenstein::types::{MenuButton, MenuButtonWebApp, WebAppInfo};
+        let params = frankenstein::methods::SetChatMenuButtonParams::builder()
+            .menu_button(MenuButton::WebApp(MenuButtonWebApp {
+                text: text.to_owned(),
+                web_app: WebAppInfo {
+                    url: url.to_owned(),
+                },
+            }))
+            .build();
+        self.bot
+            .set_chat_menu_button(&params)
+            .await
+            .map(drop)
+            .map_err(BotApiError::from)
+    }
+
     /// Downloads a file a person sent: `getFile`, then the file's URL, at most
     /// `max_bytes` (the size `getFile` states is checked first, then the bytes as
     /// they arrive). One attempt: the person can send the file again.

@@ -214,8 +214,9 @@ async fn set_webhook_registers_the_public_url_with_the_secret() {
     );
     assert_eq!(call.params["secret_token"], WEBHOOK_SECRET);
     assert_eq!(call.params["max_connections"], 20);
-    let menus = &fake.calls()[1..];
-    assert_eq!(menus.len(), 2, "{menus:?}");
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    let menus = &calls[1..3];
     for (call, lang, language_code) in [
         (&menus[0], Lang::En, Value::Null),
         (&menus[1], Lang::Ro, json!("ro")),
@@ -235,6 +236,14 @@ async fn set_webhook_registers_the_public_url_with_the_secret() {
             .iter()
             .any(|c| c["command"] == "sold" && c["description"] == "cifrele firmei active"),
         "Romanian names in the Romanian menu: {ro}"
+    );
+    // The menu button opens the Mini App.
+    let button = &calls[3];
+    assert_eq!(button.method, "setChatMenuButton");
+    assert_eq!(button.params["menu_button"]["type"], "web_app");
+    assert_eq!(
+        button.params["menu_button"]["web_app"]["url"],
+        "https://bot.example.com/app"
     );
     let logs = String::from_utf8_lossy(&output.stderr);
     assert!(

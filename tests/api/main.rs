@@ -36,6 +36,7 @@ mod limits;
 mod linking;
 mod login_lockout;
 mod metrics;
+mod miniapp;
 mod notifications;
 mod outbox;
 mod partners;

@@ -74,7 +74,7 @@ async fn company(req: &Req) -> Result<Company, ApiError> {
 }
 
 /// The company of the path, as the caller sees it: 401 without a valid token.
-pub(super) async fn member_of(req: &Req) -> Result<Company, ApiError> {
+pub(crate) async fn member_of(req: &Req) -> Result<Company, ApiError> {
     company(req).await
 }
 

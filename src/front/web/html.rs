@@ -53,6 +53,27 @@ fn csp(nonce: &str) -> String {
     )
 }
 
+/// Lets Telegram's web client (web.telegram.org) show the Mini App in its
+/// frame: the page's policy with that one ancestor instead of none, and no
+/// `X-Frame-Options` (which cannot name one). The phone apps open it in a
+/// web view, not a frame. Every other page stays unframeable.
+pub fn allow_telegram_framing(headers: &mut HeaderMap) {
+    let relaxed = headers
+        .get(CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .map(|csp| {
+            csp.replace(
+                "frame-ancestors 'none'",
+                "frame-ancestors https://web.telegram.org",
+            )
+        })
+        .and_then(|csp| HeaderValue::from_str(&csp).ok());
+    if let Some(value) = relaxed {
+        headers.insert(CONTENT_SECURITY_POLICY, value);
+    }
+    headers.remove(X_FRAME_OPTIONS);
+}
+
 /// HSTS over https: a year, subdomains included; browsers then never try
 /// plain http for the site, so no one on the path can strip TLS.
 const HSTS: &str = "max-age=31536000; includeSubDomains";

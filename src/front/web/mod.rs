@@ -8,10 +8,13 @@
 //! renders a failure as a page in the visitor's language, and adds the
 //! cookies and the security headers every page carries ([`html`]).
 //!
+//! The Telegram Mini App ([`app`]) is one page and its parts, fetched with an access token.
+//!
 //! The pages are lines of the route table ([`crate::front::routes`]);
 //! `docs/web.md` says what each does.
 
 pub mod account;
+pub mod app;
 pub mod companies;
 pub mod html;
 pub mod import;
@@ -61,6 +64,26 @@ where
     Fut: Future<Output = PageResult> + Send + 'static,
 {
     Endpoint::new(move |req| answer(req, handler.clone()), not_allowed)
+}
+
+/// A page of the Telegram Mini App ([`app`]): a [`page`] that Telegram's
+/// web client may show in its frame ([`html::allow_telegram_framing`]).
+pub fn mini_app<F, Fut>(handler: F) -> Endpoint
+where
+    F: Fn(PageReq) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = PageResult> + Send + 'static,
+{
+    Endpoint::new(
+        move |req| {
+            let handler = handler.clone();
+            async move {
+                let mut response = answer(req, handler).await;
+                html::allow_telegram_framing(response.headers_mut());
+                response
+            }
+        },
+        not_allowed,
+    )
 }
 
 /// A page's 405, in the visitor's language.

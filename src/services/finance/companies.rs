@@ -206,6 +206,35 @@ pub async fn for_member(
     Ok(row.map(Company::from))
 }
 
+/// What a person's Mini App opens with: the language they chose with
+/// `/language` (if any) and the company active in their Telegram chat.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Opening {
+    /// `/language`'s choice; `None`: follow Telegram's.
+    pub language: Option<Lang>,
+    /// The company chosen in the bot, if any.
+    pub active_company: Option<i64>,
+}
+
+/// [`Opening`] of `user_id` (the default for an unknown id).
+///
+/// # Errors
+/// The database failed.
+pub async fn opening(db: &mut PgConnection, user_id: i64) -> Result<Opening, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT u.language, t.active_company_id AS "active_company_id?"
+           FROM users u LEFT JOIN telegram_accounts t ON t.user_id = u.id
+           WHERE u.id = $1"#,
+        user_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map_or_else(Opening::default, |r| Opening {
+        language: r.language.as_deref().and_then(Lang::parse),
+        active_company: r.active_company_id,
+    }))
+}
+
 /// The member's companies whose name contains `text` (any case; `%` and `_`
 /// are matched literally), or whose CUI is `text` (with or without `RO`),
 /// by name: `limit` of them after the first `offset`.

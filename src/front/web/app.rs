@@ -1,0 +1,595 @@
+//! The Telegram Mini App: `/app`, opened from the bot's menu button and from
+//! the "Open dashboard" button under `/dashboard`.
+//!
+//! `GET /app` is a page with a little script (no build step): it takes the
+//! `initData` Telegram hands the app (from `telegram-web-app.js`, or from
+//! the URL's `#tgWebAppData=` where Telegram puts it, so the page works
+//! when that script cannot load), trades it for tokens at
+//! `POST /api/v1/auth/telegram`, and from then on fetches server-rendered
+//! parts of the page with the access token: the dashboard, the invoices
+//! (filters, keyset pages), the partners (customers and suppliers, keyset
+//! pages) and the charts. Each part is an
+//! askama template, escaped like every page; the script only places it.
+//! Charts come as SVG images (`.../charts/{kind}.svg`), shown through
+//! `<img>` so that nothing in them can run.
+//!
+//! Every part answers 401 without a valid token and 404 to a non-member,
+//! as the JSON API does (its company check, [`crate::front::api`]).
+
+use askama::Template;
+use http::StatusCode;
+use http::header::{CACHE_CONTROL, HeaderValue};
+
+use super::{Frame, PageReq, PageResult, render};
+use crate::blocks::Lang;
+use crate::blocks::chart::Theme;
+use crate::front::api::{caller, companies::member_of};
+use crate::front::bot::format::{date, money};
+use crate::front::charts::{self, Kind, Picture, RenderError};
+use crate::infra::config::Config;
+use crate::infra::http_io::{ApiError, HttpResponse, with_type};
+use crate::infra::router::Req;
+use crate::services::finance::dashboard::{self, Dashboard};
+use crate::services::finance::invoices::{self, Cursor, Invoice};
+use crate::services::finance::partners::{self, Partner};
+use crate::services::finance::{Company, Direction, PaidFilter, companies};
+
+/// The Mini App's address, as the menu button and the dashboard's button open it.
+pub fn url(config: &Config) -> String {
+    format!("{}/app", config.public_url)
+}
+
+/// Invoices per page in the Mini App: a phone's screenful or two.
+pub const INVOICES_PER_PAGE: i64 = 20;
+
+/// Partners per page in the Mini App.
+pub const PARTNERS_PER_PAGE: i64 = 20;
+
+#[derive(Template)]
+#[template(path = "app.html")]
+struct Shell<'a> {
+    frame: Frame<'a>,
+}
+
+/// `GET /app`: the page the script fills in.
+pub async fn shell(p: PageReq) -> PageResult {
+    render(
+        StatusCode::OK,
+        &Shell {
+            frame: Frame::of(&p.visitor),
+        },
+    )
+}
+
+/// The language of a part: the account's choice (`/language`), else what
+/// the script says Telegram's app is in (`?lang=`), else English.
+async fn lang_of(req: &Req, user_id: i64, db: &mut sqlx::PgConnection) -> Result<Lang, ApiError> {
+    let chosen = companies::opening(db, user_id).await?.language;
+    Ok(chosen.unwrap_or_else(|| {
+        param(req, "lang")
+            .and_then(|l| Lang::parse(&l))
+            .unwrap_or(Lang::En)
+    }))
+}
+
+/// The first value of `name` in the query, decoded.
+fn param(req: &Req, name: &str) -> Option<String> {
+    form_urlencoded::parse(req.query().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A part of the page: HTML, never cached (it shows figures and who asks).
+fn part(page: &impl Template) -> Result<HttpResponse, ApiError> {
+    let html = page.render().map_err(|e| ApiError::Internal(e.into()))?;
+    let mut response = with_type(StatusCode::OK, "text/html; charset=utf-8", html);
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// A label and a figure, written out.
+pub struct Figure {
+    /// What it is.
+    pub label: &'static str,
+    /// The amount, in the reader's format.
+    pub value: String,
+}
+
+/// A titled group of figures.
+pub struct Section {
+    /// The heading.
+    pub title: &'static str,
+    /// The figures; empty shows `empty`.
+    pub figures: Vec<Figure>,
+    /// What an empty section says.
+    pub empty: &'static str,
+}
+
+/// The company chooser and navigation, on every part.
+struct Nav {
+    lang: Lang,
+    company: Company,
+    companies: Vec<Company>,
+    current: &'static str,
+}
+
+impl Nav {
+    fn t(&self, ro: &'static str, en: &'static str) -> &'static str {
+        self.lang.pick(ro, en)
+    }
+
+    fn base(&self) -> String {
+        format!("/app/companies/{}", self.company.id)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "app_dashboard.html")]
+struct DashboardPart {
+    nav: Nav,
+    as_of: String,
+    sections: Vec<Section>,
+}
+
+/// `GET /app/home`: the dashboard of the company asked for (`?company=`),
+/// else the active one in Telegram, else the first.
+pub async fn home(req: Req) -> Result<HttpResponse, ApiError> {
+    let who = caller(&req)?;
+    let mut db = req.app.pool.acquire().await?;
+    let lang = lang_of(&req, who.user_id, &mut db).await?;
+    let list = companies::of_user(&mut db, who.user_id).await?;
+    let wanted = param(&req, "company").and_then(|c| c.parse::<i64>().ok());
+    let active = companies::opening(&mut db, who.user_id)
+        .await?
+        .active_company;
+    let Some(company) = wanted
+        .or(active)
+        .and_then(|id| list.iter().find(|c| c.id == id))
+        .or(list.first())
+        .cloned()
+    else {
+        return part(&NoCompany { lang });
+    };
+    dashboard_part(&mut db, lang, company, list).await
+}
+
+/// `GET /app/companies/{id}/dashboard`.
+pub async fn company_dashboard(req: Req) -> Result<HttpResponse, ApiError> {
+    let (company, lang, list, mut db) = member(&req).await?;
+    dashboard_part(&mut db, lang, company, list).await
+}
+
+async fn dashboard_part(
+    db: &mut sqlx::PgConnection,
+    lang: Lang,
+    company: Company,
+    companies: Vec<Company>,
+) -> Result<HttpResponse, ApiError> {
+    let today = crate::services::finance::today(&mut *db).await?;
+    let figures = dashboard::compute(db, &company, today).await?;
+    part(&DashboardPart {
+        as_of: date(lang, figures.as_of),
+        sections: sections(lang, &figures),
+        nav: Nav {
+            lang,
+            company,
+            companies,
+            current: "dashboard",
+        },
+    })
+}
+
+#[derive(Template)]
+#[template(path = "app_none.html")]
+struct NoCompany {
+    lang: Lang,
+}
+
+impl NoCompany {
+    fn t(&self, ro: &'static str, en: &'static str) -> &'static str {
+        self.lang.pick(ro, en)
+    }
+}
+
+/// The company of the path (404 to a non-member), the reader's language,
+/// their companies (for the chooser), and the connection to go on with.
+async fn member(
+    req: &Req,
+) -> Result<
+    (
+        Company,
+        Lang,
+        Vec<Company>,
+        sqlx::pool::PoolConnection<sqlx::Postgres>,
+    ),
+    ApiError,
+> {
+    let company = member_of(req).await?;
+    let who = caller(req)?;
+    let mut db = req.app.pool.acquire().await?;
+    let lang = lang_of(req, who.user_id, &mut db).await?;
+    let list = companies::of_user(&mut db, who.user_id).await?;
+    Ok((company, lang, list, db))
+}
+
+/// The dashboard's figures as sections, one figure a line, as `/dashboard` shows them.
+fn sections(lang: Lang, d: &Dashboard) -> Vec<Section> {
+    let mut out = vec![Section {
+        title: lang.pick("Trezorerie", "Treasury"),
+        figures: d
+            .treasury
+            .iter()
+            .map(|m| Figure {
+                label: lang.pick("sold", "balance"),
+                value: money(lang, m.amount, m.currency),
+            })
+            .collect(),
+        empty: lang.pick("niciun cont", "no accounts"),
+    }];
+    for (title, paid, outstanding, totals) in [
+        (
+            lang.pick("Facturi emise (de încasat)", "Issued invoices (to collect)"),
+            lang.pick("încasat", "collected"),
+            lang.pick("de încasat", "outstanding"),
+            &d.receivables,
+        ),
+        (
+            lang.pick("Facturi primite (de plătit)", "Received invoices (to pay)"),
+            lang.pick("plătit", "paid"),
+            lang.pick("de plătit", "outstanding"),
+            &d.payables,
+        ),
+    ] {
+        let mut figures = Vec::new();
+        for t in totals {
+            let m = |a| money(lang, a, t.currency);
+            figures.push(Figure {
+                label: "total",
+                value: m(t.total),
+            });
+            figures.push(Figure {
+                label: paid,
+                value: m(t.paid),
+            });
+            figures.push(Figure {
+                label: outstanding,
+                value: m(t.outstanding),
+            });
+            figures.push(Figure {
+                label: lang.pick("restanțe", "overdue"),
+                value: m(t.overdue),
+            });
+        }
+        out.push(Section {
+            title,
+            figures,
+            empty: lang.pick("nicio factură", "no invoices"),
+        });
+    }
+    out.push(Section {
+        title: lang.pick("Numerar luna aceasta", "Cash this month"),
+        figures: d
+            .cash_this_month
+            .iter()
+            .flat_map(|c| {
+                [
+                    Figure {
+                        label: lang.pick("încasări", "income"),
+                        value: money(lang, c.income, c.currency),
+                    },
+                    Figure {
+                        label: lang.pick("cheltuieli", "expenses"),
+                        value: money(lang, c.expenses, c.currency),
+                    },
+                ]
+            })
+            .collect(),
+        empty: lang.pick("nicio înregistrare", "no entries"),
+    });
+    out
+}
+
+/// One invoice as a row of the list.
+struct Row {
+    number: String,
+    partner: String,
+    issued: bool,
+    due: String,
+    total: String,
+    outstanding: String,
+    overdue: bool,
+    paid: bool,
+}
+
+impl Row {
+    fn of(lang: Lang, i: &Invoice) -> Self {
+        Self {
+            number: i.number.clone(),
+            partner: i.partner.clone(),
+            issued: i.direction == Direction::Issued,
+            due: date(lang, i.due_date),
+            total: money(lang, i.total, i.currency),
+            outstanding: money(lang, i.outstanding, i.currency),
+            overdue: i.overdue,
+            paid: i.outstanding.is_zero(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "app_invoices.html")]
+struct InvoicesPart {
+    nav: Nav,
+    /// The search text, as typed (partner, number or CUI).
+    q: String,
+    /// The same, for the page links' query.
+    q_param: String,
+    status: &'static str,
+    direction: &'static str,
+    rows: Vec<Row>,
+    next: Option<String>,
+    first_page: bool,
+}
+
+/// `GET /app/companies/{id}/invoices?status=&direction=&q=&cursor=`: a keyset
+/// page of the invoices (`q` searches partner, number or CUI, as `/facturi <text>`) ([`invoices::list_after`], as the API pages them).
+pub async fn invoice_list(req: Req) -> Result<HttpResponse, ApiError> {
+    let (company, lang, list, mut db) = member(&req).await?;
+    let status = match param(&req, "status").as_deref() {
+        None | Some("" | "all") => PaidFilter::All,
+        Some("unpaid") => PaidFilter::Unpaid,
+        Some("paid") => PaidFilter::Paid,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "status must be all, unpaid or paid".into(),
+            ));
+        }
+    };
+    let direction = match param(&req, "direction").as_deref() {
+        None | Some("" | "all") => None,
+        Some(d) => Some(Direction::parse(d).ok_or_else(|| {
+            ApiError::BadRequest("direction must be all, issued or received".into())
+        })?),
+    };
+    let after = match param(&req, "cursor").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(parse_cursor(&c).ok_or_else(|| {
+            ApiError::BadRequest("cursor must be the one the previous page gave".into())
+        })?),
+    };
+    let q = param(&req, "q").unwrap_or_default();
+    let search = invoices::Search::parse(&q);
+    let today = crate::services::finance::today(&mut *db).await?;
+    let slice = invoices::list_after(
+        &mut db,
+        company.id,
+        (status, direction, search),
+        after,
+        INVOICES_PER_PAGE,
+        today,
+    )
+    .await?;
+    part(&InvoicesPart {
+        q_param: super::html::url_param(&q),
+        q,
+        status: status.as_str(),
+        direction: direction.map_or("all", Direction::as_str),
+        rows: slice.items.iter().map(|i| Row::of(lang, i)).collect(),
+        next: slice.next_cursor,
+        first_page: after.is_none(),
+        nav: Nav {
+            lang,
+            company,
+            companies: list,
+            current: "invoices",
+        },
+    })
+}
+
+/// Reads a cursor as [`Cursor::encode`] writes it: `YYYY-MM-DD.id`.
+fn parse_cursor(text: &str) -> Option<Cursor> {
+    let (day, id) = text.split_once('.')?;
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Some(Cursor {
+        date: time::Date::parse(day, &format).ok()?,
+        id: id.parse().ok().filter(|id: &i64| *id > 0)?,
+    })
+}
+
+/// A chart as the part lists it: its image's address, title and figures.
+struct ChartView {
+    src: String,
+    title: String,
+    alt: String,
+    figures: Vec<Figure>,
+}
+
+#[derive(Template)]
+#[template(path = "app_charts.html")]
+struct ChartsPart {
+    nav: Nav,
+    charts: Vec<ChartView>,
+    left_out: Option<String>,
+}
+
+/// `GET /app/companies/{id}/charts`: the charts with something to show,
+/// each an image with its figures beside it (also its text alternative).
+pub async fn chart_list(req: Req) -> Result<HttpResponse, ApiError> {
+    let (company, lang, list, mut db) = member(&req).await?;
+    let today = crate::services::finance::today(&mut *db).await?;
+    let data = crate::services::finance::charts::compute(&mut db, &company, today).await?;
+    let base = format!("/app/companies/{}/charts", company.id);
+    let charts = charts::pictures(lang, &data)
+        .into_iter()
+        .map(|p| view(&base, &p))
+        .collect();
+    part(&ChartsPart {
+        charts,
+        left_out: charts::left_out(lang, &data.other_currencies),
+        nav: Nav {
+            lang,
+            company,
+            companies: list,
+            current: "charts",
+        },
+    })
+}
+
+fn view(base: &str, p: &Picture) -> ChartView {
+    let figures: Vec<Figure> = p
+        .figures
+        .iter()
+        .map(|(label, value)| Figure {
+            label,
+            value: value.clone(),
+        })
+        .collect();
+    let alt = figures
+        .iter()
+        .map(|f| format!("{}: {}", f.label, f.value))
+        .collect::<Vec<_>>()
+        .join("; ");
+    ChartView {
+        src: format!("{base}/{}.svg", p.kind.slug()),
+        title: p.chart.title.clone(),
+        alt: format!("{}. {alt}", p.chart.title),
+        figures,
+    }
+}
+
+/// `GET /app/companies/{id}/charts/{kind}.svg`: one chart as SVG, drawn
+/// within the process's bound (503 with `Retry-After` past it).
+pub async fn chart_svg(req: Req) -> Result<HttpResponse, ApiError> {
+    let kind: String = req.param("kind")?;
+    let kind = Kind::from_slug(&kind).ok_or(ApiError::NotFound)?;
+    let (company, lang, _, mut db) = member(&req).await?;
+    let today = crate::services::finance::today(&mut *db).await?;
+    let data = crate::services::finance::charts::compute(&mut db, &company, today).await?;
+    drop(db);
+    let picture = charts::picture(lang, &data, kind);
+    let drawn = charts::svg(vec![picture], Theme::LIGHT)
+        .await
+        .map_err(|e| match e {
+            RenderError::Busy => ApiError::Busy(
+                "other charts are being drawn; try again in a few seconds",
+                std::time::Duration::from_secs(2),
+            ),
+            RenderError::Failed => ApiError::Internal(anyhow::anyhow!("a chart was not drawn")),
+        })?;
+    let (_, svg) = drawn.into_iter().next().ok_or(ApiError::NotFound)?;
+    let mut response = with_type(StatusCode::OK, "image/svg+xml", svg);
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// One partner as a row of the list.
+struct PartnerRow {
+    name: String,
+    cui: Option<String>,
+    outstanding: String,
+    credit: Option<String>,
+    overdue: Option<String>,
+    /// `0–30: …; 31–60: …` of the non-empty buckets.
+    ageing: String,
+}
+
+impl PartnerRow {
+    fn of(lang: Lang, p: &Partner) -> Self {
+        let m = |a| money(lang, a, p.currency);
+        let a = p.ageing;
+        let ageing = [
+            ("0–30", a.days_0_30),
+            ("31–60", a.days_31_60),
+            ("61–90", a.days_61_90),
+            ("> 90", a.days_over_90),
+        ]
+        .into_iter()
+        .filter(|(_, amount)| !amount.is_zero())
+        .map(|(days, amount)| format!("{days} {}: {}", lang.pick("zile", "days"), m(amount)))
+        .collect::<Vec<_>>()
+        .join("; ");
+        Self {
+            name: p.name.clone(),
+            cui: p.cui.clone(),
+            outstanding: m(p.outstanding),
+            credit: (!p.credit.is_zero()).then(|| m(p.credit)),
+            overdue: (!p.overdue.is_zero()).then(|| m(p.overdue)),
+            ageing,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "app_partners.html")]
+struct PartnersPart {
+    nav: Nav,
+    direction: &'static str,
+    totals: Vec<Figure>,
+    rows: Vec<PartnerRow>,
+    next: Option<String>,
+    first_page: bool,
+}
+
+/// `GET /app/companies/{id}/partners?direction=issued|received&cursor=`:
+/// who owes the company most (issued, the default) or whom it owes most,
+/// with the company-wide line and the ageing of each
+/// ([`partners::list_after`], as the API and `/parteneri` compute them).
+pub async fn partner_list(req: Req) -> Result<HttpResponse, ApiError> {
+    let (company, lang, list, mut db) = member(&req).await?;
+    let direction = match param(&req, "direction").as_deref() {
+        None | Some("" | "issued") => Direction::Issued,
+        Some("received") => Direction::Received,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "direction must be issued or received".into(),
+            ));
+        }
+    };
+    let after = match param(&req, "cursor").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(partners::Cursor::decode(&c).ok_or_else(|| {
+            ApiError::BadRequest("cursor must be the one the previous page gave".into())
+        })?),
+    };
+    let first_page = after.is_none();
+    let today = crate::services::finance::today(&mut *db).await?;
+    let query = partners::Query {
+        direction: Some(direction),
+        after,
+    };
+    let page = partners::list_after(&mut db, &company, &query, PARTNERS_PER_PAGE, today).await?;
+    let totals = page
+        .totals
+        .iter()
+        .flat_map(|t| {
+            let m = |a| money(lang, a, t.currency);
+            [
+                Figure {
+                    label: lang.pick("de încasat", "outstanding"),
+                    value: m(t.outstanding),
+                },
+                Figure {
+                    label: lang.pick("restant", "overdue"),
+                    value: m(t.overdue),
+                },
+            ]
+        })
+        .collect();
+    part(&PartnersPart {
+        direction: direction.as_str(),
+        totals,
+        rows: page.items.iter().map(|p| PartnerRow::of(lang, p)).collect(),
+        next: page.next_cursor,
+        first_page,
+        nav: Nav {
+            lang,
+            company,
+            companies: list,
+            current: "partners",
+        },
+    })
+}

@@ -1,0 +1,408 @@
+//! The Telegram Mini App's server side: the `/app` page (framable by
+//! Telegram's web client only), its parts behind the access token (401
+//! without, 404 to a non-member), the dashboard, invoices with filters and
+//! keyset pages, the charts as SVG, in Romanian and English; the "Open
+//! dashboard" button under `/dashboard`. The page's script is exercised in
+//! Chromium: tests/browser/miniapp.test.mjs.
+#![expect(
+    clippy::inconsistent_digit_grouping,
+    reason = "amounts in minor units read best as units_cents: 1234_56 is 1234.56"
+)]
+
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::helpers::{BOT_TOKEN, TestApp, TgUser, reply_text, spawn_app};
+use crate::people::{Inv, activate, company, invoice, linked_user, token, user};
+use crate::telegram_login::init_data;
+
+/// GETs a part of the Mini App with `token` (none: no header).
+async fn part(app: &TestApp, token: Option<&str>, path: &str) -> (u16, String, String) {
+    let mut request = reqwest::Client::new().get(app.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("answers");
+    let status = response.status().as_u16();
+    let kind = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, kind, response.text().await.expect("body"))
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_app_page_loads_telegrams_script_and_only_telegram_web_may_frame_it(pool: PgPool) {
+    let app = spawn_app(pool).await;
+
+    let response = app.get("/app").await;
+
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors https://web.telegram.org"),
+        "{csp}"
+    );
+    assert!(csp.contains("script-src 'nonce-"), "{csp}");
+    assert!(!headers.contains_key("x-frame-options"));
+    assert_eq!(headers["cache-control"], "no-store");
+    let html = response.text().await.unwrap();
+    assert!(html.contains(r#"src="https://telegram.org/js/telegram-web-app.js""#));
+    assert!(
+        html.contains("tgWebAppData"),
+        "reads the data from the URL too"
+    );
+    // Other pages stay unframeable.
+    let login = app.get("/login").await;
+    assert_eq!(login.headers()["x-frame-options"], "DENY");
+}
+
+#[sqlx::test(migrations = false)]
+async fn parts_need_a_token_and_hide_other_companies(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let ana = user(&pool, "ana@example.ro").await;
+    let ana_co = company(&pool, ana, "Ana SRL").await;
+    let bob = user(&pool, "bob@example.ro").await;
+
+    let paths = [
+        "/app/home".to_owned(),
+        format!("/app/companies/{ana_co}/dashboard"),
+        format!("/app/companies/{ana_co}/invoices"),
+        format!("/app/companies/{ana_co}/partners"),
+        format!("/app/companies/{ana_co}/charts"),
+        format!("/app/companies/{ana_co}/charts/sales.svg"),
+    ];
+    for path in &paths {
+        // Act, assert: no token, a bad token.
+        let (status, kind, _) = part(&app, None, path).await;
+        assert_eq!((status, kind.as_str()), (401, "application/json"), "{path}");
+        let (status, _, _) = part(&app, Some("not-a-jwt"), path).await;
+        assert_eq!(status, 401, "{path}");
+    }
+    for path in &paths[1..] {
+        // Someone else's company: as if it did not exist.
+        let (status, _, body) = part(&app, Some(&token(bob)), path).await;
+        assert_eq!(status, 404, "{path}: {body}");
+        assert!(!body.contains("Ana SRL"));
+    }
+    let (status, _, body) = part(&app, Some(&token(bob)), "/app/home").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("not in any company yet"), "{body}");
+    let (status, _, _) = part(
+        &app,
+        Some(&token(ana)),
+        &format!("/app/companies/{ana_co}/charts/pie.svg"),
+    )
+    .await;
+    assert_eq!(status, 404, "no such chart");
+}
+
+#[sqlx::test(migrations = false)]
+async fn signed_in_with_init_data_the_home_shows_the_active_companys_dashboard_in_romanian(
+    pool: PgPool,
+) {
+    // Arrange: linked to Telegram 8201 (whose app is in Romanian), two
+    // companies, the second active in the bot.
+    let app = spawn_app(pool.clone()).await;
+    let ana = linked_user(&pool, "ana@example.ro", 8201).await;
+    let first = company(&pool, ana, "Alfa <SRL>").await;
+    let active = company(&pool, ana, "Beta SRL").await;
+    activate(&pool, 8201, active).await;
+    invoice(
+        &pool,
+        active,
+        Inv {
+            total: 1234_56,
+            ..Inv::default()
+        },
+    )
+    .await;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+
+    // Act: the page's sign-in, then its first part.
+    let exchanged = app
+        .post_json(
+            "/api/v1/auth/telegram",
+            &json!({"init_data": init_data(8201, now, BOT_TOKEN)}),
+            None,
+        )
+        .await;
+    assert_eq!(exchanged.status(), 200);
+    let access = exchanged.json::<serde_json::Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, kind, html) = part(&app, Some(&access), "/app/home?lang=ro").await;
+
+    // Assert
+    assert_eq!((status, kind.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(
+        html.contains(r#"<h1 id="company-name">Beta SRL</h1>"#),
+        "{html}"
+    );
+    assert!(html.contains("Facturi emise (de încasat)"), "{html}");
+    assert!(html.contains("1.234,56 RON"), "{html}");
+    assert!(
+        html.contains("Alfa &lt;SRL&gt;"),
+        "escaped in the chooser: {html}"
+    );
+    assert!(!html.contains("<SRL>"));
+    assert!(html.contains(&format!(r#"data-path="/app/companies/{active}/invoices""#)));
+
+    // The chooser's other company, in English.
+    let (_, _, html) = part(
+        &app,
+        Some(&access),
+        &format!("/app/home?company={first}&lang=en"),
+    )
+    .await;
+    assert!(
+        html.contains(r#"<h1 id="company-name">Alfa &lt;SRL&gt;</h1>"#),
+        "{html}"
+    );
+    assert!(html.contains("no invoices"), "{html}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn invoices_filter_and_page_with_a_cursor(pool: PgPool) {
+    // Arrange: 25 unpaid issued invoices, 3 paid received ones.
+    let app = spawn_app(pool.clone()).await;
+    let ana = user(&pool, "ana@example.ro").await;
+    let id = company(&pool, ana, "Ana SRL").await;
+    for n in 0..25 {
+        let number = format!("F-{n:02}");
+        invoice(
+            &pool,
+            id,
+            Inv {
+                number: &number,
+                due_in_days: n - 5,
+                ..Inv::default()
+            },
+        )
+        .await;
+    }
+    for n in 0..3 {
+        let number = format!("P-{n}");
+        let bill = Inv {
+            number: &number,
+            direction: "received",
+            total: 50_00,
+            paid: 50_00,
+            ..Inv::default()
+        };
+        invoice(&pool, id, bill).await;
+    }
+    let t = token(ana);
+    let base = format!("/app/companies/{id}/invoices");
+
+    // Act, assert: the first page of the unpaid ones.
+    let (status, _, html) = part(&app, Some(&t), &format!("{base}?status=unpaid&lang=en")).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(html.matches("<li>").count(), 20, "{html}");
+    assert!(html.contains("F-00") && !html.contains("P-0"), "{html}");
+    assert!(html.contains("overdue"), "due 5 days ago: {html}");
+    let next = html
+        .split("cursor=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a next page")
+        .to_owned();
+
+    // The second page: the last five, no further page.
+    let (_, _, html) = part(
+        &app,
+        Some(&t),
+        &format!("{base}?status=unpaid&direction=issued&cursor={next}&lang=en"),
+    )
+    .await;
+    assert_eq!(html.matches("<li>").count(), 5, "{html}");
+    assert!(html.contains("F-24") && !html.contains("F-00"), "{html}");
+    assert!(!html.contains("id=\"next-page\""), "{html}");
+    assert!(html.contains("First page"), "{html}");
+
+    // Paid received ones only, in Romanian.
+    let (_, _, html) = part(
+        &app,
+        Some(&t),
+        &format!("{base}?status=paid&direction=received&lang=ro"),
+    )
+    .await;
+    assert_eq!(html.matches("<li>").count(), 3, "{html}");
+    assert!(html.contains("plătită"), "{html}");
+    assert!(
+        html.contains(r#"<option value="received" selected>"#),
+        "{html}"
+    );
+
+    // A search by number, kept in the page links.
+    let (_, _, html) = part(&app, Some(&t), &format!("{base}?q=F-07&lang=en")).await;
+    assert_eq!(html.matches("<li>").count(), 1, "{html}");
+    assert!(
+        html.contains("F-07") && html.contains(r#"value="F-07""#),
+        "{html}"
+    );
+
+    // Bad filters are named.
+    for query in ["status=maybe", "direction=sideways", "cursor=yesterday"] {
+        let (status, _, body) = part(&app, Some(&t), &format!("{base}?{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn charts_are_listed_with_their_figures_and_served_as_svg(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let ana = user(&pool, "ana@example.ro").await;
+    let id = company(&pool, ana, "Ana SRL").await;
+    invoice(
+        &pool,
+        id,
+        Inv {
+            total: 900_00,
+            paid: 400_00,
+            due_in_days: -35,
+            ..Inv::default()
+        },
+    )
+    .await;
+    let t = token(ana);
+
+    // Act
+    let (status, _, html) = part(
+        &app,
+        Some(&t),
+        &format!("/app/companies/{id}/charts?lang=en"),
+    )
+    .await;
+
+    // Assert: the invoices' chart and the ageing chart, nothing else.
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(html.matches("<img data-src=").count(), 2, "{html}");
+    assert!(html.contains(&format!(
+        r#"data-src="/app/companies/{id}/charts/sales.svg""#
+    )));
+    assert!(html.contains(&format!(
+        r#"data-src="/app/companies/{id}/charts/ageing.svg""#
+    )));
+    assert!(
+        html.contains(
+            "alt=\"Overdue receivables, by days late. to collect: RON 500.00; overdue: RON 500.00"
+        ),
+        "{html}"
+    );
+    let (status, kind, svg) = part(
+        &app,
+        Some(&t),
+        &format!("/app/companies/{id}/charts/ageing.svg?lang=ro"),
+    )
+    .await;
+    assert_eq!((status, kind.as_str()), (200, "image/svg+xml"));
+    assert!(svg.starts_with("<svg"), "{svg}");
+    assert!(svg.contains("Restanțe de încasat"), "{svg}");
+    assert!(svg.contains("#C62828"), "red bars drawn: {svg}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn dashboard_in_private_has_the_open_dashboard_button_and_in_a_group_none(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let tg = TgUser::en(8202);
+    let ana = linked_user(&pool, "ana@example.ro", tg.id).await;
+    let id = company(&pool, ana, "Ana SRL").await;
+    activate(&pool, tg.id, id).await;
+
+    let reply = app.reply_to(&tg.text("/dashboard")).await;
+
+    assert!(reply_text(&reply).contains("Ana SRL"));
+    let button = &reply["reply_markup"]["inline_keyboard"][0][0];
+    assert_eq!(button["text"], "📱 Open dashboard", "{reply}");
+    assert_eq!(
+        button["web_app"]["url"], "http://ledgerbot.test/app",
+        "{reply}"
+    );
+    let reply = app.reply_to(&tg.group_text(-100_555, "/dashboard")).await;
+    assert!(reply["reply_markup"].is_null(), "{reply}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn partners_show_customers_or_suppliers_largest_first_with_their_ageing(pool: PgPool) {
+    // Arrange: two customers (one 35 days late), one supplier.
+    let app = spawn_app(pool.clone()).await;
+    let ana = user(&pool, "ana@example.ro").await;
+    let id = company(&pool, ana, "Ana SRL").await;
+    let late = Inv {
+        number: "F-1",
+        partner: "Client <Mare>",
+        total: 700_00,
+        due_in_days: -35,
+        ..Inv::default()
+    };
+    invoice(&pool, id, late).await;
+    invoice(
+        &pool,
+        id,
+        Inv {
+            number: "F-2",
+            partner: "Client Mic",
+            total: 100_00,
+            ..Inv::default()
+        },
+    )
+    .await;
+    let bill = Inv {
+        number: "P-1",
+        direction: "received",
+        partner: "Furnizor SA",
+        total: 300_00,
+        ..Inv::default()
+    };
+    invoice(&pool, id, bill).await;
+    let t = token(ana);
+    let base = format!("/app/companies/{id}/partners");
+
+    // Act
+    let (status, _, html) = part(&app, Some(&t), &format!("{base}?lang=en")).await;
+
+    // Assert: customers by default, the largest first, escaped, aged.
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains(r#"id="tab-partners" data-path"#)
+            && html.contains(r#"aria-current="page">Partners"#),
+        "{html}"
+    );
+    let big = html.find("Client &lt;Mare&gt;").expect("escaped name");
+    let small = html.find("Client Mic").expect("the other customer");
+    assert!(big < small, "largest first: {html}");
+    assert!(html.contains("overdue RON 700.00"), "{html}");
+    assert!(html.contains("31–60 days: RON 700.00"), "{html}");
+    assert!(
+        html.contains("<dt>outstanding</dt><dd>RON 800.00</dd>"),
+        "company total: {html}"
+    );
+    assert!(!html.contains("Furnizor SA"), "{html}");
+
+    let (_, _, html) = part(
+        &app,
+        Some(&t),
+        &format!("{base}?direction=received&lang=ro"),
+    )
+    .await;
+    assert!(
+        html.contains("Furnizor SA") && !html.contains("Client Mic"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<dt>de încasat</dt><dd>300,00 RON</dd>") || html.contains("300,00 RON"),
+        "{html}"
+    );
+
+    for query in ["direction=both", "cursor=2026-01-10.4"] {
+        let (status, _, body) = part(&app, Some(&t), &format!("{base}?{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+    }
+}
