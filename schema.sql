@@ -434,7 +434,7 @@ CREATE TABLE IF NOT EXISTS outbox_chats (
 -- What each person asked to be told on their own (/notificari): a row per
 -- kind turned on. `due_soon`: their active company's invoices to collect
 -- falling due in `days` days; `overdue`: its invoices that became overdue
--- today. src/services/notifications.rs.
+-- today. src/services/notifications/.
 CREATE TABLE IF NOT EXISTS notification_settings (
     user_id bigint  NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     kind    text    NOT NULL CHECK (kind IN ('due_soon', 'overdue')),

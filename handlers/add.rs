@@ -8,9 +8,9 @@
 
 use time::{Date, Duration, Month};
 
+use crate::blocks::format::{date, money};
 use crate::blocks::money::{Amount, Currency, MoneyError, Sign, parse_signed_human};
 use crate::blocks::telegram_html::escape;
-use crate::front::bot::format::{date, money};
 use crate::front::bot::{BotMethod, HandlerResult, Replies, UpdateCtx, require};
 use crate::services::finance::cash::{self, NewEntry};
 

@@ -4,9 +4,9 @@
 
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
+use crate::blocks::format::{clip, date, fit, money};
 use crate::blocks::money::Amount;
 use crate::blocks::telegram_html::escape;
-use crate::front::bot::format::{clip, date, fit, money};
 use crate::front::bot::{BotMethod, Callback, HandlerResult, Replies, UpdateCtx, require};
 use crate::services::finance::cash::{self, Entry, UNDO_WINDOW_MINUTES, Undo};
 

@@ -4,8 +4,8 @@
 //! photo's caption carries the key figures; a chart with nothing to draw is
 //! left out, and with nothing at all the answer says so in words.
 
+use crate::blocks::format::{clip, date};
 use crate::blocks::telegram_html::escape;
-use crate::front::bot::format::{clip, date};
 use crate::front::bot::{BotMethod, HandlerResult, Replies, UpdateCtx, require};
 use crate::front::charts::{self, Picture, RenderError};
 use crate::infra::telegram::PhotoUpload;

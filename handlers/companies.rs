@@ -1,8 +1,8 @@
 //! `/companies` (`/firme`): the person's companies with their CUI, the active
 //! one marked.
 
+use crate::blocks::format::{clip, fit};
 use crate::blocks::telegram_html::escape;
-use crate::front::bot::format::{clip, fit};
 use crate::front::bot::{HandlerResult, Lang, Replies, UpdateCtx, require};
 use crate::services::finance::{Role, companies};
 

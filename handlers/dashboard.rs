@@ -6,9 +6,9 @@
 
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo};
 
+use crate::blocks::format::{clip, date, fit, money};
 use crate::blocks::local_time::count;
 use crate::blocks::telegram_html::escape;
-use crate::front::bot::format::{clip, date, fit, money};
 use crate::front::bot::{BotMethod, HandlerResult, Lang, Replies, UpdateCtx, require};
 use crate::services::finance::dashboard::{self, Dashboard, InvoiceTotals};
 

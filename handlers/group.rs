@@ -3,8 +3,8 @@
 //! ask for its figures there (everyone in the group sees the answers);
 //! `off` undoes it. Unbound groups get no company data at all.
 
+use crate::blocks::format::clip;
 use crate::blocks::telegram_html::escape;
-use crate::front::bot::format::clip;
 use crate::front::bot::{HandlerResult, Replies, UpdateCtx, require};
 use crate::services::finance::{Role, companies, groups};
 

@@ -3,9 +3,9 @@
 //! in for someone not linked yet, the account's commands for a linked person
 //! without an active company, and everything once a company is active.
 
+use crate::blocks::format::clip;
 use crate::blocks::telegram_html::escape;
 use crate::front::bot::command::Audience;
-use crate::front::bot::format::clip;
 use crate::front::bot::{HandlerResult, Replies, UpdateCtx};
 
 /// Where the person is, which decides what `/help` shows.

@@ -6,8 +6,8 @@
 
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
+use crate::blocks::format::{clip, date, fit, money};
 use crate::blocks::telegram_html::escape;
-use crate::front::bot::format::{clip, date, fit, money};
 use crate::front::bot::{BotMethod, Callback, HandlerResult, Lang, Replies, UpdateCtx, require};
 use crate::services::finance::invoices::{self, Cursor, Invoice, Search, Slice};
 use crate::services::finance::{Company, Direction, PaidFilter};

@@ -6,10 +6,10 @@
 
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
+use crate::blocks::format::clip;
 use crate::blocks::local_time::count;
 use crate::blocks::telegram_html::escape;
 use crate::front::bot::callback::MemberStep;
-use crate::front::bot::format::clip;
 use crate::front::bot::{BotMethod, Callback, HandlerResult, Replies, UpdateCtx, require};
 use crate::services::finance::companies::{self, ChangeRole, Member, RemoveMember};
 use crate::services::finance::{Company, Role};

@@ -2,11 +2,11 @@
 //! as its owner, made the active one. The CUI, when given, must pass its
 //! check digit; a Telegram-only account may do this too.
 
+use crate::blocks::format::clip;
 use crate::blocks::local_time::count;
 use crate::blocks::money::Currency;
 use crate::blocks::telegram_html::escape;
 use crate::blocks::validate::{Cui, CuiError};
-use crate::front::bot::format::clip;
 use crate::front::bot::{HandlerResult, Replies, UpdateCtx, require};
 use crate::services::finance::{companies, quota};
 

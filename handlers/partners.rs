@@ -3,8 +3,8 @@
 //! [`crate::services::finance::partners::list_after`], the computation the
 //! API's `GET .../partners` shows.
 
+use crate::blocks::format::{clip, fit, money};
 use crate::blocks::telegram_html::escape;
-use crate::front::bot::format::{clip, fit, money};
 use crate::front::bot::{HandlerResult, Lang, Replies, UpdateCtx, require};
 use crate::services::finance::partners::{self, Ageing, Page, Partner, Query};
 use crate::services::finance::{Company, Direction};

@@ -5,8 +5,8 @@
 
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
+use crate::blocks::format::clip;
 use crate::blocks::telegram_html::escape;
-use crate::front::bot::format::clip;
 use crate::front::bot::{BotMethod, Callback, HandlerResult, Replies, UpdateCtx, require};
 use crate::services::finance::{Company, companies};
 

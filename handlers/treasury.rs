@@ -1,8 +1,8 @@
 //! `/trezorerie` (`/treasury`): each account of the active company with its balance.
 
+use crate::blocks::format::{clip, date, fit, money};
 use crate::blocks::telegram_html::escape;
 use crate::blocks::validate::Iban;
-use crate::front::bot::format::{clip, date, fit, money};
 use crate::front::bot::{HandlerResult, Replies, UpdateCtx, require};
 use crate::services::finance::treasury::{self, Kind};
 

@@ -2,6 +2,7 @@
 //! beside it. Everything above uses them; they use nothing above.
 //!
 //! - [`efactura`]: e-Factura (UBL) documents and SPV's ZIPs, read within bounds.
+//! - [`format`]: how numbers, money and dates read in each language, and names clipped to a line.
 //! - [`money`]: exact amounts and currencies, parsed and written in both languages.
 //! - [`validate`]: Romanian CUI and IBAN, with their check digits.
 //! - [`link_code`]: the 8-character one-time codes and their hashes.
@@ -17,6 +18,7 @@
 
 pub mod chart;
 pub mod efactura;
+pub mod format;
 pub mod invite_code;
 pub mod lang;
 pub mod link_code;

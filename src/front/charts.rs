@@ -11,8 +11,8 @@ use tokio::sync::Semaphore;
 
 use crate::blocks::Lang;
 use crate::blocks::chart::{self, BarChart, Series, colours};
+use crate::blocks::format::money;
 use crate::blocks::money::{Amount, Currency};
-use crate::front::bot::format::money;
 use crate::services::finance::charts::ChartData;
 
 /// Requests drawing charts at once in one process (each on a blocking

@@ -2,7 +2,7 @@
 //! ([`webhook`]), what an update says ([`incoming`]), the command table's
 //! types and parser ([`command`]; the table is [`handlers::COMMANDS`]), the
 //! buttons ([`callback`]), documents sent to be imported ([`document`]), what a handler gets ([`context`]) and answers
-//! ([`reply`]), and how it writes numbers and dates ([`format`](mod@format)).
+//! ([`reply`]). How numbers and dates read is [`crate::blocks::format`].
 //!
 //! The handlers, one file per command, live in the top-level `handlers/`
 //! folder and know nothing of HTTP.
@@ -11,7 +11,6 @@ pub mod callback;
 pub mod command;
 pub mod context;
 pub mod document;
-pub mod format;
 pub mod incoming;
 pub mod reply;
 pub mod require;

@@ -25,10 +25,10 @@ use sqlx::PgPool;
 use time::{Date, OffsetDateTime};
 
 use crate::blocks::Lang;
+use crate::blocks::format;
 use crate::blocks::local_time::{count, in_bucharest};
 use crate::blocks::money::{Amount, Currency};
 use crate::blocks::telegram_html::escape;
-use crate::front::bot::format;
 use crate::infra::telegram::BotMethod;
 
 /// How often each instance looks for what is due.
