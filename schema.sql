@@ -797,21 +797,48 @@ $$;
 --   2. today's date in Romania, and the sender's account as `claim_update`
 --      reads it (a sender who had blocked the bot is unblocked: the one
 --      write, and only then);
---   3. with `_dashboard`, and when the account has a usable active company,
---      that company's `dashboard_figures`, read after the wait.
+--   3. in a group chat (any chat but the sender's private one, whose id is
+--      the sender's), the company an owner bound it to with /group
+--      (`group_company_id`, NULL when unbound) and, when the sender is a
+--      member of it, that company and the sender's role there (the
+--      `group_*` columns): what `front/bot/require.rs` would otherwise ask
+--      for in two more statements;
+--   4. with `_dashboard`, the figures (`dashboard_figures`, read after the
+--      wait) of the company the chat shows: in the private chat the
+--      account's usable active company, in a group the bound company when
+--      the sender is a member of it.
 -- The first row is the account (its figure columns NULL); each further row
 -- is a figure. PL/pgSQL and VOLATILE for the fresh snapshot after the wait,
 -- as `claim_update`. Nothing outlives the statement (no session state), so it
 -- runs as well through PgBouncer's transaction mode.
+-- The `group_*` columns came with issue 18's group /dashboard: an earlier
+-- read_update (without them) is dropped first, since CREATE OR REPLACE
+-- cannot add result columns. The previous build names the columns it reads,
+-- so it reads this one unchanged.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_proc
+               WHERE proname = 'read_update'
+                 AND pronamespace = current_schema()::regnamespace
+                 AND NOT ('group_company_id' = ANY (proargnames))) THEN
+        DROP FUNCTION read_update(bigint, bigint, boolean);
+    END IF;
+END
+$$;
 CREATE OR REPLACE FUNCTION read_update(_chat_id bigint, _telegram_user_id bigint, _dashboard boolean)
 RETURNS TABLE (today date, user_id bigint, language text, active_company_id bigint,
                company_id bigint, company_name text, company_cui text, company_currency text,
                role text, section text, currency text, count bigint, total bigint, paid bigint,
-               outstanding bigint, overdue bigint, overdue_count bigint)
+               outstanding bigint, overdue bigint, overdue_count bigint,
+               group_company_id bigint, group_company_name text, group_company_cui text,
+               group_company_currency text, group_role text)
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
 DECLARE
     _blocked boolean;
+    _shown bigint;
+    _shown_currency text;
+    _user bigint;
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(_chat_id);
     today := (now() AT TIME ZONE 'Europe/Bucharest')::date;
@@ -828,13 +855,30 @@ BEGIN
         SET LOCAL synchronous_commit = off;
         UPDATE telegram_accounts SET blocked_at = NULL WHERE telegram_user_id = _telegram_user_id;
     END IF;
+    IF _chat_id <> _telegram_user_id THEN
+        -- A variable of its own: in the query, `user_id` would name the column.
+        _user := user_id;
+        SELECT g.company_id, c.name, c.cui, c.currency, m.role
+        INTO group_company_id, group_company_name, group_company_cui, group_company_currency,
+             group_role
+        FROM group_chats g
+        LEFT JOIN company_members m ON m.company_id = g.company_id AND m.user_id = _user
+        LEFT JOIN companies c ON c.id = m.company_id
+        WHERE g.chat_id = _chat_id;
+        _shown := CASE WHEN group_role IS NOT NULL THEN group_company_id END;
+        _shown_currency := group_company_currency;
+    ELSE
+        _shown := company_id;
+        _shown_currency := company_currency;
+    END IF;
     RETURN NEXT;
-    IF _dashboard AND company_id IS NOT NULL THEN
+    IF _dashboard AND _shown IS NOT NULL THEN
         RETURN QUERY
             SELECT today, user_id, language, active_company_id, company_id, company_name,
                    company_cui, company_currency, role, f.section, f.currency, f.count, f.total,
-                   f.paid, f.outstanding, f.overdue, f.overdue_count
-            FROM dashboard_figures(company_id, today, company_currency) AS f;
+                   f.paid, f.outstanding, f.overdue, f.overdue_count, group_company_id,
+                   group_company_name, group_company_cui, group_company_currency, group_role
+            FROM dashboard_figures(_shown, today, _shown_currency) AS f;
     END IF;
 END
 $$;

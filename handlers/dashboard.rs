@@ -1,7 +1,8 @@
 //! `/dashboard` (`/sold`, `/balance`): the active company's figures, computed
-//! by `dashboard_figures` (schema.sql), as the API's are: in the private chat
-//! the webhook reads them with the account, in one statement (see
-//! `front/bot/webhook.rs`), elsewhere [`crate::services::finance::dashboard::compute`] does.
+//! by `dashboard_figures` (schema.sql), as the API's are: the webhook reads
+//! them with the account (and in a group with the group's binding), in one
+//! statement (see `front/bot/webhook.rs`); should that not have read them,
+//! [`crate::services::finance::dashboard::compute`] does.
 //! In the private chat, with a button that opens the Mini App.
 
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo};

@@ -37,6 +37,21 @@ pub struct Account {
     pub active_company: Option<Company>,
 }
 
+/// A group chat's binding to a company (`/group`), as the update's first
+/// statement read it (`read_update` in schema.sql).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupBinding {
+    /// No owner bound the group to a company.
+    Unbound,
+    /// Bound to `company_id`.
+    Bound {
+        /// The bound company.
+        company_id: i64,
+        /// That company with the sender's role, when the sender is a member of it.
+        member: Option<Company>,
+    },
+}
+
 /// Everything a handler may use for one update. Handlers know nothing of HTTP.
 pub struct UpdateCtx<'a> {
     /// Where the handler's statements run: for a command that may write, the
@@ -57,9 +72,14 @@ pub struct UpdateCtx<'a> {
     pub from: TelegramUser,
     /// The linked account, if any.
     pub account: Option<Account>,
-    /// For `/dashboard` in the private chat: the active company's figures,
+    /// For `/dashboard`: the figures of the company the chat shows,
     /// read in the update's first statement (one round trip in all).
     pub dashboard: Option<Dashboard>,
+    /// In a group, for an update that only reads: the group's binding, read
+    /// in the update's first statement; `None` when not read (the private
+    /// chat, or an update that may write: [`super::require::company_chat`]
+    /// then reads it).
+    pub group: Option<GroupBinding>,
     /// The language to answer in.
     pub lang: Lang,
     /// Set by a handler whose reply carries a secret (a link code): the reply

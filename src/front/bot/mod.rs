@@ -22,7 +22,7 @@ pub mod handlers;
 pub use crate::blocks::Lang;
 pub use callback::{Callback, StartChoice};
 pub use command::{Command, Spec};
-pub use context::{Account, TelegramUser, UpdateCtx};
+pub use context::{Account, GroupBinding, TelegramUser, UpdateCtx};
 pub use incoming::Incoming;
 pub use reply::{BotMethod, Replies};
 

@@ -3,7 +3,7 @@
 //! account, then an active company the person is (still) a member of, and
 //! for writing, a role that may write.
 
-use super::{Account, UpdateCtx};
+use super::{Account, GroupBinding, UpdateCtx};
 use crate::services::finance::{Company, companies, groups};
 
 /// A requirement that is not met: the HTML answer that explains it.
@@ -84,7 +84,12 @@ pub async fn company_chat(ctx: &mut UpdateCtx<'_>) -> Result<Result<(), Unmet>, 
     if ctx.is_private() {
         return Ok(Ok(()));
     }
-    let Some(company_id) = groups::bound_company(ctx.db, ctx.chat_id).await? else {
+    let binding = match ctx.group.clone() {
+        // Read with the account, in the update's first statement.
+        Some(binding) => binding,
+        None => group_binding(ctx).await?,
+    };
+    let GroupBinding::Bound { member, .. } = binding else {
         return Ok(Err(ctx
             .t(
                 "Într-un grup nu arăt cifrele unei firme decât dacă un proprietar a legat grupul de firmă cu /grup. \
@@ -95,10 +100,10 @@ pub async fn company_chat(ctx: &mut UpdateCtx<'_>) -> Result<Result<(), Unmet>, 
             .to_owned()));
     };
     // Not linked: the handler says how to link, and shows nothing.
-    let Some(user_id) = ctx.account.as_ref().map(|a| a.user_id) else {
+    if ctx.account.is_none() {
         return Ok(Ok(()));
-    };
-    let Some(company) = companies::for_member(ctx.db, company_id, user_id).await? else {
+    }
+    let Some(company) = member else {
         return Ok(Err(ctx
             .t(
                 "Grupul acesta arată o firmă al cărei membru nu ești.",
@@ -111,4 +116,17 @@ pub async fn company_chat(ctx: &mut UpdateCtx<'_>) -> Result<Result<(), Unmet>, 
         account.active_company = Some(company);
     }
     Ok(Ok(()))
+}
+
+/// The group's binding and the sender's membership of its company, read
+/// now: for an update that may write (a read got them with the account).
+async fn group_binding(ctx: &mut UpdateCtx<'_>) -> Result<GroupBinding, sqlx::Error> {
+    let Some(company_id) = groups::bound_company(ctx.db, ctx.chat_id).await? else {
+        return Ok(GroupBinding::Unbound);
+    };
+    let member = match ctx.account.as_ref().map(|a| a.user_id) {
+        Some(user_id) => companies::for_member(ctx.db, company_id, user_id).await?,
+        None => None,
+    };
+    Ok(GroupBinding::Bound { company_id, member })
 }

@@ -239,11 +239,9 @@ impl Request {
     }
 
     /// Whether the first statement should read the dashboard's figures too:
-    /// `/dashboard` in the private chat (in a group, the company shown is
-    /// the group's, decided after the account is read).
-    fn wants_dashboard(&self, private: bool) -> bool {
-        private
-            && matches!(self, Self::Command(Command::Known { spec, .. }) if spec.name == "dashboard")
+    /// for `/dashboard` (`read_update` picks the company the chat shows).
+    fn wants_dashboard(&self) -> bool {
+        matches!(self, Self::Command(Command::Known { spec, .. }) if spec.name == "dashboard")
     }
 
     fn name(&self) -> &'static str {
@@ -295,7 +293,7 @@ async fn apply(
     // The webhook's own pool: API traffic cannot take these connections.
     let pool = &app.webhook_pool;
     let mut start = if request.reads_only() {
-        let dashboard = request.wants_dashboard(chat_id == from.id);
+        let dashboard = request.wants_dashboard();
         let mut conn = pool.acquire().await?;
         let read = Read::take(&mut conn, chat_id, from.id, dashboard).await?;
         Start::Read(conn, read)
@@ -310,13 +308,15 @@ async fn apply(
         }
         Start::Write(tx, claim)
     };
-    let (db, today, account, dashboard): (&mut PgConnection, _, _, _) = match &mut start {
-        Start::Write(tx, claim) => (&mut **tx, claim.today, claim.account.take(), None),
+    let (db, today, account, dashboard, group): (&mut PgConnection, _, _, _, _) = match &mut start
+    {
+        Start::Write(tx, claim) => (&mut **tx, claim.today, claim.account.take(), None, None),
         Start::Read(conn, read) => (
             &mut **conn,
             read.today,
             read.account.take(),
             read.dashboard.take(),
+            read.group.take(),
         ),
     };
 
@@ -330,6 +330,7 @@ async fn apply(
         from,
         account,
         dashboard,
+        group,
         lang,
         reply_is_secret: false,
     };

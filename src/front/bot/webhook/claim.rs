@@ -2,14 +2,15 @@
 //! an update that may write (the chat's lock held to its commit, the claim of
 //! the id, today's date and the sender's account), `read_update` for one that
 //! only reads (the chat's lock in shared mode, today's date, the sender's
-//! account and, for `/dashboard`, its figures; nothing written). Both are in
+//! account, in a group the group's binding, and for `/dashboard` the figures
+//! of the company the chat shows; nothing written). Both are in
 //! `schema.sql`.
 
 use sqlx::PgConnection;
 use time::Date;
 
 use crate::blocks::Lang;
-use crate::front::bot::Account;
+use crate::front::bot::{Account, GroupBinding};
 use crate::services::finance::Company;
 use crate::services::finance::dashboard::{self, Dashboard, Figure};
 
@@ -31,8 +32,12 @@ pub struct Read {
     pub today: Date,
     /// The sender's account, if linked.
     pub account: Option<Account>,
-    /// The active company's figures, when asked for and the account has one.
+    /// The figures of the company the chat shows, when asked for: the
+    /// active company in the private chat, the bound one in a group (when
+    /// the sender is a member of it).
     pub dashboard: Option<Dashboard>,
+    /// In a group chat, its binding; `None` in the private chat.
+    pub group: Option<GroupBinding>,
 }
 
 /// The account columns both functions return, from a row of either.
@@ -125,9 +130,10 @@ impl Claim {
 
 impl Read {
     /// Waits for the chat's write in flight, if any (not for its other
-    /// reads), then reads the sender's account and, with `dashboard`, its
-    /// active company's figures. `db` must be in autocommit: the shared lock
-    /// is the statement's own, and released when it ends.
+    /// reads), then reads the sender's account, in a group the group's
+    /// binding, and with `dashboard` the figures of the company the chat
+    /// shows. `db` must be in autocommit: the shared lock is the statement's
+    /// own, and released when it ends.
     ///
     /// # Errors
     /// The database failed.
@@ -140,7 +146,9 @@ impl Read {
         let rows = sqlx::query!(
             r#"SELECT today AS "today!", user_id, language, active_company_id, company_id,
                       company_name, company_cui, company_currency, role, section, currency,
-                      count, total, paid, outstanding, overdue, overdue_count
+                      count, total, paid, outstanding, overdue, overdue_count,
+                      group_company_id, group_company_name, group_company_cui,
+                      group_company_currency, group_role
                FROM read_update($1, $2, $3)"#,
             chat_id,
             telegram_user_id,
@@ -153,9 +161,34 @@ impl Read {
             .next()
             .ok_or_else(|| sqlx::Error::Protocol("read_update returned no row".into()))?;
         let today = first.today;
+        let group = (chat_id != telegram_user_id).then(|| match first.group_company_id {
+            None => GroupBinding::Unbound,
+            Some(company_id) => GroupBinding::Bound {
+                company_id,
+                member: match (
+                    first.group_company_name.clone(),
+                    first.group_company_currency.as_deref(),
+                    first.group_role.as_deref(),
+                ) {
+                    (Some(name), Some(currency), Some(role)) => Some(Company::from_stored(
+                        company_id,
+                        name,
+                        first.group_company_cui.clone(),
+                        currency,
+                        role,
+                    )),
+                    _ => None,
+                },
+            },
+        });
         let account = account_columns!(first).account();
-        let company = account.as_ref().and_then(|a| a.active_company.as_ref());
-        let dashboard = match company {
+        // The company whose figures `read_update` read, as it chose it.
+        let shown = match &group {
+            Some(GroupBinding::Bound { member, .. }) => member.as_ref(),
+            Some(GroupBinding::Unbound) => None,
+            None => account.as_ref().and_then(|a| a.active_company.as_ref()),
+        };
+        let dashboard = match shown {
             Some(company) if dashboard => {
                 let figures = rows.map(|r| Figure {
                     section: r.section.unwrap_or_default(),
@@ -175,6 +208,7 @@ impl Read {
             today,
             account,
             dashboard,
+            group,
         })
     }
 }
