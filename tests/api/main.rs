@@ -32,6 +32,7 @@ mod invoice_search;
 mod invoice_sync;
 mod invoices;
 mod invoices_csv;
+mod keyset;
 mod limits;
 mod linking;
 mod login_lockout;

@@ -255,7 +255,8 @@ async fn count_statements(
         let len = from.read_u32().await?;
         let mut body = vec![0; len as usize - 4];
         from.read_exact(&mut body).await?;
-        to.write_all(&[&len.to_be_bytes()[..], &body].concat()).await?;
+        to.write_all(&[&len.to_be_bytes()[..], &body].concat())
+            .await?;
         let code = u32::from_be_bytes(body[..4].try_into().expect("a protocol code"));
         if code != SSL_REQUEST && code != GSS_REQUEST {
             break;
@@ -306,12 +307,36 @@ async fn a_dashboard_is_one_statement_in_a_bound_group_as_in_the_private_chat(po
     linked_user(&pool, "str@example.ro", stranger.id).await;
 
     for (update, expected, why) in [
-        (tg.text("/dashboard"), "1 invoice in RON", "the private chat"),
-        (tg.group_text(GROUP, "/dashboard"), "1 invoice in RON", "the owner, in the group"),
-        (viewer.group_text(GROUP, "/dashboard"), "1 invoice in RON", "a member whose active company is none"),
-        (stranger.group_text(GROUP, "/dashboard"), "not a member", "a stranger"),
-        (tg.group_text(UNBOUND, "/dashboard"), "/group", "an unbound group"),
-        (tg.group_text(GROUP, "/invoices"), "F-1", "another read in the group"),
+        (
+            tg.text("/dashboard"),
+            "1 invoice in RON",
+            "the private chat",
+        ),
+        (
+            tg.group_text(GROUP, "/dashboard"),
+            "1 invoice in RON",
+            "the owner, in the group",
+        ),
+        (
+            viewer.group_text(GROUP, "/dashboard"),
+            "1 invoice in RON",
+            "a member whose active company is none",
+        ),
+        (
+            stranger.group_text(GROUP, "/dashboard"),
+            "not a member",
+            "a stranger",
+        ),
+        (
+            tg.group_text(UNBOUND, "/dashboard"),
+            "/group",
+            "an unbound group",
+        ),
+        (
+            tg.group_text(GROUP, "/invoices"),
+            "F-1",
+            "another read in the group",
+        ),
     ] {
         // The first time on a connection also prepares the statement.
         app.reply_to(&update).await;

@@ -308,8 +308,7 @@ async fn apply(
         }
         Start::Write(tx, claim)
     };
-    let (db, today, account, dashboard, group): (&mut PgConnection, _, _, _, _) = match &mut start
-    {
+    let (db, today, account, dashboard, group): (&mut PgConnection, _, _, _, _) = match &mut start {
         Start::Write(tx, claim) => (&mut **tx, claim.today, claim.account.take(), None, None),
         Start::Read(conn, read) => (
             &mut **conn,

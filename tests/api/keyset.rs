@@ -1,0 +1,276 @@
+//! Lists are keyset pages read from an index: the first page and one deep in
+//! a large company touch about the same few rows, and walking the pages by
+//! cursor returns every row once, in order (issue 18 item 3).
+//!
+//! Each list is run through the service function the API, the bot and the
+//! Mini App call, in a transaction of its own, and PostgreSQL's own count of
+//! the reads in that transaction (`pg_stat_get_xact_*`: rows read from the
+//! table and through each of its indexes, sequential scans, blocks) says
+//! what the plan touched. A sort of all the company's rows, or a scan that filters
+//! them, would read them all; a page served from an index reads about a
+//! page.
+
+use ledgerbot::services::finance::cash;
+use ledgerbot::services::finance::invoices::{self, Cursor};
+use ledgerbot::services::finance::{Direction, PaidFilter};
+use sqlx::{PgConnection, PgPool};
+use time::Date;
+
+/// Rows of the measured company in each table, and as many of another
+/// company's, interleaved with them.
+const ROWS: i64 = 20_000;
+/// Rows per page.
+const PAGE: i64 = 20;
+
+/// What a transaction's statements read from one table and its indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Touched {
+    /// Sequential scans of the table.
+    seq_scans: i64,
+    /// Rows read by sequential scans and index entries read.
+    rows: i64,
+    /// Blocks of the table and its indexes asked for (from the cache or disk).
+    blocks: i64,
+}
+
+/// What this backend has read from `table` and not yet reported: the
+/// counts keep what earlier transactions on the connection read until the
+/// backend next reports them (when idle, outside a transaction), so a
+/// measure is the difference of two reads within one transaction.
+async fn touched(db: &mut PgConnection, table: &str) -> Touched {
+    let (seq_scans, rows, blocks): (i64, i64, i64) = sqlx::query_as(
+        // A table's own scans and rows are its sequential ones.
+        "SELECT pg_stat_get_xact_numscans(t.oid),
+                pg_stat_get_xact_tuples_returned(t.oid)
+                    + coalesce(sum(pg_stat_get_xact_tuples_returned(i.indexrelid)), 0)::int8,
+                pg_stat_get_xact_blocks_fetched(t.oid)
+                    + coalesce(sum(pg_stat_get_xact_blocks_fetched(i.indexrelid)), 0)::int8
+         FROM pg_class t LEFT JOIN pg_index i ON i.indrelid = t.oid
+         WHERE t.oid = $1::regclass
+         GROUP BY t.oid",
+    )
+    .bind(table)
+    .fetch_one(&mut *db)
+    .await
+    .expect("read the transaction's statistics");
+    Touched {
+        seq_scans,
+        rows,
+        blocks,
+    }
+}
+
+impl std::ops::Sub for Touched {
+    type Output = Self;
+
+    fn sub(self, before: Self) -> Self {
+        Self {
+            seq_scans: self.seq_scans - before.seq_scans,
+            rows: self.rows - before.rows,
+            blocks: self.blocks - before.blocks,
+        }
+    }
+}
+
+/// Checks that a deep page cost about what the first one did, and a page's
+/// worth: no sequential scan, rows read bounded by the page, not the company.
+fn assert_bounded(what: &str, first: Touched, deep: Touched) {
+    for (page, cost) in [("first", first), ("deep", deep)] {
+        assert_eq!(
+            cost.seq_scans, 0,
+            "{what}, {page} page: a sequential scan: {cost:?}"
+        );
+        assert!(
+            cost.rows <= 3 * PAGE + 10,
+            "{what}, {page} page read {} rows for {PAGE}: {cost:?}",
+            cost.rows
+        );
+    }
+    assert!(
+        deep.blocks <= 2 * first.blocks + 10,
+        "{what}: the deep page fetched {} blocks, the first {}",
+        deep.blocks,
+        first.blocks
+    );
+}
+
+/// Two companies with `ROWS` invoices and cash entries each, written
+/// alternately, as companies' data arrives in a shared database. Of the
+/// measured company's invoices, one in 50 is received (a company that
+/// mostly sells), one in 3 is paid.
+async fn seed(pool: &PgPool) -> i64 {
+    let company: i64 = sqlx::query_scalar(
+        "WITH c AS (INSERT INTO companies (name) VALUES ('Mare SRL'), ('Vecina SRL') RETURNING id)
+         SELECT min(id) FROM c",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("companies");
+    sqlx::query(
+        "INSERT INTO invoices (company_id, direction, number, partner, issue_date, due_date,
+                               total_minor, paid_minor, currency)
+         SELECT $1 + g % 2, CASE WHEN g % 100 = 0 THEN 'received' ELSE 'issued' END,
+                'F-' || g, 'Client ' || (g % 700),
+                date '2023-01-01' + (g * 7919 % 1000), date '2023-01-01' + (g * 7919 % 1000) + g % 60,
+                10000 + g, CASE WHEN g % 3 = 0 THEN 10000 + g ELSE g % 5000 END, 'RON'
+         FROM generate_series(1, 2 * $2::int) g",
+    )
+    .bind(company)
+    .bind(ROWS)
+    .execute(pool)
+    .await
+    .expect("invoices");
+    sqlx::query(
+        "INSERT INTO cash_entries (company_id, amount_minor, currency, note, entry_date)
+         SELECT $1 + g % 2, CASE WHEN g % 4 = 0 THEN g ELSE -g END, 'RON', 'nota ' || g,
+                date '2023-01-01' + (g * 7919 % 1000)
+         FROM generate_series(1, 2 * $2::int) g",
+    )
+    .bind(company)
+    .bind(ROWS)
+    .execute(pool)
+    .await
+    .expect("cash entries");
+    // As autovacuum would have, long before a company has this many rows.
+    sqlx::query("ANALYZE invoices, cash_entries")
+        .execute(pool)
+        .await
+        .expect("analyze");
+    company
+}
+
+/// One page of `list` and what reading it touched, in a transaction of its own.
+async fn invoice_page(
+    pool: &PgPool,
+    company: i64,
+    filter: (PaidFilter, Option<Direction>),
+    after: Option<Cursor>,
+) -> (invoices::Slice<invoices::Invoice>, Touched) {
+    let today = Date::from_calendar_date(2025, time::Month::June, 1).expect("a date");
+    let mut tx = pool.begin().await.expect("begin");
+    let before = touched(&mut tx, "invoices").await;
+    let page = invoices::list_after(
+        &mut tx,
+        company,
+        (filter.0, filter.1, None),
+        after,
+        PAGE,
+        today,
+    )
+    .await
+    .expect("a page");
+    let cost = touched(&mut tx, "invoices").await - before;
+    tx.rollback().await.expect("rollback");
+    (page, cost)
+}
+
+#[sqlx::test(migrations = false)]
+async fn invoice_pages_cost_the_same_at_any_depth_and_walk_every_invoice_once(pool: PgPool) {
+    // Arrange
+    ledgerbot::infra::db::migrate(&pool)
+        .await
+        .expect("schema applies");
+    let company = seed(&pool).await;
+
+    for filter in [(PaidFilter::All, None), (PaidFilter::Unpaid, None)] {
+        let what = format!("invoices {filter:?}");
+        let expected: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM invoices WHERE company_id = $1
+               AND ($2 = 'all' OR ($2 = 'unpaid') = (paid_minor < total_minor))
+               AND ($3::text IS NULL OR direction = $3)",
+        )
+        .bind(company)
+        .bind(filter.0.as_str())
+        .bind(filter.1.map(Direction::as_str))
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+
+        // Act: every page, by cursor.
+        let (first, first_cost) = invoice_page(&pool, company, filter, None).await;
+        let mut seen: Vec<(Date, i64)> = Vec::new();
+        let mut page = first;
+        let mut deep_cursor = None;
+        loop {
+            let key = |i: &invoices::Invoice| {
+                let date = if filter.0 == PaidFilter::Unpaid {
+                    i.due_date
+                } else {
+                    i.issue_date
+                };
+                (date, i.id)
+            };
+            seen.extend(page.items.iter().map(key));
+            let Some(next) = page.next_cursor else { break };
+            let cursor = Cursor::parse(&next).expect("a cursor the list wrote");
+            if seen.len() as i64 >= expected - 3 * PAGE && deep_cursor.is_none() {
+                deep_cursor = Some(cursor);
+            }
+            page = invoice_page(&pool, company, filter, Some(cursor)).await.0;
+        }
+        let (_, deep_cost) = invoice_page(
+            &pool,
+            company,
+            filter,
+            Some(deep_cursor.expect("a deep page")),
+        )
+        .await;
+
+        // Assert
+        assert_eq!(seen.len() as i64, expected, "{what}: every invoice");
+        let mut ordered = seen.clone();
+        if filter.0 == PaidFilter::Unpaid {
+            ordered.sort();
+        } else {
+            ordered.sort_by(|a, b| b.cmp(a));
+        }
+        ordered.dedup();
+        assert_eq!(seen, ordered, "{what}: in order, each once");
+        assert_bounded(&what, first_cost, deep_cost);
+    }
+}
+
+/// One page of the cash entries (`GET .../cash-entries`) and what it touched.
+async fn cash_page(pool: &PgPool, company: i64, after: Option<i64>) -> (Vec<cash::Entry>, Touched) {
+    let mut tx = pool.begin().await.expect("begin");
+    let before = touched(&mut tx, "cash_entries").await;
+    let page = cash::list_after(&mut tx, company, after, PAGE + 1)
+        .await
+        .expect("a page");
+    let cost = touched(&mut tx, "cash_entries").await - before;
+    tx.rollback().await.expect("rollback");
+    (page, cost)
+}
+
+#[sqlx::test(migrations = false)]
+async fn cash_entry_pages_cost_the_same_at_any_depth_and_walk_every_entry_once(pool: PgPool) {
+    // Arrange
+    ledgerbot::infra::db::migrate(&pool)
+        .await
+        .expect("schema applies");
+    let company = seed(&pool).await;
+
+    // Act
+    let (mut page, first_cost) = cash_page(&pool, company, None).await;
+    let mut seen = Vec::new();
+    let mut deep = None;
+    loop {
+        let more = page.len() as i64 > PAGE;
+        page.truncate(PAGE as usize);
+        seen.extend(page.iter().map(|e| e.id));
+        if !more {
+            break;
+        }
+        let after = seen.last().copied();
+        if seen.len() as i64 >= ROWS - 3 * PAGE && deep.is_none() {
+            deep = after;
+        }
+        page = cash_page(&pool, company, after).await.0;
+    }
+    let (_, deep_cost) = cash_page(&pool, company, deep).await;
+
+    // Assert
+    assert_eq!(seen.len() as i64, ROWS, "every entry");
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "in order, each once");
+    assert_bounded("cash entries", first_cost, deep_cost);
+}
