@@ -427,61 +427,53 @@ mod tests {
 
     #[test]
     fn the_monthly_charts_keep_their_colours_and_romanian_names() {
-        let names = |kind| {
+        use colours::{BLUE, ORANGE, PURPLE, RED};
+        /// The kind, its title, its legends with their colours, its figures' labels.
+        type Case = (
+            Kind,
+            &'static str,
+            &'static [(&'static str, Rgb)],
+            [&'static str; 3],
+        );
+        let cases: [Case; 4] = [
+            (
+                Kind::Sales,
+                "Facturi emise și încasate",
+                &[("facturat", BLUE), ("încasat", ORANGE)],
+                ["facturat", "încasat", "rămas de încasat"],
+            ),
+            (
+                Kind::Purchases,
+                "Facturi primite și plătite",
+                &[("primite", PURPLE), ("plătit", ORANGE)],
+                ["facturi primite", "plătit", "rămas de plătit"],
+            ),
+            (
+                Kind::Cash,
+                "Numerar: încasări și cheltuieli",
+                &[("încasări", BLUE), ("cheltuieli", PURPLE)],
+                ["încasări", "cheltuieli", "net"],
+            ),
+            (
+                Kind::Ageing,
+                "Restanțe de încasat, pe zile",
+                &[("restante", RED)],
+                ["de încasat", "restante", "peste 90 de zile"],
+            ),
+        ];
+        for (kind, title, series, figures) in cases {
             let p = picture(Lang::Ro, &data(), kind);
-            let series: Vec<_> = p
+            assert_eq!(p.chart.title, title, "{kind:?}");
+            let got: Vec<_> = p
                 .chart
                 .series
                 .iter()
-                .map(|s| (s.name.clone(), s.colour))
+                .map(|s| (s.name.as_str(), s.colour))
                 .collect();
-            (
-                p.chart.title,
-                series,
-                p.figures.iter().map(|f| f.0).collect::<Vec<_>>(),
-            )
-        };
-        assert_eq!(
-            names(Kind::Sales),
-            (
-                "Facturi emise și încasate".into(),
-                vec![
-                    ("facturat".into(), colours::BLUE),
-                    ("încasat".into(), colours::ORANGE)
-                ],
-                vec!["facturat", "încasat", "rămas de încasat"]
-            )
-        );
-        assert_eq!(
-            names(Kind::Purchases),
-            (
-                "Facturi primite și plătite".into(),
-                vec![
-                    ("primite".into(), colours::PURPLE),
-                    ("plătit".into(), colours::ORANGE)
-                ],
-                vec!["facturi primite", "plătit", "rămas de plătit"]
-            )
-        );
-        assert_eq!(
-            names(Kind::Cash),
-            (
-                "Numerar: încasări și cheltuieli".into(),
-                vec![
-                    ("încasări".into(), colours::BLUE),
-                    ("cheltuieli".into(), colours::PURPLE)
-                ],
-                vec!["încasări", "cheltuieli", "net"]
-            )
-        );
-        assert_eq!(
-            names(Kind::Ageing),
-            (
-                "Restanțe de încasat, pe zile".into(),
-                vec![("restante".into(), colours::RED)],
-                vec!["de încasat", "restante", "peste 90 de zile"]
-            )
-        );
+            assert_eq!(got, series, "{kind:?}");
+            let labels: Vec<_> = p.figures.iter().map(|f| f.0).collect();
+            assert_eq!(labels, figures, "{kind:?}");
+        }
         assert_eq!(
             picture(Lang::Ro, &data(), Kind::Ageing).chart.series[0].values,
             [1_00, 2_00, 3_00, 4_00]
