@@ -10,10 +10,10 @@
 use tokio::sync::Semaphore;
 
 use crate::blocks::Lang;
-use crate::blocks::chart::{self, BarChart, Series, colours};
+use crate::blocks::chart::{self, BarChart, Rgb, Series, colours};
 use crate::blocks::format::money;
 use crate::blocks::money::{Amount, Currency};
-use crate::services::finance::charts::ChartData;
+use crate::services::finance::charts::{ChartData, Month};
 
 /// Requests drawing charts at once in one process (each on a blocking
 /// thread, so the async runtime keeps serving meanwhile).
@@ -74,133 +74,86 @@ pub fn pictures(lang: Lang, data: &ChartData) -> Vec<Picture> {
         .collect()
 }
 
+/// A text in both languages: Romanian, English.
+type Words = [&'static str; 2];
+
+/// One of a monthly chart's two bars: its legend, its label among the
+/// caption's figures, its colour, and which figure of a month it draws.
+struct Bar {
+    legend: Words,
+    figure: Words,
+    colour: Rgb,
+    of: fn(&Month) -> Amount,
+}
+
+/// A chart of two amounts a month side by side, its caption carrying both
+/// sums and what is left between them. Sales, purchases and cash differ only
+/// in this table.
+struct Monthly {
+    title: Words,
+    bars: [Bar; 2],
+    /// The caption's name for the first sum less the second.
+    rest: Words,
+}
+
+/// A [`Bar`] whose caption label is its legend.
+const fn bar(legend: Words, colour: Rgb, of: fn(&Month) -> Amount) -> Bar {
+    Bar {
+        legend,
+        figure: legend,
+        colour,
+        of,
+    }
+}
+
+const SALES: Monthly = Monthly {
+    title: ["Facturi emise și încasate", "Invoiced and collected"],
+    bars: [
+        bar(["facturat", "invoiced"], colours::BLUE, |m| m.invoiced),
+        bar(["încasat", "collected"], colours::ORANGE, |m| m.collected),
+    ],
+    rest: ["rămas de încasat", "still to collect"],
+};
+
+const PURCHASES: Monthly = Monthly {
+    title: ["Facturi primite și plătite", "Bills received and paid"],
+    bars: [
+        Bar {
+            figure: ["facturi primite", "bills received"],
+            ..bar(["primite", "received"], colours::PURPLE, |m| m.payables)
+        },
+        bar(["plătit", "paid"], colours::ORANGE, |m| m.paid),
+    ],
+    rest: ["rămas de plătit", "still to pay"],
+};
+
+const CASH: Monthly = Monthly {
+    title: [
+        "Numerar: încasări și cheltuieli",
+        "Cash income and expenses",
+    ],
+    bars: [
+        bar(["încasări", "income"], colours::BLUE, |m| m.income),
+        bar(["cheltuieli", "expenses"], colours::PURPLE, |m| m.expenses),
+    ],
+    rest: ["net", "net"],
+};
+
+/// What a picture is made of before it becomes one: title, groups, series, figures.
+type Parts = (
+    String,
+    Vec<String>,
+    Vec<Series>,
+    Vec<(&'static str, String)>,
+);
+
 /// The chart `kind` of `data`, even when it has nothing to show.
 pub fn picture(lang: Lang, data: &ChartData, kind: Kind) -> Picture {
-    let m = |amount: Amount| money(lang, amount, data.currency);
-    let months: Vec<String> = data
-        .months
-        .iter()
-        .map(|month| month_name(lang, month.start.month()).to_owned())
-        .collect();
-    let sum = |f: fn(&crate::services::finance::charts::Month) -> Amount| -> Amount {
-        data.months.iter().map(f).sum()
-    };
-    let series = |name: &str, colour, values: Vec<Amount>| Series {
-        name: name.to_owned(),
-        colour,
-        values: values.into_iter().map(Amount::minor).collect(),
-    };
-    let by_month = |f: fn(&crate::services::finance::charts::Month) -> Amount| {
-        data.months.iter().map(f).collect()
-    };
     let (title, groups, series, figures) = match kind {
-        Kind::Sales => {
-            let (invoiced, collected) = (sum(|m| m.invoiced), sum(|m| m.collected));
-            (
-                lang.pick("Facturi emise și încasate", "Invoiced and collected")
-                    .to_owned(),
-                months,
-                vec![
-                    series(
-                        lang.pick("facturat", "invoiced"),
-                        colours::BLUE,
-                        by_month(|m| m.invoiced),
-                    ),
-                    series(
-                        lang.pick("încasat", "collected"),
-                        colours::ORANGE,
-                        by_month(|m| m.collected),
-                    ),
-                ],
-                vec![
-                    (lang.pick("facturat", "invoiced"), m(invoiced)),
-                    (lang.pick("încasat", "collected"), m(collected)),
-                    (
-                        lang.pick("rămas de încasat", "still to collect"),
-                        m(invoiced - collected),
-                    ),
-                ],
-            )
-        }
-        Kind::Purchases => {
-            let (payables, paid) = (sum(|m| m.payables), sum(|m| m.paid));
-            (
-                lang.pick("Facturi primite și plătite", "Bills received and paid")
-                    .to_owned(),
-                months,
-                vec![
-                    series(
-                        lang.pick("primite", "received"),
-                        colours::PURPLE,
-                        by_month(|m| m.payables),
-                    ),
-                    series(
-                        lang.pick("plătit", "paid"),
-                        colours::ORANGE,
-                        by_month(|m| m.paid),
-                    ),
-                ],
-                vec![
-                    (lang.pick("facturi primite", "bills received"), m(payables)),
-                    (lang.pick("plătit", "paid"), m(paid)),
-                    (
-                        lang.pick("rămas de plătit", "still to pay"),
-                        m(payables - paid),
-                    ),
-                ],
-            )
-        }
-        Kind::Cash => {
-            let (income, expenses) = (sum(|m| m.income), sum(|m| m.expenses));
-            (
-                lang.pick(
-                    "Numerar: încasări și cheltuieli",
-                    "Cash income and expenses",
-                )
-                .to_owned(),
-                months,
-                vec![
-                    series(
-                        lang.pick("încasări", "income"),
-                        colours::BLUE,
-                        by_month(|m| m.income),
-                    ),
-                    series(
-                        lang.pick("cheltuieli", "expenses"),
-                        colours::PURPLE,
-                        by_month(|m| m.expenses),
-                    ),
-                ],
-                vec![
-                    (lang.pick("încasări", "income"), m(income)),
-                    (lang.pick("cheltuieli", "expenses"), m(expenses)),
-                    (lang.pick("net", "net"), m(income - expenses)),
-                ],
-            )
-        }
-        Kind::Ageing => {
-            let a = &data.ageing;
-            (
-                lang.pick(
-                    "Restanțe de încasat, pe zile",
-                    "Overdue receivables, by days late",
-                )
-                .to_owned(),
-                ["0–30", "31–60", "61–90", "> 90"]
-                    .map(str::to_owned)
-                    .to_vec(),
-                vec![series(
-                    lang.pick("restante", "overdue"),
-                    colours::RED,
-                    vec![a.days_0_30, a.days_31_60, a.days_61_90, a.over_90],
-                )],
-                vec![
-                    (lang.pick("de încasat", "to collect"), m(a.outstanding())),
-                    (lang.pick("restante", "overdue"), m(a.overdue())),
-                    (lang.pick("peste 90 de zile", "over 90 days"), m(a.over_90)),
-                ],
-            )
-        }
+        Kind::Sales => monthly(lang, data, &SALES),
+        Kind::Purchases => monthly(lang, data, &PURCHASES),
+        Kind::Cash => monthly(lang, data, &CASH),
+        Kind::Ageing => ageing(lang, data),
     };
     Picture {
         kind,
@@ -213,6 +166,64 @@ pub fn picture(lang: Lang, data: &ChartData, kind: Kind) -> Picture {
         },
         figures,
     }
+}
+
+/// The parts of a [`Monthly`] chart: a group a month, a series a bar.
+fn monthly(lang: Lang, data: &ChartData, chart: &Monthly) -> Parts {
+    let pick = |[ro, en]: Words| lang.pick(ro, en);
+    let m = |amount: Amount| money(lang, amount, data.currency);
+    let months = data
+        .months
+        .iter()
+        .map(|month| month_name(lang, month.start.month()).to_owned())
+        .collect();
+    let series = chart
+        .bars
+        .iter()
+        .map(|bar| Series {
+            name: pick(bar.legend).to_owned(),
+            colour: bar.colour,
+            values: data.months.iter().map(|m| (bar.of)(m).minor()).collect(),
+        })
+        .collect();
+    let [first, second] = chart
+        .bars
+        .each_ref()
+        .map(|bar| -> Amount { data.months.iter().map(bar.of).sum() });
+    let figures = vec![
+        (pick(chart.bars[0].figure), m(first)),
+        (pick(chart.bars[1].figure), m(second)),
+        (pick(chart.rest), m(first - second)),
+    ];
+    (pick(chart.title).to_owned(), months, series, figures)
+}
+
+/// The parts of the receivables' ageing: a group per lateness.
+fn ageing(lang: Lang, data: &ChartData) -> Parts {
+    let m = |amount: Amount| money(lang, amount, data.currency);
+    let a = &data.ageing;
+    (
+        lang.pick(
+            "Restanțe de încasat, pe zile",
+            "Overdue receivables, by days late",
+        )
+        .to_owned(),
+        ["0–30", "31–60", "61–90", "> 90"]
+            .map(str::to_owned)
+            .to_vec(),
+        vec![Series {
+            name: lang.pick("restante", "overdue").to_owned(),
+            colour: colours::RED,
+            values: [a.days_0_30, a.days_31_60, a.days_61_90, a.over_90]
+                .map(Amount::minor)
+                .to_vec(),
+        }],
+        vec![
+            (lang.pick("de încasat", "to collect"), m(a.outstanding())),
+            (lang.pick("restante", "overdue"), m(a.overdue())),
+            (lang.pick("peste 90 de zile", "over 90 days"), m(a.over_90)),
+        ],
+    )
 }
 
 /// The sentence saying which currencies the charts leave out, if any.
@@ -299,5 +310,173 @@ async fn draw<T: Send + 'static>(
             tracing::error!(error = %e, "drawing charts panicked");
             Err(RenderError::Failed)
         }
+    }
+}
+
+#[cfg(test)]
+#[expect(
+    clippy::inconsistent_digit_grouping,
+    reason = "amounts in minor units read best as units_cents: 1234_56 is 1234.56"
+)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+    use crate::services::finance::charts::{Ageing, Month};
+
+    fn data() -> ChartData {
+        let lei = Amount::from_minor;
+        let month = |start, n: i64| Month {
+            start,
+            invoiced: lei(1_000_00 * n),
+            collected: lei(600_00 * n),
+            payables: lei(400_00 * n),
+            paid: lei(100_00 * n),
+            income: lei(50_00 * n),
+            expenses: lei(20_00 * n),
+        };
+        ChartData {
+            currency: Currency::RON,
+            as_of: date!(2026 - 12 - 03),
+            months: vec![
+                month(date!(2026 - 11 - 01), 1),
+                month(date!(2026 - 12 - 01), 2),
+            ],
+            ageing: Ageing {
+                not_due: lei(10_00),
+                days_0_30: lei(1_00),
+                days_31_60: lei(2_00),
+                days_61_90: lei(3_00),
+                over_90: lei(4_00),
+            },
+            other_currencies: vec![],
+        }
+    }
+
+    #[test]
+    fn each_monthly_chart_draws_its_two_figures_and_sums_them_with_what_is_left() {
+        /// The kind, its title, legends, values per series, and figures.
+        type Case = (
+            Kind,
+            &'static str,
+            Words,
+            [[i64; 2]; 2],
+            [(&'static str, &'static str); 3],
+        );
+        let cases: [Case; 3] = [
+            (
+                Kind::Sales,
+                "Invoiced and collected",
+                ["invoiced", "collected"],
+                [[1_000_00, 2_000_00], [600_00, 1_200_00]],
+                [
+                    ("invoiced", "RON 3,000.00"),
+                    ("collected", "RON 1,800.00"),
+                    ("still to collect", "RON 1,200.00"),
+                ],
+            ),
+            (
+                Kind::Purchases,
+                "Bills received and paid",
+                ["received", "paid"],
+                [[400_00, 800_00], [100_00, 200_00]],
+                [
+                    ("bills received", "RON 1,200.00"),
+                    ("paid", "RON 300.00"),
+                    ("still to pay", "RON 900.00"),
+                ],
+            ),
+            (
+                Kind::Cash,
+                "Cash income and expenses",
+                ["income", "expenses"],
+                [[50_00, 100_00], [20_00, 40_00]],
+                [
+                    ("income", "RON 150.00"),
+                    ("expenses", "RON 60.00"),
+                    ("net", "RON 90.00"),
+                ],
+            ),
+        ];
+        for (kind, title, legends, values, figures) in cases {
+            let picture = picture(Lang::En, &data(), kind);
+            assert_eq!(picture.chart.title, title, "{kind:?}");
+            assert_eq!(picture.chart.groups, ["Nov", "Dec"], "{kind:?}");
+            let series: Vec<_> = picture
+                .chart
+                .series
+                .iter()
+                .map(|s| (s.name.as_str(), s.values.clone()))
+                .collect();
+            assert_eq!(
+                series,
+                [
+                    (legends[0], values[0].to_vec()),
+                    (legends[1], values[1].to_vec())
+                ],
+                "{kind:?}"
+            );
+            let got: Vec<_> = picture
+                .figures
+                .iter()
+                .map(|(label, amount)| (*label, amount.as_str()))
+                .collect();
+            assert_eq!(got, figures, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn the_monthly_charts_keep_their_colours_and_romanian_names() {
+        use colours::{BLUE, ORANGE, PURPLE, RED};
+        /// The kind, its title, its legends with their colours, its figures' labels.
+        type Case = (
+            Kind,
+            &'static str,
+            &'static [(&'static str, Rgb)],
+            [&'static str; 3],
+        );
+        let cases: [Case; 4] = [
+            (
+                Kind::Sales,
+                "Facturi emise și încasate",
+                &[("facturat", BLUE), ("încasat", ORANGE)],
+                ["facturat", "încasat", "rămas de încasat"],
+            ),
+            (
+                Kind::Purchases,
+                "Facturi primite și plătite",
+                &[("primite", PURPLE), ("plătit", ORANGE)],
+                ["facturi primite", "plătit", "rămas de plătit"],
+            ),
+            (
+                Kind::Cash,
+                "Numerar: încasări și cheltuieli",
+                &[("încasări", BLUE), ("cheltuieli", PURPLE)],
+                ["încasări", "cheltuieli", "net"],
+            ),
+            (
+                Kind::Ageing,
+                "Restanțe de încasat, pe zile",
+                &[("restante", RED)],
+                ["de încasat", "restante", "peste 90 de zile"],
+            ),
+        ];
+        for (kind, title, series, figures) in cases {
+            let p = picture(Lang::Ro, &data(), kind);
+            assert_eq!(p.chart.title, title, "{kind:?}");
+            let got: Vec<_> = p
+                .chart
+                .series
+                .iter()
+                .map(|s| (s.name.as_str(), s.colour))
+                .collect();
+            assert_eq!(got, series, "{kind:?}");
+            let labels: Vec<_> = p.figures.iter().map(|f| f.0).collect();
+            assert_eq!(labels, figures, "{kind:?}");
+        }
+        assert_eq!(
+            picture(Lang::Ro, &data(), Kind::Ageing).chart.series[0].values,
+            [1_00, 2_00, 3_00, 4_00]
+        );
     }
 }

@@ -9,10 +9,6 @@ use crate::infra::config::Config;
 use crate::infra::telegram::BotApi;
 use crate::services::accounts::password::HashGate;
 
-/// e-Factura imports one process runs at once: each holds at most the upload
-/// and 50 MB unpacked, and the machine is small.
-pub const MAX_CONCURRENT_IMPORTS: usize = 2;
-
 /// Everything a request handler may use.
 #[derive(Clone)]
 pub struct App {
@@ -32,7 +28,7 @@ pub struct App {
     pub bot: BotApi,
     /// e-Factura imports running at once in this process (reading a ZIP or a large
     /// XML is CPU and memory): one more is turned away with 503 and `Retry-After`.
-    pub imports: Arc<tokio::sync::Semaphore>,
+    pub imports: crate::services::finance::efactura::Imports,
     /// The gate every password hash of this process passes: it bounds the
     /// memory and CPU hashing takes ([`crate::services::accounts::password`]).
     pub hashing: Arc<HashGate>,
@@ -58,7 +54,7 @@ impl App {
             dev_outbox: config.dev_mode.then(Arc::default),
             pool: crate::infra::db::sibling(&pool, config.database.api_pool_size),
             webhook_pool: pool,
-            imports: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_IMPORTS)),
+            imports: crate::services::finance::efactura::Imports::default(),
             hashing: Arc::new(HashGate::new(config.password_hashing)),
             config: Arc::new(config),
             bot,

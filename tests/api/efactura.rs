@@ -419,7 +419,7 @@ async fn only_owners_and_accountants_of_a_company_with_a_cui_import(pool: PgPool
 async fn when_imports_are_at_their_bound_the_next_waits_for_retry_after(pool: PgPool) {
     // Arrange: no slot free, as when two imports are running.
     let app = TestApp::builder(pool.clone())
-        .app(|app| app.imports = std::sync::Arc::new(tokio::sync::Semaphore::new(0)))
+        .app(|app| app.imports = ledgerbot::services::finance::efactura::Imports::new(0))
         .spawn()
         .await;
     let (t, id) = owner_with_cui(&pool, Some(OUR_CUI)).await;

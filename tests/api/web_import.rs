@@ -381,7 +381,7 @@ async fn forged_oversized_and_malformed_uploads_get_clear_pages_and_write_nothin
 async fn when_imports_are_at_their_bound_the_page_says_try_again(pool: PgPool) {
     // Arrange: no slot free, as when two imports are running.
     let app = TestApp::builder(pool.clone())
-        .app(|app| app.imports = std::sync::Arc::new(tokio::sync::Semaphore::new(0)))
+        .app(|app| app.imports = ledgerbot::services::finance::efactura::Imports::new(0))
         .spawn()
         .await;
     let (browser, id) = visitor(&app, &pool, Some("owner")).await;

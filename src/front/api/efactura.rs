@@ -32,29 +32,25 @@ pub async fn import(mut req: Req) -> Result<HttpResponse, ApiError> {
     let company = writer_of(&req).await?;
     let name = upload_name(&req)?;
     // Before the body is read: the bound is on memory as much as on CPU.
-    let Ok(_permit) = req.app.imports.clone().try_acquire_owned() else {
+    let Some(slot) = req.app.imports.try_slot() else {
         return Err(ApiError::Busy(
             "other e-Factura imports are running; try again in a few seconds",
             RETRY_AFTER,
         ));
     };
     let bytes = req.bytes().await?;
-    let uploads = [Upload { name, bytes }];
-    let read = tokio::task::spawn_blocking(move || efactura::read(&uploads))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    let (files, skipped) = read.map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-    let imported = efactura::import(
+    let imported = efactura::import_uploads(
+        slot,
         &req.app.pool,
         req.app.config.quotas,
         company.id,
         company.cui.as_deref(),
-        files,
-        skipped,
+        vec![Upload { name, bytes }],
     )
     .await?;
     let summary = match imported {
         Imported::Done(summary) => summary,
+        Imported::Unopened { error, .. } => return Err(ApiError::Unprocessable(error.to_string())),
         Imported::NoCompanyCui => {
             return Err(ApiError::Unprocessable(
                 "the company has no CUI: set it first, since whether a document is issued or \
@@ -64,14 +60,6 @@ pub async fn import(mut req: Req) -> Result<HttpResponse, ApiError> {
         }
         Imported::OverLimit(over) => return Err(limit_reached(over)),
     };
-    tracing::info!(
-        company.id = company.id,
-        imported = summary.imported,
-        updated = summary.updated,
-        unchanged = summary.unchanged,
-        skipped = summary.skipped.len(),
-        "e-Factura imported"
-    );
     Ok(json(StatusCode::OK, &summary.to_json(Lang::En)))
 }
 

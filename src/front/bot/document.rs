@@ -16,6 +16,7 @@ use crate::front::bot::incoming::SentFile;
 use crate::front::bot::{BotMethod, Replies, UpdateCtx, require};
 use crate::infra::app::App;
 use crate::infra::telegram::DownloadError;
+use crate::services::Failure;
 use crate::services::finance::efactura::{self, Imported, Summary, Upload};
 use crate::services::finance::quota::Exceeded;
 
@@ -111,7 +112,7 @@ pub fn import_later(app: &App, job: FileImport) {
 /// Downloads and imports the file; the message to send, whatever happened.
 async fn import(app: &App, job: &FileImport) -> String {
     let lang = job.lang;
-    let Ok(_permit) = app.imports.clone().try_acquire_owned() else {
+    let Some(slot) = app.imports.try_slot() else {
         return lang
             .pick(
                 "Rulează deja alte importuri. Trimite fișierul din nou peste un minut.",
@@ -137,37 +138,18 @@ async fn import(app: &App, job: &FileImport) -> String {
         .name
         .clone()
         .unwrap_or_else(|| "document.xml".into());
-    let uploads = [Upload { name, bytes }];
-    let read = tokio::task::spawn_blocking(move || efactura::read(&uploads)).await;
-    let (files, skipped) = match read {
-        Ok(Ok(read)) => read,
-        Ok(Err(zip)) => return refused(lang, &zip),
-        Err(e) => {
-            tracing::error!(error = %e, "e-Factura reading failed");
-            return went_wrong(lang);
-        }
-    };
-    let imported = efactura::import(
+    let imported = efactura::import_uploads(
+        slot,
         &app.pool,
         app.config.quotas,
         job.company_id,
         job.company_cui.as_deref(),
-        files,
-        skipped,
+        vec![Upload { name, bytes }],
     )
     .await;
     match imported {
-        Ok(Imported::Done(summary)) => {
-            tracing::info!(
-                company.id = job.company_id,
-                imported = summary.imported,
-                updated = summary.updated,
-                unchanged = summary.unchanged,
-                skipped = summary.skipped.len(),
-                "e-Factura imported from Telegram"
-            );
-            summary_text(lang, &summary)
-        }
+        Ok(Imported::Done(summary)) => summary_text(lang, &summary),
+        Ok(Imported::Unopened { error, .. }) => refused(lang, &error),
         Ok(Imported::NoCompanyCui) => lang
             .pick(
                 "Firma nu are CUI, așa că nu pot spune care facturi sunt emise și care primite. \
@@ -178,8 +160,10 @@ async fn import(app: &App, job: &FileImport) -> String {
             .to_owned(),
         Ok(Imported::OverLimit(over)) => over_limit(lang, over),
         Err(e) => {
-            crate::infra::db::note_error(&e);
-            tracing::error!(error = %e, "e-Factura import failed");
+            if let Failure::Db(e) = &e {
+                crate::infra::db::note_error(e);
+            }
+            tracing::error!(error = format!("{e:#}"), "e-Factura import failed");
             went_wrong(lang)
         }
     }

@@ -122,7 +122,7 @@ pub async fn upload(mut p: PageReq) -> PageResult {
     }
     drop(db);
     let company = writable(&p, session.user_id).await?;
-    let Ok(_permit) = app.imports.clone().try_acquire_owned() else {
+    let Some(slot) = app.imports.try_slot() else {
         return Err(WebError::Busy(
             "Rulează deja alte importuri. Încearcă din nou peste câteva secunde.",
             "Other imports are running. Try again in a few seconds.",
@@ -138,10 +138,15 @@ pub async fn upload(mut p: PageReq) -> PageResult {
         ));
     }
     let lang = visitor.lang;
-    let names: Vec<String> = uploads.iter().map(|u| u.name.clone()).collect();
-    let read = tokio::task::spawn_blocking(move || efactura::read(&uploads))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let imported = efactura::import_uploads(
+        slot,
+        &app.pool,
+        app.config.quotas,
+        company.id,
+        company.cui.as_deref(),
+        uploads,
+    )
+    .await?;
     let done = |status, summary: &Summary| {
         let page = DonePage {
             frame: Frame::of(&visitor),
@@ -158,31 +163,19 @@ pub async fn upload(mut p: PageReq) -> PageResult {
         };
         render(status, &page)
     };
-    let (files, skipped) = match read {
-        Ok(read) => read,
+    let summary = match imported {
+        Imported::Done(summary) => summary,
         // The one upload, a ZIP that was not opened: nothing to import.
-        Err(zip) => {
+        Imported::Unopened { file, error } => {
             let summary = Summary {
                 skipped: vec![Skipped {
-                    file: names.into_iter().next().unwrap_or_default(),
-                    reason: Reason::Archive(zip),
+                    file,
+                    reason: Reason::Archive(error),
                 }],
                 ..Summary::default()
             };
             return done(StatusCode::UNPROCESSABLE_ENTITY, &summary);
         }
-    };
-    let imported = efactura::import(
-        &app.pool,
-        app.config.quotas,
-        company.id,
-        company.cui.as_deref(),
-        files,
-        skipped,
-    )
-    .await?;
-    let summary = match imported {
-        Imported::Done(summary) => summary,
         Imported::NoCompanyCui => {
             return Err(WebError::Page(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -198,14 +191,6 @@ pub async fn upload(mut p: PageReq) -> PageResult {
             ));
         }
     };
-    tracing::info!(
-        company.id = company.id,
-        imported = summary.imported,
-        updated = summary.updated,
-        unchanged = summary.unchanged,
-        skipped = summary.skipped.len(),
-        "e-Factura imported on the web"
-    );
     done(StatusCode::OK, &summary)
 }
 

@@ -8,11 +8,17 @@
 //! ([`invoices::upsert`]), so re-importing a file changes nothing and an
 //! ERP's row and an imported document meet on the same invoice.
 //!
-//! Reading is CPU work on untrusted bytes: the front ends bound how many
-//! imports run at once (`App::imports`) and run [`read`] off the async runtime.
+//! Reading is CPU work and memory on untrusted bytes: the process runs at most
+//! a few imports at once ([`Imports`], `App::imports`), and [`import_uploads`]
+//! reads off the async runtime. A front end takes a [`Slot`] before it reads
+//! the upload (the bound is on the bytes held as much as on the CPU), then
+//! hands the slot and the files to [`import_uploads`], which does the rest.
+
+use std::sync::Arc;
 
 use serde::Serialize;
 use sqlx::PgPool;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Direction;
 use super::invoices::{self, NewInvoice, Upserted, paid_fits_total};
@@ -21,6 +27,42 @@ use crate::blocks::Lang;
 use crate::blocks::efactura::{Document, Problem, ReadFile, ZipError, ZipLimits, read_files};
 use crate::blocks::local_time::count;
 use crate::blocks::validate::Cui;
+use crate::services::Failure;
+
+/// e-Factura imports one process runs at once: each holds at most the upload
+/// and 50 MB unpacked, and the machine is small.
+pub const MAX_CONCURRENT_IMPORTS: usize = 2;
+
+/// The process's bound on imports running at once: cheap to clone, every
+/// clone shares the same slots.
+#[derive(Debug, Clone)]
+pub struct Imports(Arc<Semaphore>);
+
+/// One import's place within [`Imports`], held from before its upload is read
+/// until it is done; dropping it frees the place.
+#[derive(Debug)]
+pub struct Slot(#[expect(dead_code, reason = "held only to keep the place")] OwnedSemaphorePermit);
+
+impl Imports {
+    /// A bound of `slots` imports at once (tests use 0 to see the refusal).
+    pub fn new(slots: usize) -> Self {
+        Self(Arc::new(Semaphore::new(slots)))
+    }
+
+    /// A free place, or `None` when imports are at their bound: the caller
+    /// turns the import away (it does not wait, so a queue of uploads cannot
+    /// pile up in memory).
+    pub fn try_slot(&self) -> Option<Slot> {
+        self.0.clone().try_acquire_owned().ok().map(Slot)
+    }
+}
+
+impl Default for Imports {
+    /// [`MAX_CONCURRENT_IMPORTS`] at once.
+    fn default() -> Self {
+        Self::new(MAX_CONCURRENT_IMPORTS)
+    }
+}
 
 /// Longest partner name kept (the invoices table's bound); longer legal names are cut.
 const MAX_PARTNER_CHARS: usize = 300;
@@ -197,7 +239,7 @@ pub struct Upload {
 ///
 /// # Errors
 /// The single upload is a ZIP beyond the bounds or not a ZIP we read.
-pub fn read(uploads: &[Upload]) -> Result<(Vec<ReadFile>, Vec<Skipped>), ZipError> {
+fn read(uploads: &[Upload]) -> Result<(Vec<ReadFile>, Vec<Skipped>), ZipError> {
     let limits = ZipLimits::default();
     let mut files = Vec::new();
     let mut skipped = Vec::new();
@@ -291,11 +333,67 @@ pub fn sort(
 pub enum Imported {
     /// Done; the summary says what happened to each file.
     Done(Summary),
+    /// The only upload is a ZIP that was not opened at all (not a ZIP we
+    /// read, or beyond the bounds): nothing to import.
+    Unopened {
+        /// The upload's name.
+        file: String,
+        /// Why it was not opened.
+        error: ZipError,
+    },
     /// The company has no CUI, so whose a document is cannot be told.
     NoCompanyCui,
     /// The import would take the company past its invoices limit
     /// (`MAX_INVOICES_PER_COMPANY`), so nothing of it was kept, as with a push.
     OverLimit(Exceeded),
+}
+
+/// The whole import of uploaded files into the company of `company_id` and
+/// CUI `company_cui`: reads them off the async runtime (within
+/// [`ZipLimits`]), sorts the documents, and upserts them in one transaction
+/// under the company's invoices limit ([`import`]). `slot` is the place the
+/// caller took in [`Imports`] before reading the upload; it is held until the
+/// import is done.
+///
+/// # Errors
+/// The database failed, or reading panicked.
+pub async fn import_uploads(
+    slot: Slot,
+    pool: &PgPool,
+    quotas: Quotas,
+    company_id: i64,
+    company_cui: Option<&str>,
+    uploads: Vec<Upload>,
+) -> Result<Imported, Failure> {
+    let single = match uploads.as_slice() {
+        [only] => Some(only.name.clone()),
+        _ => None,
+    };
+    let read = tokio::task::spawn_blocking(move || read(&uploads))
+        .await
+        .map_err(|e| Failure::Internal(anyhow::Error::new(e).context("reading e-Factura files")))?;
+    let (files, skipped) = match read {
+        Ok(read) => read,
+        Err(error) => {
+            return Ok(Imported::Unopened {
+                file: single.unwrap_or_default(),
+                error,
+            });
+        }
+    };
+    let imported = import(pool, quotas, company_id, company_cui, files, skipped).await?;
+    drop(slot);
+    if let Imported::Done(summary) = &imported {
+        tracing::info!(
+            company.id = company_id,
+            imported = summary.imported,
+            updated = summary.updated,
+            unchanged = summary.unchanged,
+            skipped = summary.skipped.len(),
+            "e-Factura imported"
+        );
+    }
+    Ok(imported)
 }
 
 /// Imports the read files into the company of `company_id` and CUI `company_cui`,
@@ -305,7 +403,7 @@ pub enum Imported {
 ///
 /// # Errors
 /// The database failed.
-pub async fn import(
+async fn import(
     pool: &PgPool,
     quotas: Quotas,
     company_id: i64,
@@ -410,6 +508,40 @@ mod tests {
                     first: "a.xml".into()
                 }
             }]
+        );
+    }
+
+    #[test]
+    fn imports_turn_the_next_away_at_their_bound_until_a_slot_is_freed() {
+        let imports = Imports::new(2);
+        let first = imports.try_slot().expect("a free slot");
+        let _second = imports.clone().try_slot().expect("clones share the slots");
+        assert!(imports.try_slot().is_none(), "both slots are taken");
+        drop(first);
+        assert!(imports.try_slot().is_some(), "a dropped slot is free again");
+        assert!(Imports::new(0).try_slot().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_single_zip_that_does_not_open_is_unopened_before_the_database_is_asked() {
+        // A pool that connects to nothing: the read refuses the upload first.
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+            .expect("a lazy pool");
+        let slot = Imports::new(1).try_slot().expect("a free slot");
+        let uploads = vec![Upload {
+            name: "spv.zip".into(),
+            bytes: bytes::Bytes::from_static(b"PK\x03\x04 not really a zip"),
+        }];
+        let imported = import_uploads(slot, &pool, Quotas::default(), 1, Some("18547290"), uploads)
+            .await
+            .expect("no database needed");
+        assert!(
+            matches!(
+                &imported,
+                Imported::Unopened { file, error: ZipError::NotZip } if file == "spv.zip"
+            ),
+            "{imported:?}"
         );
     }
 
