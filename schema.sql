@@ -254,6 +254,10 @@ CREATE TABLE IF NOT EXISTS invoices (
     paid_minor  bigint      NOT NULL,
     currency    text        NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
     updated_at  timestamptz NOT NULL DEFAULT now(),
+    -- when the row was first written (NULL: before this column existed); an
+    -- update leaves it. The `imported` notification announces the received
+    -- invoices written in the last day (src/services/notifications/imported.rs).
+    created_at  timestamptz DEFAULT now(),
     CHECK (due_date >= issue_date),
     CONSTRAINT invoices_paid_sign CHECK ((paid_minor >= 0 AND total_minor >= 0) OR (paid_minor <= 0 AND total_minor <= 0))
 );
@@ -282,6 +286,15 @@ BEGIN
 END
 $$;
 CREATE INDEX IF NOT EXISTS invoices_company_due ON invoices (company_id, due_date);
+-- Added without a default first, so existing rows stay NULL (not "created at
+-- the upgrade", which would announce every old invoice as new), then the
+-- default for the rows written from now on.
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS created_at timestamptz;
+ALTER TABLE invoices ALTER COLUMN created_at SET DEFAULT now();
+-- The `imported` notification's look at a company's newly written received
+-- invoices (old rows, NULL, are not in it).
+CREATE INDEX IF NOT EXISTS invoices_received_created ON invoices (company_id, created_at)
+    WHERE direction = 'received' AND created_at IS NOT NULL;
 -- The dashboard's totals per direction and currency (src/finance/dashboard.rs)
 -- from the index alone: a company's invoices arrive over years, interleaved
 -- with every other company's, so reading them from the table touches a page
@@ -431,20 +444,48 @@ CREATE TABLE IF NOT EXISTS outbox_chats (
 
 -- ---------------------------------------------------------------- notifications
 
--- What each person asked to be told on their own (/notificari): a row per
--- kind turned on. `due_soon`: their active company's invoices to collect
--- falling due in `days` days; `overdue`: its invoices that became overdue
--- today. src/services/notifications/.
+-- What each person asked to be told on their own (/notificari), a row per
+-- kind turned on (src/services/notifications/: `Kind` is the table of kinds).
+-- `days`: how far ahead `due_soon` and `payables_due` look.
 CREATE TABLE IF NOT EXISTS notification_settings (
     user_id bigint  NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    kind    text    NOT NULL CHECK (kind IN ('due_soon', 'overdue')),
+    kind    text    NOT NULL,
     days    integer NOT NULL DEFAULT 3 CHECK (days BETWEEN 1 AND 30),
     PRIMARY KEY (user_id, kind)
 );
+-- The kinds there are: replaced whole on every migrate, so that a new kind is
+-- one edit here (the first schema had it unnamed, inline).
+ALTER TABLE notification_settings DROP CONSTRAINT IF EXISTS notification_settings_kind_check;
+ALTER TABLE notification_settings DROP CONSTRAINT IF EXISTS notification_settings_kind;
+ALTER TABLE notification_settings ADD CONSTRAINT notification_settings_kind
+    CHECK (kind IN ('due_soon', 'payables_due', 'overdue', 'imported', 'balance_low'));
 
--- One row per alert sent: at most one per person, kind, subject (the
--- company) and day (Europe/Bucharest), whatever the instances and restarts,
--- because the row and the outbox message commit together.
+-- A person's quiet hours (Bucharest), when no alert goes: from `quiet_from`
+-- o'clock to `quiet_until` o'clock, across midnight when from > until; both
+-- NULL: none. No row: the default, 21 to 8.
+CREATE TABLE IF NOT EXISTS notification_quiet (
+    user_id     bigint   PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    quiet_from  smallint CHECK (quiet_from BETWEEN 0 AND 23),
+    quiet_until smallint CHECK (quiet_until BETWEEN 0 AND 23),
+    CONSTRAINT notification_quiet_both CHECK ((quiet_from IS NULL) = (quiet_until IS NULL)
+                                              AND (quiet_from IS NULL OR quiet_from <> quiet_until))
+);
+
+-- `balance_low`: per person and currency, the balance under which a bank or
+-- cash account of their active company in that currency is announced (no
+-- exchange rates: an account in another currency is not compared).
+CREATE TABLE IF NOT EXISTS notification_thresholds (
+    user_id      bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    currency     text   NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+    amount_minor bigint NOT NULL,
+    PRIMARY KEY (user_id, currency)
+);
+
+-- One row per subject of an alert sent: at most one per person, kind,
+-- subject (`company:<id>` for the invoice alerts, `invoice:<id>` for an
+-- imported one, `account:<id>` for a low balance) and day (Europe/
+-- Bucharest), whatever the instances and restarts, because the rows and the
+-- outbox message commit together.
 CREATE TABLE IF NOT EXISTS notifications_sent (
     user_id bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     kind    text        NOT NULL,

@@ -233,13 +233,14 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "notify",
         aliases: &["notificari"],
-        ro: Help { name: "notificari", args: "", text: "ce îți spun singur despre firma activă (scadențe, restanțe)" },
-        en: Help { name: "notify", args: "", text: "what I tell you on my own about the active company (due dates, overdue)" },
-        reads_only: true,
+        ro: Help { name: "notificari", args: "[prag <sumă> [monedă]]", text: "ce îți spun singur despre firma activă (scadențe, restanțe, facturi noi, sold mic)" },
+        en: Help { name: "notify", args: "[threshold <amount> [currency]]", text: "what I tell you on my own about the active company (due dates, overdue, new invoices, low balance)" },
+        // It may set a threshold.
+        reads_only: false,
         private_only: true,
         audience: Audience::Linked,
         company_data: false,
-        run: |ctx, _| Box::pin(notify::run(ctx)),
+        run: |ctx, args| Box::pin(notify::run(ctx, args)),
     },
     Spec {
         name: "clear",
@@ -378,8 +379,8 @@ pub async fn callback(
         Some(Callback::Invitation { code, accept }) => {
             invite::pressed(ctx, callback_query_id, message_id, code, accept).await
         }
-        Some(Callback::Notify(kind)) => {
-            notify::pressed(ctx, callback_query_id, message_id, kind).await
+        Some(Callback::Notify(change)) => {
+            notify::pressed(ctx, callback_query_id, message_id, change).await
         }
         Some(Callback::Members(company)) => {
             members::pressed(ctx, callback_query_id, message_id, company, None).await

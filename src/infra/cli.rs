@@ -193,8 +193,10 @@ async fn notify_once(config: &Config, now: time::OffsetDateTime) -> anyhow::Resu
         .await
         .context("the notification tick failed")?;
     match tick {
-        Some(tick) if tick.quiet => println!("quiet hours: no notifications now"),
-        Some(tick) => println!("{} notifications queued", tick.queued),
+        Some(tick) => println!(
+            "{} notifications queued ({} people in their quiet hours)",
+            tick.queued, tick.quiet
+        ),
         None => println!("another instance is running this tick"),
     }
     let bot = crate::infra::telegram::BotApi::new(&config.telegram_api_url, &config.bot_token)?;

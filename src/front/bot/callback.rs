@@ -6,6 +6,7 @@ use crate::blocks::invite_code::InviteCode;
 use crate::blocks::link_code::{self, LinkCode};
 use crate::services::finance::invoices::{Cursor, Search};
 use crate::services::finance::{PaidFilter, Role};
+use crate::services::notifications::{self, Change, Kind, QuietHours};
 
 /// The highest page (of companies) a button may name.
 const MAX_PAGE: i64 = 100_000;
@@ -49,8 +50,10 @@ pub enum Callback {
     },
     /// `ml:<company>`: the company's members (`/members`).
     Members(i64),
-    /// `nt:<kind>`: turn this notification on or off (`/notify`).
-    Notify(crate::services::notifications::Kind),
+    /// A change on the `/notify` screen: `nt:<kind>` turns the kind on or
+    /// off, `nt:<kind>:<days>` sets how far ahead it looks (1–30),
+    /// `nt:quiet:<from>-<until>` or `nt:quiet:none` the quiet hours.
+    Notify(Change),
     /// A step in managing one member of a company (see [`MemberStep`]).
     Member {
         /// `companies.id`.
@@ -180,7 +183,7 @@ impl Callback {
                 accept: tag == "ia",
             },
             "ml" => Self::Members(positive(parts.next()?, i64::MAX)?),
-            "nt" => Self::Notify(crate::services::notifications::Kind::parse(parts.next()?)?),
+            "nt" => Self::Notify(notify_change(parts.next()?, parts.next())?),
             tag @ ("mm" | "mq" | "mr" | "mx" | "my") => {
                 let company = positive(parts.next()?, i64::MAX)?;
                 let user = positive(parts.next()?, i64::MAX)?;
@@ -247,7 +250,9 @@ impl Callback {
                 format!("{}:{code}", if accept { "ia" } else { "id" })
             }
             Self::Members(company) => format!("ml:{company}"),
-            Self::Notify(kind) => format!("nt:{}", kind.name()),
+            Self::Notify(Change::Toggle(kind)) => format!("nt:{}", kind.name()),
+            Self::Notify(Change::Days(kind, days)) => format!("nt:{}:{days}", kind.name()),
+            Self::Notify(Change::Quiet(hours)) => format!("nt:quiet:{}", hours.code()),
             Self::Member {
                 company,
                 user,
@@ -270,6 +275,23 @@ impl Callback {
     /// The code of a [`Self::MoveLink`] button.
     pub fn link_code(code: [u8; link_code::LENGTH]) -> Option<LinkCode> {
         LinkCode::parse(std::str::from_utf8(&code).ok()?)
+    }
+}
+
+/// The change a `nt:` button names: a kind alone, a look-ahead kind and its
+/// days, or `quiet` and the hours.
+fn notify_change(first: &str, second: Option<&str>) -> Option<Change> {
+    if first == "quiet" {
+        return Some(Change::Quiet(QuietHours::parse(second?)?));
+    }
+    let kind = Kind::parse(first)?;
+    match second {
+        None => Some(Change::Toggle(kind)),
+        Some(days) => {
+            let days = positive(days, i64::from(notifications::settings::MAX_DAYS))?;
+            let days = u8::try_from(days).ok()?;
+            kind.has_days().then_some(Change::Days(kind, days))
+        }
     }
 }
 
@@ -315,7 +337,10 @@ mod tests {
             Callback::Start(StartChoice::Help),
             Callback::UndoCash(7),
             Callback::SelectPage(2),
-            Callback::Notify(crate::services::notifications::Kind::Overdue),
+            Callback::Notify(Change::Toggle(Kind::Overdue)),
+            Callback::Notify(Change::Days(Kind::PayablesDue, 14)),
+            Callback::Notify(Change::Quiet(QuietHours::NONE)),
+            Callback::Notify(Change::Quiet(QuietHours::DEFAULT)),
         ] {
             assert_eq!(Callback::parse(&callback.data()), Some(callback));
             assert!(callback.data().len() <= 64);
@@ -332,6 +357,14 @@ mod tests {
             ("co:0", "zero"),
             ("co:007", "leading zero"),
             ("co:1:2", "extra part"),
+            ("nt:digest_x", "unknown kind"),
+            ("nt:overdue:3", "days on a kind that does not look ahead"),
+            ("nt:due_soon:0", "zero days"),
+            ("nt:due_soon:31", "more days than the database takes"),
+            ("nt:due_soon:07", "leading zero"),
+            ("nt:due_soon:3:1", "extra part"),
+            ("nt:quiet", "no hours"),
+            ("nt:quiet:21-08", "hours not as we write them"),
             ("co:99999999999999999999", "overflow"),
             ("inv:x::", "unknown filter"),
             (

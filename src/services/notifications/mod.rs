@@ -1,86 +1,167 @@
 //! Notifications: what the bot tells a person on its own, on a schedule,
 //! about their active company, as they chose with `/notificari`
-//! (`notification_settings`): invoices to collect falling due in N days
-//! (`due_soon`), invoices that became overdue today (`overdue`).
+//! ([`settings`]). [`Kind`] is the one table of the kinds of alert; each
+//! kind finds its alerts in its own file ([`due`], [`imported`], [`balance`]).
 //!
 //! [`run_due`] is one tick: in one transaction, under a transaction-scoped
 //! advisory lock (session locks do not survive a transaction-mode pooler),
-//! it finds what is due today, records each alert in `notifications_sent`
-//! (person, kind, subject, day: the primary key) and queues its message in the
-//! outbox, together. So an alert goes at most once per person, subject and
-//! day, whatever the instances and restarts. It looks only at today (Europe/
-//! Bucharest): a tick missed while every instance was scaled to zero is
-//! caught up by the next one the same day, and a day missed whole is not
-//! sent late, so a start never brings a burst of stale alerts. Nothing goes
-//! in the quiet hours ([`QUIET_FROM`]–[`QUIET_UNTIL`]), nor to a person who
-//! is no longer a member of the company, nor to a chat that blocked the bot.
+//! it finds what is due now, records each alert's subjects in
+//! `notifications_sent` (person, kind, subject, day: the primary key) and
+//! queues its message in the outbox, together. So a subject is told at most
+//! once per person, kind and day, whatever the instances and restarts. It
+//! looks only at today (Europe/Bucharest; the imports of the last day): a
+//! tick missed while every instance was scaled to zero is caught up by the
+//! next one the same day, and a day missed whole is not sent late, so a start
+//! never brings a burst of stale alerts. Nothing goes in a person's quiet
+//! hours ([`QuietHours`], 21–08 unless they chose otherwise: the alerts wait
+//! for a later tick), nor to a person who is no longer a member of the
+//! company, nor to a chat that blocked the bot. Every message ends saying
+//! how to turn it off.
 //!
 //! [`spawn`] runs a tick every [`INTERVAL`] on every instance, the first at
 //! start; `ledgerbot notify --once` runs one and sends what it queued.
 
-use std::collections::BTreeMap;
+pub mod balance;
+pub mod due;
+pub mod imported;
+pub mod settings;
+
 use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use time::{Date, OffsetDateTime};
 
 use crate::blocks::Lang;
-use crate::blocks::format;
 use crate::blocks::local_time::{count, in_bucharest};
-use crate::blocks::money::{Amount, Currency};
-use crate::blocks::telegram_html::escape;
 use crate::infra::telegram::BotMethod;
+pub use settings::{Change, QuietHours};
 
 /// How often each instance looks for what is due.
 pub const INTERVAL: Duration = Duration::from_secs(60);
 /// Advisory lock key ("ledgntfy" in ASCII): one instance per tick.
 pub const LOCK: i64 = 0x6c65_6467_6e74_6679;
-/// The first hour (Bucharest) alerts may go out.
-pub const QUIET_UNTIL: u8 = 8;
-/// The hour (Bucharest) from which alerts wait for the next morning.
-pub const QUIET_FROM: u8 = 21;
-/// Invoices listed in one message; the rest are counted.
+/// Items (invoices, accounts) listed in one message; the rest are counted.
 const LISTED: usize = 10;
 
 /// The kinds of alert a person may turn on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     /// Invoices to collect falling due in N days.
     DueSoon,
+    /// Received invoices to pay falling due in N days.
+    PayablesDue,
     /// Invoices (both directions) that became overdue today.
     Overdue,
+    /// Received invoices written in the last day, by any path.
+    Imported,
+    /// A bank or cash account under the person's threshold.
+    BalanceLow,
 }
+
+/// One row of the table of kinds: everything `/notificari` and the database
+/// need to know about a kind.
+struct Spec {
+    kind: Kind,
+    /// The name stored in the database and carried by the buttons.
+    name: &'static str,
+    /// What it is, in Romanian and English; `{days}` is the person's N days.
+    label: [&'static str; 2],
+    /// The button's word for it.
+    short: [&'static str; 2],
+    /// Whether it looks N days ahead (the `days` buttons).
+    has_days: bool,
+}
+
+/// The kinds, in the order `/notificari` lists them. A new kind: a row
+/// here, its name in `notification_settings_kind` (schema.sql), and the file
+/// that finds its alerts, called from [`run_due`].
+#[rustfmt::skip]
+const KINDS: [Spec; 5] = [
+    Spec {
+        kind: Kind::DueSoon,
+        name: "due_soon",
+        label: ["facturi de încasat care ajung la scadență peste {days}", "invoices to collect falling due in {days}"],
+        short: ["încasări", "to collect"],
+        has_days: true,
+    },
+    Spec {
+        kind: Kind::PayablesDue,
+        name: "payables_due",
+        label: ["facturi de plătit care ajung la scadență peste {days}", "invoices to pay falling due in {days}"],
+        short: ["plăți", "to pay"],
+        has_days: true,
+    },
+    Spec {
+        kind: Kind::Overdue,
+        name: "overdue",
+        label: ["facturi care au depășit azi scadența", "invoices that became overdue today"],
+        short: ["restanțe", "overdue"],
+        has_days: false,
+    },
+    Spec {
+        kind: Kind::Imported,
+        name: "imported",
+        label: ["facturi primite noi (e-Factura, import)", "new received invoices (e-Factura, import)"],
+        short: ["facturi primite", "received invoices"],
+        has_days: false,
+    },
+    Spec {
+        kind: Kind::BalanceLow,
+        name: "balance_low",
+        label: ["sold de bancă sau casă sub prag", "a bank or cash balance under the threshold"],
+        short: ["sold mic", "low balance"],
+        has_days: false,
+    },
+];
 
 impl Kind {
     /// Every kind, in the order `/notificari` lists them.
-    pub const ALL: [Kind; 2] = [Kind::DueSoon, Kind::Overdue];
+    pub fn all() -> impl Iterator<Item = Kind> {
+        KINDS.iter().map(|spec| spec.kind)
+    }
+
+    fn spec(self) -> &'static Spec {
+        KINDS
+            .iter()
+            .find(|spec| spec.kind == self)
+            .expect("every kind has its row in KINDS")
+    }
 
     /// The name stored in the database.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::DueSoon => "due_soon",
-            Self::Overdue => "overdue",
-        }
+        self.spec().name
     }
 
     /// The kind named `name`.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
+        KINDS
+            .iter()
+            .find(|spec| spec.name == name)
+            .map(|spec| spec.kind)
     }
 
-    /// What the kind is, for `/notificari`.
-    pub fn label(self, lang: Lang) -> &'static str {
-        match self {
-            Self::DueSoon => lang.pick(
-                "facturi de încasat care ajung la scadență în 3 zile",
-                "invoices to collect falling due in 3 days",
-            ),
-            Self::Overdue => lang.pick(
-                "facturi care au depășit azi scadența",
-                "invoices that became overdue today",
-            ),
-        }
+    /// Whether it looks N days ahead (and so has the days buttons).
+    pub fn has_days(self) -> bool {
+        self.spec().has_days
     }
+
+    /// What the kind is, for `/notificari`, with the person's N days.
+    pub fn label(self, lang: Lang, days: u8) -> String {
+        let spec = self.spec();
+        lang.pick(spec.label[0], spec.label[1])
+            .replace("{days}", &days_text(lang, days))
+    }
+
+    /// The button's word for it.
+    pub fn short(self, lang: Lang) -> &'static str {
+        let spec = self.spec();
+        lang.pick(spec.short[0], spec.short[1])
+    }
+}
+
+/// `1 zi`, `3 zile`, `1 day`, `3 days`.
+pub fn days_text(lang: Lang, days: u8) -> String {
+    count(lang, u64::from(days), ["zi", "zile"], ["day", "days"])
 }
 
 /// What one tick did.
@@ -88,24 +169,41 @@ impl Kind {
 pub struct Tick {
     /// Alerts queued now.
     pub queued: usize,
-    /// Whether it was quiet hours (nothing looked at).
-    pub quiet: bool,
+    /// People not looked at because it is their quiet hours.
+    pub quiet: usize,
 }
 
-/// One invoice an alert names.
-struct Line {
-    user_id: i64,
-    chat_id: i64,
-    lang: Lang,
-    company_id: i64,
-    company_name: String,
-    kind: Kind,
-    direction: String,
-    number: String,
-    partner: String,
-    outstanding: Amount,
-    currency: Option<Currency>,
-    due_date: Date,
+/// A person who may be told something now, with their active company.
+#[derive(Clone, Debug)]
+pub struct Person {
+    /// `users.id`.
+    pub user_id: i64,
+    /// Their private chat with the bot.
+    pub chat_id: i64,
+    /// Their language.
+    pub lang: Lang,
+    /// Their active company (they are a member of it).
+    pub company_id: i64,
+    /// Its name.
+    pub company_name: String,
+}
+
+/// The people a tick looks at, in `users.id` order; the arrays are what the
+/// kinds' queries take (`unnest($1::bigint[], $2::bigint[])`).
+pub struct People {
+    people: Vec<Person>,
+    user_ids: Vec<i64>,
+    company_ids: Vec<i64>,
+}
+
+impl People {
+    /// The person with `user_id`.
+    fn get(&self, user_id: i64) -> Option<&Person> {
+        self.people
+            .binary_search_by_key(&user_id, |p| p.user_id)
+            .ok()
+            .map(|at| &self.people[at])
+    }
 }
 
 /// Runs one tick at `now`; `None` when another instance holds the tick's lock.
@@ -114,12 +212,6 @@ struct Line {
 /// The database failed; nothing of the tick is kept, and the next one tries again.
 pub async fn run_due(pool: &PgPool, now: OffsetDateTime) -> Result<Option<Tick>, sqlx::Error> {
     let local = in_bucharest(now);
-    if local.hour() < QUIET_UNTIL || local.hour() >= QUIET_FROM {
-        return Ok(Some(Tick {
-            queued: 0,
-            quiet: true,
-        }));
-    }
     let today = local.date();
     let mut tx = pool.begin().await?;
     let locked = sqlx::query_scalar!(r#"SELECT pg_try_advisory_xact_lock($1) AS "locked!""#, LOCK)
@@ -128,135 +220,142 @@ pub async fn run_due(pool: &PgPool, now: OffsetDateTime) -> Result<Option<Tick>,
     if !locked {
         return Ok(None);
     }
-    // Members only (the join on company_members), linked chats that did not
-    // block the bot, and only invoices still open.
-    let rows = sqlx::query!(
-        r#"SELECT s.user_id, t.chat_id, coalesce(u.language, 'ro') AS "lang!", c.id AS company_id,
-                  c.name AS company_name, s.kind, i.direction, i.number, i.partner,
-                  i.total_minor - i.paid_minor AS "outstanding!", i.currency, i.due_date
-           FROM notification_settings s
-           JOIN users u ON u.id = s.user_id
-           JOIN telegram_accounts t ON t.user_id = s.user_id AND t.blocked_at IS NULL
-           JOIN company_members m ON m.user_id = s.user_id AND m.company_id = t.active_company_id
-           JOIN companies c ON c.id = m.company_id
-           JOIN invoices i ON i.company_id = c.id AND i.total_minor > i.paid_minor
-           WHERE (s.kind = 'due_soon' AND i.direction = 'issued' AND i.due_date = $1::date + s.days)
-              OR (s.kind = 'overdue' AND i.due_date = $1::date - 1)
-           ORDER BY s.user_id, s.kind, i.direction, i.due_date, i.number"#,
-        today
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut alerts: BTreeMap<(i64, i64, Kind), Vec<Line>> = BTreeMap::new();
-    for row in rows {
-        let Some(kind) = Kind::parse(&row.kind) else {
-            continue;
-        };
-        alerts
-            .entry((row.user_id, row.company_id, kind))
-            .or_default()
-            .push(Line {
-                user_id: row.user_id,
-                chat_id: row.chat_id,
-                lang: Lang::parse(&row.lang).unwrap_or(Lang::Ro),
-                company_id: row.company_id,
-                company_name: row.company_name,
-                kind,
-                direction: row.direction,
-                number: row.number,
-                partner: row.partner,
-                outstanding: Amount::from_minor(row.outstanding),
-                currency: Currency::parse(&row.currency).ok(),
-                due_date: row.due_date,
-            });
-    }
+    let (people, quiet) = awake(&mut tx, local.hour()).await?;
     let mut queued = 0;
-    for lines in alerts.values() {
-        let first = &lines[0];
-        let fresh = sqlx::query_scalar!(
-            r#"INSERT INTO notifications_sent (user_id, kind, subject, day)
-               VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true AS "fresh!""#,
-            first.user_id,
-            first.kind.name(),
-            format!("company:{}", first.company_id),
-            today
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
-        if fresh {
-            let message = BotMethod::html(first.chat_id, text(lines));
-            crate::infra::outbox::enqueue(&mut tx, &[message]).await?;
-            queued += 1;
-        }
+    if !people.people.is_empty() {
+        queued += due::run(&mut tx, &people, today).await?;
+        queued += imported::run(&mut tx, &people, today, now).await?;
+        queued += balance::run(&mut tx, &people, today).await?;
     }
     tx.commit().await?;
-    Ok(Some(Tick {
-        queued,
-        quiet: false,
-    }))
+    Ok(Some(Tick { queued, quiet }))
 }
 
-/// The message of one alert: what, for which company, the invoices, and how
-/// to turn it off.
-fn text(lines: &[Line]) -> String {
-    let first = &lines[0];
-    let lang = first.lang;
-    let company = escape(&first.company_name);
-    let n = count(
-        lang,
-        lines.len() as u64,
-        ["factură", "facturi"],
-        ["invoice", "invoices"],
-    );
-    let mut text = match first.kind {
-        Kind::DueSoon => lang.pick(
-            format!(
-                "📅 <b>{company}</b>: {n} de încasat ajung la scadență pe {}:",
-                format::date(lang, first.due_date)
-            ),
-            format!(
-                "📅 <b>{company}</b>: {n} to collect fall due on {}:",
-                format::date(lang, first.due_date)
-            ),
-        ),
-        Kind::Overdue => lang.pick(
-            format!("⚠️ <b>{company}</b>: {n} au depășit azi scadența:"),
-            format!("⚠️ <b>{company}</b>: {n} became overdue today:"),
-        ),
+/// The people with some alert turned on who may be told now: linked chats
+/// that did not block the bot, members of their active company (the join on
+/// `company_members`), outside their quiet hours at `hour` (Bucharest);
+/// and how many were in their quiet hours.
+async fn awake(db: &mut PgConnection, hour: u8) -> Result<(People, usize), sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT u.id AS user_id, t.chat_id, coalesce(u.language, 'ro') AS "lang!",
+                  c.id AS company_id, c.name AS company_name,
+                  q.user_id IS NOT NULL AS "chose_quiet!", q.quiet_from, q.quiet_until
+           FROM users u
+           JOIN telegram_accounts t ON t.user_id = u.id AND t.blocked_at IS NULL
+           JOIN company_members m ON m.user_id = u.id AND m.company_id = t.active_company_id
+           JOIN companies c ON c.id = m.company_id
+           LEFT JOIN notification_quiet q ON q.user_id = u.id
+           WHERE EXISTS (SELECT FROM notification_settings s WHERE s.user_id = u.id)
+           ORDER BY u.id"#
+    )
+    .fetch_all(&mut *db)
+    .await?;
+    let mut quiet = 0;
+    let mut people = People {
+        people: Vec::new(),
+        user_ids: Vec::new(),
+        company_ids: Vec::new(),
     };
-    for line in lines.iter().take(LISTED) {
-        let amount = line.currency.map_or_else(
-            || line.outstanding.minor().to_string(),
-            |currency| format::money(lang, line.outstanding, currency),
-        );
-        let direction = match line.direction.as_str() {
-            "issued" => lang.pick("de încasat", "to collect"),
-            _ => lang.pick("de plătit", "to pay"),
+    for row in rows {
+        let hours = if row.chose_quiet {
+            QuietHours::from_stored(row.quiet_from, row.quiet_until)
+        } else {
+            QuietHours::DEFAULT
         };
-        text.push_str(&format!(
-            "\n• {} — {}, {amount} ({direction})",
-            escape(&line.number),
-            escape(&line.partner)
-        ));
+        if hours.holds(hour) {
+            quiet += 1;
+            continue;
+        }
+        people.user_ids.push(row.user_id);
+        people.company_ids.push(row.company_id);
+        people.people.push(Person {
+            user_id: row.user_id,
+            chat_id: row.chat_id,
+            lang: Lang::parse(&row.lang).unwrap_or(Lang::Ro),
+            company_id: row.company_id,
+            company_name: row.company_name,
+        });
     }
-    if lines.len() > LISTED {
-        let more = count(
-            lang,
-            (lines.len() - LISTED) as u64,
-            ["factură", "facturi"],
-            ["invoice", "invoices"],
-        );
-        text.push_str(&lang.pick(
-            format!("\n… și încă {more}"),
-            format!("\n… and {more} more"),
-        ));
+    Ok((people, quiet))
+}
+
+/// One alert found: a kind for a person, and its items, each with the
+/// subject it is told once a day about (several items may share one).
+pub struct Found<T> {
+    /// Who is told.
+    pub user_id: i64,
+    /// What kind of alert.
+    pub kind: Kind,
+    /// `(subject, item)`, in the order the message lists them.
+    pub items: Vec<(String, T)>,
+}
+
+/// Queues the alert with the items whose subjects were not told today:
+/// records the subjects and the message in one go (the caller's
+/// transaction). `render` writes the message from those items; the footer
+/// that says how to turn it off is added here. Returns whether it queued.
+async fn send<T>(
+    db: &mut PgConnection,
+    people: &People,
+    today: Date,
+    found: Found<T>,
+    render: impl FnOnce(&Person, &[T]) -> String,
+) -> Result<bool, sqlx::Error> {
+    let Some(person) = people.get(found.user_id) else {
+        return Ok(false);
+    };
+    let mut subjects: Vec<String> = found.items.iter().map(|(s, _)| s.clone()).collect();
+    subjects.sort();
+    subjects.dedup();
+    let fresh = sqlx::query_scalar!(
+        r#"INSERT INTO notifications_sent (user_id, kind, subject, day)
+           SELECT $1, $2, subject, $4 FROM unnest($3::text[]) AS subject
+           ON CONFLICT DO NOTHING RETURNING subject"#,
+        found.user_id,
+        found.kind.name(),
+        &subjects,
+        today
+    )
+    .fetch_all(&mut *db)
+    .await?;
+    let items: Vec<T> = found
+        .items
+        .into_iter()
+        .filter(|(subject, _)| fresh.contains(subject))
+        .map(|(_, item)| item)
+        .collect();
+    if items.is_empty() {
+        return Ok(false);
     }
-    text.push_str(lang.pick(
+    let mut text = render(person, &items);
+    text.push_str(person.lang.pick(
         "\n\nOprești aceste mesaje cu /notificari.",
         "\n\nTurn these messages off with /notify.",
     ));
-    text
+    crate::infra::outbox::enqueue(db, &[BotMethod::html(person.chat_id, text)]).await?;
+    Ok(true)
+}
+
+/// Appends the first [`LISTED`] lines of `items`, and "… and N more"
+/// counted with `noun` (Romanian and English singular and plural).
+fn list<T>(
+    text: &mut String,
+    lang: Lang,
+    items: &[T],
+    noun: ([&str; 2], [&str; 2]),
+    line: impl Fn(&T) -> String,
+) {
+    for item in items.iter().take(LISTED) {
+        text.push_str("\n• ");
+        text.push_str(&line(item));
+    }
+    if items.len() > LISTED {
+        // "… și încă 21 de facturi", "… and 21 more invoices".
+        let (ro, en) = noun;
+        let en = [format!("more {}", en[0]), format!("more {}", en[1])];
+        let more = count(lang, (items.len() - LISTED) as u64, ro, [&en[0], &en[1]]);
+        text.push_str(&lang.pick(format!("\n… și încă {more}"), format!("\n… and {more}")));
+    }
 }
 
 /// Runs a tick every [`INTERVAL`] on this instance, the first at once (the
@@ -282,46 +381,34 @@ pub fn spawn(pool: PgPool, outbox: crate::infra::outbox::Waker) -> tokio::task::
     })
 }
 
-/// The kinds `user_id` has turned on.
-///
-/// # Errors
-/// The database failed.
-pub async fn enabled(db: &mut sqlx::PgConnection, user_id: i64) -> Result<Vec<Kind>, sqlx::Error> {
-    let names = sqlx::query_scalar!(
-        "SELECT kind FROM notification_settings WHERE user_id = $1",
-        user_id
-    )
-    .fetch_all(&mut *db)
-    .await?;
-    Ok(names.iter().filter_map(|n| Kind::parse(n)).collect())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Turns `kind` on or off for `user_id`; returns whether it is now on.
-///
-/// # Errors
-/// The database failed.
-pub async fn toggle(
-    db: &mut sqlx::PgConnection,
-    user_id: i64,
-    kind: Kind,
-) -> Result<bool, sqlx::Error> {
-    let removed = sqlx::query!(
-        "DELETE FROM notification_settings WHERE user_id = $1 AND kind = $2",
-        user_id,
-        kind.name()
-    )
-    .execute(&mut *db)
-    .await?
-    .rows_affected();
-    if removed > 0 {
-        return Ok(false);
+    #[test]
+    fn every_kind_has_one_row_and_its_name_reads_back() {
+        let kinds: Vec<Kind> = Kind::all().collect();
+        assert_eq!(kinds.len(), KINDS.len());
+        for kind in kinds {
+            assert_eq!(Kind::parse(kind.name()), Some(kind));
+            assert_eq!(KINDS.iter().filter(|s| s.kind == kind).count(), 1);
+        }
+        assert_eq!(Kind::parse("digest_or_anything_else"), None);
     }
-    sqlx::query!(
-        "INSERT INTO notification_settings (user_id, kind) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        user_id,
-        kind.name()
-    )
-    .execute(&mut *db)
-    .await?;
-    Ok(true)
+
+    #[test]
+    fn labels_count_the_days_in_each_language() {
+        assert_eq!(
+            Kind::DueSoon.label(Lang::Ro, 1),
+            "facturi de încasat care ajung la scadență peste 1 zi"
+        );
+        assert_eq!(
+            Kind::PayablesDue.label(Lang::Ro, 14),
+            "facturi de plătit care ajung la scadență peste 14 zile"
+        );
+        assert_eq!(
+            Kind::PayablesDue.label(Lang::En, 1),
+            "invoices to pay falling due in 1 day"
+        );
+    }
 }
