@@ -262,9 +262,10 @@ async fn multipart_params(
         let name = field.name().unwrap_or_default().to_owned();
         let value = match field.file_name().map(str::to_owned) {
             Some(file_name) => {
-                let content_type = field
-                    .content_type()
-                    .map_or_else(|| "application/octet-stream".to_owned(), ToString::to_string);
+                let content_type = field.content_type().map_or_else(
+                    || "application/octet-stream".to_owned(),
+                    ToString::to_string,
+                );
                 let bytes = field.bytes().await.map_err(unreadable)?;
                 let size = bytes.len();
                 let url = outbox.keep_sent(content_type.clone(), bytes);

@@ -168,7 +168,10 @@ impl Answered {
     /// answered chat (`None`: it need not wait).
     fn hold(&self, chat_id: Option<i64>) -> Option<Duration> {
         (chat_id == Some(self.chat_id))
-            .then(|| self.until.saturating_duration_since(tokio::time::Instant::now()))
+            .then(|| {
+                self.until
+                    .saturating_duration_since(tokio::time::Instant::now())
+            })
             .filter(|hold| !hold.is_zero())
     }
 }

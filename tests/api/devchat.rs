@@ -187,14 +187,13 @@ async fn a_photo_the_bot_sends_is_kept_for_the_page_with_its_caption(pool: PgPoo
     let token = ledgerbot::infra::config::Secret::new("1:dev-token");
     let bot = ledgerbot::infra::telegram::BotApi::new(&app.url("/dev"), &token).expect("client");
     let png = ledgerbot::blocks::png::encode_rgb(2, 1, &[255, 0, 0, 0, 0, 255]);
-    let photo = ledgerbot::infra::telegram::BotMethod::SendPhoto(
-        ledgerbot::infra::telegram::PhotoUpload {
+    let photo =
+        ledgerbot::infra::telegram::BotMethod::SendPhoto(ledgerbot::infra::telegram::PhotoUpload {
             chat_id: 5,
             png: png.clone(),
             file_name: "cash.png".into(),
             caption: "<b>Cash</b>\nnet: <b>RON 150.00</b>".into(),
-        },
-    );
+        });
 
     // Act
     bot.call_once(&photo).await.expect("the fake takes it");

@@ -516,7 +516,10 @@ async fn what_an_update_queues_for_the_chat_it_answered_waits_a_chat_spacing(poo
         "{reply}"
     );
     let gap = first_photo - answered;
-    assert!(gap >= Duration::from_secs(1), "photo {gap:?} after the answer");
+    assert!(
+        gap >= Duration::from_secs(1),
+        "photo {gap:?} after the answer"
+    );
     assert!(
         other < first_photo,
         "the other chat's message was not held: {:?} after the answer",
@@ -565,7 +568,8 @@ async fn an_imports_summary_waits_a_chat_spacing_after_the_answer_to_the_file(po
     let user = linked_user(&pool, "ana@example.ro", tg.id).await;
     let id = company(&pool, user, "Exemplu SRL").await;
     activate(&pool, tg.id, id).await;
-    app.telegram.serve_file("F-9", b"<not-an-invoice/>".to_vec());
+    app.telegram
+        .serve_file("F-9", b"<not-an-invoice/>".to_vec());
 
     // Act
     let reply = app.reply_to(&tg.document("F-9", "f.xml", 17)).await;
@@ -578,5 +582,8 @@ async fn an_imports_summary_waits_a_chat_spacing_after_the_answer_to_the_file(po
         "{reply}"
     );
     let gap = summary - answered;
-    assert!(gap >= Duration::from_secs(1), "summary {gap:?} after the answer");
+    assert!(
+        gap >= Duration::from_secs(1),
+        "summary {gap:?} after the answer"
+    );
 }

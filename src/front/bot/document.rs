@@ -104,7 +104,8 @@ pub fn import_later(app: &App, job: FileImport, answered: Option<Answered>) {
         let text = import(&app, &job).await;
         let message = BotMethod::html(job.chat_id, text);
         // The import has committed; its summary is queued right after.
-        if let Err(e) = crate::infra::outbox::send_soon(&app.pool, &app.outbox, &[message], answered).await
+        if let Err(e) =
+            crate::infra::outbox::send_soon(&app.pool, &app.outbox, &[message], answered).await
         {
             tracing::warn!(chat.id = job.chat_id, error = %e, "the import's summary could not be queued");
         }
