@@ -10,6 +10,11 @@
 //! the last few only) and posts an update with a `document` naming the
 //! `file_id`; the bot then calls `getFile` and downloads
 //! `/dev/file/bot<token>/<file_path>`, both answered from here.
+//!
+//! A file the bot sends (`sendPhoto`'s chart, a document) comes as Telegram
+//! takes it, `multipart/form-data`: its fields become the call's parameters,
+//! and each file is kept (the last [`KEEP_SENT`]) and named in them by a
+//! `/dev/sent/{id}` URL, so the page can show the image with its caption.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -28,6 +33,10 @@ use crate::infra::router::Req;
 const KEEP: usize = 500;
 /// Files sent from the page kept for the bot to download; older ones are dropped.
 const KEEP_FILES: usize = 3;
+/// Files the bot sent (photos, documents) kept for the page to show.
+const KEEP_SENT: usize = 50;
+/// The largest file the bot may send: Telegram's limit for a photo.
+pub const SENT_FILE_LIMIT: usize = 10 * 1024 * 1024;
 /// The largest file the page may send: what Telegram lets a bot download.
 /// Past the bot's own limit the bot says so, as it would in Telegram.
 pub const FILE_LIMIT: usize = 20 * 1024 * 1024;
@@ -84,6 +93,16 @@ pub struct Outbox {
     files: Mutex<VecDeque<(String, Bytes)>>,
     /// How many files were ever sent: their ids.
     sent_files: std::sync::atomic::AtomicU64,
+    /// Files the bot sent, by id, with their content type; newest last.
+    from_bot: Mutex<VecDeque<SentByBot>>,
+}
+
+/// A file the bot sent in a multipart call.
+#[derive(Debug)]
+struct SentByBot {
+    id: u64,
+    content_type: String,
+    bytes: Bytes,
 }
 
 /// One recorded Bot API call.
@@ -101,7 +120,7 @@ impl Outbox {
     fn record(&self, method: &str, mut params: Value) -> u64 {
         let mut calls = self.calls.lock().expect("outbox lock is never poisoned");
         let seq = calls.last().map_or(1, |c| c.seq + 1);
-        if method == "sendMessage" {
+        if matches!(method, "sendMessage" | "sendPhoto" | "sendDocument") {
             // Message ids from 1,000,000 up never meet the page's own.
             params["message_id"] = json!(1_000_000 + seq);
         }
@@ -129,6 +148,28 @@ impl Outbox {
             files.pop_front();
         }
         file_id
+    }
+
+    /// Keeps a file the bot sent; the URL the page shows it from.
+    fn keep_sent(&self, content_type: String, bytes: Bytes) -> String {
+        let mut sent = self.from_bot.lock().expect("files lock is never poisoned");
+        let id = sent.back().map_or(1, |last| last.id + 1);
+        sent.push_back(SentByBot {
+            id,
+            content_type,
+            bytes,
+        });
+        if sent.len() > KEEP_SENT {
+            sent.pop_front();
+        }
+        format!("/dev/sent/{id}")
+    }
+
+    fn sent(&self, id: u64) -> Option<(String, Bytes)> {
+        let sent = self.from_bot.lock().expect("files lock is never poisoned");
+        sent.iter()
+            .find(|file| file.id == id)
+            .map(|file| (file.content_type.clone(), file.bytes.clone()))
     }
 
     fn file(&self, file_id: &str) -> Option<Bytes> {
@@ -166,11 +207,14 @@ pub async fn outbox(req: Req) -> Result<HttpResponse, ApiError> {
 /// call is recorded, and answered as Telegram would.
 pub async fn fake_bot_api(mut req: Req) -> Result<HttpResponse, ApiError> {
     let method: String = req.param("method")?;
-    let params: Value = req.json().await?;
-    let outbox = outbox_of(&req)?;
+    let outbox = req.app.dev_outbox.clone().ok_or(ApiError::NotFound)?;
+    let params: Value = match multipart_boundary(req.headers()) {
+        Some(boundary) => multipart_params(&mut req, boundary, &outbox).await?,
+        None => req.json().await?,
+    };
     let seq = outbox.record(&method, params.clone());
     let result = match method.as_str() {
-        "sendMessage" => json!({
+        "sendMessage" | "sendPhoto" | "sendDocument" => json!({
             "message_id": 1_000_000 + seq,
             "date": 0,
             "chat": {"id": params["chat_id"], "type": "private"},
@@ -194,6 +238,58 @@ pub async fn fake_bot_api(mut req: Req) -> Result<HttpResponse, ApiError> {
         _ => json!(true),
     };
     Ok(json(StatusCode::OK, &json!({"ok": true, "result": result})))
+}
+
+/// The boundary of a `multipart/form-data` body: how the Bot API takes a file.
+fn multipart_boundary(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok())
+}
+
+/// A multipart call's fields as parameters: text as text, a file kept
+/// ([`Outbox::keep_sent`]) and named by `{url, file_name, content_type, size}`.
+async fn multipart_params(
+    req: &mut Req,
+    boundary: String,
+    outbox: &Outbox,
+) -> Result<Value, ApiError> {
+    let unreadable = |e: multer::Error| ApiError::BadRequest(format!("unreadable form: {e}"));
+    let mut form = multer::Multipart::new(req.body_stream(), boundary);
+    let mut params = serde_json::Map::new();
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let value = match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                let content_type = field.content_type().map_or_else(
+                    || "application/octet-stream".to_owned(),
+                    ToString::to_string,
+                );
+                let bytes = field.bytes().await.map_err(unreadable)?;
+                let size = bytes.len();
+                let url = outbox.keep_sent(content_type.clone(), bytes);
+                json!({"url": url, "file_name": file_name, "content_type": content_type, "size": size})
+            }
+            None => Value::String(field.text().await.map_err(unreadable)?),
+        };
+        params.insert(name, value);
+    }
+    Ok(Value::Object(params))
+}
+
+/// `GET /dev/sent/{id}`: a file the bot sent, for the page to show. Only an
+/// image keeps its type; anything else is served as bytes to download.
+pub async fn sent(req: Req) -> Result<HttpResponse, ApiError> {
+    let id: String = req.param("id")?;
+    let id: u64 = id.parse().map_err(|_| ApiError::NotFound)?;
+    let (content_type, bytes) = outbox_of(&req)?.sent(id).ok_or(ApiError::NotFound)?;
+    let content_type = match content_type.as_str() {
+        "image/png" => "image/png",
+        "image/jpeg" => "image/jpeg",
+        _ => "application/octet-stream",
+    };
+    Ok(with_type(StatusCode::OK, content_type, bytes))
 }
 
 /// `POST /dev/upload`: a file the page sends, kept for the bot's `getFile`;

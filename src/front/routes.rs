@@ -96,7 +96,9 @@ pub fn table(dev_mode: bool) -> Router {
     if dev_mode {
         r.get("/dev/chat", json(devchat::page));
         r.get("/dev/outbox", json(devchat::outbox));
-        r.post("/dev/bot{token}/{method}", json(devchat::fake_bot_api));
+        r.post("/dev/bot{token}/{method}", json(devchat::fake_bot_api))
+            .body_limit(devchat::SENT_FILE_LIMIT);
+        r.get("/dev/sent/{id}", json(devchat::sent));
         r.post("/dev/upload", json(devchat::upload)).body_limit(devchat::FILE_LIMIT);
         r.get("/dev/file/bot{token}/documents/{file_id}", json(devchat::file));
     }

@@ -27,6 +27,15 @@
 //! recorded (the server's drain), so a clean shutdown loses and doubles
 //! nothing; the rows left wait for the next instance.
 //!
+//! **The webhook's answer counts too.** An update's first reply goes back in
+//! the webhook's HTTP response, and Telegram sends it as a message to the
+//! chat without passing through here; the rows that update queues for that
+//! same chat (`/grafic`'s photos, an import's summary) would otherwise go at
+//! once, two messages to one chat within a second. So they are held back
+//! ([`Answered`]): not before one chat spacing after the answer. The hold
+//! rides on the rows the update queues anyway (`not_before`), so an update
+//! that only reads and queues nothing still writes nothing.
+//!
 //! Wake-ups: an instance wakes its own sender when it queued something
 //! ([`Waker`]); otherwise the sender polls, backing off to
 //! [`OutboxLimits::idle_poll`] while there is nothing to do. Polling, not
@@ -99,6 +108,10 @@ impl OutboxLimits {
 /// jitter between the database's clock, where slots are reserved, and the
 /// moment a request reaches Telegram.
 const MARGIN: f64 = 1.05;
+/// How long after our response Telegram may send the webhook's answer: the
+/// response leaves after the commit and crosses the network before Telegram
+/// acts on it. Part of every [`Answered`] hold.
+const ANSWER_SLACK: Duration = Duration::from_millis(250);
 /// How long an answer to a button press is worth sending: Telegram refuses
 /// one for a query older than about 15 s.
 const CALLBACK_ANSWER_TTL: Duration = Duration::from_secs(10);
@@ -121,13 +134,71 @@ impl Waker {
     }
 }
 
+/// The webhook answered a chat in its HTTP response (a message Telegram
+/// sends for us, unseen by the outbox's spacing): messages queued for that
+/// chat wait until one chat spacing after it.
+///
+/// Why a hold on the queued rows, and not a write to `outbox_chats`: the
+/// answer is sent whether or not anything is queued, so recording it there
+/// would add a write to every update, reads included (a read writes nothing;
+/// see `docs/reliability.md`), and a lock on a row the senders update while
+/// they hold the gate. Rows the update queues are written anyway; their
+/// `not_before` carries the hold for free. What it does not cover: a message
+/// queued earlier for that chat (a notification) may still go just after
+/// the answer; Telegram allows a person's chat such a short burst.
+#[derive(Clone, Copy, Debug)]
+pub struct Answered {
+    chat_id: i64,
+    /// The earliest moment a queued message to the chat may go.
+    until: tokio::time::Instant,
+}
+
+impl Answered {
+    /// The webhook answers `chat_id` now: the answer leaves once the update
+    /// has committed, and Telegram sends it a moment after our response
+    /// reaches it, so the hold is the chat's spacing plus [`ANSWER_SLACK`].
+    pub fn now(chat_id: i64, limits: &OutboxLimits) -> Self {
+        Self {
+            chat_id,
+            until: tokio::time::Instant::now() + limits.chat_interval(chat_id) + ANSWER_SLACK,
+        }
+    }
+
+    /// How long a message to `chat_id` must still wait, if it goes to the
+    /// answered chat (`None`: it need not wait).
+    fn hold(&self, chat_id: Option<i64>) -> Option<Duration> {
+        (chat_id == Some(self.chat_id))
+            .then(|| {
+                self.until
+                    .saturating_duration_since(tokio::time::Instant::now())
+            })
+            .filter(|hold| !hold.is_zero())
+    }
+}
+
 /// Queues `methods`, in order, on `db`: in the caller's transaction, so they
 /// are sent if and only if it commits. Call [`Waker::wake`] after the commit.
 ///
 /// # Errors
 /// The database failed (and the caller's transaction with it).
 pub async fn enqueue(db: &mut PgConnection, methods: &[BotMethod]) -> Result<(), sqlx::Error> {
+    enqueue_after(db, methods, None).await
+}
+
+/// [`enqueue`], for an update the webhook `answered` directly: the messages
+/// to the answered chat wait one chat spacing after the answer.
+///
+/// # Errors
+/// The database failed (and the caller's transaction with it).
+pub async fn enqueue_after(
+    db: &mut PgConnection,
+    methods: &[BotMethod],
+    answered: Option<Answered>,
+) -> Result<(), sqlx::Error> {
     for method in methods {
+        let hold = answered
+            .and_then(|answered| answered.hold(method.chat_id()))
+            .map(|hold| hold.as_secs_f64());
         let (photo, photo_name) = match method {
             BotMethod::SendPhoto(p) => (Some(p.png.as_slice()), Some(p.file_name.as_str())),
             _ => (None, None),
@@ -136,13 +207,15 @@ pub async fn enqueue(db: &mut PgConnection, methods: &[BotMethod]) -> Result<(),
             .then_some(CALLBACK_ANSWER_TTL.as_secs_f64());
         let json = serde_json::to_string(method).expect("Bot API parameters always serialise");
         sqlx::query!(
-            "INSERT INTO outbox (chat_id, method, photo, photo_name, expires_at)
-             VALUES ($1, ($2::text)::jsonb, $3, $4, now() + make_interval(secs => $5))",
+            "INSERT INTO outbox (chat_id, method, photo, photo_name, expires_at, not_before)
+             VALUES ($1, ($2::text)::jsonb, $3, $4, now() + make_interval(secs => $5),
+                     coalesce(clock_timestamp() + make_interval(secs => $6), now()))",
             method.chat_id(),
             json,
             photo,
             photo_name,
-            ttl
+            ttl,
+            hold
         )
         .execute(&mut *db)
         .await?;
@@ -151,7 +224,8 @@ pub async fn enqueue(db: &mut PgConnection, methods: &[BotMethod]) -> Result<(),
 }
 
 /// Queues `methods` outside any other transaction and wakes the sender: for
-/// a message caused by something already committed (an import's summary).
+/// a message caused by something already committed (an import's summary,
+/// held after the webhook's answer to the file when `answered`).
 ///
 /// # Errors
 /// The database failed: the messages are not queued.
@@ -159,9 +233,10 @@ pub async fn send_soon(
     pool: &PgPool,
     waker: &Waker,
     methods: &[BotMethod],
+    answered: Option<Answered>,
 ) -> Result<(), sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    enqueue(&mut conn, methods).await?;
+    enqueue_after(&mut conn, methods, answered).await?;
     waker.wake();
     Ok(())
 }

@@ -9,7 +9,7 @@ use crate::helpers::{TestApp, WEBHOOK_SECRET, spawn_app};
 #[sqlx::test(migrations = false)]
 async fn the_dev_chat_does_not_exist_outside_dev_mode(pool: PgPool) {
     let app = spawn_app(pool).await;
-    for path in ["/dev/chat", "/dev/outbox"] {
+    for path in ["/dev/chat", "/dev/outbox", "/dev/sent/1"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 404, "{path}");
     }
@@ -174,4 +174,44 @@ async fn the_dev_file_routes_do_not_exist_outside_dev_mode(pool: PgPool) {
     let file = app.get("/dev/file/bot1:x/documents/dev-file-1").await;
     assert_eq!(upload.status(), 404);
     assert_eq!(file.status(), 404);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_photo_the_bot_sends_is_kept_for_the_page_with_its_caption(pool: PgPool) {
+    // Arrange: the bot's own Bot API client, pointed at dev mode's fake one,
+    // and a PNG as the charts make them.
+    let app = TestApp::builder(pool)
+        .config(|config| config.dev_mode = true)
+        .spawn()
+        .await;
+    let token = ledgerbot::infra::config::Secret::new("1:dev-token");
+    let bot = ledgerbot::infra::telegram::BotApi::new(&app.url("/dev"), &token).expect("client");
+    let png = ledgerbot::blocks::png::encode_rgb(2, 1, &[255, 0, 0, 0, 0, 255]);
+    let photo =
+        ledgerbot::infra::telegram::BotMethod::SendPhoto(ledgerbot::infra::telegram::PhotoUpload {
+            chat_id: 5,
+            png: png.clone(),
+            file_name: "cash.png".into(),
+            caption: "<b>Cash</b>\nnet: <b>RON 150.00</b>".into(),
+        });
+
+    // Act
+    bot.call_once(&photo).await.expect("the fake takes it");
+    let calls = app.get_json("/dev/outbox").await;
+    let sent = &calls[0]["params"];
+    let url = sent["photo"]["url"].as_str().expect("the photo's URL");
+    let image = app.get(url).await;
+    let missing = app.get("/dev/sent/999").await;
+
+    // Assert
+    assert_eq!(calls[0]["method"], "sendPhoto");
+    assert_eq!(sent["chat_id"], "5");
+    assert_eq!(sent["caption"], "<b>Cash</b>\nnet: <b>RON 150.00</b>");
+    assert_eq!(sent["parse_mode"], "HTML");
+    assert_eq!(sent["photo"]["file_name"], "cash.png");
+    assert!(sent["message_id"].is_number(), "{sent}");
+    assert_eq!(image.status(), 200);
+    assert_eq!(image.headers()["content-type"], "image/png");
+    assert_eq!(image.bytes().await.expect("bytes").as_ref(), png.as_slice());
+    assert_eq!(missing.status(), 404);
 }

@@ -109,11 +109,12 @@ impl FakeTelegram {
         self.state.lock().expect("fake state").calls.clone()
     }
 
-    /// Waits (up to 5 s) until at least `n` calls have arrived, and returns
+    /// Waits (up to 15 s) until at least `n` calls have arrived, and returns
     /// them all; on timeout, fails naming what did arrive. The one way tests
-    /// wait for calls made off the response path.
+    /// wait for calls made off the response path. Generous: four photos to
+    /// one chat take over 4 s by the outbox's spacing alone.
     pub async fn wait_for_calls(&self, n: usize) -> Vec<Call> {
-        let within = Duration::from_secs(5);
+        let within = Duration::from_secs(15);
         let found = crate::helpers::poll_until(within, || {
             let calls = self.calls();
             async move { (calls.len() >= n).then_some(calls) }

@@ -16,6 +16,7 @@ use sqlx::postgres::PgPoolOptions;
 use crate::fake_telegram::{Call, Scripted};
 use crate::faults::DbProxy;
 use crate::helpers::{BOT_TOKEN, TestApp, TgUser, app_database, eventually, spawn_app};
+use crate::people::{activate, company, linked_user};
 
 fn server_error() -> Scripted {
     Scripted::Reply(
@@ -60,7 +61,7 @@ async fn blocked_at_is_set(pool: &PgPool, telegram_id: i64) -> bool {
 
 /// Queues `methods` as a change's transaction would, and wakes the app's sender.
 async fn queue(app: &TestApp, methods: &[BotMethod]) {
-    ledgerbot::infra::outbox::send_soon(&app.pool, &app.outbox, methods)
+    ledgerbot::infra::outbox::send_soon(&app.pool, &app.outbox, methods, None)
         .await
         .expect("queued");
 }
@@ -465,5 +466,124 @@ async fn an_invitations_qr_photo_is_uploaded_from_the_outbox(pool: PgPool) {
     assert!(
         kept.is_none(),
         "a sent row keeps no image (it may carry a code)"
+    );
+}
+
+/// When the first call of `method` to `chat` arrived, waiting for it.
+async fn first_arrival(app: &TestApp, method: &str, chat: i64) -> Instant {
+    eventually(
+        &format!("a {method} to chat {chat}"),
+        Duration::from_secs(15),
+        || async {
+            app.telegram
+                .calls()
+                .into_iter()
+                .find(|c| {
+                    // JSON calls carry a number, uploads (multipart) a string.
+                    let to = &c.params["chat_id"];
+                    c.method == method
+                        && (to.as_i64() == Some(chat) || to.as_str() == Some(&chat.to_string()))
+                })
+                .map(|c| c.at)
+        },
+    )
+    .await
+}
+
+#[sqlx::test(migrations = false)]
+async fn what_an_update_queues_for_the_chat_it_answered_waits_a_chat_spacing(pool: PgPool) {
+    // Arrange: a person with a company that has something to draw; another
+    // chat with a message queued at the same moment, not held.
+    let app = spawn_app(pool.clone()).await;
+    let tg = TgUser::en(4_242);
+    let user = linked_user(&pool, "ana@example.ro", tg.id).await;
+    let id = company(&pool, user, "Exemplu SRL").await;
+    activate(&pool, tg.id, id).await;
+    app.reply_to(&tg.text("/add 250 consulting")).await;
+
+    // Act: /chart answers with its intro in the webhook's response and
+    // queues the photos; an unrelated chat's message is queued right after.
+    let reply = app.reply_to(&tg.text("/chart")).await;
+    let answered = Instant::now();
+    queue(&app, &[BotMethod::html(4_343, "other chat")]).await;
+    let first_photo = first_arrival(&app, "sendPhoto", 4_242).await;
+    let other = first_arrival(&app, "sendMessage", 4_343).await;
+
+    // Assert: the answer was direct, the first photo came at least one
+    // private chat's spacing (1 s) after it; the other chat waited for nothing.
+    assert!(
+        crate::helpers::reply_text(&reply).contains("the charts of the last 6 months"),
+        "{reply}"
+    );
+    let gap = first_photo - answered;
+    assert!(
+        gap >= Duration::from_secs(1),
+        "photo {gap:?} after the answer"
+    );
+    assert!(
+        other < first_photo,
+        "the other chat's message was not held: {:?} after the answer",
+        other - answered
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn rows_queued_without_an_answer_or_for_other_chats_are_not_held(pool: PgPool) {
+    // Arrange
+    let app = spawn_app(pool.clone()).await;
+    let answered = ledgerbot::infra::outbox::Answered::now(42, &OutboxLimits::default());
+
+    // Act: messages to the answered chat and another, and one queued plainly.
+    let mut conn = app.pool.acquire().await.expect("connection");
+    ledgerbot::infra::outbox::enqueue_after(
+        &mut conn,
+        &[BotMethod::html(42, "held"), BotMethod::html(43, "free")],
+        Some(answered),
+    )
+    .await
+    .expect("queued");
+    ledgerbot::infra::outbox::enqueue(&mut conn, &[BotMethod::html(42, "plain")])
+        .await
+        .expect("queued");
+
+    // Assert: only the answered chat's row waits, about 1.05 s + 0.25 s.
+    let holds: Vec<(String, f64)> = sqlx::query_as(
+        "SELECT method->>'text', extract(epoch FROM not_before - created_at)::float8
+         FROM outbox ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("rows");
+    assert_eq!(holds[0].0, "held");
+    assert!((1.0..1.4).contains(&holds[0].1), "{holds:?}");
+    assert!(holds[1].1.abs() < 0.2, "another chat: {holds:?}");
+    assert!(holds[2].1.abs() < 0.2, "no answer: {holds:?}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_imports_summary_waits_a_chat_spacing_after_the_answer_to_the_file(pool: PgPool) {
+    // Arrange: an owner whose file is not e-Factura, so the import is quick.
+    let app = spawn_app(pool.clone()).await;
+    let tg = TgUser::en(4_444);
+    let user = linked_user(&pool, "ana@example.ro", tg.id).await;
+    let id = company(&pool, user, "Exemplu SRL").await;
+    activate(&pool, tg.id, id).await;
+    app.telegram
+        .serve_file("F-9", b"<not-an-invoice/>".to_vec());
+
+    // Act
+    let reply = app.reply_to(&tg.document("F-9", "f.xml", 17)).await;
+    let answered = Instant::now();
+    let summary = first_arrival(&app, "sendMessage", 4_444).await;
+
+    // Assert
+    assert!(
+        crate::helpers::reply_text(&reply).starts_with("Importing"),
+        "{reply}"
+    );
+    let gap = summary - answered;
+    assert!(
+        gap >= Duration::from_secs(1),
+        "summary {gap:?} after the answer"
     );
 }

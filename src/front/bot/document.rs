@@ -15,6 +15,7 @@ use crate::front::api::efactura::BODY_LIMIT;
 use crate::front::bot::incoming::SentFile;
 use crate::front::bot::{BotMethod, Replies, UpdateCtx, require};
 use crate::infra::app::App;
+use crate::infra::outbox::Answered;
 use crate::infra::telegram::DownloadError;
 use crate::services::Failure;
 use crate::services::finance::efactura::{self, Imported, Summary, Upload};
@@ -94,15 +95,18 @@ fn too_large(lang: Lang) -> String {
     .to_owned()
 }
 
-/// Runs `job` in the background: download, import, and the summary as a message.
-pub fn import_later(app: &App, job: FileImport) {
+/// Runs `job` in the background: download, import, and the summary as a
+/// message, which keeps the chat's spacing after the webhook's `answered`.
+pub fn import_later(app: &App, job: FileImport, answered: Option<Answered>) {
     let app = app.clone();
     let running = app.bot.track();
     tokio::spawn(async move {
         let text = import(&app, &job).await;
         let message = BotMethod::html(job.chat_id, text);
         // The import has committed; its summary is queued right after.
-        if let Err(e) = crate::infra::outbox::send_soon(&app.pool, &app.outbox, &[message]).await {
+        if let Err(e) =
+            crate::infra::outbox::send_soon(&app.pool, &app.outbox, &[message], answered).await
+        {
             tracing::warn!(chat.id = job.chat_id, error = %e, "the import's summary could not be queued");
         }
         drop(running);

@@ -90,8 +90,8 @@ pub async fn handle(mut req: Req) -> HttpResponse {
                 // Committed: off the response path, Telegram gets its answer at once.
                 app.outbox.wake();
             }
-            if let Some(import) = import {
-                crate::front::bot::document::import_later(app, import);
+            if let Some((import, answered)) = import {
+                crate::front::bot::document::import_later(app, import, answered);
             }
             reply_body(first)
         }
@@ -181,8 +181,12 @@ enum Outcome {
     Applied {
         first: Option<String>,
         queued: bool,
-        /// A document to import once the update has committed.
-        import: Option<crate::front::bot::document::FileImport>,
+        /// A document to import once the update has committed, and the
+        /// answer its summary must follow.
+        import: Option<(
+            crate::front::bot::document::FileImport,
+            Option<crate::infra::outbox::Answered>,
+        )>,
     },
     /// Claimed before: the answer stored then.
     AlreadyApplied { first: Option<String> },
@@ -352,9 +356,15 @@ async fn apply(
 
     let mut methods = replies.0.into_iter().peekable();
     // An upload (a photo) cannot be a JSON answer: the client sends it.
-    let first = methods
-        .next_if(|m| !m.is_upload())
-        .map(|m| serde_json::to_string(&m).expect("Bot API parameters always serialise"));
+    let first = methods.next_if(|m| !m.is_upload());
+    // [outbox hold] The answer is a message to its chat that the outbox's
+    // spacing does not see: what this update queues for that chat waits.
+    let answered = first
+        .as_ref()
+        .and_then(BotMethod::chat_id)
+        .map(|chat| crate::infra::outbox::Answered::now(chat, &app.config.outbox));
+    let first =
+        first.map(|m| serde_json::to_string(&m).expect("Bot API parameters always serialise"));
     let reply_is_secret = ctx.reply_is_secret;
     let rest: Vec<BotMethod> = methods.collect();
     match start {
@@ -372,17 +382,19 @@ async fn apply(
                 .await?;
             }
             // Queued with the writes that caused them: both or neither.
-            crate::infra::outbox::enqueue(&mut tx, &rest).await?;
+            crate::infra::outbox::enqueue_after(&mut tx, &rest, answered).await?;
             tx.commit().await?;
         }
         // A read's further replies (the charts' photos) are the one thing it
         // writes; a retried read queues them again, as it answers afresh.
-        Start::Read(mut conn, _) => crate::infra::outbox::enqueue(&mut conn, &rest).await?,
+        Start::Read(mut conn, _) => {
+            crate::infra::outbox::enqueue_after(&mut conn, &rest, answered).await?;
+        }
     }
     Ok(Outcome::Applied {
         first,
         queued: !rest.is_empty(),
-        import,
+        import: import.map(|import| (import, answered)),
     })
 }
 
