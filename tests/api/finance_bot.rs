@@ -9,49 +9,13 @@
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, TgUser, reply_text, spawn_app};
+use crate::helpers::{
+    TestApp, TgUser, keyboard_data, owner_with_active_company, reply_text, spawn_app,
+};
 use crate::people::{
     Inv, activate, active_company, cash_entries, company, company_in, invoice, linked_user, member,
     user,
 };
-
-/// A linked person (Telegram id 500) who owns the active company "Exemplu SRL".
-struct Setup {
-    app: TestApp,
-    tg: TgUser,
-    user_id: i64,
-    company_id: i64,
-}
-
-async fn owner_with_active_company(pool: &PgPool, tg: TgUser) -> Setup {
-    let app = spawn_app(pool.clone()).await;
-    let user_id = linked_user(pool, "ana@example.ro", tg.id).await;
-    let company_id = company(pool, user_id, "Exemplu SRL").await;
-    activate(pool, tg.id, company_id).await;
-    Setup {
-        app,
-        tg,
-        user_id,
-        company_id,
-    }
-}
-
-impl Setup {
-    /// Another company the person owns, not active.
-    async fn another_company(&self, name: &str) -> i64 {
-        company(&self.app.pool, self.user_id, name).await
-    }
-}
-
-fn keyboard_data(reply: &Value) -> Vec<String> {
-    reply["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().into_iter().flatten())
-        .filter_map(|button| button["callback_data"].as_str().map(str::to_owned))
-        .collect()
-}
 
 #[sqlx::test(migrations = false)]
 async fn every_finance_command_tells_an_unlinked_person_how_to_link(pool: PgPool) {
