@@ -10,7 +10,8 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::helpers::{
-    TestApp, TgUser, keyboard_data, owner_with_active_company, reply_text, spawn_app,
+    TestApp, TgUser, keyboard_data, listed_numbers, owner_with_active_company, reply_text,
+    spawn_app,
 };
 use crate::people::{
     Inv, activate, active_company, cash_entries, company, company_in, invoice, linked_user, member,
@@ -482,24 +483,20 @@ async fn invoice_pages_cover_the_edges(pool: PgPool) {
         "the last page holds the rest"
     );
     assert_eq!(keyboard_data(&last), vec!["inv:a::"], "last page: ⏮ only");
-    let numbers = |reply: &Value| -> Vec<String> {
-        reply_text(reply)
-            .split("<b>")
-            .skip(2)
-            .filter_map(|part| part.split("</b>").next())
-            .map(str::to_owned)
-            .collect()
-    };
     let mut seen: Vec<String> = [&first, &second, &last]
         .into_iter()
-        .flat_map(numbers)
+        .flat_map(listed_numbers)
         .collect();
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 25, "every invoice once: {seen:?}");
 
     let back = s.app.reply_to(&s.tg.callback(55, "inv:a::")).await;
-    assert_eq!(numbers(&back), numbers(&first), "⏮ shows the first page");
+    assert_eq!(
+        listed_numbers(&back),
+        listed_numbers(&first),
+        "⏮ shows the first page"
+    );
 
     // A cursor past the end (the list changed, or a hand-made one): what follows, nothing.
     let beyond = s

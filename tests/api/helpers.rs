@@ -484,33 +484,31 @@ impl TgUser {
         } else {
             json!([])
         };
-        json!({
-            "update_id": update_id,
-            "message": {
-                "message_id": update_id * 10,
-                "from": self.json(),
-                "chat": {"id": self.id, "first_name": self.first_name, "type": "private"},
-                "date": 1_700_000_000,
-                "text": text,
-                "entities": entities,
-            }
-        })
+        self.private_message(update_id, json!({"text": text, "entities": entities}))
+    }
+
+    /// A private message from this user with `content` (its `text`, its
+    /// `document`, ...), as Telegram delivers it.
+    fn private_message(&self, update_id: i64, content: Value) -> Value {
+        let mut message = json!({
+            "message_id": update_id * 10,
+            "from": self.json(),
+            "chat": {"id": self.id, "first_name": self.first_name, "type": "private"},
+            "date": 1_700_000_000,
+        });
+        if let (Some(message), Value::Object(content)) = (message.as_object_mut(), content) {
+            message.extend(content);
+        }
+        json!({"update_id": update_id, "message": message})
     }
 
     /// A private message carrying a document (a file), as Telegram delivers it.
     pub fn document(&self, file_id: &str, file_name: &str, file_size: usize) -> Value {
-        let update_id = next_update_id();
-        json!({
-            "update_id": update_id,
-            "message": {
-                "message_id": update_id * 10,
-                "from": self.json(),
-                "chat": {"id": self.id, "first_name": self.first_name, "type": "private"},
-                "date": 1_700_000_000,
-                "document": {"file_id": file_id, "file_unique_id": file_id,
-                    "file_name": file_name, "file_size": file_size},
-            }
-        })
+        self.private_message(
+            next_update_id(),
+            json!({"document": {"file_id": file_id, "file_unique_id": file_id,
+                "file_name": file_name, "file_size": file_size}}),
+        )
     }
 
     /// A text message from this user in a group chat.
@@ -780,6 +778,17 @@ pub fn buttons(reply: &Value) -> Vec<(String, String)> {
                 b["callback_data"].as_str().unwrap_or_default().to_owned(),
             )
         })
+        .collect()
+}
+
+/// The invoice numbers a `/facturi` reply lists, in order (the bold runs
+/// after the title's).
+pub fn listed_numbers(reply: &Value) -> Vec<String> {
+    reply_text(reply)
+        .split("<b>")
+        .skip(2)
+        .filter_map(|part| part.split("</b>").next())
+        .map(str::to_owned)
         .collect()
 }
 

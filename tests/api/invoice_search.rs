@@ -11,7 +11,8 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::helpers::{
-    ActiveOwner, TestApp, TgUser, keyboard_data, owner_with_active_company, reply_text,
+    ActiveOwner, TestApp, TgUser, keyboard_data, listed_numbers as numbers,
+    owner_with_active_company, reply_text,
 };
 use crate::people::{Inv, invoice, token};
 
@@ -53,16 +54,6 @@ async fn searchable(pool: &PgPool) -> (TestApp, TgUser, i64, i64) {
         invoice(pool, id, one).await;
     }
     (app, tg, owner, id)
-}
-
-/// The invoice numbers a reply lists, in order.
-fn numbers(reply: &Value) -> Vec<String> {
-    reply_text(reply)
-        .split("<b>")
-        .skip(2)
-        .filter_map(|part| part.split("</b>").next())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[sqlx::test(migrations = false)]

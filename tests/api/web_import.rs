@@ -336,23 +336,18 @@ async fn forged_oversized_and_malformed_uploads_get_clear_pages_and_write_nothin
         )
         .await;
     assert_eq!(not_a_form.status, 415, "{}", not_a_form.body);
-    let too_big = browser
-        .send(
-            browser
-                .client
-                .post(app.url(&path))
-                .header(
-                    CONTENT_TYPE,
-                    format!("multipart/form-data; boundary={BOUNDARY}"),
-                )
-                .body(multipart(&[
-                    token(),
-                    ("files", Some("a.xml"), vec![b' '; file_limit / 2 + 1024]),
-                    ("files", Some("b.xml"), vec![b' '; file_limit / 2 + 1024]),
-                    ("files", Some("c.xml"), vec![b' '; 64 * 1024]),
-                ])),
-        )
-        .await;
+    let too_big = upload(
+        &browser,
+        &app,
+        &path,
+        &[
+            token(),
+            ("files", Some("a.xml"), vec![b' '; file_limit / 2 + 1024]),
+            ("files", Some("b.xml"), vec![b' '; file_limit / 2 + 1024]),
+            ("files", Some("c.xml"), vec![b' '; 64 * 1024]),
+        ],
+    )
+    .await;
     assert_eq!(too_big.status, 413, "all the files together past the bound");
     assert_eq!(invoices(&pool).await, 0);
 }
