@@ -96,12 +96,7 @@ pub async fn undo_pressed(
     message_id: i32,
     entry_id: i64,
 ) -> HandlerResult {
-    let refuse = |notice: &str| {
-        Ok(Replies::one(BotMethod::answer_callback(
-            callback_query_id,
-            Some(notice.to_owned()),
-        )))
-    };
+    let refuse = |notice: &str| Ok(Replies::notice(callback_query_id, notice));
     let Some(account) = ctx.account.clone() else {
         return refuse(require::link_first(ctx));
     };

@@ -146,10 +146,7 @@ pub async fn pressed_move(
     code: &LinkCode,
 ) -> HandlerResult {
     if let Err(unmet) = require::private_chat(ctx) {
-        return Ok(Replies::one(BotMethod::answer_callback(
-            callback_query_id,
-            Some(unmet.to_owned()),
-        )));
+        return Ok(Replies::notice(callback_query_id, unmet));
     }
     let outcome = match locked_out(ctx).await? {
         Some(text) => Err(text),

@@ -128,10 +128,7 @@ pub async fn pressed(
             company.id = company_id,
             "members button of a company the presser does not own"
         );
-        return Ok(Replies::one(BotMethod::answer_callback(
-            callback_query_id,
-            Some(only_owners(ctx).to_owned()),
-        )));
+        return Ok(Replies::notice(callback_query_id, only_owners(ctx)));
     };
     let Some((user, step)) = target else {
         let (text, keyboard) = list(ctx, &company, None).await?;

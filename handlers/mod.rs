@@ -346,11 +346,8 @@ pub async fn callback(
         | None => None,
     };
     if let Some(unmet) = refused {
-        return Ok(Replies::one(crate::front::bot::BotMethod::answer_callback(
-            callback_query_id,
-            // Plain text: none of these answers carries markup.
-            Some(unmet),
-        )));
+        // Plain text: none of these answers carries markup.
+        return Ok(Replies::notice(callback_query_id, unmet));
     }
     match pressed {
         Some(Callback::SelectCompany(company_id)) => {
@@ -410,10 +407,7 @@ pub fn stale_button(ctx: &UpdateCtx<'_>, callback_query_id: &str) -> Replies {
         "Butonul acesta nu mai este valabil.",
         "This button is no longer valid.",
     );
-    Replies::one(crate::front::bot::BotMethod::answer_callback(
-        callback_query_id,
-        Some(notice.to_owned()),
-    ))
+    Replies::notice(callback_query_id, notice)
 }
 
 #[cfg(test)]

@@ -171,10 +171,7 @@ pub async fn page_pressed(
     number: i64,
 ) -> HandlerResult {
     let Some(account) = ctx.account.clone() else {
-        return Ok(Replies::one(BotMethod::answer_callback(
-            callback_query_id,
-            Some(require::link_first(ctx).to_owned()),
-        )));
+        return Ok(Replies::notice(callback_query_id, require::link_first(ctx)));
     };
     let method = match page(ctx, account.user_id, number).await? {
         Some((prompt, keyboard)) => {
@@ -202,12 +199,7 @@ pub async fn pressed(
     message_id: i32,
     company_id: i64,
 ) -> HandlerResult {
-    let refuse = |notice: &str| {
-        Ok(Replies::one(BotMethod::answer_callback(
-            callback_query_id,
-            Some(notice.to_owned()),
-        )))
-    };
+    let refuse = |notice: &str| Ok(Replies::notice(callback_query_id, notice));
     let Some(account) = ctx.account.clone() else {
         return refuse(require::link_first(ctx));
     };

@@ -103,10 +103,7 @@ pub async fn pressed(
     choice: StartChoice,
 ) -> HandlerResult {
     if let Err(unmet) = require::private_chat(ctx) {
-        return Ok(Replies::one(BotMethod::answer_callback(
-            callback_query_id,
-            Some(unmet),
-        )));
+        return Ok(Replies::notice(callback_query_id, unmet));
     }
     let replies = match choice {
         StartChoice::Register => super::register::run(ctx).await?,

@@ -13,8 +13,8 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::fake_telegram::Call;
-use crate::helpers::{TgUser, reply_text, spawn_app};
-use crate::people::{activate, company, linked_user};
+use crate::helpers::{ActiveOwner, TgUser, owner_with_active_company, reply_text, spawn_app};
+use crate::people::{self, Inv, linked_user};
 
 /// The series colours of `ledgerbot::blocks::chart::colours`.
 const BLUE: [u8; 3] = [0x1F, 0x6F, 0xD0];
@@ -30,24 +30,17 @@ async fn invoice(
     (issued_ago, due_ago): (i32, i32),
     (total, paid): (i64, i64),
 ) {
-    sqlx::query(
-        "INSERT INTO invoices (company_id, number, direction, partner, issue_date, due_date,
-                               total_minor, paid_minor, currency)
-         VALUES ($1, $2, $3, 'Client SRL',
-                 (now() AT TIME ZONE 'Europe/Bucharest')::date - $4,
-                 (now() AT TIME ZONE 'Europe/Bucharest')::date - $5, $6, $7, $8)",
-    )
-    .bind(company_id)
-    .bind(number)
-    .bind(direction)
-    .bind(issued_ago)
-    .bind(due_ago)
-    .bind(total)
-    .bind(paid)
-    .bind(currency)
-    .execute(pool)
-    .await
-    .expect("invoice inserted");
+    let one = Inv {
+        number,
+        direction,
+        currency,
+        issued_days_ago: issued_ago,
+        due_in_days: -due_ago,
+        total,
+        paid,
+        ..Inv::default()
+    };
+    people::invoice(pool, company_id, one).await;
 }
 
 async fn cash(pool: &PgPool, company_id: i64, amount: i64) {
@@ -92,11 +85,12 @@ fn photos(calls: &[Call]) -> Vec<&Call> {
 #[sqlx::test(migrations = false)]
 async fn chart_sends_a_photo_per_chart_with_its_figures_and_its_bars_drawn(pool: PgPool) {
     // Arrange
-    let app = spawn_app(pool.clone()).await;
-    let tg = TgUser::en(700);
-    let user = linked_user(&pool, "ana@example.ro", tg.id).await;
-    let id = company(&pool, user, "Exemplu SRL").await;
-    activate(&pool, tg.id, id).await;
+    let ActiveOwner {
+        app,
+        tg,
+        company_id: id,
+        ..
+    } = owner_with_active_company(&pool, TgUser::en(700)).await;
     invoice(
         &pool,
         id,
@@ -186,11 +180,12 @@ async fn chart_sends_a_photo_per_chart_with_its_figures_and_its_bars_drawn(pool:
 #[sqlx::test(migrations = false)]
 async fn chart_in_romanian_leaves_out_empty_charts_and_names_other_currencies(pool: PgPool) {
     // Arrange: only sales, in lei and in euros.
-    let app = spawn_app(pool.clone()).await;
-    let tg = TgUser::ro(701);
-    let user = linked_user(&pool, "ana@example.ro", tg.id).await;
-    let id = company(&pool, user, "Exemplu SRL").await;
-    activate(&pool, tg.id, id).await;
+    let ActiveOwner {
+        app,
+        tg,
+        company_id: id,
+        ..
+    } = owner_with_active_company(&pool, TgUser::ro(701)).await;
     invoice(
         &pool,
         id,
@@ -226,11 +221,12 @@ async fn chart_in_romanian_leaves_out_empty_charts_and_names_other_currencies(po
 #[sqlx::test(migrations = false)]
 async fn chart_with_nothing_to_draw_answers_in_words(pool: PgPool) {
     // Arrange: an invoice older than six months, fully paid.
-    let app = spawn_app(pool.clone()).await;
-    let tg = TgUser::en(702);
-    let user = linked_user(&pool, "ana@example.ro", tg.id).await;
-    let id = company(&pool, user, "Exemplu SRL").await;
-    activate(&pool, tg.id, id).await;
+    let ActiveOwner {
+        app,
+        tg,
+        company_id: id,
+        ..
+    } = owner_with_active_company(&pool, TgUser::en(702)).await;
     invoice(
         &pool,
         id,

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::fake_telegram::FakeTelegram;
-use crate::helpers::{BOT_TOKEN, WEBHOOK_SECRET, app_database};
+use crate::helpers::{BOT_TOKEN, Http, WEBHOOK_SECRET, app_database};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ledgerbot");
 
@@ -36,6 +36,58 @@ pub fn database_env<'c>(cmd: &'c mut Command, pool: &PgPool) -> &'c mut Command 
 /// Everything `serve` needs, on the test's database.
 pub fn serve_env(cmd: &mut Command, pool: &PgPool, telegram_url: &str) {
     bot_env(database_env(cmd, pool), telegram_url);
+}
+
+/// `ledgerbot serve` running as a child process on the test's database, with
+/// a fake Bot API, logging JSON to stderr, which a thread reads all along (so
+/// that a chatty log never blocks the server).
+pub struct Served {
+    /// The process.
+    pub child: std::process::Child,
+    /// The Bot API it calls.
+    pub fake: FakeTelegram,
+    /// A client of its address.
+    pub http: Http,
+    /// Every log line, once the process has exited and the thread is joined.
+    pub log: std::thread::JoinHandle<Vec<String>>,
+}
+
+/// Starts `ledgerbot serve` on port 0 with the variables `adjust` adds to
+/// [`serve_env`]'s, and waits until it says where it listens.
+pub async fn serve(pool: &PgPool, adjust: impl FnOnce(&mut Command)) -> Served {
+    ledgerbot::infra::db::migrate(pool).await.expect("schema");
+    let fake = FakeTelegram::start().await;
+    let mut cmd = ledgerbot(&["serve"]);
+    serve_env(&mut cmd, pool, &fake.url);
+    cmd.env("PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .stderr(Stdio::piped());
+    adjust(&mut cmd);
+    let mut child = cmd.spawn().expect("spawns");
+    let stderr = child.stderr.take().expect("stderr");
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let log = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("ledgerbot listening") {
+                let parsed: Value = serde_json::from_str(&line).expect("JSON log line");
+                let _ = addr_tx.send(parsed["addr"].as_str().map(str::to_owned));
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    let addr = addr_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the server starts")
+        .expect("addr field")
+        .replace("0.0.0.0", "127.0.0.1");
+    Served {
+        child,
+        fake,
+        http: Http::new(&format!("http://{addr}")),
+        log,
+    }
 }
 
 /// The Telegram settings, the JWT secret and the public URL.

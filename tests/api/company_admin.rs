@@ -5,7 +5,7 @@
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, TgUser, reply_text, spawn_app};
+use crate::helpers::{TestApp, TgUser, buttons, reply_text, set_cui, spawn_app};
 use crate::people::{activate, active_company, company, linked_user};
 
 async fn companies_named(pool: &PgPool, name: &str) -> Vec<(i64, Option<String>, String)> {
@@ -140,28 +140,8 @@ async fn creating_a_company_needs_a_linked_account(pool: PgPool) {
 
 async fn company_with_cui(pool: &PgPool, owner: i64, name: &str, cui: Option<&str>) -> i64 {
     let id = company(pool, owner, name).await;
-    sqlx::query("UPDATE companies SET cui = $2 WHERE id = $1")
-        .bind(id)
-        .bind(cui)
-        .execute(pool)
-        .await
-        .expect("cui set");
+    set_cui(pool, id, cui).await;
     id
-}
-
-fn buttons(reply: &Value) -> Vec<(String, String)> {
-    reply["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().into_iter().flatten())
-        .map(|b| {
-            (
-                b["text"].as_str().unwrap_or_default().to_owned(),
-                b["callback_data"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect()
 }
 
 #[sqlx::test(migrations = false)]

@@ -7,29 +7,16 @@ use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, RETRY_AFTER};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, TgUser, reply_text, spawn_app};
+use crate::helpers::{
+    EFACTURA_CUI as OUR_CUI, TestApp, TgUser, efactura_fixture as fixture, reply_text, set_cui,
+    spawn_app,
+};
 use crate::people::{activate, company, linked_user, member, token, user};
-
-/// The fixtures' company: Atelier Digital SRL.
-const OUR_CUI: &str = "18547290";
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/fixtures/efactura/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 async fn owner_with_cui(pool: &PgPool, cui: Option<&str>) -> (String, i64) {
     let owner = user(pool, "owner@example.ro").await;
     let id = company(pool, owner, "Atelier Digital SRL").await;
-    sqlx::query("UPDATE companies SET cui = $1 WHERE id = $2")
-        .bind(cui)
-        .bind(id)
-        .execute(pool)
-        .await
-        .expect("cui set");
+    set_cui(pool, id, cui).await;
     (token(owner), id)
 }
 
@@ -451,12 +438,7 @@ async fn linked_owner(pool: &PgPool, role: &str) -> (TgUser, i64) {
     let user_id = linked_user(pool, "ana@example.ro", tg.id).await;
     let owner = user(pool, "owner@example.ro").await;
     let id = company(pool, owner, "Atelier Digital SRL").await;
-    sqlx::query("UPDATE companies SET cui = $1 WHERE id = $2")
-        .bind(OUR_CUI)
-        .bind(id)
-        .execute(pool)
-        .await
-        .expect("cui set");
+    set_cui(pool, id, Some(OUR_CUI)).await;
     member(pool, id, user_id, role).await;
     activate(pool, tg.id, id).await;
     (tg, id)

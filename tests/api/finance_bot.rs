@@ -9,49 +9,14 @@
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, TgUser, reply_text, spawn_app};
+use crate::helpers::{
+    TestApp, TgUser, keyboard_data, listed_numbers, owner_with_active_company, reply_text,
+    spawn_app,
+};
 use crate::people::{
     Inv, activate, active_company, cash_entries, company, company_in, invoice, linked_user, member,
     user,
 };
-
-/// A linked person (Telegram id 500) who owns the active company "Exemplu SRL".
-struct Setup {
-    app: TestApp,
-    tg: TgUser,
-    user_id: i64,
-    company_id: i64,
-}
-
-async fn owner_with_active_company(pool: &PgPool, tg: TgUser) -> Setup {
-    let app = spawn_app(pool.clone()).await;
-    let user_id = linked_user(pool, "ana@example.ro", tg.id).await;
-    let company_id = company(pool, user_id, "Exemplu SRL").await;
-    activate(pool, tg.id, company_id).await;
-    Setup {
-        app,
-        tg,
-        user_id,
-        company_id,
-    }
-}
-
-impl Setup {
-    /// Another company the person owns, not active.
-    async fn another_company(&self, name: &str) -> i64 {
-        company(&self.app.pool, self.user_id, name).await
-    }
-}
-
-fn keyboard_data(reply: &Value) -> Vec<String> {
-    reply["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().into_iter().flatten())
-        .filter_map(|button| button["callback_data"].as_str().map(str::to_owned))
-        .collect()
-}
 
 #[sqlx::test(migrations = false)]
 async fn every_finance_command_tells_an_unlinked_person_how_to_link(pool: PgPool) {
@@ -518,24 +483,20 @@ async fn invoice_pages_cover_the_edges(pool: PgPool) {
         "the last page holds the rest"
     );
     assert_eq!(keyboard_data(&last), vec!["inv:a::"], "last page: ⏮ only");
-    let numbers = |reply: &Value| -> Vec<String> {
-        reply_text(reply)
-            .split("<b>")
-            .skip(2)
-            .filter_map(|part| part.split("</b>").next())
-            .map(str::to_owned)
-            .collect()
-    };
     let mut seen: Vec<String> = [&first, &second, &last]
         .into_iter()
-        .flat_map(numbers)
+        .flat_map(listed_numbers)
         .collect();
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 25, "every invoice once: {seen:?}");
 
     let back = s.app.reply_to(&s.tg.callback(55, "inv:a::")).await;
-    assert_eq!(numbers(&back), numbers(&first), "⏮ shows the first page");
+    assert_eq!(
+        listed_numbers(&back),
+        listed_numbers(&first),
+        "⏮ shows the first page"
+    );
 
     // A cursor past the end (the list changed, or a hand-made one): what follows, nothing.
     let beyond = s

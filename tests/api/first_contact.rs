@@ -6,23 +6,8 @@
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::helpers::{TgUser, reply_text, spawn_app};
+use crate::helpers::{TgUser, buttons, reply_text, spawn_app};
 use crate::people::{activate, company, linked_user};
-
-fn buttons(reply: &Value) -> Vec<(String, String)> {
-    reply["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().into_iter().flatten())
-        .map(|b| {
-            (
-                b["text"].as_str().unwrap_or_default().to_owned(),
-                b["callback_data"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect()
-}
 
 #[sqlx::test(migrations = false)]
 async fn a_bare_start_offers_three_ways_in_to_someone_not_linked(pool: PgPool) {

@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::fake_telegram::FakeTelegram;
+use crate::people;
 
 /// The webhook secret every test app uses.
 pub const WEBHOOK_SECRET: &str = "test_webhook-secret";
@@ -483,33 +484,31 @@ impl TgUser {
         } else {
             json!([])
         };
-        json!({
-            "update_id": update_id,
-            "message": {
-                "message_id": update_id * 10,
-                "from": self.json(),
-                "chat": {"id": self.id, "first_name": self.first_name, "type": "private"},
-                "date": 1_700_000_000,
-                "text": text,
-                "entities": entities,
-            }
-        })
+        self.private_message(update_id, json!({"text": text, "entities": entities}))
+    }
+
+    /// A private message from this user with `content` (its `text`, its
+    /// `document`, ...), as Telegram delivers it.
+    fn private_message(&self, update_id: i64, content: Value) -> Value {
+        let mut message = json!({
+            "message_id": update_id * 10,
+            "from": self.json(),
+            "chat": {"id": self.id, "first_name": self.first_name, "type": "private"},
+            "date": 1_700_000_000,
+        });
+        if let (Some(message), Value::Object(content)) = (message.as_object_mut(), content) {
+            message.extend(content);
+        }
+        json!({"update_id": update_id, "message": message})
     }
 
     /// A private message carrying a document (a file), as Telegram delivers it.
     pub fn document(&self, file_id: &str, file_name: &str, file_size: usize) -> Value {
-        let update_id = next_update_id();
-        json!({
-            "update_id": update_id,
-            "message": {
-                "message_id": update_id * 10,
-                "from": self.json(),
-                "chat": {"id": self.id, "first_name": self.first_name, "type": "private"},
-                "date": 1_700_000_000,
-                "document": {"file_id": file_id, "file_unique_id": file_id,
-                    "file_name": file_name, "file_size": file_size},
-            }
-        })
+        self.private_message(
+            next_update_id(),
+            json!({"document": {"file_id": file_id, "file_unique_id": file_id,
+                "file_name": file_name, "file_size": file_size}}),
+        )
     }
 
     /// A text message from this user in a group chat.
@@ -681,4 +680,125 @@ pub async fn count_rows(pool: &PgPool, table: &str) -> i64 {
         .fetch_one(pool)
         .await
         .expect("count")
+}
+
+// The finance fixtures that the bot, chart, import and search tests share.
+
+/// A person linked to Telegram who owns the company active in their chat,
+/// and the app they talk to: where most finance tests in the bot start.
+pub struct ActiveOwner {
+    /// The running app.
+    pub app: TestApp,
+    /// The person in Telegram.
+    pub tg: TgUser,
+    /// Their account, `ana@example.ro`.
+    pub user_id: i64,
+    /// Their active company.
+    pub company_id: i64,
+}
+
+/// An app, and `tg` linked as `ana@example.ro`, owner of the RON company
+/// "Exemplu SRL", which is active.
+pub async fn owner_with_active_company(pool: &PgPool, tg: TgUser) -> ActiveOwner {
+    owner_with_active_company_in(pool, tg, "Exemplu SRL", "RON").await
+}
+
+/// [`owner_with_active_company`], the company named `name` and in `currency`.
+pub async fn owner_with_active_company_in(
+    pool: &PgPool,
+    tg: TgUser,
+    name: &str,
+    currency: &str,
+) -> ActiveOwner {
+    let app = spawn_app(pool.clone()).await;
+    let user_id = people::linked_user(pool, "ana@example.ro", tg.id).await;
+    let company_id = people::company_in(pool, user_id, name, currency).await;
+    people::activate(pool, tg.id, company_id).await;
+    ActiveOwner {
+        app,
+        tg,
+        user_id,
+        company_id,
+    }
+}
+
+impl ActiveOwner {
+    /// Another company the person owns, not active.
+    pub async fn another_company(&self, name: &str) -> i64 {
+        people::company(&self.app.pool, self.user_id, name).await
+    }
+}
+
+/// The CUI of the company the e-Factura fixtures are for (Atelier Digital SRL).
+pub const EFACTURA_CUI: &str = "18547290";
+
+/// A file of `tests/fixtures/efactura/` (see its `make.py`).
+pub fn efactura_fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/efactura/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Sets the CUI of company `company_id` (`None`: it has none).
+pub async fn set_cui(pool: &PgPool, company_id: i64, cui: Option<&str>) {
+    sqlx::query("UPDATE companies SET cui = $1 WHERE id = $2")
+        .bind(cui)
+        .bind(company_id)
+        .execute(pool)
+        .await
+        .expect("cui set");
+}
+
+/// Every button of a reply's inline keyboard, row after row.
+fn keyboard(reply: &Value) -> impl Iterator<Item = &Value> {
+    reply["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().into_iter().flatten())
+}
+
+/// The callback data of a reply's inline keyboard, row after row (buttons
+/// without any, such as links, are left out).
+pub fn keyboard_data(reply: &Value) -> Vec<String> {
+    keyboard(reply)
+        .filter_map(|button| button["callback_data"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Each button of a reply's inline keyboard as `(text, callback data)`,
+/// row after row; a button without callback data has `""`.
+pub fn buttons(reply: &Value) -> Vec<(String, String)> {
+    keyboard(reply)
+        .map(|b| {
+            (
+                b["text"].as_str().unwrap_or_default().to_owned(),
+                b["callback_data"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The invoice numbers a `/facturi` reply lists, in order (the bold runs
+/// after the title's).
+pub fn listed_numbers(reply: &Value) -> Vec<String> {
+    reply_text(reply)
+        .split("<b>")
+        .skip(2)
+        .filter_map(|part| part.split("</b>").next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The value of the first hidden field `name` in an HTML page.
+pub fn hidden_field(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name} in {body}"))
+        + marker.len();
+    let len = body[start..].find('"').expect("closing quote");
+    body[start..start + len].to_owned()
 }

@@ -2,18 +2,14 @@
 //! spend. Password hashing is bounded whatever the number of clients (503
 //! with `Retry-After` past the bound; peak memory of the real binary measured).
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use ledgerbot::services::accounts::password::HashLimits;
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::PgPool;
 
-use crate::cli::{ledgerbot, serve_env};
-use crate::fake_telegram::FakeTelegram;
+use crate::cli::{Served, serve};
 use crate::helpers::{Http, PASSWORD, TestApp, spawn_app};
 
 /// The memory the server may reach, at its peak, under 50 logins at once
@@ -35,32 +31,14 @@ async fn fifty_logins_at_once_stay_within_128_mib_and_the_rest_are_told_to_retry
     // Arrange: the real binary with its default hashing budget, behind a
     // "proxy" so that each login comes from its own client address (one
     // address would meet the per-client rate limit first).
-    ledgerbot::infra::db::migrate(&pool).await.expect("schema");
-    let fake = FakeTelegram::start().await;
-    let mut cmd = ledgerbot(&["serve"]);
-    serve_env(&mut cmd, &pool, &fake.url);
-    cmd.env("PORT", "0")
-        .env("LOG_FORMAT", "json")
-        .env("TRUST_PROXY_HEADERS", "true")
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawns");
-    let stderr = child.stderr.take().expect("stderr");
-    let (addr_tx, addr_rx) = mpsc::channel();
-    // Drain the log all along, so the server never blocks on it.
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("ledgerbot listening") {
-                let parsed: Value = serde_json::from_str(&line).expect("JSON log line");
-                let _ = addr_tx.send(parsed["addr"].as_str().map(str::to_owned));
-            }
-        }
-    });
-    let addr = addr_rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the server starts")
-        .expect("addr field")
-        .replace("0.0.0.0", "127.0.0.1");
-    let served = Http::new(&format!("http://{addr}"));
+    let Served {
+        mut child,
+        http: served,
+        ..
+    } = serve(&pool, |cmd| {
+        cmd.env("TRUST_PROXY_HEADERS", "true");
+    })
+    .await;
     let registered = served
         .post_json(
             "/api/v1/auth/register",

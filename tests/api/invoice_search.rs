@@ -10,17 +10,21 @@ use reqwest::Method;
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, TgUser, reply_text, spawn_app};
-use crate::people::{Inv, activate, company, invoice, linked_user, token};
+use crate::helpers::{
+    ActiveOwner, TestApp, TgUser, keyboard_data, listed_numbers as numbers,
+    owner_with_active_company, reply_text,
+};
+use crate::people::{Inv, invoice, token};
 
 /// Four invoices: one partner spelt two ways (with and without its CUI and
 /// diacritics), a supplier from Iași, and a customer from Cluj.
 async fn searchable(pool: &PgPool) -> (TestApp, TgUser, i64, i64) {
-    let app = spawn_app(pool.clone()).await;
-    let tg = TgUser::ro(500);
-    let owner = linked_user(pool, "ana@example.ro", tg.id).await;
-    let id = company(pool, owner, "Exemplu SRL").await;
-    activate(pool, tg.id, id).await;
+    let ActiveOwner {
+        app,
+        tg,
+        user_id: owner,
+        company_id: id,
+    } = owner_with_active_company(pool, TgUser::ro(500)).await;
     for one in [
         Inv {
             number: "F-100",
@@ -50,26 +54,6 @@ async fn searchable(pool: &PgPool) -> (TestApp, TgUser, i64, i64) {
         invoice(pool, id, one).await;
     }
     (app, tg, owner, id)
-}
-
-/// The invoice numbers a reply lists, in order.
-fn numbers(reply: &Value) -> Vec<String> {
-    reply_text(reply)
-        .split("<b>")
-        .skip(2)
-        .filter_map(|part| part.split("</b>").next())
-        .map(str::to_owned)
-        .collect()
-}
-
-fn keyboard_data(reply: &Value) -> Vec<String> {
-    reply["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().into_iter().flatten())
-        .filter_map(|button| button["callback_data"].as_str().map(str::to_owned))
-        .collect()
 }
 
 #[sqlx::test(migrations = false)]

@@ -13,10 +13,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{TgUser, eventually, reply_text, spawn_app};
-use crate::people::{
-    Inv, activate, company, company_in, invoice, linked_user, member, token, user,
+use crate::helpers::{
+    ActiveOwner, TgUser, eventually, owner_with_active_company, owner_with_active_company_in,
+    reply_text, spawn_app,
 };
+use crate::people::{Inv, company, invoice, member, token, user};
 
 /// A customer with a CUI and debts in every bucket and a credit note; one
 /// spelt two ways without a CUI; one only in credit; a supplier; the first
@@ -403,11 +404,12 @@ async fn a_partner_page_is_read_from_the_open_invoices_index(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn parteneri_names_who_owes_most_and_the_ageing_in_romanian(pool: PgPool) {
     // Arrange
-    let app = spawn_app(pool.clone()).await;
-    let tg = TgUser::ro(500);
-    let owner = linked_user(&pool, "ana@example.ro", tg.id).await;
-    let id = company(&pool, owner, "Exemplu SRL").await;
-    activate(&pool, tg.id, id).await;
+    let ActiveOwner {
+        app,
+        tg,
+        company_id: id,
+        ..
+    } = owner_with_active_company(&pool, TgUser::ro(500)).await;
     let empty = app.reply_to(&tg.text("/parteneri")).await;
     a_company_with_partners(&pool, id).await;
 
@@ -443,11 +445,12 @@ async fn parteneri_names_who_owes_most_and_the_ageing_in_romanian(pool: PgPool) 
 #[sqlx::test(migrations = false)]
 async fn partners_in_english_shows_five_a_side_and_is_in_help(pool: PgPool) {
     // Arrange: seven customers, the largest last inserted
-    let app = spawn_app(pool.clone()).await;
-    let tg = TgUser::en(500);
-    let owner = linked_user(&pool, "ana@example.ro", tg.id).await;
-    let id = company_in(&pool, owner, "Example Ltd", "EUR").await;
-    activate(&pool, tg.id, id).await;
+    let ActiveOwner {
+        app,
+        tg,
+        company_id: id,
+        ..
+    } = owner_with_active_company_in(&pool, TgUser::en(500), "Example Ltd", "EUR").await;
     for n in 1..=7_i64 {
         let (number, partner) = (format!("F-{n}"), format!("Customer {n} & Co"));
         invoice(

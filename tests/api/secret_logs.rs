@@ -4,17 +4,12 @@
 //! passwords; link codes issued, scanned, typed, used and wrong; refresh and
 //! access tokens), then its whole stderr searched for each of them.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::sync::mpsc;
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::cli::{ledgerbot, serve_env};
-use crate::fake_telegram::{FakeTelegram, Scripted};
-use crate::helpers::{BOT_TOKEN, Http, PASSWORD, TgUser, Tokens, WEBHOOK_SECRET};
+use crate::cli::{Served, serve};
+use crate::fake_telegram::Scripted;
+use crate::helpers::{BOT_TOKEN, PASSWORD, TgUser, Tokens, WEBHOOK_SECRET};
 use crate::people::{activate, company, linked_user};
 
 const JWT_SECRET: &str = "jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj";
@@ -22,36 +17,15 @@ const JWT_SECRET: &str = "jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj";
 #[sqlx::test(migrations = false)]
 async fn debug_logs_carry_no_token_secret_password_code_or_refresh_token(pool: PgPool) {
     // Arrange: the binary at debug level, against the test's database and a fake Bot API.
-    ledgerbot::infra::db::migrate(&pool).await.expect("schema");
-    let fake = FakeTelegram::start().await;
-    let mut cmd = ledgerbot(&["serve"]);
-    serve_env(&mut cmd, &pool, &fake.url);
-    cmd.env("JWT_SECRET", JWT_SECRET)
-        .env("PORT", "0")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "debug")
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawns");
-    let stderr = child.stderr.take().expect("stderr");
-    let (addr_tx, addr_rx) = mpsc::channel();
-    // Read everything, all along, so a chatty log never blocks the server.
-    let reader = std::thread::spawn(move || {
-        let mut lines = Vec::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("ledgerbot listening") {
-                let parsed: Value = serde_json::from_str(&line).expect("JSON log line");
-                let _ = addr_tx.send(parsed["addr"].as_str().map(str::to_owned));
-            }
-            lines.push(line);
-        }
-        lines
-    });
-    let addr = addr_rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the server starts")
-        .expect("addr field")
-        .replace("0.0.0.0", "127.0.0.1");
-    let served = Http::new(&format!("http://{addr}"));
+    let Served {
+        mut child,
+        fake,
+        http: served,
+        log: reader,
+    } = serve(&pool, |cmd| {
+        cmd.env("JWT_SECRET", JWT_SECRET).env("RUST_LOG", "debug");
+    })
+    .await;
     let mut secrets: Vec<(String, &str)> = vec![
         (BOT_TOKEN.to_owned(), "bot token"),
         (

@@ -25,14 +25,7 @@ struct Answer {
 
 impl Answer {
     fn field(&self, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = self
-            .body
-            .find(&marker)
-            .unwrap_or_else(|| panic!("no field {name} in {}", self.body))
-            + marker.len();
-        let len = self.body[start..].find('"').expect("closing quote");
-        self.body[start..start + len].to_owned()
+        crate::helpers::hidden_field(&self.body, name)
     }
 }
 

@@ -6,21 +6,13 @@
 use reqwest::header::{CONTENT_TYPE, ORIGIN, RETRY_AFTER};
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{
+    EFACTURA_CUI as OUR_CUI, TestApp, efactura_fixture as fixture, set_cui, spawn_app,
+};
 use crate::people::{company, member, user};
 use crate::web::{Browser, Page};
 
-/// The fixtures' company: Atelier Digital SRL.
-const OUR_CUI: &str = "18547290";
 const BOUNDARY: &str = "----ledgerbot-test-7MA4YWxkTrZu0gW";
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/fixtures/efactura/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 /// One part of a form: its field name, its file name (a file) and its bytes.
 type Part<'a> = (&'a str, Option<&'a str>, Vec<u8>);
@@ -77,16 +69,25 @@ async fn visitor<'a>(app: &'a TestApp, pool: &PgPool, role: Option<&str>) -> (Br
         _ => user(pool, "owner@example.ro").await,
     };
     let id = company(pool, owner, "Atelier Digital SRL").await;
-    sqlx::query("UPDATE companies SET cui = $1 WHERE id = $2")
-        .bind(OUR_CUI)
-        .bind(id)
-        .execute(pool)
-        .await
-        .expect("cui set");
+    set_cui(pool, id, Some(OUR_CUI)).await;
     if let Some(role @ ("accountant" | "viewer")) = role {
         member(pool, id, ana, role).await;
     }
     (browser, id)
+}
+
+/// What `browser` gets for the import form of company `id`, then for posting `parts` to it.
+async fn form_and_post(
+    browser: &Browser<'_>,
+    app: &TestApp,
+    id: i64,
+    parts: &[Part<'_>],
+) -> (Page, Page) {
+    let path = format!("/companies/{id}/import");
+    (
+        browser.get(&path).await,
+        upload(browser, app, &path, parts).await,
+    )
 }
 
 async fn invoices(pool: &PgPool) -> i64 {
@@ -195,31 +196,10 @@ async fn strangers_viewers_and_the_logged_out_are_refused_before_anything_is_rea
         ]
     };
 
-    // Act
-    let viewer_sees = viewer.get(&format!("/companies/{viewed}/import")).await;
-    let viewer_posts = upload(
-        &viewer,
-        &app,
-        &format!("/companies/{viewed}/import"),
-        &xml(),
-    )
-    .await;
-    let stranger_sees = viewer.get(&format!("/companies/{foreign}/import")).await;
-    let stranger_posts = upload(
-        &viewer,
-        &app,
-        &format!("/companies/{foreign}/import"),
-        &xml(),
-    )
-    .await;
-    let nobody_sees = logged_out.get(&format!("/companies/{viewed}/import")).await;
-    let nobody_posts = upload(
-        &logged_out,
-        &app,
-        &format!("/companies/{viewed}/import"),
-        &xml(),
-    )
-    .await;
+    // Act: each looks at the form, then posts to it.
+    let (viewer_sees, viewer_posts) = form_and_post(&viewer, &app, viewed, &xml()).await;
+    let (stranger_sees, stranger_posts) = form_and_post(&viewer, &app, foreign, &xml()).await;
+    let (nobody_sees, nobody_posts) = form_and_post(&logged_out, &app, viewed, &xml()).await;
     let list = viewer.get("/companies").await;
 
     // Assert
@@ -356,23 +336,18 @@ async fn forged_oversized_and_malformed_uploads_get_clear_pages_and_write_nothin
         )
         .await;
     assert_eq!(not_a_form.status, 415, "{}", not_a_form.body);
-    let too_big = browser
-        .send(
-            browser
-                .client
-                .post(app.url(&path))
-                .header(
-                    CONTENT_TYPE,
-                    format!("multipart/form-data; boundary={BOUNDARY}"),
-                )
-                .body(multipart(&[
-                    token(),
-                    ("files", Some("a.xml"), vec![b' '; file_limit / 2 + 1024]),
-                    ("files", Some("b.xml"), vec![b' '; file_limit / 2 + 1024]),
-                    ("files", Some("c.xml"), vec![b' '; 64 * 1024]),
-                ])),
-        )
-        .await;
+    let too_big = upload(
+        &browser,
+        &app,
+        &path,
+        &[
+            token(),
+            ("files", Some("a.xml"), vec![b' '; file_limit / 2 + 1024]),
+            ("files", Some("b.xml"), vec![b' '; file_limit / 2 + 1024]),
+            ("files", Some("c.xml"), vec![b' '; 64 * 1024]),
+        ],
+    )
+    .await;
     assert_eq!(too_big.status, 413, "all the files together past the bound");
     assert_eq!(invoices(&pool).await, 0);
 }

@@ -23,6 +23,15 @@ impl Replies {
         Self::one(BotMethod::html(chat_id, text))
     }
 
+    /// Only the answer to a button press: `notice`, plain text shown briefly
+    /// over the chat (a refusal, or why nothing changed).
+    pub fn notice(callback_query_id: &str, notice: impl Into<String>) -> Self {
+        Self::one(BotMethod::answer_callback(
+            callback_query_id,
+            Some(notice.into()),
+        ))
+    }
+
     /// Appends another answer.
     #[must_use]
     pub fn then(mut self, method: BotMethod) -> Self {

@@ -439,6 +439,23 @@ mod tests {
 
     use crate::infra::http_io::test_headers as headers;
 
+    /// A configuration with only the required values set.
+    fn config() -> crate::infra::config::Config {
+        crate::infra::config::Config::from_lookup(|name| {
+            Some(
+                match name {
+                    "DATABASE_URL" => "postgres://x",
+                    "TELEGRAM_BOT_TOKEN" => "1:x",
+                    "TELEGRAM_WEBHOOK_SECRET" => "a-webhook-secret",
+                    "JWT_SECRET" => "0123456789abcdef0123456789abcdef",
+                    _ => return None,
+                }
+                .to_owned(),
+            )
+        })
+        .expect("valid")
+    }
+
     #[test]
     fn accept_language_picks_romanian_only_when_preferred() {
         let cases = [
@@ -471,19 +488,7 @@ mod tests {
 
     #[test]
     fn pre_session_tokens_verify_only_with_their_signature() {
-        let config = crate::infra::config::Config::from_lookup(|name| {
-            Some(
-                match name {
-                    "DATABASE_URL" => "postgres://x",
-                    "TELEGRAM_BOT_TOKEN" => "1:x",
-                    "TELEGRAM_WEBHOOK_SECRET" => "a-webhook-secret",
-                    "JWT_SECRET" => "0123456789abcdef0123456789abcdef",
-                    _ => return None,
-                }
-                .to_owned(),
-            )
-        })
-        .expect("valid");
+        let config = config();
         let token = new_pre_csrf(&config);
         assert!(pre_csrf_is_valid(&config, &token));
         let (nonce, _) = token.split_once('.').expect("two parts");
@@ -494,19 +499,7 @@ mod tests {
 
     #[test]
     fn page_stamps_expire_and_bind_the_session_and_the_page() {
-        let config = crate::infra::config::Config::from_lookup(|name| {
-            Some(
-                match name {
-                    "DATABASE_URL" => "postgres://x",
-                    "TELEGRAM_BOT_TOKEN" => "1:x",
-                    "TELEGRAM_WEBHOOK_SECRET" => "a-webhook-secret",
-                    "JWT_SECRET" => "0123456789abcdef0123456789abcdef",
-                    _ => return None,
-                }
-                .to_owned(),
-            )
-        })
-        .expect("valid");
+        let config = config();
         let session = |csrf: &str| Session {
             id_hash: [0; 32],
             user_id: 1,
