@@ -303,13 +303,23 @@ CREATE INDEX IF NOT EXISTS invoices_received_created ON invoices (company_id, cr
 CREATE INDEX IF NOT EXISTS invoices_company_totals
     ON invoices (company_id, direction, currency) INCLUDE (total_minor, paid_minor, due_date);
 -- The invoice list's keyset pages (src/services/finance/invoices.rs,
--- `list_after`): newest first, and the unpaid ones most urgent first. A page
--- is a range read from one of these, whatever the company's size: no OFFSET
--- walking past earlier pages, no count of them all.
-CREATE INDEX IF NOT EXISTS invoices_company_newest
-    ON invoices (company_id, issue_date DESC, id DESC);
-CREATE INDEX IF NOT EXISTS invoices_company_unpaid_due
-    ON invoices (company_id, due_date, id) WHERE paid_minor < total_minor;
+-- `list_after`): a page is a range read from one of these per direction
+-- (and per paid state) listed, whatever the company's size, however deep
+-- the page and however rare the direction or state asked for: no OFFSET
+-- walking past earlier pages, no count of them all, no rows of the other
+-- direction or state read and thrown away. Newest first, by whether the
+-- invoice is settled (`paid >= total`, the "paid" filter); the unpaid ones
+-- most urgent first.
+CREATE INDEX IF NOT EXISTS invoices_company_settled_newest
+    ON invoices (company_id, direction, (paid_minor >= total_minor), issue_date DESC, id DESC);
+CREATE INDEX IF NOT EXISTS invoices_company_direction_unpaid_due
+    ON invoices (company_id, direction, due_date, id) WHERE paid_minor < total_minor;
+-- They replace the previous build's (company_id, issue_date DESC, id DESC)
+-- and its unpaid twin, which read both directions and states in one range,
+-- filtering: kept beside these, the planner could still choose them, and a
+-- rare direction would then read the other's rows (docs/schema-upgrades.md).
+DROP INDEX IF EXISTS invoices_company_newest;
+DROP INDEX IF EXISTS invoices_company_unpaid_due;
 -- The partners' figures (src/services/finance/partners.rs): a company's
 -- open invoices (something left to pay, or owed back) in partner order, with
 -- every column the sums read, so that they come from this index alone. A
@@ -349,7 +359,12 @@ CREATE TABLE IF NOT EXISTS cash_entries (
     telegram_update_id bigint      UNIQUE,
     created_at         timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS cash_entries_company_date ON cash_entries (company_id, entry_date);
+-- A company's entries by day, and within a day in the order recorded: the
+-- charts' months (a range of days) and `/cash`'s latest entries (read
+-- backwards, the latest day's last entry first, no sort). It replaces the
+-- index on (company_id, entry_date) alone, which it serves for.
+CREATE INDEX IF NOT EXISTS cash_entries_company_date_id ON cash_entries (company_id, entry_date, id);
+DROP INDEX IF EXISTS cash_entries_company_date;
 -- GET .../cash-entries pages a company's entries in the order recorded (by id).
 CREATE INDEX IF NOT EXISTS cash_entries_company_id ON cash_entries (company_id, id);
 

@@ -358,7 +358,7 @@ async fn a_page_is_read_from_an_index_not_by_sorting_the_company(pool: PgPool) {
     let scans = || async {
         sqlx::query_as::<_, (String, i64)>(
             "SELECT indexrelname::text, idx_scan FROM pg_stat_user_indexes
-             WHERE indexrelname IN ('invoices_company_newest', 'invoices_company_unpaid_due')
+             WHERE indexrelname IN ('invoices_company_settled_newest', 'invoices_company_direction_unpaid_due')
              ORDER BY 1",
         )
         .fetch_all(&pool)

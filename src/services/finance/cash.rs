@@ -57,7 +57,9 @@ pub async fn record(
 pub const UNDO_WINDOW_MINUTES: i64 = 10;
 
 /// The company's latest `limit` entries, the most recent day first (and,
-/// within a day, the last recorded first).
+/// within a day, the last recorded first): read backwards from
+/// `cash_entries_company_date_id`, `limit` entries whatever the company's
+/// size.
 ///
 /// # Errors
 /// The database failed.
@@ -183,6 +185,12 @@ pub struct Entry {
 /// so a reader that remembers the last id it saw never misses an entry nor
 /// sees one twice.
 ///
+/// One range read of `cash_entries_company_id`, `limit` entries however
+/// deep the page. The bounds and the order name the company as well as the
+/// id, so that only that index can give the order: by `id` alone, the
+/// primary key could too, and a plan walking it would read every other
+/// company's entries recorded meanwhile.
+///
 /// # Errors
 /// The database failed.
 pub async fn list_after(
@@ -193,8 +201,9 @@ pub async fn list_after(
 ) -> Result<Vec<Entry>, sqlx::Error> {
     let rows = sqlx::query!(
         "SELECT id, amount_minor, currency, note, entry_date, created_by, created_at
-         FROM cash_entries WHERE company_id = $1 AND id > $2
-         ORDER BY id LIMIT $3",
+         FROM cash_entries
+         WHERE (company_id, id) > ($1, $2) AND (company_id, id) <= ($1, 9223372036854775807)
+         ORDER BY company_id, id LIMIT $3",
         company_id,
         after.unwrap_or(0),
         limit

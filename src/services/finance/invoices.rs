@@ -505,12 +505,17 @@ impl Stored {
 /// A keyset page of a company's invoices: at most `page_size` after `after`
 /// (from the start when `None`), with ties on the date broken by id: unpaid
 /// ones by due date, earliest first (the most urgent); the others newest
-/// first. Each page is one range read of an index
-/// (`invoices_company_unpaid_due`, `invoices_company_newest`), so its cost
-/// does not grow with the company's invoices or with how far the client has
-/// paged. With a `search`, the same read keeps the invoices whose partner
-/// name or number holds it, or whose partner has that CUI; a rare match
-/// then costs the rows read until the page fills.
+/// first.
+///
+/// Each page is a range read of an index per direction (and, for all or
+/// paid invoices, per paid state) listed: `invoices_company_direction_unpaid_due`
+/// or `invoices_company_settled_newest`, at most `page_size + 1` entries
+/// from each, merged. So its cost does not grow with the company's invoices,
+/// with how far the client has paged, or with how rare the direction or
+/// state asked for is (one scan filtering both directions would read the
+/// other one's invoices too). With a `search`, the same reads keep the
+/// invoices whose partner name or number holds it, or whose partner has that
+/// CUI; a rare match then costs the rows read until the page fills.
 ///
 /// # Errors
 /// The database failed.
@@ -522,8 +527,13 @@ pub async fn list_after(
     page_size: i64,
     today: Date,
 ) -> Result<Slice<Invoice>, sqlx::Error> {
-    let (status, direction) = (filter.0, filter.1.map(Direction::as_str));
-    let search = filter.2;
+    let (status, search) = (filter.0, filter.2);
+    let directions: Vec<String> = match filter.1 {
+        Some(direction) => vec![direction.as_str().to_owned()],
+        None => [Direction::Issued, Direction::Received]
+            .map(|d| d.as_str().to_owned())
+            .to_vec(),
+    };
     let (search, cui) = (
         search.as_ref().map(Search::as_str),
         search.as_ref().and_then(Search::cui),
@@ -539,20 +549,29 @@ pub async fn list_after(
         let after = after.unwrap_or(start);
         sqlx::query_as!(
             Stored,
-            r#"SELECT id, number, direction, partner, partner_cui, issue_date, due_date,
-                      total_minor, paid_minor, currency
-               FROM invoices
-               WHERE company_id = $1 AND paid_minor < total_minor
-                 AND ($2::text IS NULL OR direction = $2)
-                 AND (due_date, id) > ($3, $4)
-                 AND ($6::text IS NULL
-                      OR substr(invoice_partner_key('received', NULL, partner), 6) LIKE '%' || $6 || '%'
-                      OR substr(invoice_partner_key('received', NULL, number), 6) LIKE '%' || $6 || '%'
-                      OR partner_cui = $7)
-               ORDER BY due_date, id
+            r#"SELECT p.id AS "id!", p.number AS "number!", p.direction AS "direction!",
+                      p.partner AS "partner!", p.partner_cui, p.issue_date AS "issue_date!",
+                      p.due_date AS "due_date!", p.total_minor AS "total_minor!",
+                      p.paid_minor AS "paid_minor!", p.currency AS "currency!"
+               FROM unnest($2::text[]) AS d (direction)
+               CROSS JOIN LATERAL (
+                   SELECT i.id, i.number, i.direction, i.partner, i.partner_cui, i.issue_date,
+                          i.due_date, i.total_minor, i.paid_minor, i.currency
+                   FROM invoices i
+                   WHERE i.company_id = $1 AND i.direction = d.direction
+                     AND i.paid_minor < i.total_minor
+                     AND (i.due_date, i.id) > ($3, $4)
+                     AND ($6::text IS NULL
+                          OR substr(invoice_partner_key('received', NULL, i.partner), 6) LIKE '%' || $6 || '%'
+                          OR substr(invoice_partner_key('received', NULL, i.number), 6) LIKE '%' || $6 || '%'
+                          OR i.partner_cui = $7)
+                   ORDER BY i.due_date, i.id
+                   LIMIT $5
+               ) p
+               ORDER BY p.due_date, p.id
                LIMIT $5"#,
             company_id,
-            direction,
+            &directions,
             after.date,
             after.id,
             fetch,
@@ -568,23 +587,38 @@ pub async fn list_after(
             id: i64::MAX,
         };
         let after = after.unwrap_or(start);
+        // Settled: `paid >= total`, as `PaidFilter::Paid` says.
+        let settled: &[bool] = match status {
+            PaidFilter::Paid => &[true],
+            _ => &[false, true],
+        };
         sqlx::query_as!(
             Stored,
-            r#"SELECT id, number, direction, partner, partner_cui, issue_date, due_date,
-                      total_minor, paid_minor, currency
-               FROM invoices
-               WHERE company_id = $1 AND ($2::text IS NULL OR direction = $2)
-                 AND ($3 = 'all' OR paid_minor >= total_minor)
-                 AND (issue_date, id) < ($4, $5)
-                 AND ($7::text IS NULL
-                      OR substr(invoice_partner_key('received', NULL, partner), 6) LIKE '%' || $7 || '%'
-                      OR substr(invoice_partner_key('received', NULL, number), 6) LIKE '%' || $7 || '%'
-                      OR partner_cui = $8)
-               ORDER BY issue_date DESC, id DESC
+            r#"SELECT p.id AS "id!", p.number AS "number!", p.direction AS "direction!",
+                      p.partner AS "partner!", p.partner_cui, p.issue_date AS "issue_date!",
+                      p.due_date AS "due_date!", p.total_minor AS "total_minor!",
+                      p.paid_minor AS "paid_minor!", p.currency AS "currency!"
+               FROM unnest($2::text[]) AS d (direction)
+               CROSS JOIN unnest($3::bool[]) AS s (settled)
+               CROSS JOIN LATERAL (
+                   SELECT i.id, i.number, i.direction, i.partner, i.partner_cui, i.issue_date,
+                          i.due_date, i.total_minor, i.paid_minor, i.currency
+                   FROM invoices i
+                   WHERE i.company_id = $1 AND i.direction = d.direction
+                     AND (i.paid_minor >= i.total_minor) = s.settled
+                     AND (i.issue_date, i.id) < ($4, $5)
+                     AND ($7::text IS NULL
+                          OR substr(invoice_partner_key('received', NULL, i.partner), 6) LIKE '%' || $7 || '%'
+                          OR substr(invoice_partner_key('received', NULL, i.number), 6) LIKE '%' || $7 || '%'
+                          OR i.partner_cui = $8)
+                   ORDER BY i.issue_date DESC, i.id DESC
+                   LIMIT $6
+               ) p
+               ORDER BY p.issue_date DESC, p.id DESC
                LIMIT $6"#,
             company_id,
-            direction,
-            status.as_str(),
+            &directions,
+            settled,
             after.date,
             after.id,
             fetch,
