@@ -90,6 +90,7 @@ pub fn table(dev_mode: bool) -> Router {
     r.get("/app/companies/{id}/invoices", json(web::app::invoice_list));
     r.get("/app/companies/{id}/partners", json(web::app::partner_list));
     r.get("/app/companies/{id}/charts", json(web::app::chart_list));
+    r.get("/app/companies/{id}/cash", json(web::app::cash_list));
     r.get("/app/companies/{id}/charts/{kind}.svg", json(web::app::chart_svg));
 
     // Dev mode's chat with the bot (src/front/devchat.rs); never in production.

@@ -406,3 +406,78 @@ async fn partners_show_customers_or_suppliers_largest_first_with_their_ageing(po
         assert_eq!(status, 400, "{query}: {body}");
     }
 }
+
+#[sqlx::test(migrations = false)]
+async fn cash_shows_the_accounts_then_entries_by_month_newest_first_with_month_totals(
+    pool: PgPool,
+) {
+    // Arrange: a bank account; 21 incomes of 10 lei in November, one
+    // expense of 50 lei in October (one entry more than a page).
+    let app = spawn_app(pool.clone()).await;
+    let ana = user(&pool, "ana@example.ro").await;
+    let id = company(&pool, ana, "Ana SRL").await;
+    sqlx::query(
+        "INSERT INTO treasury_accounts (company_id, name, kind, currency, balance_minor, as_of)
+         VALUES ($1, 'Banca <Transilvania>', 'bank', 'RON', 123456, '2026-11-30')",
+    )
+    .bind(id)
+    .execute(&pool)
+    .await
+    .expect("account");
+    sqlx::query(
+        "INSERT INTO cash_entries (company_id, amount_minor, currency, note, entry_date)
+         SELECT $1, 1000, 'RON', 'vânzare ' || n, date '2026-11-05' FROM generate_series(1, 21) n
+         UNION ALL SELECT $1, -5000, 'RON', 'hârtie', date '2026-10-20'",
+    )
+    .bind(id)
+    .execute(&pool)
+    .await
+    .expect("entries");
+    let t = token(ana);
+    let base = format!("/app/companies/{id}/cash");
+
+    // Act
+    let (status, kind, first) = part(&app, Some(&t), &format!("{base}?lang=en")).await;
+    let next = first
+        .split("cash?cursor=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a next page")
+        .to_owned();
+    let (_, _, second) = part(&app, Some(&t), &format!("{base}?lang=ro&cursor={next}")).await;
+
+    // Assert: the first page: the account, escaped; November's 20 newest
+    // entries under the month's totals of all 21.
+    assert_eq!(status, 200, "{first}");
+    assert!(kind.starts_with("text/html"));
+    assert!(first.contains(r#"aria-current="page">Cash"#), "{first}");
+    assert!(first.contains("Banca &lt;Transilvania&gt;"), "{first}");
+    assert!(first.contains("RON 1,234.56"), "{first}");
+    assert!(first.contains("November 2026"), "{first}");
+    assert!(
+        first.contains("<dt>income</dt><dd>RON 210.00</dd>"),
+        "the month's total, not the page's: {first}"
+    );
+    assert_eq!(first.matches("vânzare").count(), 20, "{first}");
+    assert!(
+        first.contains("vânzare 21") && !first.contains("hârtie"),
+        "{first}"
+    );
+    // The second page, in Romanian: the last November entry and October's.
+    assert!(!second.contains("Banca"), "accounts on the first page only");
+    assert!(second.contains("vânzare 1<"), "{second}");
+    assert!(second.contains("octombrie 2026"), "{second}");
+    assert!(
+        second.contains("<dt>cheltuieli</dt><dd>50,00 RON</dd>"),
+        "{second}"
+    );
+    assert!(!second.contains("next-page"), "{second}");
+
+    let (status, _, _) = part(&app, Some(&t), &format!("{base}?cursor=nope")).await;
+    assert_eq!(status, 400);
+    let bob = user(&pool, "bob@example.ro").await;
+    let (status, _, _) = part(&app, Some(&token(bob)), &base).await;
+    assert_eq!(status, 404, "not a member");
+    let (status, _, _) = part(&app, None, &base).await;
+    assert_eq!(status, 401);
+}

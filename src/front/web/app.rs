@@ -32,7 +32,7 @@ use crate::infra::router::Req;
 use crate::services::finance::dashboard::{self, Dashboard};
 use crate::services::finance::invoices::{self, Cursor, Invoice};
 use crate::services::finance::partners::{self, Partner};
-use crate::services::finance::{Company, Direction, PaidFilter, companies};
+use crate::services::finance::{Company, Direction, PaidFilter, cash, companies, treasury};
 
 /// The Mini App's address, as the menu button and the dashboard's button open it.
 pub fn url(config: &Config) -> String {
@@ -44,6 +44,9 @@ pub const INVOICES_PER_PAGE: i64 = 20;
 
 /// Partners per page in the Mini App.
 pub const PARTNERS_PER_PAGE: i64 = 20;
+
+/// Cash entries per page in the Mini App.
+pub const CASH_PER_PAGE: i64 = 20;
 
 #[derive(Template)]
 #[template(path = "app.html")]
@@ -590,6 +593,153 @@ pub async fn partner_list(req: Req) -> Result<HttpResponse, ApiError> {
             company,
             companies: list,
             current: "partners",
+        },
+    })
+}
+
+/// A treasury account as the cash view lists it.
+struct AccountRow {
+    name: String,
+    bank: bool,
+    balance: String,
+    as_of: Option<String>,
+}
+
+/// A month of the cash view: its totals, then its entries on this page.
+struct MonthView {
+    title: String,
+    totals: Vec<Figure>,
+    entries: Vec<CashRow>,
+}
+
+/// One cash entry as a row of the list.
+struct CashRow {
+    day: String,
+    note: String,
+    amount: String,
+    income: bool,
+}
+
+#[derive(Template)]
+#[template(path = "app_cash.html")]
+struct CashPart {
+    nav: Nav,
+    accounts: Vec<AccountRow>,
+    months: Vec<MonthView>,
+    next: Option<String>,
+    first_page: bool,
+}
+
+/// A month's name and year: `noiembrie 2026`, `November 2026`.
+fn month_title(lang: Lang, first_day: time::Date) -> String {
+    const RO: [&str; 12] = [
+        "ianuarie",
+        "februarie",
+        "martie",
+        "aprilie",
+        "mai",
+        "iunie",
+        "iulie",
+        "august",
+        "septembrie",
+        "octombrie",
+        "noiembrie",
+        "decembrie",
+    ];
+    let month = first_day.month();
+    match lang {
+        Lang::Ro => format!(
+            "{} {}",
+            RO[usize::from(u8::from(month)) - 1],
+            first_day.year()
+        ),
+        Lang::En => format!("{month} {}", first_day.year()),
+    }
+}
+
+/// `GET /app/companies/{id}/cash?cursor=`: the treasury accounts' balances
+/// (first page), then the cash entries newest first, a keyset page at a
+/// time, grouped by month, each month with its income and expenses (all of
+/// the month's entries, not only this page's).
+pub async fn cash_list(req: Req) -> Result<HttpResponse, ApiError> {
+    let (company, lang, list, mut db) = member(&req).await?;
+    let after = match param(&req, "cursor").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(parse_cursor(&c).ok_or_else(|| {
+            ApiError::BadRequest("cursor must be the one the previous page gave".into())
+        })?),
+    };
+    let accounts = if after.is_none() {
+        treasury::list(&mut db, company.id).await?
+    } else {
+        Vec::new()
+    };
+    let mut entries = cash::newest_after(&mut db, company.id, after, CASH_PER_PAGE + 1).await?;
+    let next = (entries.len() > CASH_PER_PAGE as usize).then(|| {
+        entries.truncate(CASH_PER_PAGE as usize);
+        entries.last().map(|e| {
+            Cursor {
+                date: e.entry_date,
+                id: e.id,
+            }
+            .encode()
+        })
+    });
+    let first_day = |d: time::Date| d.replace_day(1).expect("every month has a first day");
+    let mut months: Vec<time::Date> = entries.iter().map(|e| first_day(e.entry_date)).collect();
+    months.dedup();
+    let totals = cash::month_totals(&mut db, company.id, &months).await?;
+    let months = months
+        .into_iter()
+        .map(|month| MonthView {
+            title: month_title(lang, month),
+            totals: totals
+                .iter()
+                .filter(|t| t.month == month)
+                .flat_map(|t| {
+                    let m = |a| money(lang, a, t.totals.currency);
+                    [
+                        Figure {
+                            label: lang.pick("încasări", "income"),
+                            value: m(t.totals.income),
+                        },
+                        Figure {
+                            label: lang.pick("cheltuieli", "expenses"),
+                            value: m(t.totals.expenses),
+                        },
+                    ]
+                })
+                .collect(),
+            entries: entries
+                .iter()
+                .filter(|e| first_day(e.entry_date) == month)
+                .map(|e| CashRow {
+                    day: date(lang, e.entry_date),
+                    note: e.note.clone(),
+                    amount: money(lang, e.amount, e.currency),
+                    income: !e.amount.is_negative(),
+                })
+                .collect(),
+        })
+        .collect();
+    part(&CashPart {
+        accounts: accounts
+            .iter()
+            .map(|a| AccountRow {
+                name: a.name.clone(),
+                bank: a.kind == treasury::Kind::Bank,
+                balance: money(lang, a.balance, a.currency),
+                as_of: a.as_of.map(|d| date(lang, d)),
+            })
+            .collect(),
+        months,
+        next: next.flatten(),
+        first_page: after.is_none(),
+        nav: Nav {
+            lang,
+            company,
+            companies: list,
+            current: "cash",
         },
     })
 }

@@ -223,3 +223,101 @@ pub async fn list_after(
         })
         .collect())
 }
+
+// ---- The Mini App's cash view (src/front/web/app.rs): newest first, keyset-paged.
+
+/// Up to `limit` entries of `company_id`, the most recent day first (within
+/// a day, the last recorded first), starting just after `before` (the last
+/// entry of the previous page: its date and id) or at the newest.
+///
+/// # Errors
+/// The database failed.
+pub async fn newest_after(
+    db: &mut PgConnection,
+    company_id: i64,
+    before: Option<super::invoices::Cursor>,
+    limit: i64,
+) -> Result<Vec<Entry>, sqlx::Error> {
+    let (day, id) = before.map_or((None, None), |c| (Some(c.date), Some(c.id)));
+    let rows = sqlx::query_as!(
+        EntryRow,
+        "SELECT id, amount_minor, currency, note, entry_date, created_by, created_at
+         FROM cash_entries
+         WHERE company_id = $1 AND ($2::date IS NULL OR (entry_date, id) < ($2, $3))
+         ORDER BY entry_date DESC, id DESC LIMIT $4",
+        company_id,
+        day,
+        id,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Entry::from).collect())
+}
+
+/// A row of `cash_entries` as read.
+struct EntryRow {
+    id: i64,
+    amount_minor: i64,
+    currency: String,
+    note: String,
+    entry_date: Date,
+    created_by: Option<i64>,
+    created_at: time::OffsetDateTime,
+}
+
+impl From<EntryRow> for Entry {
+    fn from(r: EntryRow) -> Self {
+        Self {
+            id: r.id,
+            amount: Amount::from_minor(r.amount_minor),
+            currency: super::stored_currency(&r.currency),
+            note: r.note,
+            entry_date: r.entry_date,
+            created_by: r.created_by,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// One month's cash income and expenses in one currency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthTotals {
+    /// The month's first day.
+    pub month: Date,
+    /// The totals.
+    pub totals: super::dashboard::CashTotals,
+}
+
+/// The income and expenses of `months` (each a month's first day), from
+/// the totals the triggers keep (`cash_month_totals`), by month then currency.
+///
+/// # Errors
+/// The database failed.
+pub async fn month_totals(
+    db: &mut PgConnection,
+    company_id: i64,
+    months: &[Date],
+) -> Result<Vec<MonthTotals>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT month, currency, count, income, expenses FROM cash_month_totals
+         WHERE company_id = $1 AND month = ANY($2) AND count > 0
+         ORDER BY month DESC, currency",
+        company_id,
+        months
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| MonthTotals {
+            month: r.month,
+            totals: super::dashboard::CashTotals {
+                currency: super::stored_currency(&r.currency),
+                income: Amount::from_minor(r.income),
+                expenses: Amount::from_minor(r.expenses),
+                count: r.count,
+            },
+        })
+        .collect())
+}
