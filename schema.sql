@@ -511,6 +511,19 @@ CREATE TABLE IF NOT EXISTS notifications_sent (
 );
 CREATE INDEX IF NOT EXISTS notifications_sent_day ON notifications_sent (day);
 
+-- The daily digest (src/services/notifications/digest.rs), set from
+-- /notificari: whether it is on, the hour (Europe/Bucharest) from which the
+-- day's digest goes, and whether a chart follows it. A row is made on the
+-- first change and kept when the digest is turned off, with its hour. Sent
+-- digests are rows of notifications_sent (kind `digest`, `digest_chart`).
+CREATE TABLE IF NOT EXISTS digest_settings (
+    user_id bigint   PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    enabled boolean  NOT NULL DEFAULT false,
+    hour    smallint NOT NULL DEFAULT 8 CHECK (hour BETWEEN 0 AND 23),
+    chart   boolean  NOT NULL DEFAULT false
+);
+CREATE INDEX IF NOT EXISTS digest_settings_on ON digest_settings (hour) WHERE enabled;
+
 -- ---------------------------------------------------------------- the webhook's claim
 
 -- The first statement of every update that may write (src/front/bot/webhook.rs),

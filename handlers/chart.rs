@@ -4,12 +4,16 @@
 //! photo's caption carries the key figures; a chart with nothing to draw is
 //! left out, and with nothing at all the answer says so in words.
 
+use crate::blocks::Lang;
 use crate::blocks::format::{clip, date};
 use crate::blocks::telegram_html::escape;
 use crate::front::bot::{BotMethod, HandlerResult, Replies, UpdateCtx, require};
 use crate::front::charts::{self, Picture, RenderError};
 use crate::infra::telegram::PhotoUpload;
 use crate::services::finance::charts as figures;
+use crate::services::finance::charts::ChartData;
+use crate::services::notifications::digest::{ChartPhoto, Drawn};
+use futures_util::future::BoxFuture;
 
 /// Sends the charts.
 ///
@@ -80,6 +84,38 @@ pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
                 caption: caption(&picture),
             }))
         }))
+}
+
+/// The daily digest's chart: invoiced and collected over the last six
+/// months, captioned with its figures
+/// ([`crate::services::notifications::digest::Draw`]). It lives with
+/// `/chart` because it is the same photo; the scheduler gets it passed in,
+/// as services may not depend on the front end.
+pub fn digest_chart(lang: Lang, data: ChartData) -> BoxFuture<'static, Drawn> {
+    Box::pin(async move {
+        let picture = charts::picture(lang, &data, charts::Kind::Sales);
+        if !picture.chart.has_data() {
+            return Drawn::Nothing;
+        }
+        match charts::png(vec![picture]).await {
+            Ok(drawn) => drawn
+                .into_iter()
+                .next()
+                .map_or(Drawn::Nothing, |(picture, png)| {
+                    Drawn::Photo(ChartPhoto {
+                        png,
+                        file_name: file_name(&picture).to_owned(),
+                        caption: format!(
+                            "{}\n<i>{}</i>",
+                            caption(&picture),
+                            lang.pick("ultimele 6 luni", "the last 6 months")
+                        ),
+                    })
+                }),
+            Err(RenderError::Busy) => Drawn::Busy,
+            Err(RenderError::Failed) => Drawn::Nothing,
+        }
+    })
 }
 
 /// The photo's caption: the title in bold, then a figure a line.

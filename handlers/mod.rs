@@ -17,6 +17,7 @@ pub mod clear;
 pub mod code;
 pub mod companies;
 pub mod dashboard;
+pub mod digest;
 pub mod group;
 pub mod help;
 pub mod invite;
@@ -335,6 +336,7 @@ pub async fn callback(
             | Callback::Invitation { .. }
             | Callback::Members(_)
             | Callback::Notify(_)
+            | Callback::Digest(_)
             | Callback::Member { .. },
         ) => require::private_chat(ctx).err(),
         Some(Callback::InvoicePage { .. }) => require::company_chat(ctx).await?.err(),
@@ -378,6 +380,9 @@ pub async fn callback(
         }
         Some(Callback::Notify(change)) => {
             notify::pressed(ctx, callback_query_id, message_id, change).await
+        }
+        Some(Callback::Digest(change)) => {
+            digest::pressed(ctx, callback_query_id, message_id, change).await
         }
         Some(Callback::Members(company)) => {
             members::pressed(ctx, callback_query_id, message_id, company, None).await

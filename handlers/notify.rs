@@ -134,6 +134,9 @@ fn view(lang: Lang, settings: &Settings) -> (String, InlineKeyboardMarkup) {
     kinds(lang, settings, &mut text, &mut rows);
     quiet_hours(lang, settings.quiet, &mut text, &mut rows);
     thresholds(lang, settings, &mut text);
+    // The daily digest: its own settings (handlers/digest.rs).
+    text.push_str(&format!("\n{}", super::digest::line(lang)));
+    rows.push(super::digest::button(lang));
     text.push_str(lang.pick(
         "\n\nApasă un buton ca să pornești sau să oprești.",
         "\n\nPress a button to turn one on or off.",

@@ -199,6 +199,19 @@ async fn notify_once(config: &Config, now: time::OffsetDateTime) -> anyhow::Resu
         ),
         None => println!("another instance is running this tick"),
     }
+    let digests = crate::services::notifications::digest::run_due(
+        &pool,
+        now,
+        crate::front::bot::handlers::chart::digest_chart,
+    )
+    .await
+    .context("the daily digest tick failed")?;
+    if let Some(sent) = digests {
+        println!(
+            "{} daily digests queued, {} charts",
+            sent.digests, sent.charts
+        );
+    }
     let bot = crate::infra::telegram::BotApi::new(&config.telegram_api_url, &config.bot_token)?;
     crate::infra::outbox::drain(
         &pool,
@@ -233,7 +246,12 @@ async fn serve_with(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
     let app = App::new(config, pool)?;
     // Background work takes the API's connections, never the webhook's.
     crate::infra::housekeeping::spawn(app.pool.clone());
-    crate::services::notifications::spawn(app.pool.clone(), app.outbox.clone());
+    crate::services::notifications::spawn(
+        app.pool.clone(),
+        app.outbox.clone(),
+        // Drawn by the front end: services do not know the charts' words.
+        crate::front::bot::handlers::chart::digest_chart,
+    );
     server::run(listener, app, shutdown_signal()).await?;
     Ok(())
 }

@@ -90,6 +90,24 @@ pub async fn serve(pool: &PgPool, adjust: impl FnOnce(&mut Command)) -> Served {
     }
 }
 
+/// `ledgerbot notify --once --at <at>` on the test's database, with the
+/// Bot API at `telegram_url`; run off the test's runtime, which serves the
+/// fake Bot API meanwhile.
+pub async fn notify_once(
+    pool: &PgPool,
+    telegram_url: &str,
+    at: time::OffsetDateTime,
+) -> std::process::Output {
+    let at = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("formats");
+    let mut cmd = ledgerbot(&["notify", "--once", "--at", &at]);
+    serve_env(&mut cmd, pool, telegram_url);
+    tokio::task::spawn_blocking(move || cmd.output().expect("runs"))
+        .await
+        .expect("joined")
+}
+
 /// The Telegram settings, the JWT secret and the public URL.
 fn bot_env<'c>(cmd: &'c mut Command, telegram_url: &str) -> &'c mut Command {
     cmd.env("TELEGRAM_BOT_TOKEN", BOT_TOKEN)

@@ -17,6 +17,7 @@ mod config_docs;
 mod dashboard_totals;
 mod demo;
 mod devchat;
+mod digest;
 mod efactura;
 mod fake_telegram;
 mod faults;

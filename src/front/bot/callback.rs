@@ -54,6 +54,10 @@ pub enum Callback {
     /// off, `nt:<kind>:<days>` sets how far ahead it looks (1–30),
     /// `nt:quiet:<from>-<until>` or `nt:quiet:none` the quiet hours.
     Notify(Change),
+    /// `dg:show`: the daily digest's settings (from `/notify`); `dg:on`,
+    /// `dg:off`, `dg:h:<00–23>`, `dg:chart:<on|off>`: change them (see
+    /// [`digest_data`]).
+    Digest(Option<crate::services::notifications::digest::Change>),
     /// A step in managing one member of a company (see [`MemberStep`]).
     Member {
         /// `companies.id`.
@@ -184,6 +188,7 @@ impl Callback {
             },
             "ml" => Self::Members(positive(parts.next()?, i64::MAX)?),
             "nt" => Self::Notify(notify_change(parts.next()?, parts.next())?),
+            "dg" => Self::Digest(parse_digest(&mut parts)?),
             tag @ ("mm" | "mq" | "mr" | "mx" | "my") => {
                 let company = positive(parts.next()?, i64::MAX)?;
                 let user = positive(parts.next()?, i64::MAX)?;
@@ -219,6 +224,7 @@ impl Callback {
             | Self::MoveLink(_)
             | Self::KeepLink
             | Self::Notify(_)
+            | Self::Digest(_)
             | Self::Invitation { .. } => false,
         }
     }
@@ -253,6 +259,7 @@ impl Callback {
             Self::Notify(Change::Toggle(kind)) => format!("nt:{}", kind.name()),
             Self::Notify(Change::Days(kind, days)) => format!("nt:{}:{days}", kind.name()),
             Self::Notify(Change::Quiet(hours)) => format!("nt:quiet:{}", hours.code()),
+            Self::Digest(press) => digest_data(press),
             Self::Member {
                 company,
                 user,
@@ -295,6 +302,44 @@ fn notify_change(first: &str, second: Option<&str>) -> Option<Change> {
     }
 }
 
+/// The daily digest's button data (`dg:`), the inverse of [`parse_digest`].
+fn digest_data(press: Option<crate::services::notifications::digest::Change>) -> String {
+    use crate::services::notifications::digest::Change;
+    match press {
+        None => "dg:show".to_owned(),
+        Some(Change::On) => "dg:on".to_owned(),
+        Some(Change::Off) => "dg:off".to_owned(),
+        Some(Change::Hour(hour)) => format!("dg:h:{:02}", hour.get()),
+        Some(Change::Chart(on)) => format!("dg:chart:{}", if on { "on" } else { "off" }),
+    }
+}
+
+/// The rest of a `dg:` button, exactly as [`digest_data`] writes it
+/// (`Some(None)`: show the settings).
+fn parse_digest(
+    parts: &mut std::str::Split<'_, char>,
+) -> Option<Option<crate::services::notifications::digest::Change>> {
+    use crate::services::notifications::digest::{Change, Hour};
+    Some(match parts.next()? {
+        "show" => None,
+        "on" => Some(Change::On),
+        "off" => Some(Change::Off),
+        "h" => {
+            let hour = parts.next()?;
+            let two_digits = hour.len() == 2 && hour.bytes().all(|b| b.is_ascii_digit());
+            Some(Change::Hour(Hour::new(
+                two_digits.then(|| hour.parse().ok()).flatten()?,
+            )?))
+        }
+        "chart" => Some(Change::Chart(match parts.next()? {
+            "on" => true,
+            "off" => false,
+            _ => return None,
+        })),
+        _ => return None,
+    })
+}
+
 /// A link code exactly as we write it (no lowercase, no dashes).
 fn canonical_code(s: &str) -> Option<[u8; link_code::LENGTH]> {
     let code = LinkCode::parse(s).filter(|c| c.as_str() == s)?;
@@ -315,6 +360,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::services::notifications::digest::{self, Hour};
 
     #[test]
     fn our_buttons_round_trip() {
@@ -341,6 +387,13 @@ mod tests {
             Callback::Notify(Change::Days(Kind::PayablesDue, 14)),
             Callback::Notify(Change::Quiet(QuietHours::NONE)),
             Callback::Notify(Change::Quiet(QuietHours::DEFAULT)),
+            Callback::Digest(None),
+            Callback::Digest(Some(digest::Change::On)),
+            Callback::Digest(Some(digest::Change::Off)),
+            Callback::Digest(Some(digest::Change::Chart(true))),
+            Callback::Digest(Some(digest::Change::Chart(false))),
+            Callback::Digest(Some(digest::Change::Hour(Hour::new(0).unwrap()))),
+            Callback::Digest(Some(digest::Change::Hour(Hour::new(23).unwrap()))),
         ] {
             assert_eq!(Callback::parse(&callback.data()), Some(callback));
             assert!(callback.data().len() <= 64);
@@ -407,6 +460,17 @@ mod tests {
             ("mm:1:0", "member zero"),
             ("my:1:2:o", "extra part"),
             ("ml:-1", "negative company"),
+            ("dg:", "no digest action"),
+            ("dg:show:1", "extra part"),
+            ("dg:h:24", "no such hour"),
+            ("dg:h:7", "an hour not as we write it"),
+            ("dg:h:+7", "a signed hour"),
+            ("dg:h:007", "three digits"),
+            ("dg:h", "no hour"),
+            ("dg:h:07:1", "extra part"),
+            ("dg:chart", "no chart choice"),
+            ("dg:chart:yes", "unknown chart choice"),
+            ("dg:ON", "another case"),
         ];
         for (data, why) in cases {
             assert_eq!(Callback::parse(data), None, "{why}: {data:?}");
@@ -464,6 +528,14 @@ mod tests {
                 }),
             proptest::sample::select(StartChoice::ALL.map(|(c, _)| c).to_vec())
                 .prop_map(Callback::Start),
+            prop_oneof![
+                Just(None),
+                Just(Some(digest::Change::On)),
+                Just(Some(digest::Change::Off)),
+                any::<bool>().prop_map(|on| Some(digest::Change::Chart(on))),
+                (0..24_u8).prop_map(|h| Hour::new(h).map(digest::Change::Hour)),
+            ]
+            .prop_map(Callback::Digest),
         ]
     }
 
@@ -482,6 +554,7 @@ mod tests {
                 "(co|inv|st|cu|cp|x|ml|mm|mq|mr|mx|my)(:[aupov0-9+\\- ]{0,22}){0,4}",
                 "inv:[aupx]:([0-9]{4}-[0-9]{2}-[0-9]{2}\\.[0-9]{1,4})?:[a-zA-Z0-9 ]{0,26}",
                 "st:(reg|link|help|x)(:.{0,3})?",
+                "dg(:(show|on|off|h|chart|x|[0-9+\\-]{0,3})){0,3}",
             ],
         ) {
             // Strict parsing: whatever is accepted is exactly what we would have produced.

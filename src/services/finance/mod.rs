@@ -35,7 +35,7 @@ pub async fn today(db: impl sqlx::PgExecutor<'_>) -> Result<Date, sqlx::Error> {
 }
 
 /// A currency code read back from the database, where a CHECK guarantees its shape.
-fn stored_currency(code: &str) -> Currency {
+pub(crate) fn stored_currency(code: &str) -> Currency {
     Currency::parse(code).unwrap_or(Currency::RON)
 }
 

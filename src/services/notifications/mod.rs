@@ -22,6 +22,7 @@
 //! start; `ledgerbot notify --once` runs one and sends what it queued.
 
 pub mod balance;
+pub mod digest;
 pub mod due;
 pub mod imported;
 pub mod settings;
@@ -360,7 +361,12 @@ fn list<T>(
 
 /// Runs a tick every [`INTERVAL`] on this instance, the first at once (the
 /// catch-up after a start), and wakes the outbox when it queued something.
-pub fn spawn(pool: PgPool, outbox: crate::infra::outbox::Waker) -> tokio::task::JoinHandle<()> {
+/// `draw` draws the daily digest's chart ([`digest::Draw`]).
+pub fn spawn(
+    pool: PgPool,
+    outbox: crate::infra::outbox::Waker,
+    draw: digest::Draw,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(INTERVAL);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -376,6 +382,10 @@ pub fn spawn(pool: PgPool, outbox: crate::infra::outbox::Waker) -> tokio::task::
                     crate::infra::db::note_error(&e);
                     tracing::warn!(error = %e, "notifications: the tick failed; the next one tries again");
                 }
+            }
+            // The daily digest: its own transaction, outside the quiet hours (digest.rs).
+            if digest::tick(&pool, OffsetDateTime::now_utc(), draw).await {
+                outbox.wake();
             }
         }
     })
