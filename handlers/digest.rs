@@ -44,12 +44,7 @@ pub async fn pressed(
 ) -> HandlerResult {
     let account = match require::account(ctx) {
         Ok(account) => account,
-        Err(unmet) => {
-            return Ok(Replies::one(BotMethod::answer_callback(
-                callback_query_id,
-                Some(unmet),
-            )));
-        }
+        Err(unmet) => return Ok(Replies::notice(callback_query_id, unmet)),
     };
     let lang = ctx.lang;
     let Some(change) = change else {
