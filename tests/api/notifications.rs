@@ -582,3 +582,62 @@ async fn the_screen_toggles_kinds_and_sets_days_quiet_hours_and_thresholds(pool:
     assert!(reply_text(&bad).contains("Scrie pragul așa"), "{bad}");
     assert_ne!(forged["text"], "Salvat.", "{forged}");
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_record_of_alerts_older_than_a_week_is_forgotten(pool: PgPool) {
+    let (user_id, _) = person_with_alerts(&pool, 9_110).await;
+    let today = bucharest_date(midday());
+    for days_ago in [0, 7, 8, 30] {
+        sqlx::query("INSERT INTO notifications_sent (user_id, kind, subject, day) VALUES ($1, 'overdue', 'company:0', $2)")
+            .bind(user_id)
+            .bind(today - Duration::days(days_ago))
+            .execute(&pool)
+            .await
+            .expect("an old record");
+    }
+
+    run_due(&pool, midday())
+        .await
+        .expect("runs")
+        .expect("the lock");
+
+    let kept: Vec<time::Date> = sqlx::query_scalar(
+        "SELECT day FROM notifications_sent WHERE subject = 'company:0' ORDER BY day DESC",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("kept");
+    assert_eq!(kept, [today, today - Duration::days(7)]);
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_screen_speaks_english_to_an_english_speaker(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let tg = TgUser::en(9_111);
+    linked_user(&app.pool, "en@example.ro", tg.id).await;
+
+    let threshold = app.reply_to(&tg.text("/notify threshold 1,000.50")).await;
+    let bad = app.reply_to(&tg.text("/notify limit 5")).await;
+
+    let text = reply_text(&threshold);
+    assert!(
+        text.contains("I will tell you when an account in RON goes under RON 1,000.50."),
+        "{text}"
+    );
+    assert!(
+        text.contains("✅ a bank or cash balance under the threshold"),
+        "{text}"
+    );
+    assert!(
+        text.contains("⬜ invoices to pay falling due in 3 days"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Quiet hours (Bucharest time): 21:00–08:00"),
+        "{text}"
+    );
+    assert!(
+        reply_text(&bad).contains("Write the threshold like this"),
+        "{bad}"
+    );
+}
