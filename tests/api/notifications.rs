@@ -641,3 +641,58 @@ async fn the_screen_speaks_english_to_an_english_speaker(pool: PgPool) {
         "{bad}"
     );
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_upgrade_keeps_old_invoices_out_of_the_new_ones_and_takes_the_new_kinds(pool: PgPool) {
+    // Arrange: the schema as the previous build left it (no created_at, the
+    // kinds checked inline), with an invoice and a setting in it.
+    let (user_id, company_id) = person_with_alerts(&pool, 9_112).await;
+    sqlx::raw_sql(
+        "DELETE FROM notification_settings;
+         ALTER TABLE invoices DROP COLUMN created_at;
+         ALTER TABLE notification_settings DROP CONSTRAINT notification_settings_kind;
+         ALTER TABLE notification_settings ADD CONSTRAINT notification_settings_kind_check
+             CHECK (kind IN ('due_soon', 'overdue'));",
+    )
+    .execute(&pool)
+    .await
+    .expect("the previous schema");
+    turn_on(&pool, user_id, "due_soon").await;
+
+    // Act
+    for _ in 0..2 {
+        ledgerbot::infra::db::migrate(&pool)
+            .await
+            .expect("upgrades");
+    }
+    invoice(
+        &pool,
+        company_id,
+        Inv {
+            number: "F-AFTER",
+            direction: "received",
+            ..Inv::default()
+        },
+    )
+    .await;
+    turn_on(&pool, user_id, "imported").await;
+    quiet(&pool, user_id, None).await;
+    let tick = run_due(&pool, OffsetDateTime::now_utc() + Duration::minutes(3))
+        .await
+        .expect("runs")
+        .expect("the lock");
+
+    // Assert
+    let unknown: i64 = sqlx::query_scalar("SELECT count(*) FROM invoices WHERE created_at IS NULL")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(unknown, 6, "the invoices from before keep no date");
+    assert!(tick.queued >= 1);
+    let texts = texts_to(&pool, 9_112).await.join("\n---\n");
+    assert!(
+        texts.contains("s-a importat 1 factură primită") && texts.contains("F-AFTER"),
+        "{texts}"
+    );
+    assert!(!texts.contains("F-NEW —"), "{texts}");
+}
