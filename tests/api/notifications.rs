@@ -582,3 +582,117 @@ async fn the_screen_toggles_kinds_and_sets_days_quiet_hours_and_thresholds(pool:
     assert!(reply_text(&bad).contains("Scrie pragul așa"), "{bad}");
     assert_ne!(forged["text"], "Salvat.", "{forged}");
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_record_of_alerts_older_than_a_week_is_forgotten(pool: PgPool) {
+    let (user_id, _) = person_with_alerts(&pool, 9_110).await;
+    let today = bucharest_date(midday());
+    for days_ago in [0, 7, 8, 30] {
+        sqlx::query("INSERT INTO notifications_sent (user_id, kind, subject, day) VALUES ($1, 'overdue', 'company:0', $2)")
+            .bind(user_id)
+            .bind(today - Duration::days(days_ago))
+            .execute(&pool)
+            .await
+            .expect("an old record");
+    }
+
+    run_due(&pool, midday())
+        .await
+        .expect("runs")
+        .expect("the lock");
+
+    let kept: Vec<time::Date> = sqlx::query_scalar(
+        "SELECT day FROM notifications_sent WHERE subject = 'company:0' ORDER BY day DESC",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("kept");
+    assert_eq!(kept, [today, today - Duration::days(7)]);
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_screen_speaks_english_to_an_english_speaker(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let tg = TgUser::en(9_111);
+    linked_user(&app.pool, "en@example.ro", tg.id).await;
+
+    let threshold = app.reply_to(&tg.text("/notify threshold 1,000.50")).await;
+    let bad = app.reply_to(&tg.text("/notify limit 5")).await;
+
+    let text = reply_text(&threshold);
+    assert!(
+        text.contains("I will tell you when an account in RON goes under RON 1,000.50."),
+        "{text}"
+    );
+    assert!(
+        text.contains("✅ a bank or cash balance under the threshold"),
+        "{text}"
+    );
+    assert!(
+        text.contains("⬜ invoices to pay falling due in 3 days"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Quiet hours (Bucharest time): 21:00–08:00"),
+        "{text}"
+    );
+    assert!(
+        reply_text(&bad).contains("Write the threshold like this"),
+        "{bad}"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_upgrade_keeps_old_invoices_out_of_the_new_ones_and_takes_the_new_kinds(pool: PgPool) {
+    // Arrange: the schema as the previous build left it (no created_at, the
+    // kinds checked inline), with an invoice and a setting in it.
+    let (user_id, company_id) = person_with_alerts(&pool, 9_112).await;
+    sqlx::raw_sql(
+        "DELETE FROM notification_settings;
+         ALTER TABLE invoices DROP COLUMN created_at;
+         ALTER TABLE notification_settings DROP CONSTRAINT notification_settings_kind;
+         ALTER TABLE notification_settings ADD CONSTRAINT notification_settings_kind_check
+             CHECK (kind IN ('due_soon', 'overdue'));",
+    )
+    .execute(&pool)
+    .await
+    .expect("the previous schema");
+    turn_on(&pool, user_id, "due_soon").await;
+
+    // Act
+    for _ in 0..2 {
+        ledgerbot::infra::db::migrate(&pool)
+            .await
+            .expect("upgrades");
+    }
+    invoice(
+        &pool,
+        company_id,
+        Inv {
+            number: "F-AFTER",
+            direction: "received",
+            ..Inv::default()
+        },
+    )
+    .await;
+    turn_on(&pool, user_id, "imported").await;
+    quiet(&pool, user_id, None).await;
+    let tick = run_due(&pool, OffsetDateTime::now_utc() + Duration::minutes(3))
+        .await
+        .expect("runs")
+        .expect("the lock");
+
+    // Assert
+    let unknown: i64 = sqlx::query_scalar("SELECT count(*) FROM invoices WHERE created_at IS NULL")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(unknown, 6, "the invoices from before keep no date");
+    assert!(tick.queued >= 1);
+    let texts = texts_to(&pool, 9_112).await.join("\n---\n");
+    assert!(
+        texts.contains("s-a importat 1 factură primită") && texts.contains("F-AFTER"),
+        "{texts}"
+    );
+    assert!(!texts.contains("F-NEW —"), "{texts}");
+}

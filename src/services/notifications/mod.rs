@@ -41,6 +41,9 @@ pub use settings::{Change, QuietHours};
 pub const INTERVAL: Duration = Duration::from_secs(60);
 /// Advisory lock key ("ledgntfy" in ASCII): one instance per tick.
 pub const LOCK: i64 = 0x6c65_6467_6e74_6679;
+/// Days the record of a sent alert is kept (the imported invoices need
+/// the last one).
+const KEPT_DAYS: i32 = 7;
 /// Items (invoices, accounts) listed in one message; the rest are counted.
 const LISTED: usize = 10;
 
@@ -228,8 +231,26 @@ pub async fn run_due(pool: &PgPool, now: OffsetDateTime) -> Result<Option<Tick>,
         queued += imported::run(&mut tx, &people, today, now).await?;
         queued += balance::run(&mut tx, &people, today).await?;
     }
+    forget(&mut tx, today).await?;
     tx.commit().await?;
     Ok(Some(Tick { queued, quiet }))
+}
+
+/// Forgets the alerts sent more than [`KEPT_DAYS`] days before `today`: the
+/// kinds look only at today, and `imported` at the last day, so older rows
+/// only grow the table. Few at a time (the day index), every tick.
+async fn forget(db: &mut PgConnection, today: Date) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "DELETE FROM notifications_sent
+         WHERE (user_id, kind, subject, day) IN (
+             SELECT user_id, kind, subject, day FROM notifications_sent
+             WHERE day < $1::date - $2::integer LIMIT 1000)",
+        today,
+        KEPT_DAYS
+    )
+    .execute(&mut *db)
+    .await?;
+    Ok(())
 }
 
 /// The people with some alert turned on who may be told now: linked chats
