@@ -5,9 +5,12 @@
 //! connection, post `/dashboard` updates from random users of the benchmark's
 //! data set (deploy/bench/data.sql) with unique update ids to the webhook,
 //! back to back, for `--warmup` seconds unmeasured and then `--duration`
-//! seconds measured. The bodies are serialised once per user; a request only
-//! writes its update id between a prefix and a suffix. Anything but a 200 (or
-//! a broken connection) is an error. Prints one line of `key=value` figures.
+//! seconds measured. With `--adds-percent`, that share of the updates are
+//! `/add` (a cash expense, a write) from random writers of the data set
+//! instead: the mixed load. The bodies are serialised once per user; a
+//! request only writes its update id between a prefix and a suffix. Anything
+//! but a 200 (or a broken connection) is an error. Prints one line of
+//! `key=value` figures: all updates, then the reads and the `/add`s apart.
 //!
 //! `cold-start`: `--runs` times, starts the server binary (with this process's
 //! environment) and posts one update every millisecond until the first 200;
@@ -53,6 +56,12 @@ enum Mode {
         /// Users in the data set.
         #[arg(long, default_value_t = 1000)]
         users: i64,
+        /// Percentage of the updates that are `/add` (0: only `/dashboard`).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+        adds_percent: u8,
+        /// Users 1..=writers may write (owners and accountants in the data set).
+        #[arg(long, default_value_t = 600)]
+        writers: i64,
         /// The first update id; each request takes the next one.
         #[arg(long)]
         first_update_id: i64,
@@ -97,14 +106,21 @@ fn main() -> ExitCode {
                 warmup,
                 duration,
                 users,
+                adds_percent,
+                writers,
                 first_update_id,
             } => {
+                let mix = Mix {
+                    users,
+                    writers: writers.min(users),
+                    adds_percent: u64::from(adds_percent),
+                };
                 load(
                     target,
                     concurrency,
                     Duration::from_secs(warmup),
                     Duration::from_secs(duration),
-                    users,
+                    &mix,
                     first_update_id,
                 )
                 .await
@@ -128,16 +144,22 @@ fn main() -> ExitCode {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A `/dashboard` message from one user, serialised but for its update id.
+/// The command of a `/dashboard` update (a read).
+const DASHBOARD: &str = "/dashboard";
+/// The command of an `/add` update (a write: a cash expense of 12.50).
+const ADD: &str = "/add 12,50 bench";
+
+/// A command from one user, serialised but for its update id.
 struct Body {
     prefix: &'static [u8],
     suffix: Vec<u8>,
 }
 
 impl Body {
-    fn for_user(telegram_id: i64) -> Self {
+    fn for_user(telegram_id: i64, text: &str) -> Self {
+        let command = text.split(' ').next().unwrap_or(text).len();
         let suffix = format!(
-            r#","message":{{"message_id":1,"from":{{"id":{telegram_id},"is_bot":false,"first_name":"Bench","language_code":"ro"}},"chat":{{"id":{telegram_id},"first_name":"Bench","type":"private"}},"date":1700000000,"text":"/dashboard","entities":[{{"offset":0,"length":10,"type":"bot_command"}}]}}}}"#
+            r#","message":{{"message_id":1,"from":{{"id":{telegram_id},"is_bot":false,"first_name":"Bench","language_code":"ro"}},"chat":{{"id":{telegram_id},"first_name":"Bench","type":"private"}},"date":1700000000,"text":"{text}","entities":[{{"offset":0,"length":{command},"type":"bot_command"}}]}}}}"#
         );
         Self {
             prefix: br#"{"update_id":"#,
@@ -233,11 +255,33 @@ impl Rng {
     }
 }
 
-/// What one worker saw in the measured window.
+/// Who sends what: the users, the writers among them, and how many updates
+/// in a hundred are `/add`.
+struct Mix {
+    users: i64,
+    writers: i64,
+    adds_percent: u64,
+}
+
+/// What one worker saw in the measured window, per kind of update.
 #[derive(Default)]
 struct Tally {
-    latencies_us: Vec<u32>,
-    errors: u64,
+    reads_us: Vec<u32>,
+    adds_us: Vec<u32>,
+    read_errors: u64,
+    add_errors: u64,
+    /// Every `/add` answered 200, warm-up included: what the database must
+    /// have recorded (deploy/bench.sh counts it).
+    adds_answered: u64,
+}
+
+/// The latency at percentile `p` (0..=1) of sorted microseconds, in ms.
+fn percentile(sorted_us: &[u32], p: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted_us.len() as f64 * p).ceil() as usize).clamp(1, sorted_us.len()) - 1;
+    f64::from(sorted_us[index]) / 1000.0
 }
 
 async fn load(
@@ -245,15 +289,21 @@ async fn load(
     concurrency: usize,
     warmup: Duration,
     duration: Duration,
-    users: i64,
+    mix: &Mix,
     first_update_id: i64,
 ) -> Result<(), BoxError> {
     let target = std::sync::Arc::new(target);
     let bodies: std::sync::Arc<Vec<Body>> = std::sync::Arc::new(
-        (1..=users)
-            .map(|n| Body::for_user(TELEGRAM_ID_BASE + n))
+        (1..=mix.users)
+            .map(|n| Body::for_user(TELEGRAM_ID_BASE + n, DASHBOARD))
             .collect(),
     );
+    let adds: std::sync::Arc<Vec<Body>> = std::sync::Arc::new(
+        (1..=mix.writers)
+            .map(|n| Body::for_user(TELEGRAM_ID_BASE + n, ADD))
+            .collect(),
+    );
+    let adds_percent = mix.adds_percent;
     let next_id = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(first_update_id));
     let start = Instant::now();
     let measure_from = start + warmup;
@@ -261,12 +311,17 @@ async fn load(
 
     let mut workers = Vec::with_capacity(concurrency);
     for worker in 0..concurrency {
-        let (target, bodies, next_id) = (target.clone(), bodies.clone(), next_id.clone());
+        let (target, bodies, adds, next_id) = (
+            target.clone(),
+            bodies.clone(),
+            adds.clone(),
+            next_id.clone(),
+        );
         workers.push(tokio::spawn(async move {
             let mut rng = Rng(worker as u64 + 1);
             let mut tally = Tally {
-                latencies_us: Vec::with_capacity(100_000),
-                errors: 0,
+                reads_us: Vec::with_capacity(100_000),
+                ..Tally::default()
             };
             let mut conn: Option<Conn> = None;
             let mut request = Vec::with_capacity(1024);
@@ -275,9 +330,11 @@ async fn load(
                 if sent >= end {
                     break;
                 }
-                let user = rng.below(bodies.len() as u64) as usize;
+                let add = adds_percent > 0 && rng.below(100) < adds_percent;
+                let pool = if add { &adds } else { &bodies };
+                let user = rng.below(pool.len() as u64) as usize;
                 let id = next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                bodies[user].request(&target, id, &mut request);
+                pool[user].request(&target, id, &mut request);
                 let outcome = match conn.as_mut() {
                     Some(c) => c.send(&request).await,
                     None => match Conn::open(&target.addr).await {
@@ -290,44 +347,59 @@ async fn load(
                     conn = None;
                 }
                 let done = Instant::now();
+                if ok && add {
+                    tally.adds_answered += 1;
+                }
                 if sent < measure_from || done > end {
                     continue;
                 }
-                if ok {
-                    let us = (done - sent).as_micros();
-                    tally
-                        .latencies_us
-                        .push(u32::try_from(us).unwrap_or(u32::MAX));
-                } else {
-                    tally.errors += 1;
+                let us = u32::try_from((done - sent).as_micros()).unwrap_or(u32::MAX);
+                match (ok, add) {
+                    (true, false) => tally.reads_us.push(us),
+                    (true, true) => tally.adds_us.push(us),
+                    (false, false) => tally.read_errors += 1,
+                    (false, true) => tally.add_errors += 1,
                 }
             }
             tally
         }));
     }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
+    let mut all = Tally::default();
     for worker in workers {
         let tally = worker.await?;
-        latencies.extend(tally.latencies_us);
-        errors += tally.errors;
+        all.reads_us.extend(tally.reads_us);
+        all.adds_us.extend(tally.adds_us);
+        all.read_errors += tally.read_errors;
+        all.add_errors += tally.add_errors;
+        all.adds_answered += tally.adds_answered;
     }
+    let mut latencies: Vec<u32> = all.reads_us.iter().chain(&all.adds_us).copied().collect();
     latencies.sort_unstable();
-    let percentile = |p: f64| -> f64 {
-        if latencies.is_empty() {
-            return f64::NAN;
-        }
-        let index = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
-        f64::from(latencies[index]) / 1000.0
-    };
+    all.reads_us.sort_unstable();
+    all.adds_us.sort_unstable();
+    let seconds = duration.as_secs_f64();
     println!(
-        "concurrency={concurrency} seconds={} updates={} updates_per_s={:.1} p50_ms={:.2} p99_ms={:.2} max_ms={:.2} errors={errors} next_update_id={}",
+        "concurrency={concurrency} seconds={} updates={} updates_per_s={:.1} p50_ms={:.2} p99_ms={:.2} max_ms={:.2} errors={} \
+         reads={} read_p50_ms={:.2} read_p99_ms={:.2} \
+         adds={} adds_per_s={:.1} add_p50_ms={:.2} add_p99_ms={:.2} add_max_ms={:.2} add_errors={} \
+         adds_answered={} next_update_id={}",
         duration.as_secs(),
         latencies.len(),
-        latencies.len() as f64 / duration.as_secs_f64(),
-        percentile(0.50),
-        percentile(0.99),
-        percentile(1.0),
+        latencies.len() as f64 / seconds,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 1.0),
+        all.read_errors + all.add_errors,
+        all.reads_us.len(),
+        percentile(&all.reads_us, 0.50),
+        percentile(&all.reads_us, 0.99),
+        all.adds_us.len(),
+        all.adds_us.len() as f64 / seconds,
+        percentile(&all.adds_us, 0.50),
+        percentile(&all.adds_us, 0.99),
+        percentile(&all.adds_us, 1.0),
+        all.add_errors,
+        all.adds_answered,
         next_id.load(std::sync::atomic::Ordering::Relaxed),
     );
     Ok(())
@@ -339,7 +411,7 @@ async fn cold_start(
     runs: usize,
     first_update_id: i64,
 ) -> Result<(), BoxError> {
-    let body = Body::for_user(TELEGRAM_ID_BASE + 1);
+    let body = Body::for_user(TELEGRAM_ID_BASE + 1, DASHBOARD);
     let mut request = Vec::with_capacity(1024);
     let mut times = Vec::with_capacity(runs);
     for run in 0..runs {
