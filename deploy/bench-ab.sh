@@ -61,7 +61,15 @@ start() { # port binary extra-env...
   wait_healthy "127.0.0.1:$port" 5 "${pids[-1]}"
 }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # utime + stime
-postgres_ticks() { for p in $(pgrep -x postgres); do ticks "$p" 2>/dev/null; done | awk '{ s += $1 } END { print s + 0 }'; }
+# PostgreSQL's CPU: its postmaster's processes when its data directory can be
+# read here (other servers on the machine left out), else every postgres
+# process. A backend may end between the listing and the reading: not an error.
+postmaster=$(head -n 1 "$(psql -qAt "$admin" -c 'SHOW data_directory')/postmaster.pid" 2>/dev/null) || postmaster=""
+postgres_ticks() {
+  local procs
+  if [ -n "$postmaster" ]; then procs="$postmaster $(pgrep -P "$postmaster")"; else procs=$(pgrep -x postgres); fi
+  for p in $procs; do ticks "$p" 2>/dev/null || true; done | awk '{ s += $1 } END { print s + 0 }'
+}
 rss() { awk -v k="$2:" '$1 == k { print int($2 / 1024 + 0.5) }' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
 get() { echo "$line" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }  # a figure of the last round

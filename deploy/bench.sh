@@ -244,7 +244,7 @@ for set in $sets; do
       rss_load=$(rss VmRSS)
       ups=$(printf '%s\n' "${ups_all[@]}" | mean)
       tps=$(printf '%s\n' "${tps_all[@]}" | mean)
-      ratio=$(echo "scale=2; $ups / $tps" | bc -l)
+      ratio=$(awk -v u="$ups" -v t="$tps" 'BEGIN { printf "%.2f", u / t }')
       add_figures=$(printf '%8s %8s %8s %8s' - - - -)
       if [ "$load" = mixed ]; then
         add_figures=$(printf '%8s %8s %8s %8s' "$(printf '%s\n' "${adds_all[@]}" | mean)" \
