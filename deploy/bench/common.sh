@@ -36,8 +36,8 @@ bench_server_env=(TELEGRAM_BOT_TOKEN=1:bench-token TELEGRAM_WEBHOOK_SECRET=bench
 
 # The data sets: 1,000 users always, and invoices per company from 250 to
 # 1,000,000. 200 companies up to 5,000 invoices each, fewer above, so that no
-# set holds more than a million invoices: a set loads in bounded time (about
-# a minute for a million on 2 cores; BENCHMARKS.md), and the dashboard's
+# set holds more than a million invoices: a set loads in bounded time (80 s
+# to 5 minutes for a million on 2 busy cores; BENCHMARKS.md), and the dashboard's
 # cost is what the company's size changes. 250 -> 200 companies (50,000
 # invoices), 10,000 -> 100, 100,000 -> 10, 1,000,000 -> 1.
 bench_companies() {
