@@ -249,17 +249,13 @@ pub async fn run_due(
 ) -> Result<Option<Sent>, sqlx::Error> {
     let local = in_bucharest(now);
     let today = local.date();
-    let mut tx = pool.begin().await?;
-    let locked = sqlx::query_scalar!(r#"SELECT pg_try_advisory_xact_lock($1) AS "locked!""#, LOCK)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !locked {
+    let Some(mut tx) = super::begin_tick(pool, LOCK).await? else {
         return Ok(None);
-    }
+    };
     let mut sent = Sent::default();
     let hour = local.hour();
     for due in people(&mut tx, today, Phase::Digests { hour }, BATCH).await? {
-        if !record(&mut tx, due.user_id, KIND, today).await? {
+        if !record_once(&mut tx, due.user_id, KIND, today).await? {
             continue;
         }
         let figures = dashboard::compute(&mut tx, &due.company, today).await?;
@@ -276,7 +272,7 @@ pub async fn run_due(
             Drawn::Nothing => None,
             Drawn::Photo(photo) => Some(photo),
         };
-        if record(&mut tx, due.user_id, CHART_KIND, today).await?
+        if record_once(&mut tx, due.user_id, CHART_KIND, today).await?
             && let Some(photo) = photo
         {
             let upload = BotMethod::SendPhoto(PhotoUpload {
@@ -294,23 +290,14 @@ pub async fn run_due(
 }
 
 /// Records that `user_id` got `kind` today; `false` when they already had.
-async fn record(
+async fn record_once(
     db: &mut PgConnection,
     user_id: i64,
     kind: &str,
     today: Date,
 ) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query_scalar!(
-        r#"INSERT INTO notifications_sent (user_id, kind, subject, day)
-           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true AS "fresh!""#,
-        user_id,
-        kind,
-        SUBJECT,
-        today
-    )
-    .fetch_optional(&mut *db)
-    .await?
-    .is_some())
+    let fresh = super::record(db, user_id, kind, &[SUBJECT.to_owned()], today).await?;
+    Ok(!fresh.is_empty())
 }
 
 /// Whom a tick looks for.

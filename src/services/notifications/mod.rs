@@ -4,9 +4,9 @@
 //! kind finds its alerts in its own file ([`due`], [`imported`], [`balance`]).
 //!
 //! [`run_due`] is one tick: in one transaction, under a transaction-scoped
-//! advisory lock (session locks do not survive a transaction-mode pooler),
+//! advisory lock ([`begin_tick`], which the digest's tick opens with too),
 //! it finds what is due now, records each alert's subjects in
-//! `notifications_sent` (person, kind, subject, day: the primary key) and
+//! `notifications_sent` ([`record`]; person, kind, subject, day: the primary key) and
 //! queues its message in the outbox, together. So a subject is told at most
 //! once per person, kind and day, whatever the instances and restarts. It
 //! looks only at today (Europe/Bucharest; the imports of the last day): a
@@ -29,7 +29,7 @@ pub mod settings;
 
 use std::time::Duration;
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use time::{Date, OffsetDateTime};
 
 use crate::blocks::Lang;
@@ -217,13 +217,9 @@ impl People {
 pub async fn run_due(pool: &PgPool, now: OffsetDateTime) -> Result<Option<Tick>, sqlx::Error> {
     let local = in_bucharest(now);
     let today = local.date();
-    let mut tx = pool.begin().await?;
-    let locked = sqlx::query_scalar!(r#"SELECT pg_try_advisory_xact_lock($1) AS "locked!""#, LOCK)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !locked {
+    let Some(mut tx) = begin_tick(pool, LOCK).await? else {
         return Ok(None);
-    }
+    };
     let (people, quiet) = awake(&mut tx, local.hour()).await?;
     let mut queued = 0;
     if !people.people.is_empty() {
@@ -234,6 +230,52 @@ pub async fn run_due(pool: &PgPool, now: OffsetDateTime) -> Result<Option<Tick>,
     forget(&mut tx, today).await?;
     tx.commit().await?;
     Ok(Some(Tick { queued, quiet }))
+}
+
+/// Opens a tick: a transaction holding the transaction-scoped advisory lock
+/// `lock` (a session lock would not survive a transaction-mode pooler), or
+/// `None` when another instance holds it and so runs this tick. The alerts
+/// ([`LOCK`]) and the digest ([`digest::LOCK`]) have a lock each, so one
+/// instance's digests do not hold up another's alerts.
+///
+/// # Errors
+/// The database failed.
+pub(crate) async fn begin_tick(
+    pool: &PgPool,
+    lock: i64,
+) -> Result<Option<Transaction<'static, Postgres>>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let locked = sqlx::query_scalar!(r#"SELECT pg_try_advisory_xact_lock($1) AS "locked!""#, lock)
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok(locked.then_some(tx))
+}
+
+/// Records that `user_id` is told `kind` about `subjects` on `day`, in
+/// `notifications_sent`, and returns those not recorded already: what is
+/// fresh, to tell now (the primary key makes "once per person, kind,
+/// subject and day" the database's promise, whatever the instances).
+///
+/// # Errors
+/// The database failed.
+pub(crate) async fn record(
+    db: &mut PgConnection,
+    user_id: i64,
+    kind: &str,
+    subjects: &[String],
+    day: Date,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO notifications_sent (user_id, kind, subject, day)
+           SELECT $1, $2, subject, $4 FROM unnest($3::text[]) AS subject
+           ON CONFLICT DO NOTHING RETURNING subject"#,
+        user_id,
+        kind,
+        subjects,
+        day
+    )
+    .fetch_all(&mut *db)
+    .await
 }
 
 /// Forgets the alerts sent more than [`KEPT_DAYS`] days before `today`: the
@@ -329,17 +371,7 @@ async fn send<T>(
     let mut subjects: Vec<String> = found.items.iter().map(|(s, _)| s.clone()).collect();
     subjects.sort();
     subjects.dedup();
-    let fresh = sqlx::query_scalar!(
-        r#"INSERT INTO notifications_sent (user_id, kind, subject, day)
-           SELECT $1, $2, subject, $4 FROM unnest($3::text[]) AS subject
-           ON CONFLICT DO NOTHING RETURNING subject"#,
-        found.user_id,
-        found.kind.name(),
-        &subjects,
-        today
-    )
-    .fetch_all(&mut *db)
-    .await?;
+    let fresh = record(db, found.user_id, found.kind.name(), &subjects, today).await?;
     let items: Vec<T> = found
         .items
         .into_iter()
