@@ -68,7 +68,8 @@ pub async fn latest(
     company_id: i64,
     limit: i64,
 ) -> Result<Vec<Entry>, sqlx::Error> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        EntryRow,
         "SELECT id, amount_minor, currency, note, entry_date, created_by, created_at
          FROM cash_entries WHERE company_id = $1 ORDER BY entry_date DESC, id DESC LIMIT $2",
         company_id,
@@ -76,18 +77,7 @@ pub async fn latest(
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Entry {
-            id: r.id,
-            amount: Amount::from_minor(r.amount_minor),
-            currency: super::stored_currency(&r.currency),
-            note: r.note,
-            entry_date: r.entry_date,
-            created_by: r.created_by,
-            created_at: r.created_at,
-        })
-        .collect())
+    Ok(rows.into_iter().map(Entry::from).collect())
 }
 
 /// What an undo did.
@@ -116,8 +106,7 @@ pub enum Undo {
 /// The database failed.
 pub async fn undo(db: &mut PgConnection, entry_id: i64, user_id: i64) -> Result<Undo, sqlx::Error> {
     let Some(row) = sqlx::query!(
-        r#"SELECT e.id, e.amount_minor, e.currency, e.note, e.entry_date, e.created_by, e.created_at,
-                  e.created_by IS NOT DISTINCT FROM $2 AS "yours!",
+        r#"SELECT e.created_by IS NOT DISTINCT FROM $2 AS "yours!",
                   e.created_at > now() - make_interval(mins => $3::int) AS "recent!",
                   NOT EXISTS (SELECT 1 FROM cash_entries later
                               WHERE later.company_id = e.company_id
@@ -147,18 +136,16 @@ pub async fn undo(db: &mut PgConnection, entry_id: i64, user_id: i64) -> Result<
     if let Some(why) = refusal {
         return Ok(why);
     }
-    sqlx::query!("DELETE FROM cash_entries WHERE id = $1", entry_id)
-        .execute(&mut *db)
-        .await?;
-    Ok(Undo::Undone(Entry {
-        id: row.id,
-        amount: Amount::from_minor(row.amount_minor),
-        currency: super::stored_currency(&row.currency),
-        note: row.note,
-        entry_date: row.entry_date,
-        created_by: row.created_by,
-        created_at: row.created_at,
-    }))
+    // The row is locked: the entry deleted is the one just judged.
+    let removed = sqlx::query_as!(
+        EntryRow,
+        "DELETE FROM cash_entries WHERE id = $1
+         RETURNING id, amount_minor, currency, note, entry_date, created_by, created_at",
+        entry_id
+    )
+    .fetch_one(&mut *db)
+    .await?;
+    Ok(Undo::Undone(removed.into()))
 }
 
 /// A recorded entry, as the API and `/cash` list it.
@@ -180,6 +167,32 @@ pub struct Entry {
     pub created_at: time::OffsetDateTime,
 }
 
+/// A row of `cash_entries` as read: every query that lists entries reads
+/// these columns into it (`query_as!`), and [`Entry`] is made from it here only.
+struct EntryRow {
+    id: i64,
+    amount_minor: i64,
+    currency: String,
+    note: String,
+    entry_date: Date,
+    created_by: Option<i64>,
+    created_at: time::OffsetDateTime,
+}
+
+impl From<EntryRow> for Entry {
+    fn from(r: EntryRow) -> Self {
+        Self {
+            id: r.id,
+            amount: Amount::from_minor(r.amount_minor),
+            currency: super::stored_currency(&r.currency),
+            note: r.note,
+            entry_date: r.entry_date,
+            created_by: r.created_by,
+            created_at: r.created_at,
+        }
+    }
+}
+
 /// Up to `limit` entries of `company_id` recorded after entry `after` (from
 /// the first when `None`), in the order they were recorded: ids only grow,
 /// so a reader that remembers the last id it saw never misses an entry nor
@@ -199,7 +212,8 @@ pub async fn list_after(
     after: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Entry>, sqlx::Error> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        EntryRow,
         "SELECT id, amount_minor, currency, note, entry_date, created_by, created_at
          FROM cash_entries
          WHERE (company_id, id) > ($1, $2) AND (company_id, id) <= ($1, 9223372036854775807)
@@ -210,18 +224,7 @@ pub async fn list_after(
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Entry {
-            id: r.id,
-            amount: Amount::from_minor(r.amount_minor),
-            currency: super::stored_currency(&r.currency),
-            note: r.note,
-            entry_date: r.entry_date,
-            created_by: r.created_by,
-            created_at: r.created_at,
-        })
-        .collect())
+    Ok(rows.into_iter().map(Entry::from).collect())
 }
 
 // ---- The Mini App's cash view (src/front/web/app.rs): newest first, keyset-paged.
@@ -253,31 +256,6 @@ pub async fn newest_after(
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Entry::from).collect())
-}
-
-/// A row of `cash_entries` as read.
-struct EntryRow {
-    id: i64,
-    amount_minor: i64,
-    currency: String,
-    note: String,
-    entry_date: Date,
-    created_by: Option<i64>,
-    created_at: time::OffsetDateTime,
-}
-
-impl From<EntryRow> for Entry {
-    fn from(r: EntryRow) -> Self {
-        Self {
-            id: r.id,
-            amount: Amount::from_minor(r.amount_minor),
-            currency: super::stored_currency(&r.currency),
-            note: r.note,
-            entry_date: r.entry_date,
-            created_by: r.created_by,
-            created_at: r.created_at,
-        }
-    }
 }
 
 /// One month's cash income and expenses in one currency.
