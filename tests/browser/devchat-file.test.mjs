@@ -6,33 +6,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { BASE_URL, SHOTS, launch } from "./browser.mjs";
+import { SHOTS, devChatWithCompany, launch } from "./browser.mjs";
 
 const fixture = (name) => fileURLToPath(new URL(`../fixtures/efactura/${name}`, import.meta.url));
 
 test("the dev chat sends an SPV ZIP and shows the bot's import summary", async () => {
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 420, height: 760 } });
-    page.setDefaultTimeout(30000);
-    page.on("console", (m) => console.log(`page console: ${m.text()}`));
-    await page.goto(`${BASE_URL}/dev/chat`, { waitUntil: "domcontentloaded" });
-    // A user of this test alone: milliseconds keep reruns against one database apart.
-    await page.fill("#uid", String(700000000 + (Date.now() % 100000000)));
-    await page.fill("#fname", "Ana");
-    const bot = page.locator(".msg.bot");
-    const say = async (text, answer) => {
-      const before = await bot.count();
-      await page.fill("#text", text);
-      await page.press("#text", "Enter");
-      const reply = bot.nth(before);
-      await reply.waitFor();
-      assert.match(await reply.innerText(), answer);
-    };
-
-    console.log("step: a Telegram-only account and the fixtures' company");
-    await say("/register", /account/i);
-    await say("/newcompany Atelier Digital SRL 18547290", /Atelier Digital SRL/);
+    const { page, bot } = await devChatWithCompany(browser, {
+      uidBase: 700000000, name: "Atelier Digital SRL", cui: "18547290",
+    });
 
     console.log("step: sends the ZIP");
     const before = await bot.count();

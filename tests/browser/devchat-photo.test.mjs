@@ -5,31 +5,13 @@
 // the page shows the image itself with its caption.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, SHOTS, launch } from "./browser.mjs";
+import { SHOTS, devChatWithCompany, launch } from "./browser.mjs";
 
 test("the dev chat shows /grafic's chart as an image with its caption", async () => {
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 420, height: 760 } });
-    page.setDefaultTimeout(30000);
-    page.on("console", (m) => console.log(`page console: ${m.text()}`));
-    await page.goto(`${BASE_URL}/dev/chat`, { waitUntil: "domcontentloaded" });
-    // A user of this test alone: milliseconds keep reruns against one database apart.
-    await page.fill("#uid", String(800000000 + (Date.now() % 100000000)));
-    await page.fill("#fname", "Ana");
-    const bot = page.locator(".msg.bot");
-    const say = async (text, answer) => {
-      const before = await bot.count();
-      await page.fill("#text", text);
-      await page.press("#text", "Enter");
-      const reply = bot.nth(before);
-      await reply.waitFor();
-      assert.match(await reply.innerText(), answer);
-    };
-
-    console.log("step: an account, a company, two cash entries");
-    await say("/register", /account/i);
-    await say("/newcompany Foto SRL", /Foto SRL/);
+    const { page, say } = await devChatWithCompany(browser, { uidBase: 800000000, name: "Foto SRL" });
+    console.log("step: two cash entries");
     await say("/add +250 consulting", /250/);
     await say("/add 100 paper", /100/);
 
