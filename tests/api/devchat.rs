@@ -1,52 +1,72 @@
 //! Dev mode's browser chat: served only in dev mode; its fake Bot API records
 //! outbound calls for the page.
 
+use ledgerbot::infra::telegram::BotApi;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::helpers::{TestApp, WEBHOOK_SECRET, spawn_app};
 
-#[sqlx::test(migrations = false)]
-async fn the_dev_chat_does_not_exist_outside_dev_mode(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    for path in ["/dev/chat", "/dev/outbox", "/dev/sent/1"] {
-        let response = app.get(path).await;
-        assert_eq!(response.status(), 404, "{path}");
-    }
-    let fake_api = app
-        .client
-        .post(app.url("/dev/bot1:x/sendMessage"))
-        .json(&json!({"chat_id": 1, "text": "x"}))
-        .send()
+/// An app in dev mode: the chat page and the fake Bot API it records.
+async fn dev_app(pool: PgPool) -> TestApp {
+    TestApp::builder(pool)
+        .config(|config| config.dev_mode = true)
+        .spawn()
         .await
-        .expect("answers");
-    assert_eq!(fake_api.status(), 404);
+}
+
+/// The bot's own Bot API client, pointed at dev mode's fake one.
+fn dev_bot_api(app: &TestApp) -> BotApi {
+    let token = ledgerbot::infra::config::Secret::new("1:dev-token");
+    BotApi::new(&app.url("/dev"), &token).expect("client")
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_dev_routes_do_not_exist_outside_dev_mode(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let message = json!({"chat_id": 1, "text": "x"});
+    let routes = [
+        ("GET", "/dev/chat", "the page"),
+        ("GET", "/dev/outbox", "the recorded calls"),
+        ("GET", "/dev/sent/1", "a photo sent"),
+        (
+            "GET",
+            "/dev/file/bot1:x/documents/dev-file-1",
+            "a file's download",
+        ),
+        ("POST", "/dev/bot1:x/sendMessage", "the fake Bot API"),
+        ("POST", "/dev/upload", "a file's upload"),
+    ];
+    for (method, path, what) in routes {
+        let response = match method {
+            "GET" => app.get(path).await,
+            _ => app.post_json(path, &message, None).await,
+        };
+        assert_eq!(response.status(), 404, "{what}: {method} {path}");
+    }
 }
 
 #[sqlx::test(migrations = false)]
 async fn in_dev_mode_the_page_is_served_and_outbound_calls_are_recorded(pool: PgPool) {
-    let app = TestApp::builder(pool)
-        .config(|config| config.dev_mode = true)
-        .spawn()
-        .await;
+    let app = dev_app(pool).await;
 
     let page = app.get("/dev/chat").await;
     let sent: Value = app
-        .client
-        .post(app.url("/dev/bot1:x/sendMessage"))
-        .json(&json!({"chat_id": 5, "text": "<b>hi</b>"}))
-        .send()
+        .post_json(
+            "/dev/bot1:x/sendMessage",
+            &json!({"chat_id": 5, "text": "<b>hi</b>"}),
+            None,
+        )
         .await
-        .expect("answers")
         .json()
         .await
         .expect("json");
-    app.client
-        .post(app.url("/dev/bot1:x/answerCallbackQuery"))
-        .json(&json!({"callback_query_id": "q", "text": "done"}))
-        .send()
-        .await
-        .expect("answers");
+    app.post_json(
+        "/dev/bot1:x/answerCallbackQuery",
+        &json!({"callback_query_id": "q", "text": "done"}),
+        None,
+    )
+    .await;
     let all = app.get_json("/dev/outbox").await;
     let after_first = app.get_json("/dev/outbox?after=1").await;
 
@@ -74,10 +94,7 @@ async fn in_dev_mode_the_page_is_served_and_outbound_calls_are_recorded(pool: Pg
 
 #[sqlx::test(migrations = false)]
 async fn dev_mode_seeds_a_demo_company_for_the_dev_chat_user(pool: PgPool) {
-    let app = TestApp::builder(pool)
-        .config(|config| config.dev_mode = true)
-        .spawn()
-        .await;
+    let app = dev_app(pool).await;
 
     ledgerbot::front::devchat::seed(&app.pool)
         .await
@@ -110,13 +127,9 @@ async fn dev_mode_seeds_a_demo_company_for_the_dev_chat_user(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn a_file_sent_from_the_page_is_what_the_bots_get_file_and_download_fetch(pool: PgPool) {
-    // Arrange: the bot's own Bot API client, pointed at dev mode's fake one.
-    let app = TestApp::builder(pool)
-        .config(|config| config.dev_mode = true)
-        .spawn()
-        .await;
-    let token = ledgerbot::infra::config::Secret::new("1:dev-token");
-    let bot = ledgerbot::infra::telegram::BotApi::new(&app.url("/dev"), &token).expect("client");
+    // Arrange
+    let app = dev_app(pool).await;
+    let bot = dev_bot_api(&app);
     let zip = std::fs::read(format!(
         "{}/tests/fixtures/efactura/spv-4123456781.zip",
         env!("CARGO_MANIFEST_DIR")
@@ -162,30 +175,10 @@ async fn a_file_sent_from_the_page_is_what_the_bots_get_file_and_download_fetch(
 }
 
 #[sqlx::test(migrations = false)]
-async fn the_dev_file_routes_do_not_exist_outside_dev_mode(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    let upload = app
-        .client
-        .post(app.url("/dev/upload"))
-        .body("x")
-        .send()
-        .await
-        .expect("answers");
-    let file = app.get("/dev/file/bot1:x/documents/dev-file-1").await;
-    assert_eq!(upload.status(), 404);
-    assert_eq!(file.status(), 404);
-}
-
-#[sqlx::test(migrations = false)]
 async fn a_photo_the_bot_sends_is_kept_for_the_page_with_its_caption(pool: PgPool) {
-    // Arrange: the bot's own Bot API client, pointed at dev mode's fake one,
-    // and a PNG as the charts make them.
-    let app = TestApp::builder(pool)
-        .config(|config| config.dev_mode = true)
-        .spawn()
-        .await;
-    let token = ledgerbot::infra::config::Secret::new("1:dev-token");
-    let bot = ledgerbot::infra::telegram::BotApi::new(&app.url("/dev"), &token).expect("client");
+    // Arrange: a PNG as the charts make them.
+    let app = dev_app(pool).await;
+    let bot = dev_bot_api(&app);
     let png = ledgerbot::blocks::png::encode_rgb(2, 1, &[255, 0, 0, 0, 0, 255]);
     let photo =
         ledgerbot::infra::telegram::BotMethod::SendPhoto(ledgerbot::infra::telegram::PhotoUpload {

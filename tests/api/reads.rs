@@ -10,35 +10,80 @@ use std::time::Duration;
 use ledgerbot::infra::db::Pooler;
 use ledgerbot::infra::server::Limits;
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::helpers::{TestApp, TgUser, next_update_id, reply_text};
 use crate::people::{Inv, activate, company, invoice, linked_user, member};
 
-/// A linked person owning the active company "Exemplu SRL", with an invoice
-/// and a treasury account, and an app whose requests give up after 3 s (a
-/// read stuck behind a lock answers 503 instead of hanging the test).
+/// `tg` linked as `ana@example.ro`, owner of the active company "Exemplu
+/// SRL", which has one invoice (F-1); returns the company.
+async fn owner_with_an_invoice(pool: &PgPool, tg: &TgUser) -> i64 {
+    let user_id = linked_user(pool, "ana@example.ro", tg.id).await;
+    let company_id = company(pool, user_id, "Exemplu SRL").await;
+    activate(pool, tg.id, company_id).await;
+    invoice(pool, company_id, Inv::default()).await;
+    company_id
+}
+
+/// A treasury account of `company_id`: `name`, `kind`, a balance in minor units.
+async fn account(
+    pool: &PgPool,
+    company_id: i64,
+    name: &str,
+    kind: &str,
+    currency: &str,
+    minor: i64,
+) {
+    sqlx::query(
+        "INSERT INTO treasury_accounts (company_id, name, kind, currency, balance_minor)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(company_id)
+    .bind(name)
+    .bind(kind)
+    .bind(currency)
+    .bind(minor)
+    .execute(pool)
+    .await
+    .expect("account");
+}
+
+/// [`owner_with_an_invoice`] with a treasury account too, and an app whose
+/// requests give up after 3 s (a read stuck behind a lock answers 503
+/// instead of hanging the test).
 async fn owner_with_figures(pool: &PgPool, tg: &TgUser) -> (TestApp, i64) {
     let limits = Limits {
         request_timeout: Duration::from_secs(3),
         ..Limits::default()
     };
     let app = TestApp::builder(pool.clone()).limits(limits).spawn().await;
-    let user_id = linked_user(pool, "ana@example.ro", tg.id).await;
-    let company_id = company(pool, user_id, "Exemplu SRL").await;
-    activate(pool, tg.id, company_id).await;
-    invoice(pool, company_id, Inv::default()).await;
-    sqlx::query(
-        "INSERT INTO treasury_accounts (company_id, name, kind, currency, balance_minor)
-         VALUES ($1, 'Casa', 'cash', 'RON', 100)",
-    )
-    .bind(company_id)
-    .execute(pool)
-    .await
-    .expect("account");
+    let company_id = owner_with_an_invoice(pool, tg).await;
+    account(pool, company_id, "Casa", "cash", "RON", 100).await;
     (app, company_id)
+}
+
+/// Stands in for an update of the chat in flight on any instance: a
+/// transaction holding the chat's lock as the webhook takes it, exclusive
+/// for a write (`claim_update`), shared for a read (`read_update`).
+async fn chat_lock_held(
+    pool: &PgPool,
+    chat_id: i64,
+    shared: bool,
+) -> Transaction<'static, Postgres> {
+    let mut tx = pool.begin().await.expect("begin");
+    let lock = if shared {
+        "SELECT pg_advisory_xact_lock_shared($1)"
+    } else {
+        "SELECT pg_advisory_xact_lock($1)"
+    };
+    sqlx::query(lock)
+        .bind(chat_id)
+        .execute(&mut *tx)
+        .await
+        .expect("lock");
+    tx
 }
 
 /// Sends `update` without waiting for the answer.
@@ -90,15 +135,8 @@ async fn reads_write_nothing_not_even_a_claim(pool: PgPool) {
 async fn a_dashboard_waits_for_the_chats_add_in_flight_and_shows_its_entry(pool: PgPool) {
     let tg = TgUser::en(702);
     let (app, company_id) = owner_with_figures(&pool, &tg).await;
-    // Stands in for the chat's `/add` mid-way (on this instance or another):
-    // it holds the chat's lock, as `claim_update` takes it, and has written
-    // its entry, not yet committed.
-    let mut add = pool.begin().await.expect("begin");
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(tg.id)
-        .execute(&mut *add)
-        .await
-        .expect("lock");
+    // The chat's `/add` mid-way: it has written its entry, not yet committed.
+    let mut add = chat_lock_held(&pool, tg.id, false).await;
     sqlx::query(
         "INSERT INTO cash_entries (company_id, amount_minor, currency, note, entry_date)
          VALUES ($1, 25000, 'RON', 'sale', (now() AT TIME ZONE 'Europe/Bucharest')::date)",
@@ -141,13 +179,7 @@ async fn add_then_dashboard_always_shows_the_entry(pool: PgPool) {
 async fn reads_of_one_chat_do_not_wait_for_each_other_but_its_write_waits_for_them(pool: PgPool) {
     let tg = TgUser::en(704);
     let (app, _) = owner_with_figures(&pool, &tg).await;
-    // Stands in for a read of the chat in flight: the chat's lock, shared.
-    let mut read = pool.begin().await.expect("begin");
-    sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
-        .bind(tg.id)
-        .execute(&mut *read)
-        .await
-        .expect("lock");
+    let read = chat_lock_held(&pool, tg.id, true).await;
 
     // Answered while the other read holds the lock (3 s limit, else 503).
     let dashboard = app.reply_to(&tg.text("/dashboard")).await;
@@ -173,14 +205,7 @@ async fn a_retried_dashboard_is_answered_afresh(pool: PgPool) {
     let update = tg.text_with_id(next_update_id(), "/dashboard");
 
     let first = app.reply_to(&update).await;
-    sqlx::query(
-        "INSERT INTO treasury_accounts (company_id, name, kind, currency, balance_minor)
-         VALUES ($1, 'Banca', 'bank', 'EUR', 4200)",
-    )
-    .bind(company_id)
-    .execute(&pool)
-    .await
-    .expect("account");
+    account(&pool, company_id, "Banca", "bank", "EUR", 4200).await;
     let retried = app.reply_to(&update).await;
 
     assert!(!reply_text(&first).contains("EUR 42.00"), "{first}");
@@ -290,10 +315,7 @@ async fn a_dashboard_is_one_statement_in_a_bound_group_as_in_the_private_chat(po
         .spawn()
         .await;
     let tg = TgUser::en(706);
-    let user_id = linked_user(&pool, "ana@example.ro", tg.id).await;
-    let company_id = company(&pool, user_id, "Exemplu SRL").await;
-    activate(&pool, tg.id, company_id).await;
-    invoice(&pool, company_id, Inv::default()).await;
+    let company_id = owner_with_an_invoice(&pool, &tg).await;
     sqlx::query("INSERT INTO group_chats (chat_id, company_id) VALUES ($1, $2)")
         .bind(GROUP)
         .bind(company_id)
