@@ -57,10 +57,14 @@ pub async fn pressed(
     };
     let settings = digest::change(ctx.db, account.user_id, change).await?;
     let (text, keyboard) = view(lang, settings);
-    Ok(Replies(vec![
-        BotMethod::answer_callback(callback_query_id, Some(notice(lang, settings))),
-        BotMethod::edit_html(ctx.chat_id, message_id, text, Some(keyboard)),
-    ]))
+    Ok(
+        Replies::notice(callback_query_id, notice(lang, settings)).then(BotMethod::edit_html(
+            ctx.chat_id,
+            message_id,
+            text,
+            Some(keyboard),
+        )),
+    )
 }
 
 /// The toast after a change: the state in a few words.

@@ -112,10 +112,7 @@ pub async fn pressed(
                 "Nicio firmă activă: trimite /alegefirma.",
                 "No active company: send /selectcompany.",
             );
-            return Ok(Replies::one(BotMethod::answer_callback(
-                callback_query_id,
-                Some(notice.to_owned()),
-            )));
+            return Ok(Replies::notice(callback_query_id, notice));
         }
     };
     let (text, keyboard) = page(ctx, &company, list, after).await?;

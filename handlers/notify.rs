@@ -102,12 +102,7 @@ pub async fn pressed(
 ) -> HandlerResult {
     let account = match require::account(ctx) {
         Ok(account) => account,
-        Err(unmet) => {
-            return Ok(Replies::one(BotMethod::answer_callback(
-                callback_query_id,
-                Some(unmet),
-            )));
-        }
+        Err(unmet) => return Ok(Replies::notice(callback_query_id, unmet)),
     };
     let now_on = settings::apply(ctx.db, account.user_id, change).await?;
     let (text, keyboard) = view(ctx.lang, &settings::load(ctx.db, account.user_id).await?);
@@ -116,10 +111,14 @@ pub async fn pressed(
         Change::Toggle(_) if now_on => ctx.t("Pornit.", "On."),
         Change::Toggle(_) => ctx.t("Oprit.", "Off."),
     };
-    Ok(Replies(vec![
-        BotMethod::answer_callback(callback_query_id, Some(notice.to_owned())),
-        BotMethod::edit_html(ctx.chat_id, message_id, text, Some(keyboard)),
-    ]))
+    Ok(
+        Replies::notice(callback_query_id, notice).then(BotMethod::edit_html(
+            ctx.chat_id,
+            message_id,
+            text,
+            Some(keyboard),
+        )),
+    )
 }
 
 /// The text and the buttons of `settings`.
