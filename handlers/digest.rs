@@ -13,12 +13,39 @@ use crate::services::notifications::digest::{self, Change, Hour, Settings, WEEK_
 /// Hours a row of the picker holds.
 const HOURS_PER_ROW: usize = 6;
 
-/// The line `/notificari` shows about the digest.
-pub fn line(lang: Lang) -> &'static str {
-    lang.pick(
-        "📰 Rezumatul zilnic vine la ora pe care o alegi tu.",
-        "📰 The daily digest comes at the hour you pick.",
-    )
+/// The line `/notificari` shows about the digest: on or off, and when on,
+/// its hour and whether a chart follows.
+pub fn line(lang: Lang, s: Settings) -> String {
+    if s.enabled {
+        lang.pick(
+            format!("📰 Rezumatul zilnic: {}.", state(lang, s)),
+            format!("📰 Daily digest: {}.", state(lang, s)),
+        )
+    } else {
+        lang.pick(
+            "📰 Rezumatul zilnic: oprit; îl pornești și îi alegi ora de la butonul de mai jos.",
+            "📰 Daily digest: off; turn it on and pick its hour with the button below.",
+        )
+        .to_owned()
+    }
+}
+
+/// The settings in a few words: "pornit, la 07:00, cu grafic", "oprit";
+/// the line on `/notificari`, the toast after a change and the digest's
+/// own screen all say it so.
+fn state(lang: Lang, s: Settings) -> String {
+    let hour = s.hour.get();
+    match (s.enabled, s.chart) {
+        (false, _) => lang.pick("oprit", "off").to_owned(),
+        (true, false) => lang.pick(
+            format!("pornit, la {hour:02}:00"),
+            format!("on, at {hour:02}:00"),
+        ),
+        (true, true) => lang.pick(
+            format!("pornit, la {hour:02}:00, cu grafic"),
+            format!("on, at {hour:02}:00, with a chart"),
+        ),
+    }
 }
 
 /// The button on `/notificari` that opens the digest's settings.
@@ -67,37 +94,19 @@ pub async fn pressed(
     )
 }
 
-/// The toast after a change: the state in a few words.
+/// The toast after a change: "Rezumat pornit, la 07:00."
 fn notice(lang: Lang, s: Settings) -> String {
-    let hour = s.hour.get();
-    match (s.enabled, s.chart) {
-        (false, _) => lang.pick("Rezumat oprit.", "Digest off.").to_owned(),
-        (true, false) => lang.pick(
-            format!("Rezumat pornit, la {hour:02}:00."),
-            format!("Digest on, at {hour:02}:00."),
-        ),
-        (true, true) => lang.pick(
-            format!("Rezumat pornit, la {hour:02}:00, cu grafic."),
-            format!("Digest on, at {hour:02}:00, with a chart."),
-        ),
-    }
+    lang.pick(
+        format!("Rezumat {}.", state(lang, s)),
+        format!("Digest {}.", state(lang, s)),
+    )
 }
 
 /// The settings' text and buttons: on/off, the chart, and the 24 hours
 /// (the chosen one marked).
 fn view(lang: Lang, s: Settings) -> (String, InlineKeyboardMarkup) {
-    let hour = s.hour.get();
-    let state = match (s.enabled, s.chart) {
-        (false, _) => lang.pick("⬜ oprit", "⬜ off").to_owned(),
-        (true, false) => lang.pick(
-            format!("✅ pornit, la {hour:02}:00"),
-            format!("✅ on, at {hour:02}:00"),
-        ),
-        (true, true) => lang.pick(
-            format!("✅ pornit, la {hour:02}:00, cu grafic"),
-            format!("✅ on, at {hour:02}:00, with a chart"),
-        ),
-    };
+    let mark = if s.enabled { "✅" } else { "⬜" };
+    let state = format!("{mark} {}", state(lang, s));
     let text = lang.pick(
         format!(
             "📰 <b>Rezumatul zilnic</b> al firmei active, o dată pe zi, la ora aleasă (ora României): soldurile și numerarul, ce e scadent azi și în următoarele {WEEK_DAYS} zile, facturile intrate în întârziere. La cerere, și un grafic cu facturat și încasat pe 6 luni.\nVine la ora aleasă chiar și în orele de liniște: ora o alegi tu.\n\nAcum: {state}\n\nAlege ora la care să vină:"
@@ -157,4 +166,49 @@ fn view(lang: Lang, s: Settings) -> (String, InlineKeyboardMarkup) {
             .inline_keyboard(rows)
             .build(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_says_on_or_off_the_hour_and_the_chart_in_both_languages() {
+        let seven = Hour::new(7).expect("an hour");
+        let on = Settings::default().with(Change::Hour(seven));
+        let with_chart = on.with(Change::Chart(true));
+        let off = with_chart.with(Change::Off);
+        let cases = [
+            (Lang::Ro, on, "📰 Rezumatul zilnic: pornit, la 07:00."),
+            (Lang::En, on, "📰 Daily digest: on, at 07:00."),
+            (
+                Lang::Ro,
+                with_chart,
+                "📰 Rezumatul zilnic: pornit, la 07:00, cu grafic.",
+            ),
+            (
+                Lang::En,
+                with_chart,
+                "📰 Daily digest: on, at 07:00, with a chart.",
+            ),
+            (
+                Lang::Ro,
+                off,
+                "📰 Rezumatul zilnic: oprit; îl pornești și îi alegi ora de la butonul de mai jos.",
+            ),
+            (
+                Lang::En,
+                off,
+                "📰 Daily digest: off; turn it on and pick its hour with the button below.",
+            ),
+        ];
+        for (lang, settings, line_expected) in cases {
+            assert_eq!(line(lang, settings), line_expected, "{settings:?}");
+        }
+        assert_eq!(
+            notice(Lang::Ro, with_chart),
+            "Rezumat pornit, la 07:00, cu grafic."
+        );
+        assert_eq!(notice(Lang::En, off), "Digest off.");
+    }
 }

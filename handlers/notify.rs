@@ -11,6 +11,7 @@ use crate::blocks::Lang;
 use crate::blocks::format;
 use crate::blocks::money::{Amount, Currency, parse_signed_human};
 use crate::front::bot::{BotMethod, Callback, HandlerResult, Replies, UpdateCtx, require};
+use crate::services::notifications::digest;
 use crate::services::notifications::settings::{self, DAYS, Settings};
 use crate::services::notifications::{Change, Kind, QuietHours, days_text};
 
@@ -43,7 +44,7 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, args: Option<&str>) -> HandlerResult {
                 .replace("{c}", currency.as_str()),
         });
     }
-    let (mut text, keyboard) = view(ctx.lang, &settings::load(ctx.db, account.user_id).await?);
+    let (mut text, keyboard) = view(ctx, account.user_id).await?;
     if let Some(notice) = notice {
         text = format!("{notice}\n\n{text}");
     }
@@ -105,7 +106,7 @@ pub async fn pressed(
         Err(unmet) => return Ok(Replies::notice(callback_query_id, unmet)),
     };
     let now_on = settings::apply(ctx.db, account.user_id, change).await?;
-    let (text, keyboard) = view(ctx.lang, &settings::load(ctx.db, account.user_id).await?);
+    let (text, keyboard) = view(ctx, account.user_id).await?;
     let notice = match change {
         Change::Quiet(_) | Change::Days(..) => ctx.t("Salvat.", "Saved."),
         Change::Toggle(_) if now_on => ctx.t("Pornit.", "On."),
@@ -121,8 +122,22 @@ pub async fn pressed(
     )
 }
 
-/// The text and the buttons of `settings`.
-fn view(lang: Lang, settings: &Settings) -> (String, InlineKeyboardMarkup) {
+/// The screen of `user_id`'s settings: the alerts', then the digest's line.
+async fn view(
+    ctx: &mut UpdateCtx<'_>,
+    user_id: i64,
+) -> Result<(String, InlineKeyboardMarkup), sqlx::Error> {
+    let settings = settings::load(ctx.db, user_id).await?;
+    let digest = digest::settings(ctx.db, user_id).await?;
+    Ok(screen(ctx.lang, &settings, digest))
+}
+
+/// The text and the buttons of `settings`, and the line of `digest`'s.
+fn screen(
+    lang: Lang,
+    settings: &Settings,
+    digest: digest::Settings,
+) -> (String, InlineKeyboardMarkup) {
     let mut text = lang
         .pick(
             "🔔 <b>Notificări</b> despre firma activă, cel mult una pe zi despre aceeași factură sau același cont:",
@@ -134,7 +149,7 @@ fn view(lang: Lang, settings: &Settings) -> (String, InlineKeyboardMarkup) {
     quiet_hours(lang, settings.quiet, &mut text, &mut rows);
     thresholds(lang, settings, &mut text);
     // The daily digest: its own settings (handlers/digest.rs).
-    text.push_str(&format!("\n{}", super::digest::line(lang)));
+    text.push_str(&format!("\n{}", super::digest::line(lang, digest)));
     rows.push(super::digest::button(lang));
     text.push_str(lang.pick(
         "\n\nApasă un buton ca să pornești sau să oprești.",

@@ -1,6 +1,7 @@
 //! The daily digest: once per person and day from the first tick at or after
 //! their hour, nothing before it, nothing to a former member; its figures
-//! for seeded data; the chart photo; the settings buttons on `/notificari`.
+//! for seeded data; the chart photo; the settings buttons and line on
+//! `/notificari`.
 #![expect(
     clippy::inconsistent_digit_grouping,
     reason = "amounts in minor units read best as units_cents: 1234_56 is 1234.56"
@@ -292,6 +293,7 @@ async fn the_settings_buttons_change_the_digest_and_tampered_ones_are_refused(po
     let after_hour = settings().await;
     app.reply_to(&tg.callback(11, "dg:chart:on")).await;
     let after_chart = settings().await;
+    let shown_on = app.reply_to(&tg.text("/notificari")).await;
     let tampered = [
         "dg:h:24",
         "dg:h:7",
@@ -307,6 +309,7 @@ async fn the_settings_buttons_change_the_digest_and_tampered_ones_are_refused(po
     let after_tampering = settings().await;
     app.reply_to(&tg.callback(11, "dg:off")).await;
     let after_off = settings().await;
+    let shown_off = app.reply_to(&tg.text("/notificari")).await;
 
     // Assert
     let rows = shown["reply_markup"]["inline_keyboard"]
@@ -316,7 +319,21 @@ async fn the_settings_buttons_change_the_digest_and_tampered_ones_are_refused(po
         rows.iter().any(|row| row[0]["callback_data"] == "dg:show"),
         "{shown}"
     );
-    assert!(reply_text(&shown).contains("Rezumatul zilnic"), "{shown}");
+    for (notificari, line, why) in [
+        (
+            &shown,
+            "📰 Rezumatul zilnic: oprit; îl pornești",
+            "never turned on",
+        ),
+        (
+            &shown_on,
+            "📰 Rezumatul zilnic: pornit, la 07:00, cu grafic.",
+            "on, its hour and the chart",
+        ),
+        (&shown_off, "📰 Rezumatul zilnic: oprit;", "turned off"),
+    ] {
+        assert!(reply_text(notificari).contains(line), "{why}: {notificari}");
+    }
     assert_eq!(opened["method"], "answerCallbackQuery");
     assert_eq!(screen[0].method, "sendMessage");
     let screen_text = screen[0].params["text"].as_str().expect("text");
