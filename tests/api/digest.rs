@@ -1,7 +1,7 @@
 //! The daily digest: once per person and day from the first tick at or after
 //! their hour, nothing before it, nothing to a former member; its figures
-//! for seeded data; the chart photo; the settings buttons and line on
-//! `/notificari`.
+//! for seeded data; the chart photo, and none alone after the day's digest;
+//! the settings buttons and line on `/notificari`.
 #![expect(
     clippy::inconsistent_digit_grouping,
     reason = "amounts in minor units read best as units_cents: 1234_56 is 1234.56"
@@ -51,6 +51,15 @@ async fn digest_on(pool: &PgPool, user_id: i64, hour: i16, chart: bool) {
     .execute(pool)
     .await
     .expect("digest settings");
+}
+
+/// The person turns the chart on (in `/notificari`).
+async fn chart_on(pool: &PgPool, user_id: i64) {
+    sqlx::query("UPDATE digest_settings SET chart = true WHERE user_id = $1")
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .expect("chart on");
 }
 
 /// The outbox's messages to `chat_id`, in order: (method, text or caption).
@@ -224,11 +233,7 @@ async fn a_person_removed_from_the_company_gets_no_digest(pool: PgPool) {
 async fn the_chart_follows_the_digest_as_a_png_with_its_figures(pool: PgPool) {
     let at = at_ten_utc();
     let (user_id, _) = person_with_a_day(&pool, 9_205, local_hour(at)).await;
-    sqlx::query("UPDATE digest_settings SET chart = true WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&pool)
-        .await
-        .expect("chart on");
+    chart_on(&pool, user_id).await;
     sqlx::query("UPDATE users SET language = 'en' WHERE id = $1")
         .bind(user_id)
         .execute(&pool)
@@ -267,6 +272,38 @@ async fn the_chart_follows_the_digest_as_a_png_with_its_figures(pool: PgPool) {
     let reader = decoder.read_info().expect("a PNG");
     let info = reader.info();
     assert!(info.width >= 400 && info.height >= 300, "{info:?}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_chart_turned_on_after_the_days_digest_comes_with_the_next_digest(pool: PgPool) {
+    // Arrange: today's digest has gone, without a chart.
+    let at = at_ten_utc();
+    let (user_id, _) = person_with_a_day(&pool, 9_207, local_hour(at)).await;
+    let first = tick(&pool, at).await;
+    chart_on(&pool, user_id).await;
+
+    // Act
+    let later_today = tick(&pool, at + Duration::minutes(1)).await;
+    let tomorrow = tick(&pool, at + Duration::days(1)).await;
+
+    // Assert
+    assert_eq!((first.digests, first.charts), (1, 0));
+    assert_eq!(
+        (later_today.digests, later_today.charts),
+        (0, 0),
+        "no chart alone after the day's digest"
+    );
+    assert_eq!(
+        (tomorrow.digests, tomorrow.charts),
+        (1, 1),
+        "the chart with the next digest"
+    );
+    let methods: Vec<String> = queued_to(&pool, 9_207)
+        .await
+        .into_iter()
+        .map(|(method, _)| method)
+        .collect();
+    assert_eq!(methods, ["sendMessage", "sendMessage", "sendPhoto"]);
 }
 
 #[sqlx::test(migrations = false)]

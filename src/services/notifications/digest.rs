@@ -28,6 +28,9 @@
 //! It follows the digest's text in the same tick (the outbox keeps a chat's
 //! messages in order), recorded as `digest_chart`; when the process's
 //! drawing slots are all taken it waits for the next tick, the same day.
+//! A digest sent without a chart records `digest_chart` too (nothing to
+//! send): a chart turned on after the day's digest goes with the next
+//! digest, never alone.
 //!
 //! Nothing goes to a person who is no longer a member of the company (the
 //! join on `company_members`), nor to a chat that blocked the bot.
@@ -236,6 +239,8 @@ struct Due {
     company: Company,
     /// The day of their last digest before today, if any.
     last_day: Option<Date>,
+    /// Whether they asked for the chart.
+    chart: bool,
 }
 
 /// Runs one digest tick at `now`; `None` when another instance holds its lock.
@@ -264,6 +269,12 @@ pub async fn run_due(
         let text = compose(due.lang, &figures, &invoices, today, since);
         crate::infra::outbox::enqueue(&mut tx, &[BotMethod::html(due.chat_id, text)]).await?;
         sent.digests += 1;
+        if !due.chart {
+            // No chart goes with this digest: today's is settled, so turning
+            // the chart on later today brings it with tomorrow's digest, not
+            // alone at the next tick.
+            record_once(&mut tx, due.user_id, CHART_KIND, today).await?;
+        }
     }
     for due in people(&mut tx, today, Phase::Charts, CHART_BATCH).await? {
         let data = charts::compute(&mut tx, &due.company, today).await?;
@@ -327,7 +338,7 @@ async fn people(
     };
     let rows = sqlx::query!(
         r#"SELECT s.user_id, t.chat_id, coalesce(u.language, 'ro') AS "lang!",
-                  c.id AS company_id, c.name AS company_name, c.cui, c.currency, m.role,
+                  c.id AS company_id, c.name AS company_name, c.cui, c.currency, m.role, s.chart,
                   (SELECT max(p.day) FROM notifications_sent p
                    WHERE p.user_id = s.user_id AND p.kind = 'digest' AND p.day < $1) AS last_day
            FROM digest_settings s
@@ -370,6 +381,7 @@ async fn people(
                 &r.role,
             ),
             last_day: r.last_day,
+            chart: r.chart,
         })
         .collect())
 }
