@@ -21,6 +21,21 @@ export async function launch() {
   });
 }
 
+// A phone's screen, as Telegram's in-app browser and a phone's show the pages.
+export const PHONE = {
+  viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+  locale: "en-US",
+};
+
+// A new page (`options` as Playwright's newPage takes them) whose waits give
+// up after 30 s and whose console lines go to the test's output.
+export async function openPage(browser, options) {
+  const page = await browser.newPage(options);
+  page.setDefaultTimeout(30000);
+  page.on("console", (m) => console.log(`page console: ${m.text()}`));
+  return page;
+}
+
 // Opens /dev/chat in a new page as a Telegram user of this test alone (not
 // the dev chat's default one, which the other tests use): `uidBase` keeps
 // tests apart, the clock's milliseconds keep reruns against one database
@@ -29,9 +44,7 @@ export async function launch() {
 // the bot's messages, and `say(text, answer)`: sends `text` and checks that
 // the bot's next message matches `answer`.
 export async function devChatWithCompany(browser, { uidBase, name, cui }) {
-  const page = await browser.newPage({ viewport: { width: 420, height: 760 } });
-  page.setDefaultTimeout(30000);
-  page.on("console", (m) => console.log(`page console: ${m.text()}`));
+  const page = await openPage(browser, { viewport: { width: 420, height: 760 } });
   await page.goto(`${BASE_URL}/dev/chat`, { waitUntil: "domcontentloaded" });
   await page.fill("#uid", String(uidBase + (Date.now() % 100000000)));
   await page.fill("#fname", "Ana");

@@ -2,14 +2,12 @@
 // page posts real updates to the webhook, and the bot's answers appear.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, SHOTS, launch } from "./browser.mjs";
+import { BASE_URL, SHOTS, launch, openPage } from "./browser.mjs";
 
 test("the dev chat talks to the bot through the real webhook", async () => {
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 420, height: 760 } });
-    page.setDefaultTimeout(30000);
-    page.on("console", (m) => console.log(`page console: ${m.text()}`));
+    const page = await openPage(browser, { viewport: { width: 420, height: 760 } });
     page.on("requestfailed", (r) => console.log(`request failed: ${r.url()} ${r.failure()?.errorText}`));
     console.log("step: open /dev/chat");
     await page.goto(`${BASE_URL}/dev/chat`, { waitUntil: "domcontentloaded" });

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { BASE_URL, SHOTS, launch } from "./browser.mjs";
+import { BASE_URL, SHOTS, launch, openPage } from "./browser.mjs";
 
 const fixture = (name) => fileURLToPath(new URL(`../fixtures/efactura/${name}`, import.meta.url));
 
@@ -22,9 +22,7 @@ async function api(request, method, path, token, data) {
 test("an owner uploads e-Factura files on the web and the dashboard adds them up", async () => {
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: "en-US" });
-    page.setDefaultTimeout(30000);
-    page.on("console", (m) => console.log(`page console: ${m.text()}`));
+    const page = await openPage(browser, { viewport: { width: 390, height: 844 }, locale: "en-US" });
 
     console.log("step: a new owner with the fixtures' company");
     const email = `owner.${Date.now()}@example.com`;

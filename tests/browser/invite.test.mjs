@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
-import { BASE_URL, SHOTS, launch } from "./browser.mjs";
+import { BASE_URL, PHONE, SHOTS, launch, openPage } from "./browser.mjs";
 
 const BOT_TOKEN = process.env.BOT_TOKEN;
 /** The dev chat's Telegram user, linked to the demo account in dev mode. */
@@ -32,12 +32,7 @@ function signedWidget(fields) {
 test("an owner invites, a new person registers on the invite page and accepts", async () => {
   const browser = await launch();
   try {
-    const page = await browser.newPage({
-      viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
-      locale: "en-US",
-    });
-    page.setDefaultTimeout(30000);
-    page.on("console", (m) => console.log(`page console: ${m.text()}`));
+    const page = await openPage(browser, PHONE);
 
     console.log("step: the owner logs in with the Login Widget's redirect");
     assert.ok(BOT_TOKEN, "BOT_TOKEN: the test server's bot token (deploy/browser-test.sh sets it)");

@@ -4,17 +4,12 @@
 // report the account as linked.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, SHOTS, launch } from "./browser.mjs";
+import { BASE_URL, PHONE, SHOTS, launch, openPage } from "./browser.mjs";
 
 test("register, generate a code, /start it, and the page says linked", async () => {
   const browser = await launch();
   try {
-    const page = await browser.newPage({
-      viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
-      locale: "en-US",
-    });
-    page.setDefaultTimeout(30000);
-    page.on("console", (m) => console.log(`page console: ${m.text()}`));
+    const page = await openPage(browser, PHONE);
     page.on("requestfailed", (r) => console.log(`request failed: ${r.url()} ${r.failure()?.errorText}`));
 
     console.log("step: register");
