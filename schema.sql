@@ -872,7 +872,8 @@ LANGUAGE sql STABLE AS $$
         ) AS later ON true
         WHERE t.company_id = _company_id AND t.count > 0
         UNION ALL
-        SELECT 'cash', currency, count, income, expenses, 0, 0, 0
+        -- int8 like the first branch's: a cast would cost a subquery scan
+        SELECT 'cash', currency, count, income, expenses, 0::int8, 0::int8, 0::int8
         FROM cash_month_totals
         WHERE company_id = _company_id AND month = date_trunc('month', _today)::date AND count > 0
     ) AS figures
