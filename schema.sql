@@ -837,7 +837,11 @@ $$;
 
 -- The figures behind `/dashboard` and `GET .../dashboard`
 -- (src/services/finance/dashboard.rs reads them), from the totals above: a
--- row per section and currency, the company's own currency first. The three
+-- row per section and currency, in no particular order: `assemble` puts the
+-- company's own currency first (a Sort here, with the subquery scan it needs,
+-- cost PostgreSQL ~14 % of a `/dashboard` update; BENCHMARKS.md), and
+-- `_currency`, which only chose that order, is kept for the previous build's
+-- calls. The three
 -- sections share the columns: `total` is the treasury balance, the invoices'
 -- total, or the cash income; `paid` is what invoices had paid, or the cash
 -- expenses; columns a section has no use for are 0. An invoice's remainder
@@ -868,11 +872,11 @@ LANGUAGE sql STABLE AS $$
         ) AS later ON true
         WHERE t.company_id = _company_id AND t.count > 0
         UNION ALL
-        SELECT 'cash', currency, count, income, expenses, 0, 0, 0
+        -- int8 like the first branch's: a cast would cost a subquery scan
+        SELECT 'cash', currency, count, income, expenses, 0::int8, 0::int8, 0::int8
         FROM cash_month_totals
         WHERE company_id = _company_id AND month = date_trunc('month', _today)::date AND count > 0
     ) AS figures
-    ORDER BY section, currency <> _currency, currency
 $$;
 
 -- ---------------------------------------------------------------- the webhook's reads
