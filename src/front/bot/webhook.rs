@@ -1,13 +1,13 @@
 //! `POST /telegram/webhook`: Telegram's updates come in here.
 //!
-//! Secret header (constant time) → body under the size limit → `update_id` →
-//! the full update → run the handler: an update that may write claims its id
-//! and runs in one transaction with the claim; one that only reads claims
-//! nothing and starts with one statement that waits for the chat's write in
-//! flight (`/dashboard` gets its figures in that same statement) → answer with
-//! the first reply in the response body; the rest are queued in the outbox
-//! ([`crate::infra::outbox`]), in the update's transaction when it writes, and
-//! sent once that has committed.
+//! Secret header (constant time) → body under the size limit → the update
+//! (read once; [`parse_update`]) → run the handler: an update that may write
+//! claims its id and runs in one transaction with the claim; one that only
+//! reads claims nothing and starts with one statement that waits for the
+//! chat's write in flight (`/dashboard` gets its figures in that same
+//! statement) → answer with the first reply in the response body; the rest
+//! are queued in the outbox ([`crate::infra::outbox`]), in the update's
+//! transaction when it writes, and sent once that has committed.
 //!
 //! The status codes are chosen for Telegram's delivery queue: anything but 2xx
 //! is retried, so a 5xx means "not applied, send it again", and an update we
@@ -35,8 +35,8 @@ use claim::{Claim, Read};
 /// The header Telegram echoes the webhook's secret token in.
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
-/// Only the id: frankenstein's `Update` reads it as `u32` and knows a fixed set
-/// of kinds, so we read the id on its own first.
+/// Only the id, for a body frankenstein's `Update` refuses (it reads the id as
+/// `u32` and knows a fixed set of kinds): whether it is an update at all.
 #[derive(Deserialize)]
 struct UpdateId {
     update_id: i64,
@@ -140,17 +140,25 @@ pub enum Parsed {
     },
 }
 
-/// Reads a webhook body: the `update_id` on its own first, then the full update.
+/// Reads a webhook body: the full update, in one pass when it reads (every
+/// update Telegram sends us); only a body our types refuse is read again, for
+/// its `update_id` on its own, to tell an update we cannot read (200) from
+/// one that is not an update at all (400).
 pub fn parse_update(body: &[u8]) -> Parsed {
-    let update_id = match serde_json::from_slice::<UpdateId>(body) {
-        Ok(id) => id.update_id,
-        Err(e) if e.is_data() => return Parsed::NotAnUpdate,
-        Err(_) => return Parsed::NotJson,
-    };
     let update = match serde_json::from_slice::<frankenstein::updates::Update>(body) {
         Ok(update) => update,
-        Err(error) => return Parsed::Unreadable { update_id, error },
+        Err(error) => {
+            return match serde_json::from_slice::<UpdateId>(body) {
+                Ok(id) => Parsed::Unreadable {
+                    update_id: id.update_id,
+                    error,
+                },
+                Err(e) if e.is_data() => Parsed::NotAnUpdate,
+                Err(_) => Parsed::NotJson,
+            };
+        }
     };
+    let update_id = i64::from(update.update_id);
     match Incoming::from_update(&update) {
         (kind, Some(incoming)) => Parsed::Act {
             update_id,

@@ -203,6 +203,21 @@ impl<DB: Database> Drop for PoolConnection<DB> {
             return;
         }
 
+        // ledgerbot's patch: a connection with nothing to flush goes back to
+        // the idle queue here, as the task below would at its first poll
+        // (same checks, see `return_to_pool`), without spawning that task: a
+        // spawn per request, and often a parked worker woken to run it.
+        let pool = &self.pool;
+        if let Some(live) = self.live.take_if(|live| {
+            !pool.is_closed()
+                && pool.options.after_release.is_none()
+                && !is_beyond_max_lifetime(live, &pool.options)
+                && !live.raw.should_flush()
+        }) {
+            live.float(pool.clone()).release();
+            return;
+        }
+
         // We still need to spawn a task to maintain `min_connections`.
         if self.live.is_some() || self.pool.options.min_connections > 0 {
             crate::rt::spawn(self.return_to_pool());
