@@ -203,7 +203,61 @@ CREATE TABLE IF NOT EXISTS company_members (
     added_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (company_id, user_id)
 );
-CREATE INDEX IF NOT EXISTS company_members_user ON company_members (user_id);
+-- A person's companies and a company's members are keyset pages read from
+-- one index each (src/services/finance/companies.rs, issue 18 item 3): a
+-- page costs its own rows however many companies a person belongs to or
+-- members a company has. A person's companies are in name order, and the
+-- name lives in `companies`: its sort key is copied into the membership row
+-- (kept by the triggers below), so that one range of
+-- company_members_user_name is a page. It replaces the plain (user_id)
+-- index, which it begins with.
+ALTER TABLE company_members ADD COLUMN IF NOT EXISTS company_name_key text;
+CREATE OR REPLACE FUNCTION company_members_name_key() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.company_name_key := (SELECT lower(c.name) FROM companies c WHERE c.id = NEW.company_id);
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE FUNCTION companies_renamed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE company_members SET company_name_key = lower(NEW.name) WHERE company_id = NEW.id;
+    RETURN NULL;
+END
+$$;
+-- Created once: a migration that finds them leaves the tables unlocked.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'company_members'::regclass
+                                            AND tgname = 'company_members_name_key') THEN
+        CREATE TRIGGER company_members_name_key
+            BEFORE INSERT OR UPDATE OF company_id ON company_members
+            FOR EACH ROW EXECUTE FUNCTION company_members_name_key();
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = 'companies'::regclass
+                                            AND tgname = 'companies_renamed') THEN
+        CREATE TRIGGER companies_renamed AFTER UPDATE OF name ON companies
+            FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name)
+            EXECUTE FUNCTION companies_renamed();
+    END IF;
+END
+$$;
+-- Rows written before the column existed (after that, nothing to do).
+UPDATE company_members m SET company_name_key = lower(c.name)
+FROM companies c
+WHERE c.id = m.company_id AND m.company_name_key IS DISTINCT FROM lower(c.name);
+CREATE INDEX IF NOT EXISTS company_members_user_name
+    ON company_members (user_id, company_name_key, company_id);
+DROP INDEX IF EXISTS company_members_user;
+-- Members: owners, then accountants, then viewers (company_member_rank),
+-- then by account number.
+CREATE OR REPLACE FUNCTION company_member_rank(_role text) RETURNS int
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE _role WHEN 'owner' THEN 0 WHEN 'accountant' THEN 1 ELSE 2 END
+$$;
+CREATE INDEX IF NOT EXISTS company_members_company_rank
+    ON company_members (company_id, company_member_rank(role), user_id);
 
 -- The company a Telegram account works on; chosen with /selectcompany.
 ALTER TABLE telegram_accounts
@@ -329,6 +383,26 @@ CREATE INDEX IF NOT EXISTS invoices_company_open_partners
     ON invoices (company_id, direction, invoice_partner_key('received', partner_cui, partner), currency)
     INCLUDE (total_minor, paid_minor, due_date, issue_date, id, partner, partner_cui)
     WHERE paid_minor <> total_minor;
+-- Invoice search (`?q=`, `/facturi <text>`; src/services/finance/invoices.rs,
+-- `list_after`): the text a search is compared with, folded as partners'
+-- names are (lowercase ASCII letters and digits), the name and the number
+-- apart (a search holds no space, so it never spans the two). A search that
+-- does not fill a page from a few hundred rows of the list's ranges is rare
+-- in the company, and reads its matches from the trigram index here
+-- instead: the company's matching invoices, never all of them. pg_trgm and
+-- btree_gin (for the company and the CUI in the same index) are contrib
+-- modules, in Debian's postgresql-15 and on every managed PostgreSQL we know
+-- of (fly, RDS, Cloud SQL, Azure); both are "trusted", so the database's
+-- owner may create them (docs/operations.md).
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE EXTENSION IF NOT EXISTS btree_gin;
+CREATE OR REPLACE FUNCTION invoice_search_text(_partner text, _number text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT substr(invoice_partner_key('received', NULL, _partner), 6) || ' '
+        || substr(invoice_partner_key('received', NULL, _number), 6)
+$$;
+CREATE INDEX IF NOT EXISTS invoices_company_search ON invoices
+    USING gin (company_id, invoice_search_text(partner, number) gin_trgm_ops, partner_cui);
 
 -- Bank and cash accounts with their balance as the ERP last reported it.
 CREATE TABLE IF NOT EXISTS treasury_accounts (

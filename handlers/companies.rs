@@ -4,9 +4,11 @@
 use crate::blocks::format::{clip, fit};
 use crate::blocks::telegram_html::escape;
 use crate::front::bot::{HandlerResult, Lang, Replies, UpdateCtx, require};
+use crate::services::finance::companies::Place;
 use crate::services::finance::{Role, companies};
 
-/// The most companies listed; beyond them the person is pointed to the search.
+/// The most companies listed (the first by name, one range of an index);
+/// beyond them the person is pointed to the search.
 const MAX_LISTED: usize = 50;
 
 /// Lists the companies.
@@ -19,7 +21,11 @@ pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
         Ok(account) => account,
         Err(unmet) => return Ok(Replies::html(ctx.chat_id, unmet)),
     };
-    let list = companies::of_user(ctx.db, account.user_id).await?;
+    // One more than listed says whether there are more: read no further.
+    let limit = i64::try_from(MAX_LISTED + 1).unwrap_or(i64::MAX);
+    let list = companies::of_user_page(ctx.db, account.user_id, Place::First, limit)
+        .await?
+        .unwrap_or_default();
     if list.is_empty() {
         return Ok(Replies::html(ctx.chat_id, no_companies(ctx)));
     }
@@ -41,10 +47,9 @@ pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
         }
     }
     if list.len() > MAX_LISTED {
-        let more = list.len() - MAX_LISTED;
-        text.push_str(&ctx.t(
-            format!("… și încă {more}: caută cu /alegefirma &lt;nume sau CUI&gt;\n"),
-            format!("… and {more} more: search with /selectcompany &lt;name or CUI&gt;\n"),
+        text.push_str(ctx.t(
+            "… și altele: caută cu /alegefirma &lt;nume sau CUI&gt;\n",
+            "… and more: search with /selectcompany &lt;name or CUI&gt;\n",
         ));
     }
     text.push_str(ctx.t(

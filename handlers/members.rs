@@ -2,16 +2,17 @@
 //! their roles, and changes a role or removes someone with buttons, each
 //! change asked and then confirmed. The last owner can be neither removed
 //! nor demoted. Every press is checked again: the presser must be an owner
-//! of the company the button names, now.
+//! of the company the button names, now. The list is keyset pages of
+//! [`PAGE`] members (▶ the next, ⏮ the first), each one range of an index
+//! however many members the company has.
 
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use crate::blocks::format::clip;
-use crate::blocks::local_time::count;
 use crate::blocks::telegram_html::escape;
 use crate::front::bot::callback::MemberStep;
 use crate::front::bot::{BotMethod, Callback, HandlerResult, Replies, UpdateCtx, require};
-use crate::services::finance::companies::{self, ChangeRole, Member, RemoveMember};
+use crate::services::finance::companies::{self, ChangeRole, Member, MemberCursor, RemoveMember};
 use crate::services::finance::{Company, Role};
 
 /// Lists the active company's members, with a button each.
@@ -27,7 +28,7 @@ pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     if company.role != Role::Owner {
         return Ok(Replies::html(ctx.chat_id, only_owners(ctx)));
     }
-    let (text, keyboard) = list(ctx, &company, None).await?;
+    let (text, keyboard) = list(ctx, &company, None, None).await?;
     Ok(Replies::one(BotMethod::html_with_keyboard(
         ctx.chat_id,
         text,
@@ -49,25 +50,36 @@ fn button(text: impl Into<String>, callback: Callback) -> InlineKeyboardButton {
         .build()
 }
 
-/// The members' list and a button per member; `notice` (what just changed) first.
+/// Members per page of the list.
+const PAGE: usize = 20;
+
+/// What a press on the members' buttons is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The list: the page after this member, or the first.
+    List(Option<MemberCursor>),
+    /// One member (`users.id`), and the step.
+    Member(i64, MemberStep),
+}
+
+/// A page of the members' list (after `after`, or the first) and a button
+/// per member, ▶/⏮ when there is more; `notice` (what just changed) first.
 async fn list(
     ctx: &mut UpdateCtx<'_>,
     company: &Company,
+    after: Option<MemberCursor>,
     notice: Option<String>,
 ) -> Result<(String, InlineKeyboardMarkup), sqlx::Error> {
-    let members = companies::members(ctx.db, company.id).await?;
+    let size = i64::try_from(PAGE).unwrap_or(i64::MAX);
+    let mut members = companies::members_page(ctx.db, company.id, after, size + 1).await?;
+    let more = members.len() > PAGE;
+    members.truncate(PAGE);
     let lang = ctx.lang;
     let name = escape(&clip(&company.name, 200));
-    let people = count(
-        lang,
-        u64::try_from(members.len()).unwrap_or(u64::MAX),
-        ["persoană", "persoane"],
-        ["person", "people"],
-    );
     let mut text = notice.map(|n| format!("{n}\n\n")).unwrap_or_default();
     text.push_str(&ctx.t(
-        format!("<b>Membrii firmei {name}</b> ({people}):"),
-        format!("<b>Members of {name}</b> ({people}):"),
+        format!("<b>Membrii firmei {name}</b>:"),
+        format!("<b>Members of {name}</b>:"),
     ));
     for member in &members {
         text.push_str(&format!(
@@ -80,7 +92,7 @@ async fn list(
         "\n\nApasă pe un nume ca să schimbi rolul sau să elimini persoana din firmă. Ca să inviți pe cineva, trimite /invita.",
         "\n\nTap a name to change the role or remove the person. To invite someone, send /invite.",
     ));
-    let rows = members
+    let mut rows: Vec<Vec<InlineKeyboardButton>> = members
         .iter()
         .map(|m| {
             vec![button(
@@ -93,6 +105,17 @@ async fn list(
             )]
         })
         .collect();
+    let mut nav = Vec::new();
+    if after.is_some() {
+        nav.push(button("⏮", Callback::Members(company.id, None)));
+    }
+    if let (true, Some(last)) = (more, members.last()) {
+        let next = Some(MemberCursor::after(last));
+        nav.push(button("▶", Callback::Members(company.id, next)));
+    }
+    if !nav.is_empty() {
+        rows.push(nav);
+    }
     let keyboard = InlineKeyboardMarkup::builder()
         .inline_keyboard(rows)
         .build();
@@ -110,7 +133,7 @@ pub async fn pressed(
     callback_query_id: &str,
     message_id: i32,
     company_id: i64,
-    target: Option<(i64, MemberStep)>,
+    target: Target,
 ) -> HandlerResult {
     let (chat_id, lang) = (ctx.chat_id, ctx.lang);
     let edit = |text: String, keyboard: Option<InlineKeyboardMarkup>| {
@@ -130,16 +153,19 @@ pub async fn pressed(
         );
         return Ok(Replies::notice(callback_query_id, only_owners(ctx)));
     };
-    let Some((user, step)) = target else {
-        let (text, keyboard) = list(ctx, &company, None).await?;
-        return Ok(edit(text, Some(keyboard)));
+    let (user, step) = match target {
+        Target::List(after) => {
+            let (text, keyboard) = list(ctx, &company, after, None).await?;
+            return Ok(edit(text, Some(keyboard)));
+        }
+        Target::Member(user, step) => (user, step),
     };
     let Some(member) = companies::member(ctx.db, company.id, user).await? else {
         let gone = ctx.t(
             "Persoana aceasta nu mai este membră a firmei.",
             "This person is no longer a member of the company.",
         );
-        let (text, keyboard) = list(ctx, &company, Some(gone.to_owned())).await?;
+        let (text, keyboard) = list(ctx, &company, None, Some(gone.to_owned())).await?;
         return Ok(edit(text, Some(keyboard)));
     };
     let who = escape(&clip(&member.display(), 80));
@@ -221,7 +247,7 @@ pub async fn pressed(
     let account = ctx.account.as_ref().map_or(0, |a| a.user_id);
     match companies::for_member(ctx.db, company.id, account).await? {
         Some(c) if c.role == Role::Owner => {
-            let (text, keyboard) = list(ctx, &c, Some(notice)).await?;
+            let (text, keyboard) = list(ctx, &c, None, Some(notice)).await?;
             Ok(edit(text, Some(keyboard)))
         }
         _ => Ok(edit(notice, None)),
@@ -285,7 +311,7 @@ fn keyboard(ctx: &UpdateCtx<'_>, company: &Company, member: &Member) -> InlineKe
             )],
             vec![button(
                 ctx.t("« Înapoi", "« Back"),
-                Callback::Members(company.id),
+                Callback::Members(company.id, None),
             )],
         ])
         .build()

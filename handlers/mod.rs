@@ -334,7 +334,7 @@ pub async fn callback(
             Callback::SelectCompany(_)
             | Callback::SelectPage(_)
             | Callback::Invitation { .. }
-            | Callback::Members(_)
+            | Callback::Members(..)
             | Callback::Notify(_)
             | Callback::Digest(_)
             | Callback::Member { .. },
@@ -384,22 +384,17 @@ pub async fn callback(
         Some(Callback::Digest(change)) => {
             digest::pressed(ctx, callback_query_id, message_id, change).await
         }
-        Some(Callback::Members(company)) => {
-            members::pressed(ctx, callback_query_id, message_id, company, None).await
+        Some(Callback::Members(company, after)) => {
+            let target = members::Target::List(after);
+            members::pressed(ctx, callback_query_id, message_id, company, target).await
         }
         Some(Callback::Member {
             company,
             user,
             step,
         }) => {
-            members::pressed(
-                ctx,
-                callback_query_id,
-                message_id,
-                company,
-                Some((user, step)),
-            )
-            .await
+            let target = members::Target::Member(user, step);
+            members::pressed(ctx, callback_query_id, message_id, company, target).await
         }
         None => Ok(stale_button(ctx, callback_query_id)),
     }

@@ -1,13 +1,18 @@
 //! `/selectcompany [text]` (`/alegefirma`): search the person's companies (by
 //! name, or by CUI) and choose the active one with a button; a single match
-//! is chosen at once. Without a text, all of them, 10 to a page with ◀/▶
-//! (`cp:<page>`). A press is checked against membership again, every time.
+//! is chosen at once. Without a text, all of them, 10 to a page with ◀/▶:
+//! keyset pages (`cp:a<id>`, `cp:b<id>`: after or before that company), each
+//! one range of an index however many companies the person has. A press is
+//! checked against membership again, every time; a page button naming a
+//! company the person has left, or of the previous build's page numbers,
+//! is no longer valid.
 
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use crate::blocks::format::clip;
 use crate::blocks::telegram_html::escape;
 use crate::front::bot::{BotMethod, Callback, HandlerResult, Replies, UpdateCtx, require};
+use crate::services::finance::companies::Place;
 use crate::services::finance::{Company, companies};
 
 /// Buttons per answer (and per page); more matches of a text ask for a
@@ -26,9 +31,9 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, text: Option<&str>) -> HandlerResult {
     };
     let text = text.unwrap_or_default().trim();
     if text.is_empty() {
-        let (prompt, keyboard) = match page(ctx, account.user_id, 1).await? {
-            Some(found) => found,
-            None => {
+        let (prompt, keyboard) = match page(ctx, account.user_id, Place::First).await? {
+            Listing::Page(prompt, keyboard) => (prompt, keyboard),
+            Listing::Empty | Listing::Lost => {
                 return Ok(Replies::html(
                     ctx.chat_id,
                     super::companies::no_companies(ctx),
@@ -42,7 +47,7 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, text: Option<&str>) -> HandlerResult {
         )));
     }
     let limit = i64::try_from(MAX_BUTTONS + 1).unwrap_or(i64::MAX);
-    let mut found = companies::search(ctx.db, account.user_id, text, 0, limit).await?;
+    let mut found = companies::search(ctx.db, account.user_id, text, limit).await?;
     let answer = match found.len() {
         0 => ctx.t(
             format!(
@@ -82,44 +87,65 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, text: Option<&str>) -> HandlerResult {
     Ok(Replies::html(ctx.chat_id, answer))
 }
 
-/// Page `number` (from 1) of all the person's companies: the prompt and
-/// its keyboard, with ◀/▶ when there are pages before or after; `None` when
-/// the person has no company. A page past the last shows the first.
-async fn page(
-    ctx: &mut UpdateCtx<'_>,
-    user_id: i64,
-    number: i64,
-) -> Result<Option<(String, InlineKeyboardMarkup)>, sqlx::Error> {
+/// What a page of the person's companies came to.
+enum Listing {
+    /// The prompt and its keyboard.
+    Page(String, InlineKeyboardMarkup),
+    /// The person is a member of no company.
+    Empty,
+    /// The page started at a company the person is no longer a member of.
+    Lost,
+}
+
+/// The page of all the person's companies at `place`: the prompt and its
+/// keyboard, with ◀/▶ when there are companies before or after it. A page
+/// that comes out empty (the companies around it were left) shows the first.
+async fn page(ctx: &mut UpdateCtx<'_>, user_id: i64, place: Place) -> Result<Listing, sqlx::Error> {
     let size = i64::try_from(MAX_BUTTONS).unwrap_or(i64::MAX);
-    let mut number = number;
-    let mut found = companies::search(ctx.db, user_id, "", (number - 1) * size, size + 1).await?;
-    if found.is_empty() && number > 1 {
-        number = 1;
-        found = companies::search(ctx.db, user_id, "", 0, size + 1).await?;
+    // One more than a page says whether another follows (or, backwards, precedes).
+    let Some(mut found) = companies::of_user_page(ctx.db, user_id, place, size + 1).await? else {
+        return Ok(Listing::Lost);
+    };
+    let mut place = place;
+    if found.is_empty() && place != Place::First {
+        place = Place::First;
+        found = companies::of_user_page(ctx.db, user_id, place, size + 1)
+            .await?
+            .unwrap_or_default();
     }
     if found.is_empty() {
-        return Ok(None);
+        return Ok(Listing::Empty);
     }
-    let more = found.len() > MAX_BUTTONS;
+    let (before, after) = match place {
+        Place::First => (false, found.len() > MAX_BUTTONS),
+        Place::After(_) => (true, found.len() > MAX_BUTTONS),
+        Place::Before(_) => {
+            let more = found.len() > MAX_BUTTONS;
+            if more {
+                found.remove(0);
+            }
+            (more, true)
+        }
+    };
     found.truncate(MAX_BUTTONS);
     let mut nav = Vec::new();
-    if number > 1 {
-        nav.push(button("◀".to_owned(), Callback::SelectPage(number - 1)));
+    if let (true, Some(first)) = (before, found.first()) {
+        nav.push(button(
+            "◀".to_owned(),
+            Callback::SelectPage(Place::Before(first.id)),
+        ));
     }
-    if more {
-        nav.push(button("▶".to_owned(), Callback::SelectPage(number + 1)));
+    if let (true, Some(last)) = (after, found.last()) {
+        nav.push(button(
+            "▶".to_owned(),
+            Callback::SelectPage(Place::After(last.id)),
+        ));
     }
-    let prompt = if nav.is_empty() {
-        ctx.t("Alege firma activă:", "Choose the active company:")
-            .to_owned()
-    } else {
-        ctx.t(
-            format!("Alege firma activă (pagina {number}):"),
-            format!("Choose the active company (page {number}):"),
-        )
-    };
+    let prompt = ctx
+        .t("Alege firma activă:", "Choose the active company:")
+        .to_owned();
     let active = ctx.account.as_ref().and_then(|a| a.active_company_id);
-    Ok(Some((prompt, keyboard(&found, active, nav))))
+    Ok(Listing::Page(prompt, keyboard(&found, active, nav)))
 }
 
 fn button(text: String, callback: Callback) -> InlineKeyboardButton {
@@ -159,7 +185,8 @@ fn keyboard(
         .build()
 }
 
-/// A press on ◀/▶ (`cp:<page>`): that page of the presser's companies, in place.
+/// A press on ◀/▶ (`cp:...`): that page of the presser's companies, in
+/// place; a page starting at a company they have left is no longer valid.
 ///
 /// # Errors
 /// The database failed.
@@ -168,21 +195,22 @@ pub async fn page_pressed(
     ctx: &mut UpdateCtx<'_>,
     callback_query_id: &str,
     message_id: i32,
-    number: i64,
+    place: Place,
 ) -> HandlerResult {
     let Some(account) = ctx.account.clone() else {
         return Ok(Replies::notice(callback_query_id, require::link_first(ctx)));
     };
-    let method = match page(ctx, account.user_id, number).await? {
-        Some((prompt, keyboard)) => {
+    let method = match page(ctx, account.user_id, place).await? {
+        Listing::Page(prompt, keyboard) => {
             BotMethod::edit_html(ctx.chat_id, message_id, prompt, Some(keyboard))
         }
-        None => BotMethod::edit_html(
+        Listing::Empty => BotMethod::edit_html(
             ctx.chat_id,
             message_id,
             super::companies::no_companies(ctx),
             None,
         ),
+        Listing::Lost => return Ok(super::stale_button(ctx, callback_query_id)),
     };
     Ok(Replies::one(method).then(BotMethod::answer_callback(callback_query_id, None)))
 }

@@ -33,7 +33,10 @@ async fn creating_a_company_makes_the_caller_its_owner(pool: PgPool) {
     assert_eq!(created["cui"], "18547290", "stored as digits");
     assert_eq!(created["currency"], "RON", "the default currency");
     assert_eq!(created["role"], "owner");
-    assert_eq!(list, json!([created]));
+    assert_eq!(
+        list,
+        json!({"items": [created], "page_size": 50, "next_cursor": null})
+    );
     let (status, one) = app
         .api(
             Method::GET,
@@ -176,7 +179,7 @@ async fn non_members_get_404_on_every_company_route_as_if_it_did_not_exist(pool:
     let (_, list) = app
         .api(Method::GET, &token(stranger), "/api/v1/companies", None)
         .await;
-    assert_eq!(list, json!([]));
+    assert_eq!(list["items"], json!([]), "{list}");
 }
 
 #[sqlx::test(migrations = false)]
@@ -273,7 +276,11 @@ async fn no_route_adds_a_member_by_email_so_none_tells_whether_an_email_is_regis
         "a registered and an unknown email answer alike"
     );
     let (_, members) = app.api(Method::GET, &token(owner), &path, None).await;
-    assert_eq!(members.as_array().map(Vec::len), Some(1), "{members}");
+    assert_eq!(
+        members["items"].as_array().map(Vec::len),
+        Some(1),
+        "{members}"
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -308,6 +315,7 @@ async fn owners_list_members_and_change_their_roles(pool: PgPool) {
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["user_id"], bob);
     assert_eq!(changed["role"], "accountant");
+    let list = &list["items"];
     assert_eq!(list[0]["user_id"], owner, "owners first: {list}");
     assert_eq!(list[0]["role"], "owner");
     assert_eq!(list[1]["email"], "bob@example.ro");

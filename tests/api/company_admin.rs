@@ -166,22 +166,15 @@ async fn companies_shows_each_companys_cui(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
-async fn selectcompany_pages_past_ten_companies_with_arrows(pool: PgPool) {
+async fn selectcompany_pages_past_ten_companies_with_keyset_arrows(pool: PgPool) {
     // Arrange: 23 companies
     let app = spawn_app(pool.clone()).await;
     let ana = linked_user(&pool, "ana@example.ro", 1611).await;
+    let mut ids = Vec::new();
     for i in 0..23 {
-        company(&pool, ana, &format!("Firma {i:02} SRL")).await;
+        ids.push(company(&pool, ana, &format!("Firma {i:02} SRL")).await);
     }
     let tg = TgUser::en(1611);
-
-    // Act
-    let first = app.reply_to(&tg.text("/selectcompany")).await;
-    let second = app.reply_to(&tg.callback(40, "cp:2")).await;
-    let third = app.reply_to(&tg.callback(40, "cp:3")).await;
-    let beyond = app.reply_to(&tg.callback(40, "cp:9")).await;
-
-    // Assert
     let companies_on = |reply: &Value| -> Vec<String> {
         buttons(reply)
             .into_iter()
@@ -195,29 +188,93 @@ async fn selectcompany_pages_past_ten_companies_with_arrows(pool: PgPool) {
             .filter(|(_, data)| data.starts_with("cp:"))
             .collect()
     };
+    let arrow = |reply: &Value, which: &str| -> String {
+        arrows(reply)
+            .into_iter()
+            .find(|(label, _)| label == which)
+            .map(|(_, data)| data)
+            .unwrap_or_else(|| panic!("no {which} on {reply}"))
+    };
+
+    // Act: forward to the end, then back.
+    let first = app.reply_to(&tg.text("/selectcompany")).await;
+    let second = app.reply_to(&tg.callback(40, &arrow(&first, "▶"))).await;
+    let third = app.reply_to(&tg.callback(40, &arrow(&second, "▶"))).await;
+    let back = app.reply_to(&tg.callback(40, &arrow(&third, "◀"))).await;
+    let back_to_first = app.reply_to(&tg.callback(40, &arrow(&back, "◀"))).await;
+
+    // Assert: the cursor names the company the page ends (or starts) at.
     assert_eq!(companies_on(&first).len(), 10);
     assert_eq!(companies_on(&first)[0], "Firma 00 SRL");
-    assert_eq!(arrows(&first), [("▶".to_owned(), "cp:2".to_owned())]);
+    assert_eq!(
+        arrows(&first),
+        [("▶".to_owned(), format!("cp:a{}", ids[9]))]
+    );
     assert_eq!(second["method"], "editMessageText", "{second}");
     assert_eq!(companies_on(&second)[0], "Firma 10 SRL");
     assert_eq!(
         arrows(&second),
         [
-            ("◀".to_owned(), "cp:1".to_owned()),
-            ("▶".to_owned(), "cp:3".to_owned())
+            ("◀".to_owned(), format!("cp:b{}", ids[10])),
+            ("▶".to_owned(), format!("cp:a{}", ids[19]))
         ]
     );
     assert_eq!(
         companies_on(&third),
         ["Firma 20 SRL", "Firma 21 SRL", "Firma 22 SRL"]
     );
-    assert_eq!(arrows(&third), [("◀".to_owned(), "cp:2".to_owned())]);
-    assert!(reply_text(&third).contains("page 3"), "{third}");
     assert_eq!(
-        companies_on(&beyond)[0],
-        "Firma 00 SRL",
-        "past the end: the first page"
+        arrows(&third),
+        [("◀".to_owned(), format!("cp:b{}", ids[20]))]
     );
+    assert_eq!(companies_on(&back), companies_on(&second), "◀ goes back");
+    assert_eq!(arrows(&back), arrows(&second));
+    assert_eq!(companies_on(&back_to_first), companies_on(&first));
+    assert_eq!(arrows(&back_to_first), arrows(&first), "no ◀ on the first");
+}
+
+#[sqlx::test(migrations = false)]
+async fn selectcompany_page_buttons_of_old_builds_or_of_companies_left_are_no_longer_valid(
+    pool: PgPool,
+) {
+    // Arrange: 12 companies, paged; then Ana leaves the one the ▶ names.
+    let app = spawn_app(pool.clone()).await;
+    let ana = linked_user(&pool, "ana@example.ro", 1613).await;
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(company(&pool, ana, &format!("Firma {i:02} SRL")).await);
+    }
+    let tg = TgUser::en(1613);
+    let first = app.reply_to(&tg.text("/selectcompany")).await;
+    let next = format!("cp:a{}", ids[9]);
+    assert!(
+        buttons(&first).iter().any(|(_, data)| *data == next),
+        "{first}"
+    );
+    sqlx::query("DELETE FROM company_members WHERE company_id = $1")
+        .bind(ids[9])
+        .execute(&pool)
+        .await
+        .expect("left");
+
+    // Act
+    let mut answers = Vec::new();
+    for (data, why) in [
+        (next.as_str(), "a company she left"),
+        ("cp:2", "a page number of the previous build"),
+        ("cp:a99999999", "a company she never had"),
+    ] {
+        answers.push((app.reply_to(&tg.callback(41, data)).await, why));
+    }
+
+    // Assert
+    for (answer, why) in answers {
+        assert_eq!(answer["method"], "answerCallbackQuery", "{why}: {answer}");
+        assert!(
+            reply_text(&answer).contains("no longer valid"),
+            "{why}: {answer}"
+        );
+    }
 }
 
 #[sqlx::test(migrations = false)]

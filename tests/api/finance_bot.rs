@@ -124,7 +124,7 @@ async fn several_matches_get_buttons_and_too_many_ask_to_narrow(pool: PgPool) {
         "10 to a page"
     );
     assert!(
-        all.contains(&"cp:2".to_owned()),
+        all.iter().any(|d| d.starts_with("cp:a")),
         "and ▶ to the rest: {all:?}"
     );
     let data = keyboard_data(&firma);

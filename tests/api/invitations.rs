@@ -472,6 +472,54 @@ async fn expired_used_revoked_unknown_and_tampered_invitations_are_refused_and_c
 }
 
 #[sqlx::test(migrations = false)]
+async fn members_are_listed_twenty_to_a_page_by_role_then_account(pool: PgPool) {
+    // Arrange: the owner, then 24 viewers and one accountant (25 members more).
+    let app = spawn_app(pool.clone()).await;
+    let (owner, id) = owner_in_telegram(&pool, 503).await;
+    let mut viewers = Vec::new();
+    for i in 0..24 {
+        let viewer = user(&pool, &format!("v{i:02}@example.ro")).await;
+        member(&pool, id, viewer, "viewer").await;
+        viewers.push(viewer);
+    }
+    let accountant = user(&pool, "acc@example.ro").await;
+    member(&pool, id, accountant, "accountant").await;
+    let ana = TgUser::en(503);
+
+    // Act
+    let first = app.reply_to(&ana.text("/members")).await;
+    let next = buttons(&first)
+        .into_iter()
+        .find(|d| d.starts_with(&format!("ml:{id}:")))
+        .unwrap_or_else(|| panic!("▶ on {first}"));
+    let second = app.reply_to(&ana.callback(81, &next)).await;
+
+    // Assert: owners, accountants, viewers; each by account number.
+    let people = |reply: &Value| -> Vec<String> {
+        buttons(reply)
+            .into_iter()
+            .filter(|d| d.starts_with("mm:"))
+            .collect()
+    };
+    let mut expected = vec![format!("mm:{id}:{owner}"), format!("mm:{id}:{accountant}")];
+    expected.extend(viewers.iter().map(|v| format!("mm:{id}:{v}")));
+    assert_eq!(people(&first), expected[..20], "{first}");
+    assert_eq!(next, format!("ml:{id}:2.{}", viewers[17]));
+    assert_eq!(second["method"], "editMessageText", "{second}");
+    assert_eq!(people(&second), expected[20..], "{second}");
+    assert!(
+        buttons(&second).contains(&format!("ml:{id}")),
+        "⏮ back to the first page: {second}"
+    );
+    assert!(
+        !buttons(&second)
+            .iter()
+            .any(|d| d.starts_with(&format!("ml:{id}:"))),
+        "no ▶ on the last page: {second}"
+    );
+}
+
+#[sqlx::test(migrations = false)]
 async fn members_buttons_change_a_role_after_confirmation_and_keep_the_last_owner(pool: PgPool) {
     // Arrange
     let app = spawn_app(pool.clone()).await;
@@ -497,7 +545,7 @@ async fn members_buttons_change_a_role_after_confirmation_and_keep_the_last_owne
     // Assert
     let text = reply_text(&list);
     assert!(
-        text.contains("Members of Exemplu &lt;SRL&gt;</b> (2 people)"),
+        text.contains("Members of Exemplu &lt;SRL&gt;</b>:"),
         "{text}"
     );
     assert!(text.contains("• bob@example.ro — viewer"), "{text}");

@@ -72,7 +72,8 @@ async fn companies(app: &TestApp, access: &str) -> Value {
         .api(Method::GET, access, "/api/v1/companies", None)
         .await;
     assert_eq!(status, 200);
-    body.as_array()
+    body["items"]
+        .as_array()
         .expect("array")
         .iter()
         .map(|c| c["name"].clone())

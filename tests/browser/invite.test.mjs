@@ -60,7 +60,7 @@ test("an owner invites, a new person registers on the invite page and accepts", 
     assert.equal(exchanged.status, 200, JSON.stringify(exchanged.body));
     const owner = exchanged.body.access_token;
     const companies = await api(page.request, "GET", "/api/v1/companies", owner);
-    const company = companies.body.find((c) => c.role === "owner");
+    const company = companies.body.items.find((c) => c.role === "owner");
     assert.ok(company, JSON.stringify(companies.body));
     const invitation = await api(page.request, "POST", `/api/v1/companies/${company.id}/invitations`, owner,
       { role: "accountant" });
@@ -89,7 +89,7 @@ test("an owner invites, a new person registers on the invite page and accepts", 
     console.log("step: the owner sees the new member");
     const members = await api(page.request, "GET", `/api/v1/companies/${company.id}/members`, owner);
     assert.equal(members.status, 200);
-    assert.ok(members.body.some((m) => m.role === "accountant" && /^bob\./.test(m.email)), JSON.stringify(members.body));
+    assert.ok(members.body.items.some((m) => m.role === "accountant" && /^bob\./.test(m.email)), JSON.stringify(members.body));
 
     console.log("step: the invitation works once");
     const again = await page.goto(url, { waitUntil: "domcontentloaded" });

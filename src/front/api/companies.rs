@@ -16,16 +16,75 @@ use crate::blocks::money::Currency;
 use crate::blocks::validate::Cui;
 use crate::infra::http_io::{ApiError, HttpResponse, json};
 use crate::infra::router::{Id, Req};
-use crate::services::finance::companies;
+use crate::services::finance::companies::{self, Place};
+use crate::services::finance::invoices::Slice;
 use crate::services::finance::quota::{self, Exceeded};
 use crate::services::finance::{Company, Role, dashboard};
 use crate::services::rate_limit;
 
-/// `GET /api/v1/companies`: the caller's companies, with their role.
+/// Companies per page of `GET /api/v1/companies`.
+pub const PAGE_SIZE: i64 = 50;
+
+/// `GET /api/v1/companies?cursor=C`: a keyset page of the caller's
+/// companies, with their role, by name → `{items, page_size, next_cursor}`.
+/// The cursor is the last company's id; one the caller is no longer a
+/// member of has lost its place: 400.
 pub async fn list(req: Req) -> Result<HttpResponse, ApiError> {
     let (caller, mut db) = counted_caller(&req).await?;
-    let list = companies::of_user(&mut db, caller.user_id).await?;
-    Ok(json(StatusCode::OK, &list))
+    let place = match cursor_param(req.query().unwrap_or_default(), company_id)? {
+        Some(id) => Place::After(id),
+        None => Place::First,
+    };
+    let mut items = companies::of_user_page(&mut db, caller.user_id, place, PAGE_SIZE + 1)
+        .await?
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "cursor names a company you are no longer a member of: start again without it"
+                    .into(),
+            )
+        })?;
+    let more = items.len() > PAGE_SIZE as usize;
+    items.truncate(PAGE_SIZE as usize);
+    let next_cursor = more
+        .then(|| items.last())
+        .flatten()
+        .map(|c| c.id.to_string());
+    let page = Slice {
+        items,
+        page_size: PAGE_SIZE,
+        next_cursor,
+    };
+    Ok(json(StatusCode::OK, &page))
+}
+
+/// The `cursor` of a list's query string, read by `parse` (which accepts
+/// only what the list itself wrote); other parameters are ignored, as the
+/// invoice list ignores them.
+///
+/// # Errors
+/// 400 for a cursor `parse` does not accept.
+pub(super) fn cursor_param<T>(
+    query: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, ApiError> {
+    let mut cursor = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        if let Some(value) = pair.strip_prefix("cursor=") {
+            cursor = Some(parse(value).ok_or_else(|| {
+                ApiError::BadRequest(
+                    "cursor must be a next_cursor from an earlier answer, unchanged".into(),
+                )
+            })?);
+        }
+    }
+    Ok(cursor)
+}
+
+/// A company's id as [`list`] writes it in a cursor.
+fn company_id(text: &str) -> Option<i64> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0 && id.to_string() == text)
 }
 
 /// `GET /api/v1/companies/{id}`.

@@ -10,13 +10,14 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 
-use super::companies::owner_of;
+use super::companies::{cursor_param, owner_of};
 use crate::blocks::invite_code::InviteCode;
 use crate::front::limit_client;
 use crate::infra::http_io::{ApiError, HttpResponse, empty, json, with_type};
 use crate::infra::router::{Id, Req};
 use crate::services::finance::Role;
-use crate::services::finance::companies::{self, ChangeRole, RemoveMember};
+use crate::services::finance::companies::{self, ChangeRole, MemberCursor, RemoveMember};
+use crate::services::finance::invoices::Slice;
 use crate::services::invitations::{self, Create, Found, Which};
 
 #[derive(Deserialize)]
@@ -115,12 +116,29 @@ pub async fn qr_png(req: Req) -> Result<HttpResponse, ApiError> {
     Ok(response)
 }
 
-/// `GET /api/v1/companies/{id}/members`: the members and their roles.
+/// Members per page of `GET .../members`.
+pub const PAGE_SIZE: i64 = 50;
+
+/// `GET /api/v1/companies/{id}/members?cursor=C`: a keyset page of the
+/// members and their roles (owners, accountants, viewers, each by account
+/// number) → `{items, page_size, next_cursor}`.
 pub async fn members(req: Req) -> Result<HttpResponse, ApiError> {
     let company = owner_of(&req).await?;
+    let after = cursor_param(req.query().unwrap_or_default(), MemberCursor::parse)?;
     let mut db = req.app.pool.acquire().await?;
-    let list = companies::members(&mut db, company.id).await?;
-    Ok(json(StatusCode::OK, &list))
+    let mut items = companies::members_page(&mut db, company.id, after, PAGE_SIZE + 1).await?;
+    let more = items.len() > PAGE_SIZE as usize;
+    items.truncate(PAGE_SIZE as usize);
+    let next_cursor = more
+        .then(|| items.last())
+        .flatten()
+        .map(|m| MemberCursor::after(m).encode());
+    let page = Slice {
+        items,
+        page_size: PAGE_SIZE,
+        next_cursor,
+    };
+    Ok(json(StatusCode::OK, &page))
 }
 
 /// `PATCH /api/v1/companies/{id}/members/{user_id}` `{role}`: 200 with the

@@ -4,20 +4,21 @@
 
 use crate::blocks::invite_code::InviteCode;
 use crate::blocks::link_code::{self, LinkCode};
+use crate::services::finance::companies::{MemberCursor, Place};
 use crate::services::finance::invoices::{Cursor, Search};
 use crate::services::finance::{PaidFilter, Role};
 use crate::services::notifications::{self, Change, Kind, QuietHours};
-
-/// The highest page (of companies) a button may name.
-const MAX_PAGE: i64 = 100_000;
 
 /// What a button press asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Callback {
     /// `co:<company id>`: make this the active company.
     SelectCompany(i64),
-    /// `cp:<page>`: this page of the `/selectcompany` list.
-    SelectPage(i64),
+    /// `cp:f` (the first), `cp:a<company id>` (just after that company),
+    /// `cp:b<company id>` (just before it): a keyset page of the
+    /// `/selectcompany` list. The page numbers of the previous build
+    /// (`cp:2`) read as nothing: that button is no longer valid.
+    SelectPage(Place),
     /// `cu:<cash entry id>`: undo this `/add` entry.
     UndoCash(i64),
     /// `st:<reg|link|help>`: a button of the welcome of a bare `/start`.
@@ -48,8 +49,10 @@ pub enum Callback {
         /// Accept (`true`) or decline.
         accept: bool,
     },
-    /// `ml:<company>`: the company's members (`/members`).
-    Members(i64),
+    /// `ml:<company>`: the company's members (`/members`), the first page;
+    /// `ml:<company>:<rank>.<user>`: the page after that member
+    /// ([`MemberCursor`]).
+    Members(i64, Option<MemberCursor>),
     /// A change on the `/notify` screen: `nt:<kind>` turns the kind on or
     /// off, `nt:<kind>:<days>` sets how far ahead it looks (1–30),
     /// `nt:quiet:<from>-<until>` or `nt:quiet:none` the quiet hours.
@@ -160,7 +163,7 @@ impl Callback {
             "co" => Self::SelectCompany(positive(parts.next()?, i64::MAX)?),
             "st" => Self::Start(StartChoice::parse(parts.next()?)?),
             "cu" => Self::UndoCash(positive(parts.next()?, i64::MAX)?),
-            "cp" => Self::SelectPage(positive(parts.next()?, MAX_PAGE)?),
+            "cp" => Self::SelectPage(select_place(parts.next()?)?),
             "inv" => Self::InvoicePage {
                 filter: match parts.next()? {
                     "a" => PaidFilter::All,
@@ -186,7 +189,13 @@ impl Callback {
                 code: InviteCode::parse(parts.next()?)?,
                 accept: tag == "ia",
             },
-            "ml" => Self::Members(positive(parts.next()?, i64::MAX)?),
+            "ml" => Self::Members(
+                positive(parts.next()?, i64::MAX)?,
+                match parts.next() {
+                    None => None,
+                    Some(cursor) => Some(MemberCursor::parse(cursor)?),
+                },
+            ),
             "nt" => Self::Notify(notify_change(parts.next()?, parts.next())?),
             "dg" => Self::Digest(parse_digest(&mut parts)?),
             tag @ ("mm" | "mq" | "mr" | "mx" | "my") => {
@@ -216,7 +225,7 @@ impl Callback {
             Self::InvoicePage { .. }
             | Self::SelectPage(_)
             | Self::Start(StartChoice::Help)
-            | Self::Members(_) => true,
+            | Self::Members(..) => true,
             Self::Member { step, .. } => step.reads_only(),
             Self::SelectCompany(_)
             | Self::Start(_)
@@ -235,7 +244,9 @@ impl Callback {
             Self::SelectCompany(id) => format!("co:{id}"),
             Self::Start(choice) => format!("st:{}", choice.code()),
             Self::UndoCash(id) => format!("cu:{id}"),
-            Self::SelectPage(page) => format!("cp:{page}"),
+            Self::SelectPage(Place::First) => "cp:f".to_owned(),
+            Self::SelectPage(Place::After(id)) => format!("cp:a{id}"),
+            Self::SelectPage(Place::Before(id)) => format!("cp:b{id}"),
             Self::InvoicePage {
                 filter,
                 after,
@@ -255,7 +266,8 @@ impl Callback {
             Self::Invitation { code, accept } => {
                 format!("{}:{code}", if accept { "ia" } else { "id" })
             }
-            Self::Members(company) => format!("ml:{company}"),
+            Self::Members(company, None) => format!("ml:{company}"),
+            Self::Members(company, Some(after)) => format!("ml:{company}:{}", after.encode()),
             Self::Notify(Change::Toggle(kind)) => format!("nt:{}", kind.name()),
             Self::Notify(Change::Days(kind, days)) => format!("nt:{}:{days}", kind.name()),
             Self::Notify(Change::Quiet(hours)) => format!("nt:quiet:{}", hours.code()),
@@ -282,6 +294,20 @@ impl Callback {
     /// The code of a [`Self::MoveLink`] button.
     pub fn link_code(code: [u8; link_code::LENGTH]) -> Option<LinkCode> {
         LinkCode::parse(std::str::from_utf8(&code).ok()?)
+    }
+}
+
+/// The place a `cp:` button names, exactly as [`Callback::data`] writes it.
+fn select_place(text: &str) -> Option<Place> {
+    if text == "f" {
+        return Some(Place::First);
+    }
+    let (tag, id) = text.split_at_checked(1)?;
+    let id = positive(id, i64::MAX)?;
+    match tag {
+        "a" => Some(Place::After(id)),
+        "b" => Some(Place::Before(id)),
+        _ => None,
     }
 }
 
@@ -382,7 +408,9 @@ mod tests {
             Callback::Start(StartChoice::Link),
             Callback::Start(StartChoice::Help),
             Callback::UndoCash(7),
-            Callback::SelectPage(2),
+            Callback::SelectPage(Place::First),
+            Callback::SelectPage(Place::After(7)),
+            Callback::SelectPage(Place::Before(i64::MAX)),
             Callback::Notify(Change::Toggle(Kind::Overdue)),
             Callback::Notify(Change::Days(Kind::PayablesDue, 14)),
             Callback::Notify(Change::Quiet(QuietHours::NONE)),
@@ -445,8 +473,13 @@ mod tests {
             ("mv:", "no code"),
             ("st:", "no choice"),
             ("cu:0", "entry zero"),
-            ("cp:0", "page zero"),
-            ("cp:100001", "page beyond the cap"),
+            ("cp:2", "a page number of the previous build"),
+            ("cp:a0", "company zero"),
+            ("cp:a07", "a leading zero"),
+            ("cp:c7", "no such direction"),
+            ("cp:f7", "the first page names no company"),
+            ("cp:", "no place"),
+            ("cp:a", "no company"),
             ("cu:-5", "negative entry"),
             ("cu:5:5", "extra part"),
             ("st:admin", "unknown choice"),
@@ -460,6 +493,9 @@ mod tests {
             ("mm:1:0", "member zero"),
             ("my:1:2:o", "extra part"),
             ("ml:-1", "negative company"),
+            ("ml:1:3.5", "no such rank"),
+            ("ml:1:0.05", "a leading zero"),
+            ("ml:1:0.5:1", "extra part"),
             ("dg:", "no digest action"),
             ("dg:show:1", "extra part"),
             ("dg:h:24", "no such hour"),
@@ -505,14 +541,24 @@ mod tests {
                 code: InviteCode::generate(),
                 accept,
             }),
-            id().prop_map(Callback::Members),
+            (id(), proptest::option::of((0..=2_i32, id()))).prop_map(|(company, after)| {
+                Callback::Members(
+                    company,
+                    after.and_then(|(rank, user)| MemberCursor::parse(&format!("{rank}.{user}"))),
+                )
+            }),
             (id(), id(), step).prop_map(|(company, user, step)| Callback::Member {
                 company,
                 user,
                 step,
             }),
             id().prop_map(Callback::UndoCash),
-            prop_oneof![Just(1), Just(MAX_PAGE), 1..=MAX_PAGE].prop_map(Callback::SelectPage),
+            prop_oneof![
+                Just(Place::First),
+                id().prop_map(Place::After),
+                id().prop_map(Place::Before)
+            ]
+            .prop_map(Callback::SelectPage),
             (
                 filter,
                 proptest::option::of((1000..=9999_i32, 1..=365_u16, id())),

@@ -166,7 +166,9 @@ pub async fn create(
     })
 }
 
-/// Every company `user_id` is a member of, by name.
+/// Every company `user_id` is a member of, by name: the web pages' and
+/// the Mini App's chooser, whole (the API and the bot page them:
+/// [`of_user_page`]).
 ///
 /// # Errors
 /// The database failed.
@@ -175,12 +177,94 @@ pub async fn of_user(db: &mut PgConnection, user_id: i64) -> Result<Vec<Company>
         Row,
         r#"SELECT c.id, c.name, c.cui, c.currency, m.role
            FROM company_members m JOIN companies c ON c.id = m.company_id
-           WHERE m.user_id = $1 ORDER BY lower(c.name), c.id"#,
+           WHERE m.user_id = $1 ORDER BY m.company_name_key, m.company_id"#,
         user_id
     )
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Company::from).collect())
+}
+
+/// Where a page of a person's companies starts ([`of_user_page`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// From the first company, by name.
+    First,
+    /// Just after this company (`companies.id`), in the list's order.
+    After(i64),
+    /// Just before this company, in the list's order.
+    Before(i64),
+}
+
+/// Up to `limit` of the companies `user_id` is a member of, in name order
+/// (lowercase, then id), starting at `place`; `None` when `place` names a
+/// company the person is not (any longer) a member of, so the position is
+/// lost.
+///
+/// A keyset page read from `company_members_user_name` (the membership rows
+/// carry the company's name key): one range of it, however many companies
+/// the person belongs to. A company's id is its position, since the key
+/// comes with it (two index reads; no name in the cursor, so a cursor fits
+/// in a Telegram button).
+///
+/// # Errors
+/// The database failed.
+pub async fn of_user_page(
+    db: &mut PgConnection,
+    user_id: i64,
+    place: Place,
+    limit: i64,
+) -> Result<Option<Vec<Company>>, sqlx::Error> {
+    let (anchor, backwards) = match place {
+        Place::First => (None, false),
+        Place::After(id) => (Some(id), false),
+        Place::Before(id) => (Some(id), true),
+    };
+    let key = match anchor {
+        None => None,
+        Some(id) => {
+            let key = sqlx::query_scalar!(
+                r#"SELECT company_name_key AS "key!" FROM company_members
+                   WHERE user_id = $1 AND company_id = $2"#,
+                user_id,
+                id
+            )
+            .fetch_optional(&mut *db)
+            .await?;
+            let Some(key) = key else { return Ok(None) };
+            Some((key, id))
+        }
+    };
+    // Before every membership: names are never empty. A position always
+    // given (no `IS NULL OR`) keeps the range in the index condition, in
+    // the generic plan too.
+    let (key, id) = key.unwrap_or_default();
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT c.id, c.name, c.cui, c.currency, p.role AS "role!"
+           FROM ((SELECT m.company_id, m.role, m.company_name_key
+                  FROM company_members m
+                  WHERE m.user_id = $1 AND NOT $4
+                    AND (m.company_name_key, m.company_id) > ($2, $3)
+                  ORDER BY m.company_name_key, m.company_id
+                  LIMIT $5)
+                 UNION ALL
+                 (SELECT m.company_id, m.role, m.company_name_key
+                  FROM company_members m
+                  WHERE m.user_id = $1 AND $4 AND (m.company_name_key, m.company_id) < ($2, $3)
+                  ORDER BY m.company_name_key DESC, m.company_id DESC
+                  LIMIT $5)) p
+           JOIN companies c ON c.id = p.company_id
+           ORDER BY p.company_name_key, p.company_id"#,
+        user_id,
+        key,
+        id,
+        backwards,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(Some(rows.into_iter().map(Company::from).collect()))
 }
 
 /// The company, if `user_id` is a member of it: the one check every company
@@ -237,7 +321,9 @@ pub async fn opening(db: &mut PgConnection, user_id: i64) -> Result<Opening, sql
 
 /// The member's companies whose name contains `text` (any case; `%` and `_`
 /// are matched literally), or whose CUI is `text` (with or without `RO`),
-/// by name: `limit` of them after the first `offset`.
+/// by name: the first `limit` of them. Read in the list's order from
+/// `company_members_user_name` until `limit` match, so a rare text reads
+/// the person's memberships (not any company's data).
 ///
 /// # Errors
 /// The database failed.
@@ -245,7 +331,6 @@ pub async fn search(
     db: &mut PgConnection,
     user_id: i64,
     text: &str,
-    offset: i64,
     limit: i64,
 ) -> Result<Vec<Company>, sqlx::Error> {
     let rows = sqlx::query_as!(
@@ -253,11 +338,10 @@ pub async fn search(
         r#"SELECT c.id, c.name, c.cui, c.currency, m.role
            FROM company_members m JOIN companies c ON c.id = m.company_id
            WHERE m.user_id = $1 AND (c.name ILIKE $2 OR c.cui = $3)
-           ORDER BY lower(c.name), c.id OFFSET $4 LIMIT $5"#,
+           ORDER BY m.company_name_key, m.company_id LIMIT $4"#,
         user_id,
         contains_pattern(text),
         cui_digits(text),
-        offset,
         limit
     )
     .fetch_all(db)
@@ -318,33 +402,105 @@ impl Member {
     }
 }
 
-/// The company's members: owners first, then accountants, then viewers, by name.
+/// Where a page of members starts: just after the member of this rank
+/// (`company_member_rank`: owners 0, accountants 1, viewers 2) and account.
+/// Written `1.4711` ([`MemberCursor::encode`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberCursor {
+    rank: i32,
+    user_id: i64,
+}
+
+impl MemberCursor {
+    /// The position just after `member`.
+    pub fn after(member: &Member) -> Self {
+        let rank = match member.role {
+            Role::Owner => 0,
+            Role::Accountant => 1,
+            Role::Viewer => 2,
+        };
+        Self {
+            rank,
+            user_id: member.user_id,
+        }
+    }
+
+    /// The cursor as text.
+    pub fn encode(self) -> String {
+        format!("{}.{}", self.rank, self.user_id)
+    }
+
+    /// Reads exactly what [`MemberCursor::encode`] wrote; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (rank, user_id) = text.split_once('.')?;
+        let cursor = Self {
+            rank: rank.parse().ok().filter(|r| (0..=2).contains(r))?,
+            user_id: user_id.parse().ok().filter(|id| *id > 0)?,
+        };
+        (cursor.encode() == text).then_some(cursor)
+    }
+}
+
+/// Up to `limit` of the company's members after `after` (from the first
+/// when `None`): owners first, then accountants, then viewers, each by
+/// account number. A keyset page: one range of
+/// `company_members_company_rank`, however many members the company has.
 ///
 /// # Errors
 /// The database failed.
-pub async fn members(db: &mut PgConnection, company_id: i64) -> Result<Vec<Member>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT m.user_id, u.email, coalesce(u.first_name, t.first_name) AS first_name,
-                  t.username AS "telegram_username?", m.role
-           FROM company_members m JOIN users u ON u.id = m.user_id
+pub async fn members_page(
+    db: &mut PgConnection,
+    company_id: i64,
+    after: Option<MemberCursor>,
+    limit: i64,
+) -> Result<Vec<Member>, sqlx::Error> {
+    // Before every member (always a position: see `of_user_page`).
+    let after = after.unwrap_or(MemberCursor {
+        rank: -1,
+        user_id: 0,
+    });
+    let rows = sqlx::query_as!(
+        MemberRow,
+        r#"SELECT m.user_id AS "user_id!", u.email, coalesce(u.first_name, t.first_name) AS first_name,
+                  t.username AS "telegram_username?", m.role AS "role!"
+           FROM (SELECT user_id, role FROM company_members
+                 WHERE company_id = $1
+                   AND (company_member_rank(role), user_id) > ($2, $3)
+                 ORDER BY company_member_rank(role), user_id
+                 LIMIT $4) m
+           JOIN users u ON u.id = m.user_id
            LEFT JOIN telegram_accounts t ON t.user_id = m.user_id
-           WHERE m.company_id = $1
-           ORDER BY array_position(ARRAY['owner', 'accountant', 'viewer'], m.role),
-                    lower(coalesce(u.first_name, t.first_name, t.username, u.email)), m.user_id"#,
-        company_id
+           ORDER BY company_member_rank(m.role), m.user_id"#,
+        company_id,
+        after.rank,
+        after.user_id,
+        limit
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Member {
+    Ok(rows.into_iter().map(Member::from).collect())
+}
+
+/// A member as read from `company_members`, `users` and `telegram_accounts`.
+struct MemberRow {
+    user_id: i64,
+    email: Option<String>,
+    first_name: Option<String>,
+    telegram_username: Option<String>,
+    role: String,
+}
+
+impl From<MemberRow> for Member {
+    fn from(r: MemberRow) -> Self {
+        Self {
             user_id: r.user_id,
             email: r.email,
             first_name: r.first_name,
             telegram_username: r.telegram_username,
+            // The CHECK on company_members.role allows nothing else.
             role: Role::parse(&r.role).unwrap_or(Role::Viewer),
-        })
-        .collect())
+        }
+    }
 }
 
 /// One member of the company, if `user_id` is one.
@@ -356,10 +512,19 @@ pub async fn member(
     company_id: i64,
     user_id: i64,
 ) -> Result<Option<Member>, sqlx::Error> {
-    Ok(members(db, company_id)
-        .await?
-        .into_iter()
-        .find(|m| m.user_id == user_id))
+    let row = sqlx::query_as!(
+        MemberRow,
+        r#"SELECT m.user_id, u.email, coalesce(u.first_name, t.first_name) AS first_name,
+                  t.username AS "telegram_username?", m.role
+           FROM company_members m JOIN users u ON u.id = m.user_id
+           LEFT JOIN telegram_accounts t ON t.user_id = m.user_id
+           WHERE m.company_id = $1 AND m.user_id = $2"#,
+        company_id,
+        user_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(Member::from))
 }
 
 /// What changing a member's role came to.

@@ -476,6 +476,12 @@ struct Stored {
     total_minor: i64,
     paid_minor: i64,
     currency: String,
+    /// Whether it is in the list (it matches the search, if any): a row
+    /// that is not is only a [`Stored::cut`] mark.
+    hit: bool,
+    /// The last row a capped range read (see [`list_after`]): that range
+    /// stopped here, so nothing after it is known.
+    cut: bool,
 }
 
 impl Stored {
@@ -502,6 +508,11 @@ impl Stored {
     }
 }
 
+/// Rows of each index range a search reads in the list's order before it
+/// turns to the trigram index (see [`list_after`]); written as a number in
+/// `Ranges::read`'s SQL.
+pub const SEARCH_SCAN: i64 = 500;
+
 /// A keyset page of a company's invoices: at most `page_size` after `after`
 /// (from the start when `None`), with ties on the date broken by id: unpaid
 /// ones by due date, earliest first (the most urgent); the others newest
@@ -513,9 +524,18 @@ impl Stored {
 /// from each, merged. So its cost does not grow with the company's invoices,
 /// with how far the client has paged, or with how rare the direction or
 /// state asked for is (one scan filtering both directions would read the
-/// other one's invoices too). With a `search`, the same reads keep the
-/// invoices whose partner name or number holds it, or whose partner has that
-/// CUI; a rare match then costs the rows read until the page fills.
+/// other one's invoices too).
+///
+/// With a `search`, the same ranges keep the invoices whose partner name or
+/// number holds it, or whose partner has that CUI, but each reads at most
+/// [`SEARCH_SCAN`] rows: a common match fills the page within them. When a
+/// range stops before the page is full, the match is rare, and the page is
+/// read instead from `invoices_company_search` (a trigram index of the
+/// same folded text, with the company and the CUI): the company's matching
+/// invoices, sorted. So a page costs at most the capped ranges plus the
+/// company's matches, never the company. A search of one or two letters
+/// or digits has no trigram: a rare one reads the ranges until the page
+/// fills, as before.
 ///
 /// # Errors
 /// The database failed.
@@ -534,104 +554,40 @@ pub async fn list_after(
             .map(|d| d.as_str().to_owned())
             .to_vec(),
     };
-    let (search, cui) = (
-        search.as_ref().map(Search::as_str),
-        search.as_ref().and_then(Search::cui),
-    );
-    // One row more than the page says whether another page follows.
-    let fetch = page_size + 1;
-    let mut rows = if status == PaidFilter::Unpaid {
+    let unpaid = status == PaidFilter::Unpaid;
+    let after = after.unwrap_or(if unpaid {
         // Before every due date that an invoice can have (years 0000-9999).
-        let start = Cursor {
+        Cursor {
             date: Date::from_calendar_date(-4000, time::Month::January, 1).expect("a valid date"),
             id: 0,
-        };
-        let after = after.unwrap_or(start);
-        sqlx::query_as!(
-            Stored,
-            r#"SELECT p.id AS "id!", p.number AS "number!", p.direction AS "direction!",
-                      p.partner AS "partner!", p.partner_cui, p.issue_date AS "issue_date!",
-                      p.due_date AS "due_date!", p.total_minor AS "total_minor!",
-                      p.paid_minor AS "paid_minor!", p.currency AS "currency!"
-               FROM unnest($2::text[]) AS d (direction)
-               CROSS JOIN LATERAL (
-                   SELECT i.id, i.number, i.direction, i.partner, i.partner_cui, i.issue_date,
-                          i.due_date, i.total_minor, i.paid_minor, i.currency
-                   FROM invoices i
-                   WHERE i.company_id = $1 AND i.direction = d.direction
-                     AND i.paid_minor < i.total_minor
-                     AND (i.due_date, i.id) > ($3, $4)
-                     AND ($6::text IS NULL
-                          OR substr(invoice_partner_key('received', NULL, i.partner), 6) LIKE '%' || $6 || '%'
-                          OR substr(invoice_partner_key('received', NULL, i.number), 6) LIKE '%' || $6 || '%'
-                          OR i.partner_cui = $7)
-                   ORDER BY i.due_date, i.id
-                   LIMIT $5
-               ) p
-               ORDER BY p.due_date, p.id
-               LIMIT $5"#,
-            company_id,
-            &directions,
-            after.date,
-            after.id,
-            fetch,
-            search,
-            cui
-        )
-        .fetch_all(&mut *db)
-        .await?
+        }
     } else {
         // After every issue date and id that an invoice can have.
-        let start = Cursor {
+        Cursor {
             date: Date::from_calendar_date(9999, time::Month::December, 31).expect("a valid date"),
             id: i64::MAX,
-        };
-        let after = after.unwrap_or(start);
-        // Settled: `paid >= total`, as `PaidFilter::Paid` says.
-        let settled: &[bool] = match status {
-            PaidFilter::Paid => &[true],
-            _ => &[false, true],
-        };
-        sqlx::query_as!(
-            Stored,
-            r#"SELECT p.id AS "id!", p.number AS "number!", p.direction AS "direction!",
-                      p.partner AS "partner!", p.partner_cui, p.issue_date AS "issue_date!",
-                      p.due_date AS "due_date!", p.total_minor AS "total_minor!",
-                      p.paid_minor AS "paid_minor!", p.currency AS "currency!"
-               FROM unnest($2::text[]) AS d (direction)
-               CROSS JOIN unnest($3::bool[]) AS s (settled)
-               CROSS JOIN LATERAL (
-                   SELECT i.id, i.number, i.direction, i.partner, i.partner_cui, i.issue_date,
-                          i.due_date, i.total_minor, i.paid_minor, i.currency
-                   FROM invoices i
-                   WHERE i.company_id = $1 AND i.direction = d.direction
-                     AND (i.paid_minor >= i.total_minor) = s.settled
-                     AND (i.issue_date, i.id) < ($4, $5)
-                     AND ($7::text IS NULL
-                          OR substr(invoice_partner_key('received', NULL, i.partner), 6) LIKE '%' || $7 || '%'
-                          OR substr(invoice_partner_key('received', NULL, i.number), 6) LIKE '%' || $7 || '%'
-                          OR i.partner_cui = $8)
-                   ORDER BY i.issue_date DESC, i.id DESC
-                   LIMIT $6
-               ) p
-               ORDER BY p.issue_date DESC, p.id DESC
-               LIMIT $6"#,
-            company_id,
-            &directions,
-            settled,
-            after.date,
-            after.id,
-            fetch,
-            search,
-            cui
-        )
-        .fetch_all(&mut *db)
-        .await?
+        }
+    });
+    // Settled: `paid >= total`, as `PaidFilter::Paid` says.
+    let settled: &[bool] = match status {
+        PaidFilter::Paid => &[true],
+        _ => &[false, true],
     };
+    let ranges = Ranges {
+        company_id,
+        directions: &directions,
+        unpaid,
+        settled,
+        after,
+        search: search.as_ref(),
+        // One row more than the page says whether another page follows.
+        fetch: page_size + 1,
+    };
+    let mut rows = ranges.page(db).await?;
     let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > page_size;
     rows.truncate(usize::try_from(page_size).unwrap_or(0));
     let next_cursor = more.then(|| rows.last()).flatten().map(|last| {
-        let date = if status == PaidFilter::Unpaid {
+        let date = if unpaid {
             last.due_date
         } else {
             last.issue_date
@@ -643,6 +599,240 @@ pub async fn list_after(
         page_size,
         next_cursor,
     })
+}
+
+/// What one page of [`list_after`] reads.
+struct Ranges<'a> {
+    company_id: i64,
+    directions: &'a [String],
+    unpaid: bool,
+    settled: &'a [bool],
+    after: Cursor,
+    search: Option<&'a Search>,
+    fetch: i64,
+}
+
+/// What reading the capped ranges once came to.
+enum Read {
+    /// The page (as many rows as asked for, or all there are).
+    Page(Vec<Stored>),
+    /// A range stopped at its cap first: the rows known up to there (all
+    /// of the page's that come before it), and where it stopped.
+    Cut(Vec<Stored>, Cursor),
+}
+
+impl Ranges<'_> {
+    /// The page's rows (and one more, if there is one).
+    async fn page(&self, db: &mut PgConnection) -> Result<Vec<Stored>, sqlx::Error> {
+        if self.search.is_some_and(|s| s.as_str().len() >= 3) {
+            return Ok(match self.read(db, self.after).await? {
+                Read::Page(rows) => rows,
+                Read::Cut(..) => self.matches(db).await?,
+            });
+        }
+        // Without a search every row is in the list, and a page (of at most
+        // `SEARCH_SCAN`) fills before a range stops. A search of one or two
+        // letters has no trigram: it reads on from where the ranges stopped
+        // until the page fills (so short a search is rarely rare).
+        let mut rows = Vec::new();
+        let mut after = self.after;
+        loop {
+            match self.read(db, after).await? {
+                Read::Page(more) => {
+                    rows.extend(more);
+                    rows.truncate(usize::try_from(self.fetch).unwrap_or(0));
+                    return Ok(rows);
+                }
+                Read::Cut(more, at) => {
+                    rows.extend(more);
+                    if i64::try_from(rows.len()).unwrap_or(i64::MAX) >= self.fetch {
+                        rows.truncate(usize::try_from(self.fetch).unwrap_or(0));
+                        return Ok(rows);
+                    }
+                    after = at;
+                }
+            }
+        }
+    }
+
+    /// The page from the ordered index ranges after `after`, each reading
+    /// at most [`SEARCH_SCAN`] rows: [`Read::Cut`] when one stopped there
+    /// before the page was full (what it did not read might hold the page's
+    /// rows). Rows are read as the page needs them: without a search, a
+    /// page's worth from each range. The cap is written in the SQL, not
+    /// passed: the planner then knows the ranges are short and reads them
+    /// in order from their index, in the generic plan too (a LIMIT given as
+    /// a parameter is guessed at a tenth of the range, which it would rather
+    /// sort).
+    async fn read(&self, db: &mut PgConnection, after: Cursor) -> Result<Read, sqlx::Error> {
+        let (search, cui) = (
+            self.search.map(Search::as_str),
+            self.search.and_then(Search::cui),
+        );
+        // Each range yields its matches and, if it reached `cap`, the row
+        // there (`cut`): merged in the list's order, the page is known up to
+        // the first cut.
+        let rows = if self.unpaid {
+            sqlx::query_as!(
+                Stored,
+                r#"SELECT p.id AS "id!", p.number AS "number!", p.direction AS "direction!",
+                          p.partner AS "partner!", p.partner_cui, p.issue_date AS "issue_date!",
+                          p.due_date AS "due_date!", p.total_minor AS "total_minor!",
+                          p.paid_minor AS "paid_minor!", p.currency AS "currency!",
+                          p.hit AS "hit!", p.n = 500 AS "cut!"
+                   FROM unnest($2::text[]) AS d (direction)
+                   CROSS JOIN LATERAL (
+                       SELECT * FROM (
+                       SELECT s.*, row_number() OVER (ORDER BY s.due_date, s.id) AS n
+                       FROM (
+                           SELECT i.id, i.number, i.direction, i.partner, i.partner_cui,
+                                  i.issue_date, i.due_date, i.total_minor, i.paid_minor,
+                                  i.currency,
+                                  ($6::text IS NULL
+                                   OR invoice_search_text(i.partner, i.number) LIKE '%' || $6 || '%'
+                                   OR i.partner_cui IS NOT DISTINCT FROM $7::text
+                                      AND $7 IS NOT NULL) AS hit
+                           FROM invoices i
+                           WHERE i.company_id = $1 AND i.direction = d.direction
+                             AND i.paid_minor < i.total_minor
+                             AND (i.due_date, i.id) > ($3, $4)
+                           ORDER BY i.due_date, i.id
+                           LIMIT 500
+                       ) s
+                       ) w
+                       WHERE w.hit OR w.n = 500
+                       ORDER BY w.due_date, w.id
+                       LIMIT $5
+                   ) p
+                   ORDER BY p.due_date, p.id"#,
+                self.company_id,
+                self.directions,
+                after.date,
+                after.id,
+                self.fetch,
+                search,
+                cui
+            )
+            .fetch_all(&mut *db)
+            .await?
+        } else {
+            sqlx::query_as!(
+                Stored,
+                r#"SELECT p.id AS "id!", p.number AS "number!", p.direction AS "direction!",
+                          p.partner AS "partner!", p.partner_cui, p.issue_date AS "issue_date!",
+                          p.due_date AS "due_date!", p.total_minor AS "total_minor!",
+                          p.paid_minor AS "paid_minor!", p.currency AS "currency!",
+                          p.hit AS "hit!", p.n = 500 AS "cut!"
+                   FROM unnest($2::text[]) AS d (direction)
+                   CROSS JOIN unnest($3::bool[]) AS st (settled)
+                   CROSS JOIN LATERAL (
+                       SELECT * FROM (
+                       SELECT s.*, row_number() OVER (ORDER BY s.issue_date DESC, s.id DESC) AS n
+                       FROM (
+                           SELECT i.id, i.number, i.direction, i.partner, i.partner_cui,
+                                  i.issue_date, i.due_date, i.total_minor, i.paid_minor,
+                                  i.currency,
+                                  ($7::text IS NULL
+                                   OR invoice_search_text(i.partner, i.number) LIKE '%' || $7 || '%'
+                                   OR i.partner_cui IS NOT DISTINCT FROM $8::text
+                                      AND $8 IS NOT NULL) AS hit
+                           FROM invoices i
+                           WHERE i.company_id = $1 AND i.direction = d.direction
+                             AND (i.paid_minor >= i.total_minor) = st.settled
+                             AND (i.issue_date, i.id) < ($4, $5)
+                           ORDER BY i.issue_date DESC, i.id DESC
+                           LIMIT 500
+                       ) s
+                       ) w
+                       WHERE w.hit OR w.n = 500
+                       ORDER BY w.issue_date DESC, w.id DESC
+                       LIMIT $6
+                   ) p
+                   ORDER BY p.issue_date DESC, p.id DESC"#,
+                self.company_id,
+                self.directions,
+                self.settled,
+                after.date,
+                after.id,
+                self.fetch,
+                search,
+                cui
+            )
+            .fetch_all(&mut *db)
+            .await?
+        };
+        let mut page = Vec::new();
+        for row in rows {
+            let cut = row.cut.then_some(Cursor {
+                date: if self.unpaid {
+                    row.due_date
+                } else {
+                    row.issue_date
+                },
+                id: row.id,
+            });
+            if row.hit {
+                page.push(row);
+                if i64::try_from(page.len()).unwrap_or(i64::MAX) >= self.fetch {
+                    return Ok(Read::Page(page));
+                }
+            }
+            if let Some(at) = cut {
+                return Ok(Read::Cut(page, at));
+            }
+        }
+        Ok(Read::Page(page))
+    }
+
+    /// The page from the company's invoices matching the search, read from
+    /// the trigram index `invoices_company_search` and sorted: for a search
+    /// too rare to fill a page from the capped ranges. The matches are
+    /// found apart (a materialized CTE) so that the cursor, the direction
+    /// and the state cannot tempt the planner to walk the rest of the
+    /// company's range of another index instead.
+    async fn matches(&self, db: &mut PgConnection) -> Result<Vec<Stored>, sqlx::Error> {
+        let (search, cui) = (
+            self.search.map(Search::as_str),
+            self.search.and_then(Search::cui),
+        );
+        sqlx::query_as!(
+            Stored,
+            r#"WITH found AS MATERIALIZED (
+                   SELECT i.id, i.number, i.direction, i.partner, i.partner_cui, i.issue_date,
+                          i.due_date, i.total_minor, i.paid_minor, i.currency
+                   FROM invoices i
+                   WHERE i.company_id = $1
+                     AND (invoice_search_text(i.partner, i.number) LIKE '%' || $2 || '%'
+                          OR i.partner_cui = $3)
+               )
+               SELECT i.id AS "id!", i.number AS "number!", i.direction AS "direction!",
+                      i.partner AS "partner!", i.partner_cui, i.issue_date AS "issue_date!",
+                      i.due_date AS "due_date!", i.total_minor AS "total_minor!",
+                      i.paid_minor AS "paid_minor!", i.currency AS "currency!",
+                      true AS "hit!", false AS "cut!"
+               FROM found i
+               WHERE i.direction = ANY ($4)
+                 AND CASE WHEN $5 THEN i.paid_minor < i.total_minor AND (i.due_date, i.id) > ($6, $7)
+                          ELSE (i.paid_minor >= i.total_minor) = ANY ($8)
+                               AND (i.issue_date, i.id) < ($6, $7)
+                     END
+               ORDER BY CASE WHEN $5 THEN i.due_date END, CASE WHEN $5 THEN i.id END,
+                        CASE WHEN NOT $5 THEN i.issue_date END DESC,
+                        CASE WHEN NOT $5 THEN i.id END DESC
+               LIMIT $9"#,
+            self.company_id,
+            search,
+            cui,
+            self.directions,
+            self.unpaid,
+            self.after.date,
+            self.after.id,
+            self.settled,
+            self.fetch
+        )
+        .fetch_all(db)
+        .await
+    }
 }
 
 #[cfg(test)]
