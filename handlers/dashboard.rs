@@ -8,7 +8,7 @@
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo};
 
 use crate::blocks::format::{clip, date, fit, money};
-use crate::blocks::local_time::count;
+use crate::blocks::local_time::invoices;
 use crate::blocks::telegram_html::escape;
 use crate::front::bot::{BotMethod, HandlerResult, Lang, Replies, UpdateCtx, require};
 use crate::services::finance::dashboard::{self, Dashboard, InvoiceTotals};
@@ -132,24 +132,16 @@ fn invoice_line(
     } else {
         format!("credit: {}\n", m(t.credit))
     };
-    let invoices = |n: i64| {
-        count(
-            lang,
-            n.unsigned_abs(),
-            ["factură", "facturi"],
-            ["invoice", "invoices"],
-        )
-    };
     format!(
         "{} {} {}\ntotal: {}\n{paid_label}: {}\n{outstanding_label}: {}\n{credit}{} ({}): {}\n",
-        invoices(t.count),
+        invoices(lang, t.count.unsigned_abs()),
         lang.pick("în", "in"),
         t.currency,
         m(t.total),
         m(t.paid),
         m(t.outstanding),
         lang.pick("restanțe", "overdue"),
-        invoices(t.overdue_count),
+        invoices(lang, t.overdue_count.unsigned_abs()),
         m(t.overdue),
     )
 }

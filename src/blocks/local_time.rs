@@ -111,6 +111,12 @@ pub fn count(lang: Lang, n: u64, ro: [&str; 2], en: [&str; 2]) -> String {
     }
 }
 
+/// `n` invoices, as each language writes it (`count` with the noun said most
+/// often: the dashboard, the digest, the alerts, the import's messages).
+pub fn invoices(lang: Lang, n: u64) -> String {
+    count(lang, n, ["factură", "facturi"], ["invoice", "invoices"])
+}
+
 /// `n` with `separator` between groups of three digits.
 fn grouped(n: u64, separator: char) -> String {
     let digits = n.to_string();
@@ -205,7 +211,7 @@ mod tests {
 
     #[test]
     fn counts_take_the_romanian_and_english_plurals() {
-        let noun = |lang, n| count(lang, n, ["factură", "facturi"], ["invoice", "invoices"]);
+        let noun = invoices;
         let cases = [
             (0, "0 facturi", "0 invoices"),
             (1, "1 factură", "1 invoice"),

@@ -9,7 +9,7 @@
 
 use crate::blocks::Lang;
 use crate::blocks::efactura::ZipError;
-use crate::blocks::local_time::count;
+use crate::blocks::local_time::invoices;
 use crate::blocks::telegram_html::escape;
 use crate::front::api::efactura::BODY_LIMIT;
 use crate::front::bot::incoming::SentFile;
@@ -182,10 +182,9 @@ fn refused(lang: Lang, zip: &ZipError) -> String {
 
 /// The company's invoices limit would be passed: nothing was imported.
 fn over_limit(lang: Lang, over: Exceeded) -> String {
-    let invoices = |n: u64| count(lang, n, ["factură", "facturi"], ["invoice", "invoices"]);
     let (max, would_be) = (
-        invoices(u64::from(over.max)),
-        invoices(over.would_be.unsigned_abs()),
+        invoices(lang, u64::from(over.max)),
+        invoices(lang, over.would_be.unsigned_abs()),
     );
     match lang {
         Lang::Ro => format!(

@@ -41,7 +41,7 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::blocks::Lang;
 use crate::blocks::format::{clip, date, money};
-use crate::blocks::local_time::{count, in_bucharest};
+use crate::blocks::local_time::{in_bucharest, invoices};
 use crate::blocks::money::{Amount, Currency};
 use crate::blocks::telegram_html::escape;
 use crate::infra::telegram::{BotMethod, PhotoUpload};
@@ -614,14 +614,6 @@ fn compose(lang: Lang, d: &Dashboard, coming: &Coming, today: Date, since: Date)
 /// One list: "De încasat: 2 facturi, 1.500,00 RON", the first few named, and
 /// how many more.
 fn list_lines(lang: Lang, collect: bool, when: When, list: &List) -> String {
-    let invoices = |n: i64| {
-        count(
-            lang,
-            n.unsigned_abs(),
-            ["factură", "facturi"],
-            ["invoice", "invoices"],
-        )
-    };
     let totals = list
         .totals
         .iter()
@@ -633,7 +625,10 @@ fn list_lines(lang: Lang, collect: bool, when: When, list: &List) -> String {
     } else {
         lang.pick("De plătit", "To pay")
     };
-    let mut text = format!("{label}: {}, {totals}\n", invoices(list.count));
+    let mut text = format!(
+        "{label}: {}, {totals}\n",
+        invoices(lang, list.count.unsigned_abs())
+    );
     for (number, partner, amount, currency, due) in &list.named {
         let due = if when == When::Today {
             String::new()
@@ -653,8 +648,8 @@ fn list_lines(lang: Lang, collect: bool, when: When, list: &List) -> String {
     let more = list.count - list.named.len() as i64;
     if more > 0 {
         text.push_str(&lang.pick(
-            format!("… și încă {}\n", invoices(more)),
-            format!("… and {} more\n", invoices(more)),
+            format!("… și încă {}\n", invoices(lang, more.unsigned_abs())),
+            format!("… and {} more\n", invoices(lang, more.unsigned_abs())),
         ));
     }
     text

@@ -8,7 +8,7 @@ use time::Date;
 
 use super::{Found, Kind, People, Person, list, send};
 use crate::blocks::format;
-use crate::blocks::local_time::count;
+use crate::blocks::local_time::invoices;
 use crate::blocks::money::{Amount, Currency};
 use crate::blocks::telegram_html::escape;
 
@@ -90,12 +90,7 @@ fn text(person: &Person, kind: Kind, lines: &[Line]) -> String {
     let lang = person.lang;
     let company = escape(&person.company_name);
     let one = lines.len() == 1;
-    let n = count(
-        lang,
-        lines.len() as u64,
-        ["factură", "facturi"],
-        ["invoice", "invoices"],
-    );
+    let n = invoices(lang, lines.len() as u64);
     let due_on = format::date(lang, lines[0].due_date);
     let mut text = match kind {
         Kind::DueSoon | Kind::PayablesDue => {
