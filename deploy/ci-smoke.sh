@@ -102,7 +102,7 @@ assert reply.get("method") == "sendMessage", f"not a message: {reply}"
 token = json.loads(call("POST", "/api/v1/auth/login",
                         {"email": "demo@ledgerbot.local", "password": "demo-password"}))["access_token"]
 bearer = {"Authorization": f"Bearer {token}"}
-companies = json.loads(call("GET", "/api/v1/companies", headers=bearer))
+companies = json.loads(call("GET", "/api/v1/companies", headers=bearer))["items"]
 assert len(companies) == 1, f"the demo account has one company, not {companies}"
 dashboard = json.loads(call("GET", f"/api/v1/companies/{companies[0]['id']}/dashboard", headers=bearer))
 
