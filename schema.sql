@@ -403,6 +403,69 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 CREATE INDEX IF NOT EXISTS invoices_company_search ON invoices
     USING gin (company_id, invoice_search_text(partner, number) gin_trgm_ops, partner_cui);
+-- Whether an invoice matches a search (folded, `Search::as_str`) or the CUI
+-- it names (NULL, not false, when it names none: test it `IS TRUE` outside a
+-- WHERE). Inlined where it is called, so `invoices_company_search` serves it
+-- as if written there.
+CREATE OR REPLACE FUNCTION invoice_search_hit(_partner text, _number text, _partner_cui text,
+                                              _search text, _cui text)
+RETURNS bool LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT invoice_search_text(_partner, _number) LIKE '%' || _search || '%'
+        OR _partner_cui = _cui
+$$;
+-- One range of the invoice list's page (`list_after`): the company's
+-- invoices of one direction after the cursor, the unpaid ones by due date
+-- (`invoices_company_direction_unpaid_due`), else those of one paid state
+-- newest first (`invoices_company_settled_newest`), read in that order, at
+-- most 500 of them (`SEARCH_SCAN`), stopping at the `_fetch`-th that matches
+-- the search (all do without one). The 500th row read comes too, marked
+-- `cut`, matching or not: the range stopped there. The cap is written as a
+-- number, not passed: the planner then knows the range is short and reads
+-- it in order from its index in the generic plan too (a LIMIT parameter is
+-- guessed at a tenth of the range, which it would rather sort). Inlined
+-- into the caller (one SELECT, LANGUAGE sql, STABLE, not STRICT), so the
+-- plan is the caller's: the branch `_unpaid` rules out is skipped at run
+-- time (a One-Time Filter), and the last LIMIT takes the rows as the other
+-- yields them, in its index's order (an ORDER BY there would sort, reading
+-- the 500 rows first; the caller merges the ranges in the list's order).
+CREATE OR REPLACE FUNCTION invoice_list_range(
+    _company bigint, _direction text, _unpaid bool, _settled bool,
+    _after_date date, _after_id bigint, _search text, _cui text, _fetch bigint)
+RETURNS TABLE (id bigint, number text, direction text, partner text, partner_cui text,
+               issue_date date, due_date date, total_minor bigint, paid_minor bigint,
+               currency text, hit bool, cut bool)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT w.id, w.number, w.direction, w.partner, w.partner_cui, w.issue_date, w.due_date,
+           w.total_minor, w.paid_minor, w.currency, w.hit, w.n = 500
+    FROM (
+        SELECT s.*, _search IS NULL
+                    OR invoice_search_hit(s.partner, s.number, s.partner_cui, _search, _cui) IS TRUE
+                    AS hit
+        FROM (
+            (SELECT u.*, row_number() OVER (ORDER BY u.due_date, u.id) AS n
+             FROM (SELECT i.id, i.number, i.direction, i.partner, i.partner_cui, i.issue_date,
+                          i.due_date, i.total_minor, i.paid_minor, i.currency
+                   FROM invoices i
+                   WHERE _unpaid AND i.company_id = _company AND i.direction = _direction
+                     AND i.paid_minor < i.total_minor
+                     AND (i.due_date, i.id) > (_after_date, _after_id)
+                   ORDER BY i.due_date, i.id
+                   LIMIT 500) u)
+            UNION ALL
+            (SELECT u.*, row_number() OVER (ORDER BY u.issue_date DESC, u.id DESC) AS n
+             FROM (SELECT i.id, i.number, i.direction, i.partner, i.partner_cui, i.issue_date,
+                          i.due_date, i.total_minor, i.paid_minor, i.currency
+                   FROM invoices i
+                   WHERE NOT _unpaid AND i.company_id = _company AND i.direction = _direction
+                     AND (i.paid_minor >= i.total_minor) = _settled
+                     AND (i.issue_date, i.id) < (_after_date, _after_id)
+                   ORDER BY i.issue_date DESC, i.id DESC
+                   LIMIT 500) u)
+        ) s
+    ) w
+    WHERE w.hit OR w.n = 500
+    LIMIT _fetch
+$$;
 
 -- Bank and cash accounts with their balance as the ERP last reported it.
 CREATE TABLE IF NOT EXISTS treasury_accounts (

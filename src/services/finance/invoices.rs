@@ -510,7 +510,7 @@ impl Stored {
 
 /// Rows of each index range a search reads in the list's order before it
 /// turns to the trigram index (see [`list_after`]); written as a number in
-/// `Ranges::read`'s SQL.
+/// `invoice_list_range` (schema.sql), where the planner must see it.
 pub const SEARCH_SCAN: i64 = 500;
 
 /// A keyset page of a company's invoices: at most `page_size` after `after`
@@ -568,10 +568,12 @@ pub async fn list_after(
             id: i64::MAX,
         }
     });
-    // Settled: `paid >= total`, as `PaidFilter::Paid` says.
+    // Settled: `paid >= total`, as `PaidFilter::Paid` says; the unpaid
+    // ones are not (one range per direction).
     let settled: &[bool] = match status {
         PaidFilter::Paid => &[true],
-        _ => &[false, true],
+        PaidFilter::Unpaid => &[false],
+        PaidFilter::All => &[false, true],
     };
     let ranges = Ranges {
         company_id,
@@ -659,108 +661,42 @@ impl Ranges<'_> {
     /// at most [`SEARCH_SCAN`] rows: [`Read::Cut`] when one stopped there
     /// before the page was full (what it did not read might hold the page's
     /// rows). Rows are read as the page needs them: without a search, a
-    /// page's worth from each range. The cap is written in the SQL, not
-    /// passed: the planner then knows the ranges are short and reads them
-    /// in order from their index, in the generic plan too (a LIMIT given as
-    /// a parameter is guessed at a tenth of the range, which it would rather
-    /// sort).
+    /// page's worth from each range. One range is `invoice_list_range` in
+    /// schema.sql, which says why the cap is written there as a number.
     async fn read(&self, db: &mut PgConnection, after: Cursor) -> Result<Read, sqlx::Error> {
         let (search, cui) = (
             self.search.map(Search::as_str),
             self.search.and_then(Search::cui),
         );
-        // Each range yields its matches and, if it reached `cap`, the row
-        // there (`cut`): merged in the list's order, the page is known up to
-        // the first cut.
-        let rows = if self.unpaid {
-            sqlx::query_as!(
-                Stored,
-                r#"SELECT p.id AS "id!", p.number AS "number!", p.direction AS "direction!",
-                          p.partner AS "partner!", p.partner_cui, p.issue_date AS "issue_date!",
-                          p.due_date AS "due_date!", p.total_minor AS "total_minor!",
-                          p.paid_minor AS "paid_minor!", p.currency AS "currency!",
-                          p.hit AS "hit!", p.n = 500 AS "cut!"
-                   FROM unnest($2::text[]) AS d (direction)
-                   CROSS JOIN LATERAL (
-                       SELECT * FROM (
-                       SELECT s.*, row_number() OVER (ORDER BY s.due_date, s.id) AS n
-                       FROM (
-                           SELECT i.id, i.number, i.direction, i.partner, i.partner_cui,
-                                  i.issue_date, i.due_date, i.total_minor, i.paid_minor,
-                                  i.currency,
-                                  ($6::text IS NULL
-                                   OR invoice_search_text(i.partner, i.number) LIKE '%' || $6 || '%'
-                                   OR i.partner_cui IS NOT DISTINCT FROM $7::text
-                                      AND $7 IS NOT NULL) AS hit
-                           FROM invoices i
-                           WHERE i.company_id = $1 AND i.direction = d.direction
-                             AND i.paid_minor < i.total_minor
-                             AND (i.due_date, i.id) > ($3, $4)
-                           ORDER BY i.due_date, i.id
-                           LIMIT 500
-                       ) s
-                       ) w
-                       WHERE w.hit OR w.n = 500
-                       ORDER BY w.due_date, w.id
-                       LIMIT $5
-                   ) p
-                   ORDER BY p.due_date, p.id"#,
-                self.company_id,
-                self.directions,
-                after.date,
-                after.id,
-                self.fetch,
-                search,
-                cui
-            )
-            .fetch_all(&mut *db)
-            .await?
-        } else {
-            sqlx::query_as!(
-                Stored,
-                r#"SELECT p.id AS "id!", p.number AS "number!", p.direction AS "direction!",
-                          p.partner AS "partner!", p.partner_cui, p.issue_date AS "issue_date!",
-                          p.due_date AS "due_date!", p.total_minor AS "total_minor!",
-                          p.paid_minor AS "paid_minor!", p.currency AS "currency!",
-                          p.hit AS "hit!", p.n = 500 AS "cut!"
-                   FROM unnest($2::text[]) AS d (direction)
-                   CROSS JOIN unnest($3::bool[]) AS st (settled)
-                   CROSS JOIN LATERAL (
-                       SELECT * FROM (
-                       SELECT s.*, row_number() OVER (ORDER BY s.issue_date DESC, s.id DESC) AS n
-                       FROM (
-                           SELECT i.id, i.number, i.direction, i.partner, i.partner_cui,
-                                  i.issue_date, i.due_date, i.total_minor, i.paid_minor,
-                                  i.currency,
-                                  ($7::text IS NULL
-                                   OR invoice_search_text(i.partner, i.number) LIKE '%' || $7 || '%'
-                                   OR i.partner_cui IS NOT DISTINCT FROM $8::text
-                                      AND $8 IS NOT NULL) AS hit
-                           FROM invoices i
-                           WHERE i.company_id = $1 AND i.direction = d.direction
-                             AND (i.paid_minor >= i.total_minor) = st.settled
-                             AND (i.issue_date, i.id) < ($4, $5)
-                           ORDER BY i.issue_date DESC, i.id DESC
-                           LIMIT 500
-                       ) s
-                       ) w
-                       WHERE w.hit OR w.n = 500
-                       ORDER BY w.issue_date DESC, w.id DESC
-                       LIMIT $6
-                   ) p
-                   ORDER BY p.issue_date DESC, p.id DESC"#,
-                self.company_id,
-                self.directions,
-                self.settled,
-                after.date,
-                after.id,
-                self.fetch,
-                search,
-                cui
-            )
-            .fetch_all(&mut *db)
-            .await?
-        };
+        // Each range (`invoice_list_range` in schema.sql) yields its
+        // matches and, if it reached the cap, the row there (`cut`): merged
+        // in the list's order, the page is known up to the first cut.
+        let rows = sqlx::query_as!(
+            Stored,
+            r#"SELECT p.id AS "id!", p.number AS "number!", p.direction AS "direction!",
+                      p.partner AS "partner!", p.partner_cui, p.issue_date AS "issue_date!",
+                      p.due_date AS "due_date!", p.total_minor AS "total_minor!",
+                      p.paid_minor AS "paid_minor!", p.currency AS "currency!",
+                      p.hit AS "hit!", p.cut AS "cut!"
+               FROM unnest($2::text[]) AS d (direction)
+               CROSS JOIN unnest($3::bool[]) AS st (settled)
+               CROSS JOIN LATERAL invoice_list_range($1, d.direction, $4, st.settled, $5, $6,
+                                                     $7, $8, $9) p
+               ORDER BY CASE WHEN $4 THEN p.due_date END, CASE WHEN $4 THEN p.id END,
+                        CASE WHEN NOT $4 THEN p.issue_date END DESC,
+                        CASE WHEN NOT $4 THEN p.id END DESC"#,
+            self.company_id,
+            self.directions,
+            self.settled,
+            self.unpaid,
+            after.date,
+            after.id,
+            search,
+            cui,
+            self.fetch
+        )
+        .fetch_all(&mut *db)
+        .await?;
         let mut page = Vec::new();
         for row in rows {
             let cut = row.cut.then_some(Cursor {
@@ -802,8 +738,7 @@ impl Ranges<'_> {
                           i.due_date, i.total_minor, i.paid_minor, i.currency
                    FROM invoices i
                    WHERE i.company_id = $1
-                     AND (invoice_search_text(i.partner, i.number) LIKE '%' || $2 || '%'
-                          OR i.partner_cui = $3)
+                     AND invoice_search_hit(i.partner, i.number, i.partner_cui, $2, $3)
                )
                SELECT i.id AS "id!", i.number AS "number!", i.direction AS "direction!",
                       i.partner AS "partner!", i.partner_cui, i.issue_date AS "issue_date!",
