@@ -161,6 +161,12 @@ pub fn render(
     }
     if page.items.is_empty() {
         text.push_str(match (first, searched) {
+            // A search of one or two letters reads a few hundred invoices a
+            // page and may find none there (invoices::list_after).
+            _ if page.next_cursor.is_some() => lang.pick(
+                "Nicio potrivire în facturile căutate până aici: ▶ caută mai departe.",
+                "No match in the invoices searched so far: ▶ searches further.",
+            ),
             (false, _) => lang.pick("Nu mai sunt facturi.", "No more invoices."),
             (true, Some(_)) => lang.pick("Nicio factură nu se potrivește.", "No invoice matches."),
             (true, None) => lang.pick("Nicio factură.", "No invoices."),

@@ -534,8 +534,12 @@ pub const SEARCH_SCAN: i64 = 500;
 /// same folded text, with the company and the CUI): the company's matching
 /// invoices, sorted. So a page costs at most the capped ranges plus the
 /// company's matches, never the company. A search of one or two letters
-/// or digits has no trigram: a rare one reads the ranges until the page
-/// fills, as before.
+/// or digits has no trigram, and holds for most of a company's invoices
+/// (`sc`, a number's `12`): when the capped ranges do not fill the page,
+/// the page is what they found (it may be short, even empty) and its
+/// cursor is where they stopped, so the next page searches on from there.
+/// Each page then reads at most the capped ranges: a rare short search
+/// costs a page per few hundred invoices walked, not the company at once.
 ///
 /// # Errors
 /// The database failed.
@@ -585,17 +589,20 @@ pub async fn list_after(
         // One row more than the page says whether another page follows.
         fetch: page_size + 1,
     };
-    let mut rows = ranges.page(db).await?;
+    let (mut rows, stopped) = ranges.page(db).await?;
     let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > page_size;
     rows.truncate(usize::try_from(page_size).unwrap_or(0));
-    let next_cursor = more.then(|| rows.last()).flatten().map(|last| {
-        let date = if unpaid {
-            last.due_date
-        } else {
-            last.issue_date
-        };
-        Cursor { date, id: last.id }.encode()
-    });
+    let next_cursor = match stopped {
+        Some(at) => Some(at.encode()),
+        None => more.then(|| rows.last()).flatten().map(|last| {
+            let date = if unpaid {
+                last.due_date
+            } else {
+                last.issue_date
+            };
+            Cursor { date, id: last.id }.encode()
+        }),
+    };
     Ok(Slice {
         items: rows.into_iter().map(|r| r.shown(today)).collect(),
         page_size,
@@ -624,37 +631,20 @@ enum Read {
 }
 
 impl Ranges<'_> {
-    /// The page's rows (and one more, if there is one).
-    async fn page(&self, db: &mut PgConnection) -> Result<Vec<Stored>, sqlx::Error> {
-        if self.search.is_some_and(|s| s.as_str().len() >= 3) {
-            return Ok(match self.read(db, self.after).await? {
-                Read::Page(rows) => rows,
-                Read::Cut(..) => self.matches(db).await?,
-            });
-        }
-        // Without a search every row is in the list, and a page (of at most
-        // `SEARCH_SCAN`) fills before a range stops. A search of one or two
-        // letters has no trigram: it reads on from where the ranges stopped
-        // until the page fills (so short a search is rarely rare).
-        let mut rows = Vec::new();
-        let mut after = self.after;
-        loop {
-            match self.read(db, after).await? {
-                Read::Page(more) => {
-                    rows.extend(more);
-                    rows.truncate(usize::try_from(self.fetch).unwrap_or(0));
-                    return Ok(rows);
-                }
-                Read::Cut(more, at) => {
-                    rows.extend(more);
-                    if i64::try_from(rows.len()).unwrap_or(i64::MAX) >= self.fetch {
-                        rows.truncate(usize::try_from(self.fetch).unwrap_or(0));
-                        return Ok(rows);
-                    }
-                    after = at;
-                }
+    /// The page's rows (and one more, if there is one), and where the
+    /// reading stopped when that was before the page filled (only for a
+    /// search too short for the trigram index: see [`list_after`]).
+    async fn page(
+        &self,
+        db: &mut PgConnection,
+    ) -> Result<(Vec<Stored>, Option<Cursor>), sqlx::Error> {
+        Ok(match self.read(db, self.after).await? {
+            Read::Page(rows) => (rows, None),
+            Read::Cut(..) if self.search.is_some_and(|s| s.as_str().len() >= 3) => {
+                (self.matches(db).await?, None)
             }
-        }
+            Read::Cut(rows, at) => (rows, Some(at)),
+        })
     }
 
     /// The page from the ordered index ranges after `after`, each reading
