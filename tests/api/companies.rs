@@ -5,8 +5,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
+use ledgerbot::front::api::companies::PAGE_SIZE;
+
 use crate::helpers::spawn_app;
 use crate::people::{activate, active_company, company, linked_user, member, token, user};
+use crate::web::Browser;
 
 #[sqlx::test(migrations = false)]
 async fn creating_a_company_makes_the_caller_its_owner(pool: PgPool) {
@@ -455,5 +458,74 @@ async fn unknown_paths_and_methods_under_companies_are_refused(pool: PgPool) {
     for (method, path, want, why) in cases {
         let (status, body) = app.api(method, &token(owner), &path, None).await;
         assert_eq!(status, want, "{why}: {body}");
+    }
+}
+
+/// The web's `/companies` pages a person's companies by name as the API
+/// does (the same service function): one in more companies than a page sees
+/// the rest through a plain link (no JavaScript needed), and the last page
+/// offers no more. A link tampered with, or naming a company the person has
+/// left since, is a 400 page saying what to do, not an error.
+#[sqlx::test(migrations = false)]
+async fn the_web_companies_page_pages_by_name_through_a_plain_link(pool: PgPool) {
+    // Arrange: a page and five more, named in order.
+    let app = spawn_app(pool.clone()).await;
+    let browser = Browser::new(&app);
+    assert_eq!(browser.register("ana@example.ro").await.status, 303);
+    let ana: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'ana@example.ro'")
+        .fetch_one(&pool)
+        .await
+        .expect("registered");
+    let mut ids = Vec::new();
+    for n in 0..PAGE_SIZE + 5 {
+        ids.push(company(&pool, ana, &format!("Firma {n:03} SRL")).await);
+    }
+    let name = |n: usize| format!(">Firma {n:03} SRL<");
+    let more = |body: &str| {
+        let at = body.find("id=\"more\" href=\"")? + "id=\"more\" href=\"".len();
+        Some(body[at..].split('"').next()?.replace("&amp;", "&"))
+    };
+
+    // Act
+    let first = browser.get("/companies").await;
+    let link = more(&first.body).expect("a link to the next page");
+    let second = browser.get(&link).await;
+    let tampered = browser.get("/companies?after=0x7").await;
+    let page = usize::try_from(PAGE_SIZE).expect("a small page");
+    sqlx::query("DELETE FROM company_members WHERE company_id = $1 AND user_id = $2")
+        .bind(ids[page - 1])
+        .bind(ana)
+        .execute(&pool)
+        .await
+        .expect("left");
+    let left = browser.get(&link).await;
+
+    // Assert
+    assert_eq!((first.status, second.status), (200, 200));
+    assert_eq!(link, format!("/companies?after={}", ids[page - 1]));
+    assert!(
+        (0..page).all(|n| first.body.contains(&name(n))),
+        "{}",
+        first.body
+    );
+    assert!(!first.body.contains(&name(page)));
+    assert!(
+        (page..page + 5).all(|n| second.body.contains(&name(n))),
+        "{}",
+        second.body
+    );
+    assert!(!second.body.contains(&name(page - 1)));
+    assert_eq!(more(&second.body), None, "the last page");
+    assert!(
+        second.body.contains("href=\"/companies\""),
+        "back to the first page"
+    );
+    for bad in [&tampered, &left] {
+        assert_eq!(bad.status, 400, "{}", bad.body);
+        assert!(
+            bad.body.contains("no longer valid") || bad.body.contains("nu mai e valabil"),
+            "{}",
+            bad.body
+        );
     }
 }

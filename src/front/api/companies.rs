@@ -16,8 +16,7 @@ use crate::blocks::money::Currency;
 use crate::blocks::validate::Cui;
 use crate::infra::http_io::{ApiError, HttpResponse, json};
 use crate::infra::router::{Id, Req};
-use crate::services::finance::companies::{self, Place};
-use crate::services::finance::invoices::Slice;
+use crate::services::finance::companies;
 use crate::services::finance::quota::{self, Exceeded};
 use crate::services::finance::{Company, Role, dashboard};
 use crate::services::rate_limit;
@@ -31,11 +30,8 @@ pub const PAGE_SIZE: i64 = 50;
 /// member of has lost its place: 400.
 pub async fn list(req: Req) -> Result<HttpResponse, ApiError> {
     let (caller, mut db) = counted_caller(&req).await?;
-    let place = match cursor_param(req.query().unwrap_or_default(), company_id)? {
-        Some(id) => Place::After(id),
-        None => Place::First,
-    };
-    let mut items = companies::of_user_page(&mut db, caller.user_id, place, PAGE_SIZE + 1)
+    let after = cursor_param(req.query().unwrap_or_default(), companies::cursor)?;
+    let page = companies::of_user_slice(&mut db, caller.user_id, after, PAGE_SIZE)
         .await?
         .ok_or_else(|| {
             ApiError::BadRequest(
@@ -43,17 +39,6 @@ pub async fn list(req: Req) -> Result<HttpResponse, ApiError> {
                     .into(),
             )
         })?;
-    let more = items.len() > PAGE_SIZE as usize;
-    items.truncate(PAGE_SIZE as usize);
-    let next_cursor = more
-        .then(|| items.last())
-        .flatten()
-        .map(|c| c.id.to_string());
-    let page = Slice {
-        items,
-        page_size: PAGE_SIZE,
-        next_cursor,
-    };
     Ok(json(StatusCode::OK, &page))
 }
 
@@ -78,13 +63,6 @@ pub(super) fn cursor_param<T>(
         }
     }
     Ok(cursor)
-}
-
-/// A company's id as [`list`] writes it in a cursor.
-fn company_id(text: &str) -> Option<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0 && id.to_string() == text)
 }
 
 /// `GET /api/v1/companies/{id}`.

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use sqlx::PgConnection;
 
+use super::invoices::Slice;
 use super::stored_currency;
 use crate::blocks::Lang;
 use crate::blocks::money::Currency;
@@ -166,9 +167,9 @@ pub async fn create(
     })
 }
 
-/// Every company `user_id` is a member of, by name: the web pages' and
-/// the Mini App's chooser, whole (the API and the bot page them:
-/// [`of_user_page`]).
+/// Every company `user_id` is a member of, by name: the Mini App's
+/// chooser, whole (the API, the bot and the web's `/companies` page them:
+/// [`of_user_page`], [`of_user_slice`]).
 ///
 /// # Errors
 /// The database failed.
@@ -265,6 +266,47 @@ pub async fn of_user_page(
     .fetch_all(db)
     .await?;
     Ok(Some(rows.into_iter().map(Company::from).collect()))
+}
+
+/// A page of a person's companies as the API, the web page and the Mini
+/// App's chooser show it: `page_size` of them ([`of_user_page`]) after the
+/// company `after` (from the first when `None`), and the next page's
+/// cursor, the last company's id (`None` on the last page). `None` when
+/// `after` names a company the person is no longer a member of: its place
+/// is lost.
+///
+/// # Errors
+/// The database failed.
+pub async fn of_user_slice(
+    db: &mut PgConnection,
+    user_id: i64,
+    after: Option<i64>,
+    page_size: i64,
+) -> Result<Option<Slice<Company>>, sqlx::Error> {
+    let place = after.map_or(Place::First, Place::After);
+    let Some(mut items) = of_user_page(db, user_id, place, page_size + 1).await? else {
+        return Ok(None);
+    };
+    let keep = usize::try_from(page_size).unwrap_or(0);
+    let more = items.len() > keep;
+    items.truncate(keep);
+    let next_cursor = more
+        .then(|| items.last())
+        .flatten()
+        .map(|c| c.id.to_string());
+    Ok(Some(Slice {
+        items,
+        page_size,
+        next_cursor,
+    }))
+}
+
+/// A company's id as [`of_user_slice`] writes it in a cursor; `None` for
+/// anything else (a sign, leading zeros, not a number).
+pub fn cursor(text: &str) -> Option<i64> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0 && id.to_string() == text)
 }
 
 /// The company, if `user_id` is a member of it: the one check every company
