@@ -663,6 +663,31 @@ CREATE INDEX IF NOT EXISTS digest_settings_on ON digest_settings (hour) WHERE en
 
 -- ---------------------------------------------------------------- the webhook's claim
 
+-- A Telegram account as every update reads it (`claim_update`, `read_update`):
+-- the person, the active company and the membership that makes it usable
+-- (the company columns are NULL when the person is no longer a member). A
+-- view, so the join is written once; PostgreSQL plans it as if spelled out.
+CREATE OR REPLACE VIEW telegram_account_context AS
+SELECT t.telegram_user_id, t.blocked_at, u.id AS user_id, u.language, t.active_company_id,
+       c.id AS company_id, c.name AS company_name, c.cui AS company_cui,
+       c.currency AS company_currency, m.role
+FROM telegram_accounts t JOIN users u ON u.id = t.user_id
+LEFT JOIN company_members m ON m.company_id = t.active_company_id AND m.user_id = t.user_id
+LEFT JOIN companies c ON c.id = m.company_id;
+
+-- Lifts the block a sender once put on the bot (they wrote to it again), from
+-- a read: rare, and harmless to lose in a crash (the next message lifts it
+-- again), so the read's commit does not wait for the disk. True, so that a
+-- query can call it as a condition on the account's row.
+CREATE OR REPLACE FUNCTION unblock_telegram_account(_telegram_user_id bigint)
+RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    SET LOCAL synchronous_commit = off;
+    UPDATE telegram_accounts SET blocked_at = NULL WHERE telegram_user_id = _telegram_user_id;
+    RETURN true;
+END
+$$;
+
 -- The first statement of every update that may write (src/front/bot/webhook.rs),
 -- one round trip:
 --   1. the chat's advisory lock, exclusive, held to the end of the caller's
@@ -702,14 +727,12 @@ BEGIN
     IF NOT claimed THEN
         SELECT u.response INTO response FROM telegram_updates u WHERE u.update_id = _update_id;
     END IF;
-    SELECT u.id, u.language, t.active_company_id, c.id, c.name, c.cui, c.currency, m.role,
-           t.blocked_at IS NOT NULL
+    SELECT a.user_id, a.language, a.active_company_id, a.company_id, a.company_name,
+           a.company_cui, a.company_currency, a.role, a.blocked_at IS NOT NULL
     INTO user_id, language, active_company_id, company_id, company_name, company_cui,
          company_currency, role, _blocked
-    FROM telegram_accounts t JOIN users u ON u.id = t.user_id
-    LEFT JOIN company_members m ON m.company_id = t.active_company_id AND m.user_id = t.user_id
-    LEFT JOIN companies c ON c.id = m.company_id
-    WHERE t.telegram_user_id = _telegram_user_id;
+    FROM telegram_account_context a
+    WHERE a.telegram_user_id = _telegram_user_id;
     IF _blocked THEN
         UPDATE telegram_accounts SET blocked_at = NULL WHERE telegram_user_id = _telegram_user_id;
     END IF;
@@ -1039,8 +1062,11 @@ $$;
 --      account's usable active company, in a group the bound company when
 --      the sender is a member of it.
 -- The first row is the account (its figure columns NULL); each further row
--- is a figure. PL/pgSQL and VOLATILE for the fresh snapshot after the wait,
--- as `claim_update`. Nothing outlives the statement (no session state), so it
+-- is a figure. A private chat's `/dashboard`, the hot path, reads the
+-- account and the figures in one statement after the lock (a statement costs
+-- PostgreSQL the start-up of every node of its plan; BENCHMARKS.md); the
+-- other reads take the steps above one by one. PL/pgSQL and VOLATILE for the
+-- fresh snapshot after the wait, as `claim_update`. Nothing outlives the statement (no session state), so it
 -- runs as well through PgBouncer's transaction mode.
 -- The `group_*` columns came with issue 18's group /dashboard: an earlier
 -- read_update (without them) is dropped first, since CREATE OR REPLACE
@@ -1072,19 +1098,42 @@ DECLARE
     _user bigint;
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(_chat_id);
+    IF _dashboard AND _chat_id = _telegram_user_id THEN
+        -- `/dashboard` in the private chat, the hot path: the account and
+        -- its figures in the one statement after the wait. Today is
+        -- computed in it (not passed in from a variable), so that the cash
+        -- figures are a lookup by the account's company and today's month
+        -- in their index, not a scan of every company's month (BENCHMARKS.md).
+        RETURN QUERY
+            SELECT a.today, a.user_id, a.language, a.active_company_id, a.company_id,
+                   a.company_name, a.company_cui, a.company_currency, a.role, f.section,
+                   f.currency, f.count, f.total, f.paid, f.outstanding, f.overdue,
+                   f.overdue_count, NULL::int8, NULL, NULL, NULL, NULL
+            FROM (SELECT (now() AT TIME ZONE 'Europe/Bucharest')::date AS today, a.*
+                  FROM telegram_account_context a
+                  WHERE a.telegram_user_id = _telegram_user_id
+                    AND (a.blocked_at IS NULL OR unblock_telegram_account(_telegram_user_id))) AS a
+            CROSS JOIN LATERAL (
+                -- the account's row first, as the general path below has it
+                SELECT NULL AS section, NULL AS currency, NULL::int8 AS count, NULL::int8 AS total,
+                       NULL::int8 AS paid, NULL::int8 AS outstanding, NULL::int8 AS overdue,
+                       NULL::int8 AS overdue_count
+                UNION ALL
+                SELECT * FROM dashboard_figures(a.company_id, a.today, a.company_currency)) AS f;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+        -- No account: the one row below, with today's date only.
+    END IF;
     today := (now() AT TIME ZONE 'Europe/Bucharest')::date;
-    SELECT u.id, u.language, t.active_company_id, c.id, c.name, c.cui, c.currency, m.role,
-           t.blocked_at IS NOT NULL
+    SELECT a.user_id, a.language, a.active_company_id, a.company_id, a.company_name,
+           a.company_cui, a.company_currency, a.role, a.blocked_at IS NOT NULL
     INTO user_id, language, active_company_id, company_id, company_name, company_cui,
          company_currency, role, _blocked
-    FROM telegram_accounts t JOIN users u ON u.id = t.user_id
-    LEFT JOIN company_members m ON m.company_id = t.active_company_id AND m.user_id = t.user_id
-    LEFT JOIN companies c ON c.id = m.company_id
-    WHERE t.telegram_user_id = _telegram_user_id;
+    FROM telegram_account_context a
+    WHERE a.telegram_user_id = _telegram_user_id;
     IF _blocked THEN
-        -- Rare, and harmless to lose in a crash: the next message lifts it again.
-        SET LOCAL synchronous_commit = off;
-        UPDATE telegram_accounts SET blocked_at = NULL WHERE telegram_user_id = _telegram_user_id;
+        PERFORM unblock_telegram_account(_telegram_user_id);
     END IF;
     IF _chat_id <> _telegram_user_id THEN
         -- A variable of its own: in the query, `user_id` would name the column.

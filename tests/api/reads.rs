@@ -198,6 +198,36 @@ async fn reads_of_one_chat_do_not_wait_for_each_other_but_its_write_waits_for_th
     assert_eq!(app.claimed_updates().await, 1, "only the write claimed");
 }
 
+/// A sender who had blocked the bot writes `/dashboard`: the figures, and
+/// the block lifted, both from the one statement of the private chat's
+/// `/dashboard` (`read_update`'s hot path).
+#[sqlx::test(migrations = false)]
+async fn a_blocked_senders_dashboard_lifts_the_block(pool: PgPool) {
+    let tg = TgUser::en(708);
+    let (app, _) = owner_with_figures(&pool, &tg).await;
+    let blocked =
+        "SELECT blocked_at IS NOT NULL FROM telegram_accounts WHERE telegram_user_id = $1";
+    sqlx::query("UPDATE telegram_accounts SET blocked_at = now() WHERE telegram_user_id = $1")
+        .bind(tg.id)
+        .execute(&pool)
+        .await
+        .expect("block");
+
+    let dashboard = app.reply_to(&tg.text("/dashboard")).await;
+
+    assert!(
+        reply_text(&dashboard).contains("Exemplu SRL"),
+        "{dashboard}"
+    );
+    let still: bool = sqlx::query_scalar(blocked)
+        .bind(tg.id)
+        .fetch_one(&pool)
+        .await
+        .expect("blocked_at");
+    assert!(!still, "writing to the bot lifts the block");
+    assert_eq!(app.claimed_updates().await, 0, "a read claims nothing");
+}
+
 #[sqlx::test(migrations = false)]
 async fn a_retried_dashboard_is_answered_afresh(pool: PgPool) {
     let tg = TgUser::en(705);
