@@ -157,7 +157,6 @@ fn day_word(word: &str, today: Date) -> Result<Option<Date>, AddError<'_>> {
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "add"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>, args: Option<&str>) -> HandlerResult {
     let (account, company) = match require::company(ctx) {
         Ok(found) => found,

@@ -20,7 +20,6 @@ const NOTE_CHARS: usize = 60;
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "cash"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let (_, company) = match require::company(ctx) {
         Ok(found) => found,
@@ -89,7 +88,6 @@ pub fn undo_keyboard(ctx: &UpdateCtx<'_>, entry_id: i64) -> InlineKeyboardMarkup
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "cash.undo"))]
 pub async fn undo_pressed(
     ctx: &mut UpdateCtx<'_>,
     callback_query_id: &str,

@@ -19,7 +19,6 @@ use futures_util::future::BoxFuture;
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "chart"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let (_, company) = match require::company(ctx) {
         Ok(found) => found,

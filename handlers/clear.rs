@@ -7,7 +7,6 @@ use crate::services::finance::companies;
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "clear"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     if let Err(unmet) = require::account(ctx) {
         return Ok(Replies::html(ctx.chat_id, unmet));

@@ -15,7 +15,6 @@ const MAX_LISTED: usize = 50;
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "companies"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let account = match require::account(ctx) {
         Ok(account) => account,

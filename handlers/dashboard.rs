@@ -17,7 +17,6 @@ use crate::services::finance::dashboard::{self, Dashboard, InvoiceTotals};
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "dashboard"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let (_, company) = match require::company(ctx) {
         Ok(found) => found,

@@ -12,7 +12,6 @@ use crate::services::finance::{Role, companies, groups};
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "group"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>, args: Option<&str>) -> HandlerResult {
     if ctx.is_private() {
         return Ok(Replies::html(

@@ -20,7 +20,6 @@ use crate::services::{linking, notices};
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "invite"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>, args: Option<&str>) -> HandlerResult {
     let (account, company) = match require::company(ctx) {
         Ok(found) => found,
@@ -117,7 +116,6 @@ fn only_owners(ctx: &UpdateCtx<'_>) -> String {
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "start.invitation"))]
 pub async fn opened(ctx: &mut UpdateCtx<'_>, text: &str) -> HandlerResult {
     if let Err(unmet) = require::private_chat(ctx) {
         return Ok(Replies::html(ctx.chat_id, unmet));
@@ -197,7 +195,6 @@ pub fn refusal<T>(ctx: &UpdateCtx<'_>, found: &Found<T>) -> &'static str {
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "invite.pressed"))]
 pub async fn pressed(
     ctx: &mut UpdateCtx<'_>,
     callback_query_id: &str,

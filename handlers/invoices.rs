@@ -67,7 +67,6 @@ fn parse(args: Option<&str>) -> Result<List, ()> {
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "invoices"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>, args: Option<&str>) -> HandlerResult {
     let Ok(list) = parse(args) else {
         return Ok(Replies::html(
@@ -97,7 +96,6 @@ pub async fn run(ctx: &mut UpdateCtx<'_>, args: Option<&str>) -> HandlerResult {
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "invoices.pressed"))]
 pub async fn pressed(
     ctx: &mut UpdateCtx<'_>,
     callback_query_id: &str,

@@ -7,7 +7,6 @@ use crate::front::bot::{HandlerResult, Lang, Replies, UpdateCtx, require};
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "language"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>, code: Option<&str>) -> HandlerResult {
     let account = match require::account(ctx) {
         Ok(account) => account,

@@ -19,7 +19,6 @@ use crate::services::finance::{Company, Role};
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "members"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let (_, company) = match require::company(ctx) {
         Ok(found) => found,
@@ -127,7 +126,6 @@ async fn list(
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "members.pressed"))]
 pub async fn pressed(
     ctx: &mut UpdateCtx<'_>,
     callback_query_id: &str,

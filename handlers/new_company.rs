@@ -59,7 +59,6 @@ pub fn parse(args: &str) -> NewCompany<'_> {
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "newcompany"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>, args: Option<&str>) -> HandlerResult {
     let account = match require::account(ctx) {
         Ok(account) => account,

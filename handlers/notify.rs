@@ -19,7 +19,6 @@ use crate::services::notifications::{Change, Kind, QuietHours, days_text};
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "notify"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>, args: Option<&str>) -> HandlerResult {
     let account = match require::account(ctx) {
         Ok(account) => account,

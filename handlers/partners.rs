@@ -19,7 +19,6 @@ const NAME_CHARS: usize = 40;
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "partners"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let (_, company) = match require::company(ctx) {
         Ok(found) => found,

@@ -23,7 +23,6 @@ const MAX_BUTTONS: usize = 10;
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "selectcompany"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>, text: Option<&str>) -> HandlerResult {
     let account = match require::account(ctx) {
         Ok(account) => account,
@@ -190,7 +189,6 @@ fn keyboard(
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "selectcompany.page"))]
 pub async fn page_pressed(
     ctx: &mut UpdateCtx<'_>,
     callback_query_id: &str,
@@ -220,7 +218,6 @@ pub async fn page_pressed(
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "selectcompany.pressed"))]
 pub async fn pressed(
     ctx: &mut UpdateCtx<'_>,
     callback_query_id: &str,

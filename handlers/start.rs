@@ -96,7 +96,6 @@ pub fn welcome(ctx: &UpdateCtx<'_>) -> String {
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "start.pressed"))]
 pub async fn pressed(
     ctx: &mut UpdateCtx<'_>,
     callback_query_id: &str,

@@ -10,7 +10,6 @@ use crate::services::finance::treasury::{self, Kind};
 ///
 /// # Errors
 /// The database failed.
-#[tracing::instrument(skip_all, fields(cmd = "treasury"))]
 pub async fn run(ctx: &mut UpdateCtx<'_>) -> HandlerResult {
     let (_, company) = match require::company(ctx) {
         Ok(found) => found,

@@ -110,7 +110,10 @@ pub fn text_len(html: &str) -> usize {
 /// closed, so Telegram can always parse the result, even when a name
 /// inside `<b>` holds line breaks.
 pub fn fit(html: String, max: usize) -> String {
-    if text_len(&html) <= max {
+    // No piece counts more than its bytes (a character's UTF-16 units are
+    // at most its UTF-8 bytes, an entity counts less than its text, a tag
+    // nothing): a message no longer in bytes than `max` fits uncounted.
+    if html.len() <= max || text_len(&html) <= max {
         return html;
     }
     // Room for the "\n…" that marks the cut.
@@ -154,6 +157,22 @@ pub fn fit(html: String, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_counts_no_more_units_than_it_has_bytes() {
+        // What lets `fit` pass a message short in bytes without counting it.
+        for html in [
+            "plain",
+            "<b>bold</b> <a href=\"https://t.me/x?a=1&b=2\">link</a>",
+            "&amp;&lt;&#128512;&#x1F600;&;&",
+            "ă ș ț € 💵 𝄞",
+            "< lone & signs >",
+            "",
+        ] {
+            assert!(text_len(html) <= html.len(), "{html}");
+            assert_eq!(fit(html.to_owned(), html.len()), html);
+        }
+    }
 
     #[test]
     fn html_escaping_neutralises_markup() {

@@ -2,6 +2,8 @@
 //!
 //! The metrics and their labels are listed in `docs/operations.md` (Metrics).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -75,15 +77,33 @@ pub fn render(webhook_pool: &PgPool, api_pool: &PgPool) -> String {
 
 /// Records one answered HTTP request.
 pub fn http_request(route: &'static str, status: u16, elapsed: Duration) {
-    metrics::counter!("ledgerbot_http_requests_total", "route" => route, "status" => status.to_string())
-        .increment(1);
-    metrics::histogram!("ledgerbot_http_request_duration_seconds", "route" => route)
-        .record(elapsed.as_secs_f64());
+    let (count, duration) = REQUESTS.with_borrow_mut(|handles| {
+        handles
+            .entry((route, status))
+            .or_insert_with(|| {
+                (
+                    metrics::counter!("ledgerbot_http_requests_total", "route" => route, "status" => status.to_string()),
+                    metrics::histogram!("ledgerbot_http_request_duration_seconds", "route" => route),
+                )
+            })
+            .clone()
+    });
+    count.increment(1);
+    duration.record(elapsed.as_secs_f64());
 }
 
 /// Records one update taken in, by kind and command (`none` when not a command).
 pub fn update(kind: &'static str, command: &'static str) {
-    metrics::counter!("ledgerbot_updates_total", "kind" => kind, "command" => command).increment(1);
+    UPDATES
+        .with_borrow_mut(|handles| {
+            handles
+                .entry((kind, command))
+                .or_insert_with(|| {
+                    metrics::counter!("ledgerbot_updates_total", "kind" => kind, "command" => command)
+                })
+                .clone()
+        })
+        .increment(1);
 }
 
 /// Records a handler that failed (and so rolled its update back).
@@ -95,4 +115,46 @@ pub fn handler_error(command: &'static str) {
 pub fn bot_api_call(method: &'static str, outcome: &'static str) {
     metrics::counter!("ledgerbot_bot_api_calls_total", "method" => method, "outcome" => outcome)
         .increment(1);
+}
+
+// Each call of `metrics::counter!` with labels builds its key (a vector of
+// labels, the status as text) and looks it up in the recorder's registry
+// (hashed, under a lock every thread shares): per webhook request, three
+// times. The handles it returns are the registry's own (shared atomics),
+// so a thread's cache of them records exactly what the macro would; label
+// values are few (routes, statuses, update kinds, commands), and so are
+// the entries of each worker thread's cache.
+type RequestHandles = HashMap<(&'static str, u16), (metrics::Counter, metrics::Histogram)>;
+type UpdateHandles = HashMap<(&'static str, &'static str), metrics::Counter>;
+
+thread_local! {
+    static REQUESTS: RefCell<RequestHandles> = RefCell::default();
+    static UPDATES: RefCell<UpdateHandles> = RefCell::default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_handles_record_what_the_registry_renders() {
+        let handle = handle();
+        let record = || {
+            http_request("/unit/{test}", 418, Duration::from_millis(3));
+            update("unit_kind", "unit_command");
+        };
+        record();
+        record();
+        std::thread::spawn(record).join().expect("recorded");
+
+        let text = handle.render();
+        for expected in [
+            r#"ledgerbot_http_requests_total{route="/unit/{test}",status="418"} 3"#,
+            r#"ledgerbot_http_request_duration_seconds_bucket{route="/unit/{test}",le="0.005"} 3"#,
+            r#"ledgerbot_http_request_duration_seconds_count{route="/unit/{test}"} 3"#,
+            r#"ledgerbot_updates_total{kind="unit_kind",command="unit_command"} 3"#,
+        ] {
+            assert!(text.contains(expected), "missing {expected} in:\n{text}");
+        }
+    }
 }

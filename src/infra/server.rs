@@ -12,7 +12,9 @@ use tokio::net::TcpListener;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::timeout::TimeoutLayer;
 use tower::{ServiceBuilder, ServiceExt as _};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -82,7 +84,7 @@ pub async fn run_with_limits(
     let router = Arc::new(crate::front::routes::table(app.config.dev_mode));
     let names = router.clone();
     let service = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(NewRequestId))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
@@ -177,6 +179,31 @@ fn request_span(router: &Router, req: &http::Request<hyper::body::Incoming>) -> 
     )
 }
 
+/// A new request's id: a random (version 4) UUID from the thread's
+/// generator. tower-http's `MakeRequestUuid` asks the kernel for 16 bytes
+/// on every request (a `getrandom` system call); an id only has to be
+/// unique (it ties a request's log lines together and is echoed in
+/// `X-Request-Id`), which the thread's generator, seeded from the kernel
+/// and reseeded as it goes, gives with the same odds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NewRequestId;
+
+impl NewRequestId {
+    /// The id as its header value: 36 characters, lower-case hex.
+    pub fn header_value() -> http::HeaderValue {
+        let uuid = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        http::HeaderValue::from_str(uuid.hyphenated().encode_lower(&mut text))
+            .expect("a UUID's text is a valid header value")
+    }
+}
+
+impl MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
+        Some(RequestId::new(Self::header_value()))
+    }
+}
+
 /// Turns the timeout layer's error into the JSON answer every error gets.
 fn timeout_as_response(result: Result<HttpResponse, BoxError>) -> Result<HttpResponse, BoxError> {
     Ok(result.unwrap_or_else(|e| {
@@ -205,5 +232,30 @@ fn entry(
         let response = answer.await;
         crate::infra::metrics::http_request(route, response.status().as_u16(), started.elapsed());
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NewRequestId;
+
+    #[test]
+    fn request_ids_are_distinct_version_4_uuids() {
+        let ids: std::collections::HashSet<String> = (0..10_000)
+            .map(|_| {
+                let value = NewRequestId::header_value();
+                let text = value.to_str().expect("ASCII").to_owned();
+                let uuid = uuid::Uuid::parse_str(&text).expect("a UUID");
+                assert_eq!(uuid.get_version_num(), 4, "{text}");
+                assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122, "{text}");
+                assert_eq!(
+                    text,
+                    uuid.hyphenated().to_string(),
+                    "lower-case, hyphenated"
+                );
+                text
+            })
+            .collect();
+        assert_eq!(ids.len(), 10_000);
     }
 }
