@@ -16,6 +16,7 @@ use ledgerbot::blocks::money::Currency;
 use ledgerbot::services::finance::partners::{self, Cursor, Partner, Query, Totals};
 use ledgerbot::services::finance::{Company, Direction, Role};
 
+use crate::dashboard_totals::{self, RandomWrite, random_transactions};
 use crate::helpers::spawn_app;
 use crate::keyset::{Touched, touched};
 use crate::people::{company, user};
@@ -277,127 +278,91 @@ type InvoiceRow = (
     &'static str,
 );
 
-/// One random write, of the shapes the code and people (psql) send.
+/// One random write: invoices of several partners upserted, renamed (to
+/// another partner or another spelling of the same), or written again
+/// unchanged; or one of the dashboard test's (paid changes, due dates and
+/// currencies moved, deletes, a company's deletion, cash and treasury).
 #[derive(Debug)]
 enum Write {
     UpsertInvoices(Vec<InvoiceRow>),
-    SetPaid {
-        modulo: i64,
-        rest: i64,
-        halves: i64,
-    },
-    Move {
-        modulo: i64,
-        rest: i64,
-        days: i32,
-        other_currency: bool,
-    },
     Rename {
         modulo: i64,
         rest: i64,
         partner: usize,
     },
-    Delete {
-        modulo: i64,
-        rest: i64,
-    },
     Touch,
-    DeleteCompany(i64),
+    Shared(dashboard_totals::Write),
 }
 
 fn currency(rng: &mut StdRng) -> &'static str {
     ["RON", "RON", "RON", "EUR", "EUR", "USD"][rng.random_range(0..6)]
 }
 
-fn subset(rng: &mut StdRng) -> (i64, i64) {
-    let modulo = rng.random_range(1..5);
-    (modulo, rng.random_range(0..modulo))
-}
-
-fn random_write(rng: &mut StdRng, companies: &[i64]) -> Write {
-    match rng.random_range(0..20) {
-        0..=8 => {
-            let mut rows = Vec::new();
-            let mut keys = std::collections::HashSet::new();
-            for _ in 0..rng.random_range(1..12) {
-                let company_id = companies[rng.random_range(0..companies.len())];
-                let direction = if rng.random_bool(0.5) {
-                    "issued"
-                } else {
-                    "received"
-                };
-                let partner = rng.random_range(0..PARTNERS.len());
-                let number = format!("N{}", rng.random_range(0..30));
-                // Received invoices are identified by supplier and number:
-                // one statement may upsert neither twice.
-                let supplier: String = match (direction, PARTNERS[partner]) {
-                    ("issued", _) => String::new(),
-                    (_, (_, Some(cui))) => cui.to_owned(),
-                    (_, (name, None)) => name
-                        .chars()
-                        .filter(|c| c.is_alphanumeric())
-                        .flat_map(char::to_lowercase)
-                        .collect(),
-                };
-                if !keys.insert((company_id, direction, supplier, number.clone())) {
-                    continue;
+impl RandomWrite for Write {
+    fn random(rng: &mut StdRng, companies: &[i64]) -> Self {
+        match rng.random_range(0..20) {
+            0..=8 => {
+                let mut rows = Vec::new();
+                let mut keys = std::collections::HashSet::new();
+                for _ in 0..rng.random_range(1..12) {
+                    let company_id = companies[rng.random_range(0..companies.len())];
+                    let direction = if rng.random_bool(0.5) {
+                        "issued"
+                    } else {
+                        "received"
+                    };
+                    let partner = rng.random_range(0..PARTNERS.len());
+                    let number = format!("N{}", rng.random_range(0..30));
+                    // Received invoices are identified by supplier and number:
+                    // one statement may upsert neither twice.
+                    let supplier: String = match (direction, PARTNERS[partner]) {
+                        ("issued", _) => String::new(),
+                        (_, (_, Some(cui))) => cui.to_owned(),
+                        (_, (name, None)) => name
+                            .chars()
+                            .filter(|c| c.is_alphanumeric())
+                            .flat_map(char::to_lowercase)
+                            .collect(),
+                    };
+                    if !keys.insert((company_id, direction, supplier, number.clone())) {
+                        continue;
+                    }
+                    let total =
+                        rng.random_range(1..100_000) * if rng.random_bool(0.2) { -1 } else { 1 };
+                    let paid = total * rng.random_range(0..4) / 2;
+                    rows.push((
+                        company_id,
+                        direction,
+                        number,
+                        partner,
+                        rng.random_range(-30..250),
+                        rng.random_range(0..60),
+                        total,
+                        paid,
+                        currency(rng),
+                    ));
                 }
-                let total =
-                    rng.random_range(1..100_000) * if rng.random_bool(0.2) { -1 } else { 1 };
-                let paid = total * rng.random_range(0..4) / 2;
-                rows.push((
-                    company_id,
-                    direction,
-                    number,
-                    partner,
-                    rng.random_range(-30..250),
-                    rng.random_range(0..60),
-                    total,
-                    paid,
-                    currency(rng),
-                ));
+                Write::UpsertInvoices(rows)
             }
-            Write::UpsertInvoices(rows)
-        }
-        9..=11 => {
-            let (modulo, rest) = subset(rng);
-            Write::SetPaid {
-                modulo,
-                rest,
-                halves: rng.random_range(0..4),
+            9..=10 => {
+                let modulo = rng.random_range(1..5);
+                Write::Rename {
+                    modulo,
+                    rest: rng.random_range(0..modulo),
+                    partner: rng.random_range(0..PARTNERS.len()),
+                }
             }
+            11 => Write::Touch,
+            _ => Write::Shared(dashboard_totals::Write::random(rng, companies)),
         }
-        12..=13 => {
-            let (modulo, rest) = subset(rng);
-            Write::Move {
-                modulo,
-                rest,
-                days: rng.random_range(-40..40),
-                other_currency: rng.random_bool(0.3),
-            }
-        }
-        14..=15 => {
-            let (modulo, rest) = subset(rng);
-            Write::Rename {
-                modulo,
-                rest,
-                partner: rng.random_range(0..PARTNERS.len()),
-            }
-        }
-        16..=17 => {
-            let (modulo, rest) = subset(rng);
-            Write::Delete { modulo, rest }
-        }
-        18 => Write::Touch,
-        _ => Write::DeleteCompany(companies[rng.random_range(0..companies.len())]),
     }
-}
 
-async fn apply(db: &mut PgConnection, write: &Write) -> Result<(), sqlx::Error> {
-    match write {
-        Write::UpsertInvoices(rows) => {
-            let column = |f: &dyn Fn(&InvoiceRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
-            sqlx::query(
+    async fn apply(&self, db: &mut PgConnection) -> Result<(), sqlx::Error> {
+        match self {
+            Write::UpsertInvoices(rows) => {
+                let column =
+                    |f: &dyn Fn(&InvoiceRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
+                sqlx::query(
                 "INSERT INTO invoices (company_id, direction, number, partner, partner_cui, issue_date,
                                        due_date, total_minor, paid_minor, currency)
                  SELECT c::int8, d, n, p, nullif(cui, ''), current_date - i::int,
@@ -423,44 +388,13 @@ async fn apply(db: &mut PgConnection, write: &Write) -> Result<(), sqlx::Error> 
             .bind(column(&|r| r.8.to_owned()))
             .execute(db)
             .await?;
-        }
-        Write::SetPaid {
-            modulo,
-            rest,
-            halves,
-        } => {
-            sqlx::query("UPDATE invoices SET paid_minor = total_minor * $3 / 2 WHERE id % $1 = $2")
-                .bind(modulo)
-                .bind(rest)
-                .bind(halves)
-                .execute(db)
-                .await?;
-        }
-        Write::Move {
-            modulo,
-            rest,
-            days,
-            other_currency,
-        } => {
-            sqlx::query(
-                "UPDATE invoices SET due_date = greatest(due_date + $3, issue_date),
-                        currency = CASE WHEN $4 THEN (CASE currency WHEN 'RON' THEN 'EUR' ELSE 'RON' END)
-                                   ELSE currency END
-                 WHERE id % $1 = $2",
-            )
-            .bind(modulo)
-            .bind(rest)
-            .bind(days)
-            .bind(other_currency)
-            .execute(db)
-            .await?;
-        }
-        Write::Rename {
-            modulo,
-            rest,
-            partner,
-        } => {
-            sqlx::query(
+            }
+            Write::Rename {
+                modulo,
+                rest,
+                partner,
+            } => {
+                sqlx::query(
                 "UPDATE invoices SET partner = $3, partner_cui = nullif($4, '') WHERE id % $1 = $2",
             )
             .bind(modulo)
@@ -469,28 +403,24 @@ async fn apply(db: &mut PgConnection, write: &Write) -> Result<(), sqlx::Error> 
             .bind(PARTNERS[*partner].1.unwrap_or_default())
             .execute(db)
             .await?;
+            }
+            // A re-push that changes nothing the figures read.
+            Write::Touch => {
+                sqlx::query("UPDATE invoices SET updated_at = now()")
+                    .execute(db)
+                    .await?;
+            }
+            Write::Shared(write) => write.apply(db).await?,
         }
-        Write::Delete { modulo, rest } => {
-            sqlx::query("DELETE FROM invoices WHERE id % $1 = $2")
-                .bind(modulo)
-                .bind(rest)
-                .execute(db)
-                .await?;
-        }
-        // A re-push that changes nothing the figures read.
-        Write::Touch => {
-            sqlx::query("UPDATE invoices SET updated_at = now()")
-                .execute(db)
-                .await?;
-        }
-        Write::DeleteCompany(company_id) => {
-            sqlx::query("DELETE FROM companies WHERE id = $1")
-                .bind(company_id)
-                .execute(db)
-                .await?;
+        Ok(())
+    }
+
+    fn deleted_company(&self) -> Option<i64> {
+        match self {
+            Write::Shared(write) => write.deleted_company(),
+            _ => None,
         }
     }
-    Ok(())
 }
 
 #[sqlx::test(migrations = false)]
@@ -502,52 +432,18 @@ async fn kept_partner_figures_equal_the_invoices_after_random_writes(pool: PgPoo
         .and_then(|s| s.parse().ok())
         .unwrap_or(4);
     for seed in 0..seeds {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let mut companies = Vec::new();
-        for i in 0..2 {
-            companies.push(company(&pool, owner, &format!("Firma {seed}-{i}")).await);
-        }
+        let companies = vec![
+            company(&pool, owner, &format!("Firma {seed}-0")).await,
+            company(&pool, owner, &format!("Firma {seed}-1")).await,
+        ];
         // One company keeps its books in euros: its currency lists first.
         sqlx::query("UPDATE companies SET currency = 'EUR' WHERE id = $1")
             .bind(companies[1])
             .execute(&pool)
             .await
             .expect("a company in euros");
-        let mut history = Vec::new();
-        for _ in 0..30 {
-            // A few writes per transaction, committed or rolled back.
-            let writes: Vec<Write> = (0..rng.random_range(1..4))
-                .map(|_| random_write(&mut rng, &companies))
-                .collect();
-            let commit = rng.random_bool(0.85);
-            let mut tx = pool.begin().await.expect("begin");
-            let mut failed = false;
-            for write in &writes {
-                // A write the constraints refuse (two suppliers' keys
-                // meeting) aborts its transaction, as it would in the code.
-                if apply(&mut tx, write).await.is_err() {
-                    failed = true;
-                    break;
-                }
-            }
-            if commit && !failed {
-                tx.commit().await.expect("commit");
-            } else {
-                tx.rollback().await.expect("rollback");
-            }
-            history.push((writes, commit && !failed));
-            for deleted in history.last().into_iter().flat_map(|(w, _)| w) {
-                if let Write::DeleteCompany(id) = deleted
-                    && let Some(at) = companies.iter().position(|c| c == id)
-                {
-                    companies[at] = company(&pool, owner, &format!("Firma {seed}-{id}-new")).await;
-                }
-            }
-            let check = std::panic::AssertUnwindSafe(assert_partners_kept(&pool));
-            if futures_util::FutureExt::catch_unwind(check).await.is_err() {
-                panic!("seed {seed}: the partners' figures diverged after {history:#?}");
-            }
-        }
+        random_transactions::<Write>(&pool, owner, (seed, 30), companies, assert_partners_kept)
+            .await;
     }
 }
 
@@ -562,7 +458,7 @@ async fn migrate_builds_the_partner_figures_of_existing_invoices_once(pool: PgPo
     let mut db = pool.acquire().await.expect("connection");
     let mut rng = StdRng::seed_from_u64(11);
     for _ in 0..25 {
-        let _ = apply(&mut db, &random_write(&mut rng, &companies)).await;
+        let _ = Write::random(&mut rng, &companies).apply(&mut db).await;
     }
     // As in a database of the previous release: invoices, nothing kept.
     sqlx::raw_sql(
