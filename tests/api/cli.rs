@@ -186,17 +186,21 @@ fn serve_names_the_first_missing_or_unusable_variable_in_one_line() {
 
 #[sqlx::test(migrations = false)]
 async fn migrate_is_idempotent_and_records_the_schema_version(pool: PgPool) {
+    // Each run's output is read while the others run: unread, a pipe that
+    // fills (a slow statement's log holds the whole schema) would stop the
+    // run holding the lock, and the others would wait for it forever.
     let runs: Vec<_> = (0..3)
         .map(|_| {
-            database_env(&mut ledgerbot(&["migrate"]), &pool)
+            let child = database_env(&mut ledgerbot(&["migrate"]), &pool)
                 .stderr(Stdio::piped())
                 .spawn()
-                .expect("spawns")
+                .expect("spawns");
+            std::thread::spawn(move || child.wait_with_output().expect("exits"))
         })
         .collect();
     let statuses: Vec<_> = runs
         .into_iter()
-        .map(|c| c.wait_with_output().expect("exits"))
+        .map(|run| run.join().expect("the run's thread"))
         .collect();
     let again = database_env(&mut ledgerbot(&["migrate"]), &pool)
         .output()

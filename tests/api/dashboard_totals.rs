@@ -117,7 +117,7 @@ pub async fn assert_totals_kept(pool: &PgPool) {
 type InvoiceRow = (i64, &'static str, String, i32, i64, i64, &'static str);
 
 #[derive(Debug)]
-enum Write {
+pub enum Write {
     UpsertInvoices(Vec<InvoiceRow>),
     SetPaid {
         modulo: i64,
@@ -399,6 +399,85 @@ async fn apply(db: &mut PgConnection, write: &Write) -> Result<(), sqlx::Error> 
     Ok(())
 }
 
+/// Random writes of one kind of kept figures (the dashboard's totals, the
+/// partners' figures), for `random_transactions`.
+pub trait RandomWrite: std::fmt::Debug + Sized {
+    /// One write to some of `companies`.
+    fn random(rng: &mut StdRng, companies: &[i64]) -> Self;
+    /// Sends it.
+    fn apply(&self, db: &mut PgConnection) -> impl Future<Output = Result<(), sqlx::Error>>;
+    /// The company it deletes, if any.
+    fn deleted_company(&self) -> Option<i64>;
+}
+
+impl RandomWrite for Write {
+    fn random(rng: &mut StdRng, companies: &[i64]) -> Self {
+        random_write(rng, companies)
+    }
+    fn apply(&self, db: &mut PgConnection) -> impl Future<Output = Result<(), sqlx::Error>> {
+        apply(db, self)
+    }
+    fn deleted_company(&self) -> Option<i64> {
+        match self {
+            Write::DeleteCompany(id) => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+/// `steps` transactions of a few random writes each over `companies` of
+/// `owner` (a deleted one replaced by a new one), committed or rolled back,
+/// and `check` after each: a failure names the seed and the writes so far.
+pub async fn random_transactions<W: RandomWrite>(
+    pool: &PgPool,
+    owner: i64,
+    (seed, steps): (u64, usize),
+    mut companies: Vec<i64>,
+    check: impl AsyncFn(&PgPool),
+) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut history = Vec::new();
+    for _ in 0..steps {
+        // A few writes per transaction, committed or rolled back: the
+        // totals follow the rows either way.
+        let writes: Vec<W> = (0..rng.random_range(1..4))
+            .map(|_| W::random(&mut rng, &companies))
+            .collect();
+        let commit = rng.random_bool(0.85);
+        let mut tx = pool.begin().await.expect("begin");
+        let mut failed = false;
+        for write in &writes {
+            // A write the constraints refuse (a due date before the
+            // issue date, two suppliers' keys meeting) aborts its
+            // transaction, as it would in the code.
+            if write.apply(&mut tx).await.is_err() {
+                failed = true;
+                break;
+            }
+        }
+        if commit && !failed {
+            tx.commit().await.expect("commit");
+        } else {
+            tx.rollback().await.expect("rollback");
+        }
+        history.push((writes, commit && !failed));
+        for id in history
+            .last()
+            .into_iter()
+            .flat_map(|(w, _)| w)
+            .filter_map(W::deleted_company)
+        {
+            if let Some(at) = companies.iter().position(|c| *c == id) {
+                companies[at] = company(pool, owner, &format!("Firma {seed}-{id}-new")).await;
+            }
+        }
+        let check = std::panic::AssertUnwindSafe(check(pool));
+        if futures_util::FutureExt::catch_unwind(check).await.is_err() {
+            panic!("seed {seed}: kept figures diverged after {history:#?}");
+        }
+    }
+}
+
 #[sqlx::test(migrations = false)]
 async fn kept_totals_equal_the_rows_after_random_writes(pool: PgPool) {
     let _app = spawn_app(pool.clone()).await;
@@ -408,48 +487,11 @@ async fn kept_totals_equal_the_rows_after_random_writes(pool: PgPool) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(6);
     for seed in 0..seeds {
-        let mut rng = StdRng::seed_from_u64(seed);
         let mut companies = Vec::new();
         for i in 0..3 {
             companies.push(company(&pool, owner, &format!("Firma {seed}-{i}")).await);
         }
-        let mut history = Vec::new();
-        for _ in 0..40 {
-            // A few writes per transaction, committed or rolled back: the
-            // totals follow the rows either way.
-            let writes: Vec<Write> = (0..rng.random_range(1..4))
-                .map(|_| random_write(&mut rng, &companies))
-                .collect();
-            let commit = rng.random_bool(0.85);
-            let mut tx = pool.begin().await.expect("begin");
-            let mut failed = false;
-            for write in &writes {
-                // A write the constraints refuse (a due date before the
-                // issue date, two suppliers' keys meeting) aborts its
-                // transaction, as it would in the code.
-                if apply(&mut tx, write).await.is_err() {
-                    failed = true;
-                    break;
-                }
-            }
-            if commit && !failed {
-                tx.commit().await.expect("commit");
-            } else {
-                tx.rollback().await.expect("rollback");
-            }
-            history.push((writes, commit && !failed));
-            for deleted in history.last().into_iter().flat_map(|(w, _)| w) {
-                if let Write::DeleteCompany(id) = deleted
-                    && let Some(at) = companies.iter().position(|c| c == id)
-                {
-                    companies[at] = company(&pool, owner, &format!("Firma {seed}-{id}-new")).await;
-                }
-            }
-            let check = std::panic::AssertUnwindSafe(assert_totals_kept(&pool));
-            if futures_util::FutureExt::catch_unwind(check).await.is_err() {
-                panic!("seed {seed}: totals diverged after {history:#?}");
-            }
-        }
+        random_transactions::<Write>(&pool, owner, (seed, 40), companies, assert_totals_kept).await;
     }
 }
 

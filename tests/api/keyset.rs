@@ -24,20 +24,20 @@ const PAGE: i64 = 20;
 
 /// What a transaction's statements read from one table and its indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Touched {
+pub struct Touched {
     /// Sequential scans of the table.
-    seq_scans: i64,
+    pub seq_scans: i64,
     /// Rows read by sequential scans and index entries read.
-    rows: i64,
+    pub rows: i64,
     /// Blocks of the table and its indexes asked for (from the cache or disk).
-    blocks: i64,
+    pub blocks: i64,
 }
 
 /// What this backend has read from `table` and not yet reported: the
 /// counts keep what earlier transactions on the connection read until the
 /// backend next reports them (when idle, outside a transaction), so a
 /// measure is the difference of two reads within one transaction.
-async fn touched(db: &mut PgConnection, table: &str) -> Touched {
+pub async fn touched(db: &mut PgConnection, table: &str) -> Touched {
     let (seq_scans, rows, blocks): (i64, i64, i64) = sqlx::query_as(
         // A table's own scans and rows are its sequential ones.
         "SELECT pg_stat_get_xact_numscans(t.oid),

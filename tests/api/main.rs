@@ -41,6 +41,7 @@ mod metrics;
 mod miniapp;
 mod notifications;
 mod outbox;
+mod partner_totals;
 mod partners;
 mod people;
 mod pooler;

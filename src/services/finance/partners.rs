@@ -19,6 +19,18 @@
 //! "Overdue" and the ageing buckets count days past the due date as of
 //! `today` in Romania ([`super::today`]): 1–30 days late is the `0–30`
 //! bucket (an invoice due today is not overdue yet).
+//!
+//! The figures are not summed from the invoices when read (issue 18 item
+//! 3): schema.sql ("the partners' figures") keeps them as invoices are
+//! written, per partner (`partner_totals`), per partner and due date
+//! (`partner_due`: the debt due that day and the part of it the partner's
+//! credits settle, oldest due date first, an order today does not change)
+//! and per company (`partner_list_totals`, `partner_due_totals`). A page
+//! reads its partners from an index in the list's order, and the ageing as
+//! sums over the due dates of the last 90 days and later (what is older is
+//! the rest of `outstanding`): its cost depends neither on the number of
+//! invoices nor on its depth. tests/api/partner_totals.rs holds the kept
+//! figures to the computation from every open invoice.
 
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -181,11 +193,12 @@ pub struct Query {
 /// first (partners only in credit last); ties by direction and key. With
 /// the company-wide lines of the listed direction(s).
 ///
-/// One statement. The figures need every open invoice of the company (a
-/// partner's sum is known only after its last invoice), so each page reads
-/// them once, from `invoices_company_open_partners` alone (an index of the
-/// open invoices, in partner order, carrying every column used); the keyset
-/// spares the sort-and-skip of an OFFSET and keeps pages stable.
+/// One statement, over the kept figures: one index range per direction and
+/// currency listed, from the cursor on, merged (a company has few
+/// currencies); then, for the page's partners only, the name on the newest
+/// open invoice (one index entry each) and the due dates from 90 days back;
+/// the totals lines from a few kept rows. The keyset spares the
+/// sort-and-skip of an OFFSET and keeps pages stable.
 ///
 /// # Errors
 /// The database failed.
@@ -198,56 +211,83 @@ pub async fn list_after(
 ) -> Result<Page, sqlx::Error> {
     let after = query.after.as_ref();
     let rows = sqlx::query!(
-        r#"WITH unsettled AS (
-               SELECT direction, invoice_partner_key('received', partner_cui, partner) AS key,
-                      currency, total_minor - paid_minor AS rest, $3::date - due_date AS late,
-                      partner, partner_cui, issue_date, id
-               FROM invoices
-               WHERE company_id = $1 AND paid_minor <> total_minor
-                 AND ($2::text IS NULL OR direction = $2)
-           ), raw AS (
-               SELECT direction, key, currency,
-                      (array_agg(partner ORDER BY issue_date DESC, id DESC))[1] AS name,
-                      max(partner_cui) AS cui, count(*) AS invoices,
-                      sum(rest)::int8 AS net,
-                      coalesce(sum(-rest) FILTER (WHERE rest < 0), 0)::int8 AS credit,
-                      coalesce(sum(rest) FILTER (WHERE rest > 0 AND late > 90), 0)::int8 AS d91,
-                      coalesce(sum(rest) FILTER (WHERE rest > 0 AND late BETWEEN 61 AND 90), 0)::int8 AS d61,
-                      coalesce(sum(rest) FILTER (WHERE rest > 0 AND late BETWEEN 31 AND 60), 0)::int8 AS d31,
-                      coalesce(sum(rest) FILTER (WHERE rest > 0 AND late BETWEEN 1 AND 30), 0)::int8 AS d1
-               FROM unsettled
-               GROUP BY direction, key, currency
-           ), partners AS (
-               -- Credits settle the oldest debt first: each bucket keeps
-               -- what is left of it once the credit has gone through the
-               -- buckets older than it and then through it.
-               SELECT direction, key, currency, name, cui, invoices,
-                      greatest(net, 0) AS outstanding, greatest(-net, 0) AS credit,
-                      greatest(least(d91 - credit, d91), 0) AS a91,
-                      greatest(least(d91 + d61 - credit, d61), 0) AS a61,
-                      greatest(least(d91 + d61 + d31 - credit, d31), 0) AS a31,
-                      greatest(least(d91 + d61 + d31 + d1 - credit, d1), 0) AS a1
-               FROM raw
+        r#"WITH lanes AS (
+               SELECT direction, currency, partners, outstanding, credit
+               FROM partner_list_totals
+               WHERE company_id = $1 AND partners > 0 AND ($2::text IS NULL OR direction = $2)
            ), page AS (
-               SELECT * FROM partners
+               -- One range of partner_totals_list per lane from the
+               -- cursor on (lanes of the cursor's currency start after it,
+               -- in the order outstanding, direction, key; later
+               -- currencies at their start), merged.
+               SELECT l.direction, p.partner_key, l.currency, p.open_invoices,
+                      p.outstanding, p.credit
+               FROM lanes l
+               CROSS JOIN LATERAL (
+                   SELECT p.partner_key, p.open_invoices, p.outstanding, p.credit
+                   FROM partner_totals p
+                   WHERE p.company_id = $1 AND p.direction = l.direction
+                     AND p.currency = l.currency
+                     AND (-p.outstanding, p.partner_key COLLATE "C")
+                         > (CASE WHEN $5::text IS NULL OR l.currency <> $5
+                                 THEN -9223372036854775807::int8
+                                 WHEN l.direction < $7 THEN 1 - $6::int8
+                                 ELSE -$6::int8 END,
+                            (CASE WHEN l.currency = $5 AND l.direction = $7 THEN $8::text
+                                  ELSE '' END) COLLATE "C")
+                   ORDER BY -p.outstanding, p.partner_key COLLATE "C"
+                   LIMIT $9
+               ) AS p
                WHERE $5::text IS NULL
-                  OR (currency <> $4, currency COLLATE "C", -outstanding, direction, key COLLATE "C")
-                     > ($5 <> $4, $5 COLLATE "C", -$6::int8, $7, $8 COLLATE "C")
-               ORDER BY currency <> $4, currency COLLATE "C", outstanding DESC, direction,
-                        key COLLATE "C"
+                  OR (l.currency <> $4, l.currency COLLATE "C") >= ($5 <> $4, $5 COLLATE "C")
+               ORDER BY l.currency <> $4, l.currency COLLATE "C", p.outstanding DESC, l.direction,
+                        p.partner_key COLLATE "C"
                LIMIT $9
+           ), listed AS (
+               SELECT false AS total, direction, partner_key, currency, open_invoices AS count,
+                      outstanding, credit
+               FROM page
+               UNION ALL
+               SELECT true, direction, '', currency, partners, outstanding, credit FROM lanes
            )
-           SELECT false AS "total!", direction AS "direction!", key AS "key!",
-                  currency AS "currency!", name, cui, invoices AS "count!",
-                  outstanding AS "outstanding!", credit AS "credit!",
-                  a1 AS "a1!", a31 AS "a31!", a61 AS "a61!", a91 AS "a91!"
-           FROM page
-           UNION ALL
-           SELECT true, direction, '', currency, NULL, NULL, count(*),
-                  sum(outstanding)::int8, sum(credit)::int8,
-                  sum(a1)::int8, sum(a31)::int8, sum(a61)::int8, sum(a91)::int8
-           FROM partners
-           GROUP BY direction, currency"#,
+           SELECT r.total AS "total!", r.direction AS "direction!", r.partner_key AS "key!",
+                  r.currency AS "currency!", name.partner AS "name?",
+                  CASE WHEN r.total OR r.partner_key LIKE 'name:%' THEN NULL
+                       ELSE r.partner_key END AS cui,
+                  r.count AS "count!", r.outstanding AS "outstanding!", r.credit AS "credit!",
+                  due.a1 AS "a1!", due.a31 AS "a31!", due.a61 AS "a61!",
+                  r.outstanding - due.recent AS "a91!"
+           FROM listed r
+           -- the name on the partner's newest open invoice
+           LEFT JOIN LATERAL (
+               SELECT i.partner FROM invoices i
+               WHERE NOT r.total AND i.company_id = $1 AND i.direction = r.direction
+                 AND invoice_partner_key('received', i.partner_cui, i.partner) = r.partner_key
+                 AND i.currency = r.currency AND i.paid_minor <> i.total_minor
+               ORDER BY i.issue_date DESC, i.id DESC
+               LIMIT 1
+           ) AS name ON true
+           -- What the credits left of the debts due in the last 90 days and
+           -- later, by days late; the rest of `outstanding` is older.
+           CROSS JOIN LATERAL (
+               SELECT coalesce(sum(d.left) FILTER (WHERE d.due_date BETWEEN $3::date - 30 AND $3::date - 1),
+                               0)::int8 AS a1,
+                      coalesce(sum(d.left) FILTER (WHERE d.due_date BETWEEN $3::date - 60 AND $3::date - 31),
+                               0)::int8 AS a31,
+                      coalesce(sum(d.left) FILTER (WHERE d.due_date BETWEEN $3::date - 90 AND $3::date - 61),
+                               0)::int8 AS a61,
+                      coalesce(sum(d.left), 0)::int8 AS recent
+               FROM (SELECT p.due_date, p.debt - p.absorbed AS left
+                     FROM partner_due p
+                     WHERE NOT r.total AND p.company_id = $1 AND p.direction = r.direction
+                       AND p.partner_key = r.partner_key AND p.currency = r.currency
+                       AND p.due_date >= $3::date - 90
+                     UNION ALL
+                     SELECT t.due_date, t.debt - t.absorbed
+                     FROM partner_due_totals t
+                     WHERE r.total AND t.company_id = $1 AND t.direction = r.direction
+                       AND t.currency = r.currency AND t.due_date >= $3::date - 90) AS d
+           ) AS due"#,
         company.id,
         query.direction.map(Direction::as_str),
         today,
