@@ -22,7 +22,9 @@
 #    10 % /add (BENCH_ADDS_PERCENT), and pgbench runs dashboard.sql and
 #    deploy/bench/add.sql weighted 9:1. Every round checks that each /add
 #    answered (webhook) or committed (pgbench) claimed one update id and
-#    recorded one cash entry, and that no read claimed anything.
+#    recorded one cash entry, and that no read claimed anything (pgbench may
+#    leave up to one commit per client uncounted when its time runs out:
+#    `check_written`).
 # 5. Prints, per set, load and concurrency, updates/s, p50, p99, errors,
 #    pgbench's TPS and the ratio, and for the mixed load the /add figures
 #    apart; cold start, idle and peak RSS, and whether writes were durable
@@ -143,9 +145,14 @@ rss() { awk -v k="$1:" '$1 == k { print int($2 / 1024 + 0.5) }' "/proc/$server/s
 written() {
   psql -qAt -F ' ' "$url" -c "SELECT (SELECT count(*) FROM telegram_updates), (SELECT count(*) FROM cash_entries)"
 }
-check_written() { # before, after, writes committed, who
-  local claims=$(( ${2% *} - ${1% *} )) entries=$(( ${2#* } - ${1#* } ))
-  if [ "$claims" -ne "$3" ] || [ "$entries" -ne "$3" ]; then
+# Unanswered commits allowed (the 5th argument, 0 by default): pgbench's -T
+# stops its clients where they are, so a COMMIT already sent when the time
+# runs out commits without pgbench counting it (seen once in 3,080: one more
+# claim and entry than it reported); at most one per client. Every claim must
+# still have its one entry, and none may be missing.
+check_written() { # before, after, writes committed, who[, unanswered commits allowed]
+  local claims=$(( ${2% *} - ${1% *} )) entries=$(( ${2#* } - ${1#* } )) slack=${5:-0}
+  if [ "$claims" -ne "$entries" ] || [ "$claims" -lt "$3" ] || [ "$claims" -gt $(( $3 + slack )) ]; then
     echo "bench: $4: $3 /add committed, but $claims update ids claimed and $entries cash entries recorded" >&2
     exit 1
   fi
@@ -237,7 +244,7 @@ for set in $sets; do
         read -r transactions tps add_transactions < <(pgbench_run "$load" "$c" "$slice") || true
         after=$(written)
         [ -n "${add_transactions:-}" ] || { echo "bench: pgbench failed (above)" >&2; exit 1; }
-        check_written "$before" "$after" "$add_transactions" "pgbench"
+        check_written "$before" "$after" "$add_transactions" "pgbench" "$([ "$load" = mixed ] && echo "$c" || echo 0)"
         echo "bench: pgbench tps=$tps ($transactions transactions, $add_transactions of them /add)" >&2
         tps_all+=("$tps")
       done
