@@ -990,21 +990,50 @@ END
 $$;
 DROP FUNCTION IF EXISTS keep_dashboard_totals();
 
+-- Kept figures that `ledgerbot migrate` has built from the rows, one row per
+-- name ('dashboard_totals' here, 'partner_totals' below): what existed before
+-- their triggers is counted once, and never again.
+CREATE TABLE IF NOT EXISTS built_figures (
+    name text PRIMARY KEY,
+    built_at timestamptz NOT NULL DEFAULT now()
+);
+-- Runs `rebuild_<name>()` the first time it is asked for the name, and
+-- records that it did (in the migration's transaction: a failed build
+-- records nothing). The function is named from `_name` as an identifier, so
+-- a name without one is an error, never other SQL.
+CREATE OR REPLACE FUNCTION build_once(_name text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO built_figures (name) VALUES (_name) ON CONFLICT (name) DO NOTHING;
+    IF FOUND THEN
+        EXECUTE format('SELECT %I()', 'rebuild_' || _name);
+    END IF;
+END
+$$;
+-- Earlier builds kept a table per name, `<name>_built`, with a row once
+-- built: the row moves here (its time with it), so built figures are not
+-- built again, and the table goes. A table that is missing or empty moves
+-- nothing, and `build_once` builds those figures.
+DO $$
+DECLARE
+    _name text;
+BEGIN
+    FOREACH _name IN ARRAY ARRAY['dashboard_totals', 'partner_totals'] LOOP
+        CONTINUE WHEN to_regclass(_name || '_built') IS NULL;
+        EXECUTE format('INSERT INTO built_figures (name, built_at)
+                        SELECT %L, min(built_at) FROM %I HAVING count(*) > 0
+                        ON CONFLICT (name) DO NOTHING',
+                       _name, _name || '_built');
+        EXECUTE format('DROP TABLE %I', _name || '_built');
+    END LOOP;
+END
+$$;
+
 -- Built once, for the rows that existed before the triggers: the build
 -- locks the three tables against writes to the end of the migration's
 -- transaction (which created the triggers), so it misses no row and counts
 -- none twice.
-CREATE TABLE IF NOT EXISTS dashboard_totals_built (
-    built_at timestamptz NOT NULL DEFAULT now()
-);
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM dashboard_totals_built) THEN
-        PERFORM rebuild_dashboard_totals();
-        INSERT INTO dashboard_totals_built DEFAULT VALUES;
-    END IF;
-END
-$$;
+SELECT build_once('dashboard_totals');
 
 -- The figures behind `/dashboard` and `GET .../dashboard`
 -- (src/services/finance/dashboard.rs reads them), from the totals above: a
@@ -1349,17 +1378,7 @@ $$;
 
 -- Built once, for the invoices that existed before the triggers, locked
 -- against writes to the end of the migration's transaction.
-CREATE TABLE IF NOT EXISTS partner_totals_built (
-    built_at timestamptz NOT NULL DEFAULT now()
-);
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM partner_totals_built) THEN
-        PERFORM rebuild_partner_totals();
-        INSERT INTO partner_totals_built DEFAULT VALUES;
-    END IF;
-END
-$$;
+SELECT build_once('partner_totals');
 
 -- ---------------------------------------------------------------- the webhook's reads
 

@@ -507,7 +507,7 @@ async fn migrate_builds_the_totals_of_existing_rows_once(pool: PgPool) {
     }
     // As in a database of the previous release: rows, and no totals yet.
     sqlx::raw_sql(
-        "DELETE FROM dashboard_totals_built; DELETE FROM invoice_totals; DELETE FROM invoice_due_buckets;
+        "DELETE FROM built_figures WHERE name = 'dashboard_totals'; DELETE FROM invoice_totals; DELETE FROM invoice_due_buckets;
          DELETE FROM cash_month_totals; DELETE FROM treasury_totals",
     )
     .execute(&mut *db)

@@ -462,7 +462,7 @@ async fn migrate_builds_the_partner_figures_of_existing_invoices_once(pool: PgPo
     }
     // As in a database of the previous release: invoices, nothing kept.
     sqlx::raw_sql(
-        "DELETE FROM partner_totals_built; DELETE FROM partner_totals; DELETE FROM partner_due;
+        "DELETE FROM built_figures WHERE name = 'partner_totals'; DELETE FROM partner_totals; DELETE FROM partner_due;
          DELETE FROM partner_list_totals; DELETE FROM partner_due_totals",
     )
     .execute(&mut *db)

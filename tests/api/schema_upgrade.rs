@@ -2,7 +2,9 @@
 //! (commit 31037b2, kept as tests/fixtures/schema-31037b2.sql) upgrades with
 //! `ledgerbot migrate` to the current model, data intact, as often as it is
 //! run; and the previous build's statements behave on the upgraded database
-//! as docs/schema-upgrades.md says.
+//! as docs/schema-upgrades.md says. Also: the earlier builds' markers of kept
+//! figures built (a table per kind) move into `built_figures`, and only what
+//! was not built is built.
 #![expect(
     clippy::inconsistent_digit_grouping,
     reason = "amounts in minor units read best as units_cents: 1234_56 is 1234.56"
@@ -328,4 +330,188 @@ async fn the_previous_build_reads_an_upgraded_database_and_its_invoice_push_fail
     let (status, page) = app.api(Method::GET, &t, &path, None).await;
     let items = page["items"].as_array().map(Vec::len);
     assert_eq!((status, items), (200, Some(5)), "{page}");
+}
+
+/// How a database of an earlier build marks one kind of kept figures as
+/// built: a table `<name>_built` of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EarlierMarker {
+    /// The table, with its row: built.
+    Row,
+    /// The table, emptied (how a rebuild was asked for): not built.
+    Empty,
+    /// No table: that build predates those figures.
+    Absent,
+}
+
+/// The time in the earlier markers' rows.
+const EARLIER_BUILT_AT: &str = "2026-01-02 03:04:05+00";
+
+/// Each kind of kept figures: its name in `built_figures`, a statement that
+/// spoils them (one invoice more on every row: what a rebuild would put
+/// right) and the sum it changes.
+const KEPT: [(&str, &str, &str); 2] = [
+    (
+        "dashboard_totals",
+        "UPDATE invoice_totals SET count = count + 1",
+        "SELECT sum(count)::int8 FROM invoice_totals",
+    ),
+    (
+        "partner_totals",
+        "UPDATE partner_totals SET open_invoices = open_invoices + 1",
+        "SELECT sum(open_invoices)::int8 FROM partner_totals",
+    ),
+];
+
+async fn scalar(pool: &PgPool, sql: &'static str) -> Option<i64> {
+    sqlx::query_scalar(sql)
+        .fetch_one(pool)
+        .await
+        .expect("a sum")
+}
+
+/// `built_figures` as (name, whether it kept the earlier markers' time).
+async fn built_figures(pool: &PgPool) -> Vec<(String, bool)> {
+    sqlx::query_as("SELECT name, built_at = $1::timestamptz FROM built_figures ORDER BY name")
+        .bind(EARLIER_BUILT_AT)
+        .fetch_all(pool)
+        .await
+        .expect("built_figures")
+}
+
+/// Turns an up-to-date database back into one of an earlier build as far as
+/// the markers go: no `built_figures` nor `build_once`, a `<name>_built`
+/// table per kind as `markers` says, and every kept figure spoilt.
+async fn with_earlier_markers(pool: &PgPool, markers: [EarlierMarker; 2]) {
+    sqlx::raw_sql("DROP TABLE built_figures; DROP FUNCTION build_once(text)")
+        .execute(pool)
+        .await
+        .expect("no built_figures");
+    for ((name, spoil, _), marker) in KEPT.into_iter().zip(markers) {
+        if marker != EarlierMarker::Absent {
+            // The earlier builds' own statement.
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "CREATE TABLE {name}_built (built_at timestamptz NOT NULL DEFAULT now())"
+            )))
+            .execute(pool)
+            .await
+            .expect("the earlier marker table");
+        }
+        if marker == EarlierMarker::Row {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO {name}_built (built_at) VALUES ($1::timestamptz)"
+            )))
+            .bind(EARLIER_BUILT_AT)
+            .execute(pool)
+            .await
+            .expect("its row");
+        }
+        sqlx::query(spoil).execute(pool).await.expect("spoilt");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn earlier_built_markers_move_to_built_figures_and_only_what_was_not_built_is_built(
+    pool: PgPool,
+) {
+    use EarlierMarker::{Absent, Empty, Row};
+    // Arrange: invoices of two partners in both directions, cash, an account
+    ledgerbot::infra::db::migrate(&pool).await.expect("schema");
+    let owner = crate::people::user(&pool, "ana@example.ro").await;
+    let company = crate::people::company(&pool, owner, "Exemplu SRL").await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO invoices (company_id, direction, number, partner, issue_date, due_date,
+                               total_minor, paid_minor, currency)
+         VALUES ({company}, 'issued', 'E-1', 'Client SRL', current_date - 40, current_date - 10, 100000, 0, 'RON'),
+                ({company}, 'issued', 'E-2', 'Client SRL', current_date - 5, current_date + 25, 50000, 10000, 'RON'),
+                ({company}, 'received', 'F-1', 'Furnizor SRL', current_date - 20, current_date + 10, 25000, 0, 'EUR');
+         INSERT INTO cash_entries (company_id, amount_minor, currency, note, entry_date)
+         VALUES ({company}, -1250, 'RON', 'taxi', current_date);
+         INSERT INTO treasury_accounts (company_id, name, kind, currency, balance_minor)
+         VALUES ({company}, 'BT', 'bank', 'RON', 100000)"
+    )))
+    .execute(&pool)
+    .await
+    .expect("rows");
+    let mut right = Vec::new();
+    for (_, _, sum) in KEPT {
+        right.push(scalar(&pool, sum).await);
+    }
+    let cases = [
+        ([Row, Row], "the build before this one: both built"),
+        (
+            [Row, Absent],
+            "a build between the dashboard's totals and the partners' figures",
+        ),
+        ([Empty, Empty], "markers emptied to ask for a rebuild"),
+        ([Absent, Absent], "a build before both"),
+    ];
+    for (markers, why) in cases {
+        with_earlier_markers(&pool, markers).await;
+        let mut spoilt = Vec::new();
+        for ((_, _, sum), right) in KEPT.into_iter().zip(&right) {
+            let now = scalar(&pool, sum).await;
+            assert_ne!(&now, right, "{why}: spoilt");
+            spoilt.push(now);
+        }
+
+        // Act
+        ledgerbot::infra::db::migrate(&pool).await.expect("upgrade");
+
+        // Assert: a marker's row moved with its time, and those figures are
+        // as they were (not built again); the others were built, and are right
+        let moved: Vec<(String, bool)> = KEPT
+            .into_iter()
+            .zip(markers)
+            .map(|((name, _, _), marker)| (name.to_owned(), marker == Row))
+            .collect();
+        assert_eq!(built_figures(&pool).await, moved, "{why}");
+        for (((name, _, sum), marker), (spoilt, right)) in
+            KEPT.into_iter().zip(markers).zip(spoilt.iter().zip(&right))
+        {
+            let expected = if marker == Row { spoilt } else { right };
+            assert_eq!(&scalar(&pool, sum).await, expected, "{why}: {name}");
+        }
+        if markers[0] != Row {
+            crate::dashboard_totals::assert_totals_kept(&pool).await;
+        }
+        if markers[1] != Row {
+            crate::partner_totals::assert_partners_kept(&pool).await;
+        }
+        let earlier: (Option<String>, Option<String>) = sqlx::query_as(
+            "SELECT to_regclass('dashboard_totals_built')::text,
+                    to_regclass('partner_totals_built')::text",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("earlier tables");
+        assert_eq!(earlier, (None, None), "{why}: the earlier tables dropped");
+        // Again: nothing built, nothing moved.
+        let marked = || async {
+            sqlx::query_scalar::<_, String>(
+                "SELECT name || ' ' || built_at FROM built_figures ORDER BY name",
+            )
+            .fetch_all(&pool)
+            .await
+            .expect("built_figures")
+        };
+        let before = marked().await;
+        sqlx::query(KEPT[0].1)
+            .execute(&pool)
+            .await
+            .expect("spoilt again");
+        ledgerbot::infra::db::migrate(&pool).await.expect("again");
+        assert_eq!(marked().await, before, "{why}: again");
+        assert_ne!(
+            scalar(&pool, KEPT[0].2).await,
+            right[0],
+            "{why}: again, nothing built"
+        );
+
+        // For the next case: every figure right.
+        sqlx::raw_sql("SELECT rebuild_dashboard_totals(); SELECT rebuild_partner_totals()")
+            .execute(&pool)
+            .await
+            .expect("rebuilt");
+    }
 }
