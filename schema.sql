@@ -1036,21 +1036,27 @@ $$;
 SELECT build_once('dashboard_totals');
 
 -- The figures behind `/dashboard` and `GET .../dashboard`
--- (src/services/finance/dashboard.rs reads them), from the totals above: a
--- row per section and currency, in no particular order: `assemble` puts the
--- company's own currency first (a Sort here, with the subquery scan it needs,
--- cost PostgreSQL ~14 % of a `/dashboard` update; BENCHMARKS.md), and
--- `_currency`, which only chose that order, is kept for the previous build's
--- calls. The three
--- sections share the columns: `total` is the treasury balance, the invoices'
--- total, or the cash income; `paid` is what invoices had paid, or the cash
--- expenses; columns a section has no use for are 0. An invoice's remainder
--- (total − paid) counts as outstanding when positive (and overdue once its
--- due date is before `_today`), and as credit when negative, so that one
--- customer's overpayment does not hide another's debt. What it reads does not
--- grow with the number of invoices: a few totals rows, and the buckets of
+-- (src/services/finance/dashboard.rs reads them), from the totals above, on
+-- `_today` (whose month is `_month`): a row per section and currency, in no
+-- particular order: `assemble` puts the company's own currency first (a
+-- Sort here, with the subquery scan it needs, cost PostgreSQL ~14 % of a
+-- `/dashboard` update; BENCHMARKS.md). The three sections share the
+-- columns: `total` is the treasury balance, the invoices' total, or the cash
+-- income; `paid` is what invoices had paid, or the cash expenses; columns a
+-- section has no use for are 0. An invoice's remainder (total − paid) counts
+-- as outstanding when positive (and overdue once its due date is before
+-- `_today`), and as credit when negative, so that one customer's
+-- overpayment does not hide another's debt. What it reads does not grow
+-- with the number of invoices: a few totals rows, and the buckets of
 -- invoices not yet due.
-CREATE OR REPLACE FUNCTION dashboard_figures(_company_id bigint, _today date, _currency text)
+-- Today and its month are arguments apart, each a value the caller computes
+-- once (`read_update`: PL/pgSQL variables): the buckets' lower bound and the
+-- month's cash row are then index keys the plan evaluates once, whichever
+-- plan PostgreSQL caches. Computed here from `_today`, or in the caller's
+-- statement from now(), either was evaluated again for every bucket row
+-- filtered (a company of a million invoices has ~120), or the generic plan
+-- scanned every company's cash row of the month (BENCHMARKS.md).
+CREATE OR REPLACE FUNCTION dashboard_figures(_company_id bigint, _today date, _month date)
 RETURNS TABLE (section text, currency text, count bigint, total bigint, paid bigint,
                outstanding bigint, overdue bigint, overdue_count bigint)
 LANGUAGE sql STABLE AS $$
@@ -1075,8 +1081,17 @@ LANGUAGE sql STABLE AS $$
         -- int8 like the first branch's: a cast would cost a subquery scan
         SELECT 'cash', currency, count, income, expenses, 0::int8, 0::int8, 0::int8
         FROM cash_month_totals
-        WHERE company_id = _company_id AND month = date_trunc('month', _today)::date AND count > 0
+        WHERE company_id = _company_id AND month = _month AND count > 0
     ) AS figures
+$$;
+-- The previous build's signature, kept for its calls during a rolling deploy
+-- (its API's dashboard): the month from today, and `_currency` unused (it
+-- only chose an order the function no longer gives).
+CREATE OR REPLACE FUNCTION dashboard_figures(_company_id bigint, _today date, _currency text)
+RETURNS TABLE (section text, currency text, count bigint, total bigint, paid bigint,
+               outstanding bigint, overdue bigint, overdue_count bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT * FROM dashboard_figures(_company_id, _today, date_trunc('month', _today)::date)
 $$;
 
 -- ---------------------------------------------------------------- the partners' figures
@@ -1406,9 +1421,14 @@ SELECT build_once('partner_totals');
 -- is a figure. A private chat's `/dashboard`, the hot path, reads the
 -- account and the figures in one statement after the lock (a statement costs
 -- PostgreSQL the start-up of every node of its plan; BENCHMARKS.md); the
--- other reads take the steps above one by one. PL/pgSQL and VOLATILE for the
--- fresh snapshot after the wait, as `claim_update`. Nothing outlives the statement (no session state), so it
--- runs as well through PgBouncer's transaction mode.
+-- other reads take the steps above one by one: one statement for every case
+-- would start, on the hot path too, the plan nodes of the cases it is not
+-- (the group's joins; for a read, the figures), which cost PostgreSQL more
+-- than the statements saved (measured: 1.3x the hot path's instructions,
+-- 2.5x a private read's; BENCHMARKS.md). PL/pgSQL and VOLATILE for the
+-- fresh snapshot after the wait, as `claim_update`. Nothing outlives the
+-- statement (no session state; the function's own setting below is undone
+-- as it returns), so it runs as well through PgBouncer's transaction mode.
 -- The `group_*` columns came with issue 18's group /dashboard: an earlier
 -- read_update (without them) is dropped first, since CREATE OR REPLACE
 -- cannot add result columns. The previous build names the columns it reads,
@@ -1430,43 +1450,54 @@ RETURNS TABLE (today date, user_id bigint, language text, active_company_id bigi
                outstanding bigint, overdue bigint, overdue_count bigint,
                group_company_id bigint, group_company_name text, group_company_cui text,
                group_company_currency text, group_role text)
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE
+-- Its statements are lookups by key of rows the cache holds: priced so, the
+-- plans PostgreSQL keeps for them read each table by its index, even a
+-- table of a few pages (the benchmark's totals), where the default price of
+-- a random read made a scan of every company's rows look cheaper.
+SET random_page_cost = 1.1
+AS $$
 #variable_conflict use_column
 DECLARE
     _blocked boolean;
     _shown bigint;
-    _shown_currency text;
     _user bigint;
+    -- Today and its month, once (`dashboard_figures` says why); the month
+    -- only for the figures, of a date, so without a time zone to convert.
+    _today date := (now() AT TIME ZONE 'Europe/Bucharest')::date;
+    _month date;
+    _locked boolean;
 BEGIN
-    PERFORM pg_advisory_xact_lock_shared(_chat_id);
+    -- An assignment, not PERFORM: PL/pgSQL evaluates it as an expression,
+    -- where PERFORM would start a query's plan (1-3 % of the function).
+    _locked := pg_advisory_xact_lock_shared(_chat_id) IS NOT NULL;
+    IF _dashboard THEN
+        _month := date_trunc('month', _today::timestamp)::date;
+    END IF;
     IF _dashboard AND _chat_id = _telegram_user_id THEN
         -- `/dashboard` in the private chat, the hot path: the account and
-        -- its figures in the one statement after the wait. Today is
-        -- computed in it (not passed in from a variable), so that the cash
-        -- figures are a lookup by the account's company and today's month
-        -- in their index, not a scan of every company's month (BENCHMARKS.md).
+        -- its figures in the one statement after the wait.
         RETURN QUERY
-            SELECT a.today, a.user_id, a.language, a.active_company_id, a.company_id,
+            SELECT _today, a.user_id, a.language, a.active_company_id, a.company_id,
                    a.company_name, a.company_cui, a.company_currency, a.role, f.section,
                    f.currency, f.count, f.total, f.paid, f.outstanding, f.overdue,
                    f.overdue_count, NULL::int8, NULL, NULL, NULL, NULL
-            FROM (SELECT (now() AT TIME ZONE 'Europe/Bucharest')::date AS today, a.*
-                  FROM telegram_account_context a
-                  WHERE a.telegram_user_id = _telegram_user_id
-                    AND (a.blocked_at IS NULL OR unblock_telegram_account(_telegram_user_id))) AS a
+            FROM telegram_account_context a
             CROSS JOIN LATERAL (
                 -- the account's row first, as the general path below has it
                 SELECT NULL AS section, NULL AS currency, NULL::int8 AS count, NULL::int8 AS total,
                        NULL::int8 AS paid, NULL::int8 AS outstanding, NULL::int8 AS overdue,
                        NULL::int8 AS overdue_count
                 UNION ALL
-                SELECT * FROM dashboard_figures(a.company_id, a.today, a.company_currency)) AS f;
+                SELECT * FROM dashboard_figures(a.company_id, _today, _month)) AS f
+            WHERE a.telegram_user_id = _telegram_user_id
+              AND (a.blocked_at IS NULL OR unblock_telegram_account(_telegram_user_id));
         IF FOUND THEN
             RETURN;
         END IF;
         -- No account: the one row below, with today's date only.
     END IF;
-    today := (now() AT TIME ZONE 'Europe/Bucharest')::date;
+    today := _today;
     SELECT a.user_id, a.language, a.active_company_id, a.company_id, a.company_name,
            a.company_cui, a.company_currency, a.role, a.blocked_at IS NOT NULL
     INTO user_id, language, active_company_id, company_id, company_name, company_cui,
@@ -1487,10 +1518,8 @@ BEGIN
         LEFT JOIN companies c ON c.id = m.company_id
         WHERE g.chat_id = _chat_id;
         _shown := CASE WHEN group_role IS NOT NULL THEN group_company_id END;
-        _shown_currency := group_company_currency;
     ELSE
         _shown := company_id;
-        _shown_currency := company_currency;
     END IF;
     RETURN NEXT;
     IF _dashboard AND _shown IS NOT NULL THEN
@@ -1499,7 +1528,7 @@ BEGIN
                    company_cui, company_currency, role, f.section, f.currency, f.count, f.total,
                    f.paid, f.outstanding, f.overdue, f.overdue_count, group_company_id,
                    group_company_name, group_company_cui, group_company_currency, group_role
-            FROM dashboard_figures(_shown, today, _shown_currency) AS f;
+            FROM dashboard_figures(_shown, _today, _month) AS f;
     END IF;
 END
 $$;

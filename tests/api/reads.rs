@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::helpers::{TestApp, TgUser, next_update_id, reply_text};
-use crate::people::{Inv, activate, company, invoice, linked_user, member};
+use crate::people::{Inv, activate, company, invoice, linked_user, member, token};
 
 /// `tg` linked as `ana@example.ro`, owner of the active company "Exemplu
 /// SRL", which has one invoice (F-1); returns the company.
@@ -48,6 +48,16 @@ async fn account(
     .execute(pool)
     .await
     .expect("account");
+}
+
+/// Binds the group chat `chat_id` to `company_id`, as an owner's /group does.
+async fn bind_group(pool: &PgPool, chat_id: i64, company_id: i64) {
+    sqlx::query("INSERT INTO group_chats (chat_id, company_id) VALUES ($1, $2)")
+        .bind(chat_id)
+        .bind(company_id)
+        .execute(pool)
+        .await
+        .expect("bind the group");
 }
 
 /// [`owner_with_an_invoice`] with a treasury account too, and an app whose
@@ -246,6 +256,78 @@ async fn a_retried_dashboard_is_answered_afresh(pool: PgPool) {
     assert_eq!(app.claimed_updates().await, 0, "nothing claimed");
 }
 
+/// The figures' day and month, in each of the three places that read them:
+/// the private chat's `/dashboard` (`read_update`'s one statement), a bound
+/// group's (its steps one by one) and the API's (`dashboard::compute`). An
+/// invoice due today is not yet overdue, one due yesterday is; the month's
+/// cash starts on its first day, and last month's last day is not in it.
+#[sqlx::test(migrations = false)]
+async fn the_figures_are_of_today_and_of_todays_month_wherever_read(pool: PgPool) {
+    // Arrange
+    const GROUP: i64 = -1_007_000;
+    let app = TestApp::builder(pool.clone()).spawn().await;
+    let tg = TgUser::en(709);
+    let user_id = linked_user(&pool, "ana@example.ro", tg.id).await;
+    let company_id = company(&pool, user_id, "Exemplu SRL").await;
+    activate(&pool, tg.id, company_id).await;
+    // (number, due in days, total in bani)
+    for (number, due_in_days, total) in [("Y", -1, 3000), ("T", 0, 20000)] {
+        let due = Inv {
+            number,
+            due_in_days,
+            total,
+            ..Inv::default()
+        };
+        invoice(&pool, company_id, due).await;
+    }
+    sqlx::query(
+        "WITH d AS (SELECT (now() AT TIME ZONE 'Europe/Bucharest')::date AS today)
+         INSERT INTO cash_entries (company_id, amount_minor, currency, note, entry_date)
+         SELECT $1, amount, 'RON', note, day FROM d, LATERAL (VALUES
+             (7000, 'the first', date_trunc('month', today)::date),
+             (-1250, 'today', today),
+             (500, 'last month', date_trunc('month', today)::date - 1)) AS e (amount, note, day)",
+    )
+    .bind(company_id)
+    .execute(&pool)
+    .await
+    .expect("cash entries");
+    bind_group(&pool, GROUP, company_id).await;
+
+    // Act
+    let private = app.reply_to(&tg.text("/dashboard")).await;
+    let group = app.reply_to(&tg.group_text(GROUP, "/dashboard")).await;
+    let (status, api) = app
+        .api(
+            reqwest::Method::GET,
+            &token(user_id),
+            &format!("/api/v1/companies/{company_id}/dashboard"),
+            None,
+        )
+        .await;
+
+    // Assert
+    for (reply, chat) in [(&private, "private"), (&group, "group")] {
+        let text = reply_text(reply);
+        assert!(text.contains("2 invoices in RON"), "{chat}: {text}");
+        assert!(
+            text.contains("overdue (1 invoice): RON 30.00"),
+            "{chat}: due today is not overdue yet: {text}"
+        );
+        assert!(
+            text.contains("income: RON 70.00\nexpenses: RON 12.50"),
+            "{chat}: this month's cash only: {text}"
+        );
+    }
+    assert_eq!(status, 200, "{api}");
+    assert_eq!(api["receivables"][0]["overdue"], "30.00", "{api}");
+    assert_eq!(api["receivables"][0]["overdue_count"], 1, "{api}");
+    assert_eq!(
+        api["cash_this_month"],
+        serde_json::json!([{"currency": "RON", "income": "70.00", "expenses": "12.50", "count": 2}])
+    );
+}
+
 /// A TCP proxy to the test's PostgreSQL server that counts the statements
 /// sent through it: each Execute of the extended protocol (preparing a
 /// statement executes nothing) and each simple Query.
@@ -346,12 +428,7 @@ async fn a_dashboard_is_one_statement_in_a_bound_group_as_in_the_private_chat(po
         .await;
     let tg = TgUser::en(706);
     let company_id = owner_with_an_invoice(&pool, &tg).await;
-    sqlx::query("INSERT INTO group_chats (chat_id, company_id) VALUES ($1, $2)")
-        .bind(GROUP)
-        .bind(company_id)
-        .execute(&pool)
-        .await
-        .expect("bind the group");
+    bind_group(&pool, GROUP, company_id).await;
     let viewer = TgUser::en(707);
     let viewer_id = linked_user(&pool, "vio@example.ro", viewer.id).await;
     member(&pool, company_id, viewer_id, "viewer").await;

@@ -103,15 +103,19 @@ pub async fn compute(
     company: &Company,
     today: Date,
 ) -> Result<Dashboard, sqlx::Error> {
+    // Today's month passed apart, a value the plan reads once rather than
+    // an expression of today (schema.sql says why). The casts pick this
+    // signature over the previous build's `(bigint, date, text)`, which an
+    // untyped parameter would resolve to.
     let rows = sqlx::query_as!(
         Figure,
         r#"SELECT section AS "section!", currency AS "currency!", count AS "count!",
                   total AS "total!", paid AS "paid!", outstanding AS "outstanding!",
                   overdue AS "overdue!", overdue_count AS "overdue_count!"
-           FROM dashboard_figures($1, $2, $3)"#,
+           FROM dashboard_figures($1, $2::date, $3::date)"#,
         company.id,
         today,
-        company.currency.as_str()
+        today.replace_day(1).expect("every month has a first day")
     )
     .fetch_all(&mut *db)
     .await?;
