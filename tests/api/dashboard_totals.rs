@@ -68,6 +68,12 @@ async fn figures(
         .expect("figures")
 }
 
+/// The dashboard's kept totals: their name in `built_figures`, their tables.
+const KEPT: (&str, &str) = (
+    "dashboard_totals",
+    "invoice_totals, invoice_due_buckets, cash_month_totals, treasury_totals",
+);
+
 /// Fails unless, for every company and several days (so that "overdue" and
 /// "this month" are checked on both sides of due dates and month ends), the
 /// kept totals give the figures the rows give, and the totals of deleted
@@ -495,32 +501,51 @@ async fn kept_totals_equal_the_rows_after_random_writes(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrations = false)]
-async fn migrate_builds_the_totals_of_existing_rows_once(pool: PgPool) {
-    let app = spawn_app(pool.clone()).await;
-    let owner = user(&pool, "ana@example.ro").await;
-    let company_id = company(&pool, owner, "Firma").await;
-    let mut db = pool.acquire().await.expect("connection");
-    let mut rng = StdRng::seed_from_u64(7);
-    for _ in 0..10 {
-        let _ = apply(&mut db, &random_write(&mut rng, &[company_id])).await;
+/// A database of the release before the kept figures `name`: `writes`
+/// random writes of `W` (from `seed`) over `companies` new companies, then
+/// those figures forgotten (their row in `built_figures`, every row of
+/// `tables`, a list as TRUNCATE takes it). `ledgerbot migrate` builds them
+/// from the rows, and a second run adds nothing: `check` after each.
+pub async fn assert_migrate_builds_once<W: RandomWrite>(
+    pool: &PgPool,
+    (seed, writes): (u64, usize),
+    companies: usize,
+    (name, tables): (&str, &'static str),
+    check: impl AsyncFn(&PgPool),
+) {
+    ledgerbot::infra::db::migrate(pool).await.expect("schema");
+    let owner = user(pool, "ana@example.ro").await;
+    let mut ids = Vec::new();
+    for i in 0..companies {
+        ids.push(company(pool, owner, &format!("Firma {i}")).await);
     }
-    // As in a database of the previous release: rows, and no totals yet.
-    sqlx::raw_sql(
-        "DELETE FROM built_figures WHERE name = 'dashboard_totals'; DELETE FROM invoice_totals; DELETE FROM invoice_due_buckets;
-         DELETE FROM cash_month_totals; DELETE FROM treasury_totals",
-    )
-    .execute(&mut *db)
-    .await
-    .expect("forget the totals");
-
-    ledgerbot::infra::db::migrate(&app.pool)
+    let mut db = pool.acquire().await.expect("connection");
+    let mut rng = StdRng::seed_from_u64(seed);
+    for _ in 0..writes {
+        // A write the constraints refuse changes nothing, as in the code.
+        let _ = W::random(&mut rng, &ids).apply(&mut db).await;
+    }
+    sqlx::query("DELETE FROM built_figures WHERE name = $1")
+        .bind(name)
+        .execute(&mut *db)
         .await
-        .expect("migrate");
-    assert_totals_kept(&pool).await;
+        .expect("not built");
+    sqlx::query(sqlx::AssertSqlSafe(format!("TRUNCATE {tables}")))
+        .execute(&mut *db)
+        .await
+        .expect("nothing kept");
+    drop(db);
+
+    ledgerbot::infra::db::migrate(pool).await.expect("migrate");
+    check(pool).await;
     // Again: built once, not added twice.
-    ledgerbot::infra::db::migrate(&app.pool)
+    ledgerbot::infra::db::migrate(pool)
         .await
         .expect("migrate again");
-    assert_totals_kept(&pool).await;
+    check(pool).await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn migrate_builds_the_totals_of_existing_rows_once(pool: PgPool) {
+    assert_migrate_builds_once::<Write>(&pool, (7, 10), 1, KEPT, assert_totals_kept).await;
 }

@@ -682,6 +682,77 @@ pub async fn count_rows(pool: &PgPool, table: &str) -> i64 {
         .expect("count")
 }
 
+// Companies with many invoices, for the list and index tests.
+
+/// `count` invoices of `company_id`, one statement each, numbered
+/// `<prefix>-000` on: the `i`th is `like(i)` with that number.
+pub async fn numbered_invoices(
+    pool: &PgPool,
+    company_id: i64,
+    (prefix, count): (&str, i32),
+    like: impl Fn(i32) -> people::Inv<'static>,
+) {
+    for i in 0..count {
+        let number = format!("{prefix}-{i:03}");
+        let invoice = people::Inv {
+            number: &number,
+            ..like(i)
+        };
+        people::invoice(pool, company_id, invoice).await;
+    }
+}
+
+/// The columns [`company_among_invoices`] writes, in its select list's order.
+const BULK_INVOICE_COLUMNS: &str = "company_id, direction, number, partner, partner_cui, \
+                                    issue_date, due_date, total_minor, paid_minor, currency";
+
+/// A company whose reads are measured and its neighbour, created together
+/// (the neighbour's id is the company's plus one), and `rows` invoices
+/// written by one statement: row `g` of `generate_series(1, rows)` selects
+/// `columns`, SQL of `g` and of `$1` (the company's id) for the columns of
+/// [`BULK_INVOICE_COLUMNS`] in order. Then ANALYZE (every table: the
+/// triggers have filled the kept figures too), as autovacuum would have long
+/// before a company has that many. Returns the company's id.
+pub async fn company_among_invoices(pool: &PgPool, rows: i64, columns: &'static str) -> i64 {
+    let company: i64 = sqlx::query_scalar(
+        "WITH c AS (INSERT INTO companies (name) VALUES ('Mare SRL'), ('Vecina SRL') RETURNING id)
+         SELECT min(id) FROM c",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("companies");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO invoices ({BULK_INVOICE_COLUMNS})
+         SELECT {columns} FROM generate_series(1, $2::int) g"
+    )))
+    .bind(company)
+    .bind(rows)
+    .execute(pool)
+    .await
+    .expect("invoices");
+    sqlx::query("ANALYZE").execute(pool).await.expect("analyze");
+    company
+}
+
+/// [`company_among_invoices`] with 20,000 invoices each for the company and
+/// its neighbour, written alternately, enough that the planner chooses
+/// freely: issued to 500 clients, dated over 700 days from 2024-01-01 (row
+/// `n` of a company on day `n % 700`), due a month after, one in three paid.
+/// The company belongs to a new person: their id, then the company's.
+pub async fn owned_company_among_invoices(pool: &PgPool) -> (i64, i64) {
+    let owner = people::user(pool, "owner@example.ro").await;
+    let company = company_among_invoices(
+        pool,
+        40_000,
+        "$1 + g % 2, 'issued', 'F-' || g, 'Client ' || g / 2 % 500, NULL,
+         date '2024-01-01' + g / 2 % 700, date '2024-02-01' + g / 2 % 700,
+         10000, CASE WHEN g / 2 % 3 = 0 THEN 10000 ELSE 0 END, 'RON'",
+    )
+    .await;
+    people::member(pool, company, owner, "owner").await;
+    (owner, company)
+}
+
 // The finance fixtures that the bot, chart, import and search tests share.
 
 /// A person linked to Telegram who owns the company active in their chat,

@@ -11,7 +11,9 @@ use sqlx::PgPool;
 
 use std::time::Duration;
 
-use crate::helpers::{TestApp, eventually, spawn_app};
+use crate::helpers::{
+    TestApp, count_rows, eventually, numbered_invoices, owned_company_among_invoices, spawn_app,
+};
 use crate::people::{Inv, company, invoice, token, user};
 
 fn row(number: &str) -> Value {
@@ -25,13 +27,6 @@ fn row(number: &str) -> Value {
 async fn owner_and_company(pool: &PgPool) -> (String, i64) {
     let owner = user(pool, "owner@example.ro").await;
     (token(owner), company(pool, owner, "Exemplu SRL").await)
-}
-
-async fn invoice_count(pool: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM invoices")
-        .fetch_one(pool)
-        .await
-        .expect("count")
 }
 
 #[sqlx::test(migrations = false)]
@@ -76,7 +71,7 @@ async fn re_pushing_the_same_batch_changes_nothing(pool: PgPool) {
         ),
         "only the changed row counts"
     );
-    assert_eq!(invoice_count(&pool).await, 3);
+    assert_eq!(count_rows(&pool, "invoices").await, 3);
     let paid: i64 = sqlx::query_scalar("SELECT paid_minor FROM invoices WHERE number = 'F-2'")
         .fetch_one(&pool)
         .await
@@ -137,7 +132,7 @@ async fn one_bad_row_rejects_the_batch_naming_row_and_field(pool: PgPool) {
         "row 2: number: repeats row 0; each key may appear once per batch"
     );
     assert_eq!(
-        invoice_count(&pool).await,
+        count_rows(&pool, "invoices").await,
         0,
         "no row of a refused batch is kept"
     );
@@ -174,33 +169,17 @@ async fn the_invoice_list_filters_and_pages(pool: PgPool) {
     // Arrange: 60 unpaid issued, 45 paid received
     let app = spawn_app(pool.clone()).await;
     let (t, id) = owner_and_company(&pool).await;
-    for i in 0..60 {
-        let number = format!("E-{i:03}");
-        invoice(
-            &pool,
-            id,
-            Inv {
-                number: &number,
-                due_in_days: i - 30,
-                ..Inv::default()
-            },
-        )
-        .await;
-    }
-    for i in 0..45 {
-        let number = format!("R-{i:03}");
-        invoice(
-            &pool,
-            id,
-            Inv {
-                number: &number,
-                direction: "received",
-                paid: 100_00,
-                ..Inv::default()
-            },
-        )
-        .await;
-    }
+    numbered_invoices(&pool, id, ("E", 60), |i| Inv {
+        due_in_days: i - 30,
+        ..Inv::default()
+    })
+    .await;
+    numbered_invoices(&pool, id, ("R", 45), |_| Inv {
+        direction: "received",
+        paid: 100_00,
+        ..Inv::default()
+    })
+    .await;
     let cases = [
         ("", vec![50, 50, 5], "all, newest first"),
         ("?status=unpaid", vec![50, 10], "unpaid"),
@@ -280,18 +259,7 @@ async fn invoices_pushed_between_pages_neither_repeat_nor_skip_what_was_listed(p
     // Arrange: 60 invoices, the first page read.
     let app = spawn_app(pool.clone()).await;
     let (t, id) = owner_and_company(&pool).await;
-    for i in 0..60 {
-        let number = format!("E-{i:03}");
-        invoice(
-            &pool,
-            id,
-            Inv {
-                number: &number,
-                ..Inv::default()
-            },
-        )
-        .await;
-    }
+    numbered_invoices(&pool, id, ("E", 60), |_| Inv::default()).await;
     let path = format!("/api/v1/companies/{id}/invoices");
     let (_, first) = app.api(Method::GET, &t, &path, None).await;
     let cursor = first["next_cursor"]
@@ -300,18 +268,7 @@ async fn invoices_pushed_between_pages_neither_repeat_nor_skip_what_was_listed(p
         .to_owned();
 
     // Act: ten newer invoices arrive, then the second page is read.
-    for i in 0..10 {
-        let number = format!("N-{i:03}");
-        invoice(
-            &pool,
-            id,
-            Inv {
-                number: &number,
-                ..Inv::default()
-            },
-        )
-        .await;
-    }
+    numbered_invoices(&pool, id, ("N", 10), |_| Inv::default()).await;
     let (status, second) = app
         .api(Method::GET, &t, &format!("{path}?cursor={cursor}"), None)
         .await;
@@ -337,24 +294,8 @@ async fn a_page_is_read_from_an_index_not_by_sorting_the_company(pool: PgPool) {
     // Arrange: enough invoices, over two companies, that the planner
     // chooses freely; statistics current.
     let app = spawn_app(pool.clone()).await;
-    let (t, id) = owner_and_company(&pool).await;
-    let other = company(&pool, user(&pool, "other@example.ro").await, "Alta SRL").await;
-    sqlx::query(
-        "INSERT INTO invoices (company_id, direction, number, partner, issue_date,
-                               due_date, total_minor, paid_minor, currency)
-         SELECT c, 'issued', 'F-' || n, 'Client', date '2024-01-01' + n % 700,
-                date '2024-02-01' + n % 700, 10000, CASE WHEN n % 3 = 0 THEN 10000 ELSE 0 END, 'RON'
-         FROM unnest(ARRAY[$1, $2]) AS c, generate_series(1, 20000) AS n",
-    )
-    .bind(id)
-    .bind(other)
-    .execute(&pool)
-    .await
-    .expect("invoices");
-    sqlx::query("ANALYZE invoices")
-        .execute(&pool)
-        .await
-        .expect("analyze");
+    let (owner, id) = owned_company_among_invoices(&pool).await;
+    let t = token(owner);
     let scans = || async {
         sqlx::query_as::<_, (String, i64)>(
             "SELECT indexrelname::text, idx_scan FROM pg_stat_user_indexes

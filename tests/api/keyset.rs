@@ -17,6 +17,8 @@ use ledgerbot::services::finance::{Company, Direction, PaidFilter, Role};
 use sqlx::{PgConnection, PgPool};
 use time::Date;
 
+use crate::helpers::company_among_invoices;
+
 /// Rows of the measured company in each table.
 const ROWS: i64 = 20_000;
 /// Rows per page.
@@ -103,27 +105,15 @@ fn assert_bounded(what: &str, scans: i64, first: Touched, deep: Touched) {
 /// Of the measured company's invoices, one in 100 is received (a company
 /// that mostly sells), one in 3 is paid.
 async fn seed(pool: &PgPool) -> i64 {
-    let company: i64 = sqlx::query_scalar(
-        "WITH c AS (INSERT INTO companies (name) VALUES ('Mare SRL'), ('Vecina SRL') RETURNING id)
-         SELECT min(id) FROM c",
+    let company = company_among_invoices(
+        pool,
+        4 * ROWS,
+        "$1 + (g % 4 <> 0)::int, CASE WHEN g % 400 = 0 THEN 'received' ELSE 'issued' END,
+         'F-' || g, 'Client ' || (g % 700), NULL,
+         date '2023-01-01' + (g * 7919 % 1000), date '2023-01-01' + (g * 7919 % 1000) + g % 60,
+         10000 + g, CASE WHEN g % 3 = 0 THEN 10000 + g ELSE g % 5000 END, 'RON'",
     )
-    .fetch_one(pool)
-    .await
-    .expect("companies");
-    sqlx::query(
-        "INSERT INTO invoices (company_id, direction, number, partner, issue_date, due_date,
-                               total_minor, paid_minor, currency)
-         SELECT $1 + (g % 4 <> 0)::int, CASE WHEN g % 400 = 0 THEN 'received' ELSE 'issued' END,
-                'F-' || g, 'Client ' || (g % 700),
-                date '2023-01-01' + (g * 7919 % 1000), date '2023-01-01' + (g * 7919 % 1000) + g % 60,
-                10000 + g, CASE WHEN g % 3 = 0 THEN 10000 + g ELSE g % 5000 END, 'RON'
-         FROM generate_series(1, 4 * $2::int) g",
-    )
-    .bind(company)
-    .bind(ROWS)
-    .execute(pool)
-    .await
-    .expect("invoices");
+    .await;
     sqlx::query(
         "INSERT INTO cash_entries (company_id, amount_minor, currency, note, entry_date)
          SELECT $1 + (g % 4 <> 0)::int, CASE WHEN g % 8 = 0 THEN g ELSE -g END, 'RON', 'nota ' || g,
@@ -136,7 +126,7 @@ async fn seed(pool: &PgPool) -> i64 {
     .await
     .expect("cash entries");
     // As autovacuum would have, long before a company has this many rows.
-    sqlx::query("ANALYZE invoices, cash_entries")
+    sqlx::query("ANALYZE cash_entries")
         .execute(pool)
         .await
         .expect("analyze");

@@ -7,8 +7,8 @@
 //! invoice (the oracle, below); and a page reads a bounded number of rows,
 //! the first as a deep one, whatever the number of invoices and partners.
 
+use rand::Rng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use sqlx::{PgConnection, PgPool};
 use time::Date;
 
@@ -16,8 +16,8 @@ use ledgerbot::blocks::money::Currency;
 use ledgerbot::services::finance::partners::{self, Cursor, Partner, Query, Totals};
 use ledgerbot::services::finance::{Company, Direction, Role};
 
-use crate::dashboard_totals::{self, RandomWrite, random_transactions};
-use crate::helpers::spawn_app;
+use crate::dashboard_totals::{self, RandomWrite, assert_migrate_builds_once, random_transactions};
+use crate::helpers::{company_among_invoices, spawn_app};
 use crate::keyset::{Touched, touched};
 use crate::people::{company, user};
 
@@ -186,6 +186,12 @@ async fn walk(
     rows.extend(totals.unwrap_or_default());
     rows
 }
+
+/// The partners' kept figures: their name in `built_figures`, their tables.
+const KEPT: (&str, &str) = (
+    "partner_totals",
+    "partner_totals, partner_due, partner_list_totals, partner_due_totals",
+);
 
 /// Fails unless, for every company, several days around the due dates and
 /// each direction, the list walked page by page gives what the oracle gives,
@@ -449,35 +455,7 @@ async fn kept_partner_figures_equal_the_invoices_after_random_writes(pool: PgPoo
 
 #[sqlx::test(migrations = false)]
 async fn migrate_builds_the_partner_figures_of_existing_invoices_once(pool: PgPool) {
-    let app = spawn_app(pool.clone()).await;
-    let owner = user(&pool, "ana@example.ro").await;
-    let companies = [
-        company(&pool, owner, "Firma").await,
-        company(&pool, owner, "Alta").await,
-    ];
-    let mut db = pool.acquire().await.expect("connection");
-    let mut rng = StdRng::seed_from_u64(11);
-    for _ in 0..25 {
-        let _ = Write::random(&mut rng, &companies).apply(&mut db).await;
-    }
-    // As in a database of the previous release: invoices, nothing kept.
-    sqlx::raw_sql(
-        "DELETE FROM built_figures WHERE name = 'partner_totals'; DELETE FROM partner_totals; DELETE FROM partner_due;
-         DELETE FROM partner_list_totals; DELETE FROM partner_due_totals",
-    )
-    .execute(&mut *db)
-    .await
-    .expect("forget the kept figures");
-
-    ledgerbot::infra::db::migrate(&app.pool)
-        .await
-        .expect("migrate");
-    assert_partners_kept(&pool).await;
-    // Again: built once, not added twice.
-    ledgerbot::infra::db::migrate(&app.pool)
-        .await
-        .expect("migrate again");
-    assert_partners_kept(&pool).await;
+    assert_migrate_builds_once::<Write>(&pool, (11, 25), 2, KEPT, assert_partners_kept).await;
 }
 
 /// Partners per page in the measure below.
@@ -527,33 +505,18 @@ async fn a_partner_page_reads_its_own_rows_at_any_depth(pool: PgPool) {
     ledgerbot::infra::db::migrate(&pool)
         .await
         .expect("schema applies");
-    let id: i64 = sqlx::query_scalar(
-        "WITH c AS (INSERT INTO companies (name) VALUES ('Mare SRL'), ('Vecina SRL') RETURNING id)
-         SELECT min(id) FROM c",
+    let id = company_among_invoices(
+        &pool,
+        80_000,
+        "$1 + (g % 4 <> 0)::int, CASE WHEN g % 40 < 4 THEN 'received' ELSE 'issued' END,
+         'F-' || g, 'Client ' || (g / 4 % 2000),
+         CASE WHEN g / 4 % 2000 < 500 THEN (100000 + g / 4 % 2000)::text END,
+         date '2023-01-01' + (g * 7919 % 800), date '2023-01-01' + (g * 7919 % 800) + g % 60,
+         CASE WHEN g % 13 = 0 THEN -5000 ELSE 10000 + g END,
+         CASE WHEN g % 3 = 0 THEN (CASE WHEN g % 13 = 0 THEN -5000 ELSE 10000 + g END) ELSE 0 END,
+         CASE WHEN g % 7 = 0 THEN 'EUR' ELSE 'RON' END",
     )
-    .fetch_one(&pool)
-    .await
-    .expect("companies");
-    sqlx::query(
-        "INSERT INTO invoices (company_id, direction, number, partner, partner_cui, issue_date,
-                               due_date, total_minor, paid_minor, currency)
-         SELECT $1 + (g % 4 <> 0)::int, CASE WHEN g % 40 < 4 THEN 'received' ELSE 'issued' END,
-                'F-' || g, 'Client ' || (g / 4 % 2000),
-                CASE WHEN g / 4 % 2000 < 500 THEN (100000 + g / 4 % 2000)::text END,
-                date '2023-01-01' + (g * 7919 % 800), date '2023-01-01' + (g * 7919 % 800) + g % 60,
-                CASE WHEN g % 13 = 0 THEN -5000 ELSE 10000 + g END,
-                CASE WHEN g % 3 = 0 THEN (CASE WHEN g % 13 = 0 THEN -5000 ELSE 10000 + g END) ELSE 0 END,
-                CASE WHEN g % 7 = 0 THEN 'EUR' ELSE 'RON' END
-         FROM generate_series(1, 80000) g",
-    )
-    .bind(id)
-    .execute(&pool)
-    .await
-    .expect("invoices");
-    sqlx::query("ANALYZE")
-        .execute(&pool)
-        .await
-        .expect("analyze");
+    .await;
     let mut db = pool.acquire().await.expect("connection");
     let company = company_of(&mut db, id).await;
     // A cursor deep in the list: after its 1,500th partner.
