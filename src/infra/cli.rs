@@ -239,6 +239,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
 async fn serve_with(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
     let addr = config.listen_addr();
+    let shutdown = shutdown_signal()?;
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -252,7 +253,7 @@ async fn serve_with(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
         // Drawn by the front end: services do not know the charts' words.
         crate::front::bot::handlers::chart::digest_chart,
     );
-    server::run(listener, app, shutdown_signal()).await?;
+    server::run(listener, app, shutdown).await?;
     Ok(())
 }
 
@@ -298,26 +299,32 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(buf)
 }
 
-/// Completes on SIGTERM (what fly.io sends) or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Completes on SIGTERM (what fly.io sends) or Ctrl-C. The handlers are
+/// installed here, before the caller says it listens, not when the future is
+/// first polled: the accept loop may not poll it before the first requests
+/// are answered, and a SIGTERM in that window would kill the process instead
+/// of draining it (seen under load).
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle Ctrl-C")?;
+        let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => tracing::info!("Ctrl-C received"),
+                _ = terminate.recv() => tracing::info!("SIGTERM received"),
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("Ctrl-C received"),
-        () = terminate => tracing::info!("SIGTERM received"),
+    {
+        Ok(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                tracing::info!("Ctrl-C received");
+            } else {
+                std::future::pending::<()>().await;
+            }
+        })
     }
 }
