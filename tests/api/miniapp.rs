@@ -2,7 +2,8 @@
 //! Telegram's web client only), its parts behind the access token (401
 //! without, 404 to a non-member), the dashboard, invoices with filters and
 //! keyset pages, the charts as SVG, in Romanian and English; the "Open
-//! dashboard" button under `/dashboard`. The page's script is exercised in
+//! dashboard" button under `/dashboard`; the company chooser in pages of 50
+//! (`GET /app/companies?after=`), its cursors and whose companies it lists. The page's script is exercised in
 //! Chromium: tests/browser/miniapp.test.mjs.
 #![expect(
     clippy::inconsistent_digit_grouping,
@@ -480,4 +481,286 @@ async fn cash_shows_the_accounts_then_entries_by_month_newest_first_with_month_t
     assert_eq!(status, 404, "not a member");
     let (status, _, _) = part(&app, None, &base).await;
     assert_eq!(status, 401);
+}
+
+/// The access token the Mini App's script gets for Telegram user
+/// `telegram_id`: its `initData`, signed at `auth_date`, traded at
+/// `POST /api/v1/auth/telegram`.
+async fn signed_in(app: &TestApp, telegram_id: i64, auth_date: i64) -> String {
+    let exchanged = app
+        .post_json(
+            "/api/v1/auth/telegram",
+            &json!({"init_data": init_data(telegram_id, auth_date, BOT_TOKEN)}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        exchanged.status(),
+        200,
+        "initData of {telegram_id} accepted"
+    );
+    exchanged.json::<serde_json::Value>().await.expect("tokens")["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
+}
+
+/// `count` companies owned by `owner`, named out of id order
+/// (`Firma 037`, `Firma 074`, ...), so that the chooser's name order shows.
+async fn many_companies(pool: &PgPool, owner: i64, count: i32) -> Vec<i64> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO companies (name)
+         SELECT 'Firma ' || lpad((g * 37 % $1)::text, 3, '0') FROM generate_series(1, $1) g
+         RETURNING id",
+    )
+    .bind(count)
+    .fetch_all(pool)
+    .await
+    .expect("companies");
+    sqlx::query(
+        "INSERT INTO company_members (company_id, user_id, role)
+         SELECT c, $2, 'owner' FROM unnest($1::int8[]) c",
+    )
+    .bind(&ids)
+    .bind(owner)
+    .execute(pool)
+    .await
+    .expect("memberships");
+    ids
+}
+
+/// The chooser's options in a part: `(id, name as written)`, in order.
+fn options(html: &str) -> Vec<(i64, String)> {
+    let select = html
+        .split(r#"<select id="company" name="company">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</select>").next())
+        .unwrap_or_default();
+    select
+        .split(r#"<option value=""#)
+        .skip(1)
+        .map(|option| {
+            let (id, rest) = option.split_once('"').expect("a quoted value");
+            let name = rest
+                .split_once('>')
+                .and_then(|(_, n)| n.split_once("</option>"))
+                .map(|(n, _)| n.to_owned())
+                .expect("a name");
+            (id.parse().expect("a company id"), name)
+        })
+        .collect()
+}
+
+/// The "more companies" button's `after`, when the part has one.
+fn more_after(html: &str) -> Option<String> {
+    html.split(r#"id="more-companies" data-after=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned)
+}
+
+/// GETs a page of the chooser as its "more" button does: status and JSON.
+async fn chooser_page(app: &TestApp, token: Option<&str>, query: &str) -> (u16, serde_json::Value) {
+    let (status, kind, body) = part(app, token, &format!("/app/companies{query}")).await;
+    assert_eq!(kind, "application/json", "{query}: {body}");
+    (status, serde_json::from_str(&body).expect("JSON"))
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_company_chooser_shows_fifty_and_more_pages_by_fifty_in_name_order(pool: PgPool) {
+    // Arrange: Ana, signed in through her Mini App's initData, in 120 companies.
+    let app = spawn_app(pool.clone()).await;
+    let ana = linked_user(&pool, "ana@example.ro", 8301).await;
+    many_companies(&pool, ana, 120).await;
+    let expected: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT c.id, c.name FROM company_members m JOIN companies c ON c.id = m.company_id
+         WHERE m.user_id = $1 ORDER BY m.company_name_key, m.company_id",
+    )
+    .bind(ana)
+    .fetch_all(&pool)
+    .await
+    .expect("the memberships in name order");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let access = signed_in(&app, 8301, now).await;
+
+    // Act: the home part, then the "more" button's pages until the last.
+    let (status, _, html) = part(&app, Some(&access), "/app/home?lang=ro").await;
+    assert_eq!(status, 200, "{html}");
+    let mut seen = options(&html);
+    let mut pages = vec![seen.len()];
+    let mut after = more_after(&html);
+    while let Some(cursor) = after {
+        let (status, page) = chooser_page(&app, Some(&access), &format!("?after={cursor}")).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["page_size"], 50, "{page}");
+        let items = page["items"].as_array().expect("items");
+        pages.push(items.len());
+        seen.extend(items.iter().map(|c| {
+            (
+                c["id"].as_i64().expect("id"),
+                c["name"].as_str().expect("name").to_owned(),
+            )
+        }));
+        after = page["next_cursor"].as_str().map(str::to_owned);
+        assert!(pages.len() <= 3, "a last page that says so: {page}");
+    }
+
+    // Assert: 50, 50, 20; every company once, by name; the first shown.
+    assert_eq!(pages, [50, 50, 20]);
+    assert_eq!(seen, expected, "all 120, by name, none twice");
+    assert!(
+        html.contains(&format!(r#"<h1 id="company-name">{}</h1>"#, expected[0].1)),
+        "{html}"
+    );
+    assert!(html.contains("Mai multe firme ▶"), "{html}");
+    let (_, _, english) = part(&app, Some(&access), "/app/home?lang=en").await;
+    assert!(english.contains("More companies ▶"), "{english}");
+    // The same first page without `after`, and the same pages again: the order is stable.
+    let (_, first) = chooser_page(&app, Some(&access), "").await;
+    let ids = |page: &serde_json::Value| -> Vec<i64> {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|c| c["id"].as_i64().expect("id"))
+            .collect()
+    };
+    let expected_ids: Vec<i64> = expected.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids(&first), expected_ids[..50]);
+    let (_, again) =
+        chooser_page(&app, Some(&access), &format!("?after={}", expected_ids[99])).await;
+    assert_eq!(ids(&again), expected_ids[100..]);
+    assert!(again["next_cursor"].is_null(), "the last page: {again}");
+    // Every company part carries the same paged chooser.
+    let id = expected_ids[7];
+    let (_, _, invoices) = part(
+        &app,
+        Some(&access),
+        &format!("/app/companies/{id}/invoices"),
+    )
+    .await;
+    assert_eq!(options(&invoices), expected[..50], "{invoices}");
+    assert_eq!(more_after(&invoices), Some(expected_ids[49].to_string()));
+    let (_, _, html) = part(&app, Some(&access), &format!("/app/home?company={id}")).await;
+    assert!(
+        html.contains(&format!(r#"<option value="{id}" selected>"#)),
+        "{html}"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_company_further_down_the_list_is_shown_chosen_at_the_top_of_the_chooser(pool: PgPool) {
+    // Arrange: 60 companies; the active one in the bot is the last by name.
+    let app = spawn_app(pool.clone()).await;
+    let ana = linked_user(&pool, "ana@example.ro", 8302).await;
+    many_companies(&pool, ana, 60).await;
+    let (last, name): (i64, String) = sqlx::query_as(
+        "SELECT c.id, c.name FROM company_members m JOIN companies c ON c.id = m.company_id
+         WHERE m.user_id = $1 ORDER BY m.company_name_key DESC, m.company_id DESC LIMIT 1",
+    )
+    .bind(ana)
+    .fetch_one(&pool)
+    .await
+    .expect("the last company");
+    activate(&pool, 8302, last).await;
+    let t = token(ana);
+
+    // Act
+    let (status, _, html) = part(&app, Some(&t), "/app/home").await;
+
+    // Assert: shown and chosen, first, then the first page (which it is not on).
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains(&format!(r#"<h1 id="company-name">{name}</h1>"#)),
+        "{html}"
+    );
+    let listed = options(&html);
+    assert_eq!(listed.len(), 51, "{html}");
+    assert_eq!(listed[0], (last, name), "{html}");
+    assert_eq!(listed.iter().filter(|(id, _)| *id == last).count(), 1);
+    assert!(
+        html.contains(&format!(r#"<option value="{last}" selected>"#)),
+        "{html}"
+    );
+    let (_, page) = chooser_page(&app, Some(&t), &format!("?after={}", listed[50].0)).await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(10), "{page}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_chooser_refuses_tampered_cursors_strangers_and_other_peoples_companies(pool: PgPool) {
+    // Arrange: Ana in 3 companies, Bob in 2 of his own.
+    let app = spawn_app(pool.clone()).await;
+    let ana = linked_user(&pool, "ana@example.ro", 8303).await;
+    let anas = many_companies(&pool, ana, 3).await;
+    let bob = linked_user(&pool, "bob@example.ro", 8304).await;
+    let bobs = [
+        company(&pool, bob, "Bob Unu SRL").await,
+        company(&pool, bob, "Bob Doi SRL").await,
+    ];
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let ana_token = signed_in(&app, 8303, now).await;
+    let bob_token = signed_in(&app, 8304, now - 1).await;
+
+    // Act, assert: cursors not written by the list, or naming a company
+    // that is not Ana's, are 400 and say what to do.
+    let cases = [
+        ("abc".to_owned(), "not a number"),
+        ("-5".to_owned(), "a sign"),
+        (format!("0{}", anas[0]), "a leading zero"),
+        (format!("{}.5", anas[0]), "a fraction"),
+        ("99999999999999999999".to_owned(), "past i64"),
+        (bobs[0].to_string(), "Bob's company"),
+        ("9223372036854775807".to_owned(), "no such company"),
+    ];
+    for (after, why) in &cases {
+        let (status, body) = chooser_page(&app, Some(&ana_token), &format!("?after={after}")).await;
+        assert_eq!(status, 400, "{why}: {body}");
+        assert_eq!(body["error"], "bad_request", "{why}: {body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("from the start"), "{why}: {message}");
+    }
+    // No token, a token that is not one, a tampered initData: refused.
+    let (status, _) = chooser_page(&app, None, "").await;
+    assert_eq!(status, 401);
+    let (status, _) = chooser_page(&app, Some("not-a-jwt"), "").await;
+    assert_eq!(status, 401);
+    let tampered = init_data(8303, now - 2, BOT_TOKEN).replace("8303", "8304");
+    let refused = app
+        .post_json(
+            "/api/v1/auth/telegram",
+            &json!({"init_data": tampered}),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status(), 401, "another id, the old signature");
+    // Bob's initData: his companies only, and Ana's are not his to choose.
+    let (status, page) = chooser_page(&app, Some(&bob_token), "").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Bob Doi SRL", "Bob Unu SRL"], "{page}");
+    let (_, _, html) = part(&app, Some(&bob_token), "/app/home").await;
+    assert_eq!(options(&html).len(), 2, "{html}");
+    assert!(!html.contains("Firma"), "{html}");
+    assert!(more_after(&html).is_none(), "{html}");
+    for (query, want) in [
+        (format!("company={}", anas[0]), 404),
+        ("company=abc".to_owned(), 400),
+        (format!("company={}", bobs[1]), 200),
+    ] {
+        let (status, _, body) = part(&app, Some(&bob_token), &format!("/app/home?{query}")).await;
+        assert_eq!(status, want, "{query}: {body}");
+        assert!(!body.contains("Firma"), "{query}: {body}");
+    }
+    let (status, _, _) = part(
+        &app,
+        Some(&bob_token),
+        &format!("/app/companies/{}/dashboard", anas[0]),
+    )
+    .await;
+    assert_eq!(status, 404, "not his");
 }

@@ -1,4 +1,4 @@
-// The Telegram Mini App (/app: dashboard, invoices, partners, charts) in a phone-sized Chromium, offline: Telegram's
+// The Telegram Mini App (/app: dashboard, invoices, partners, charts, the company chooser's pages) in a phone-sized Chromium, offline: Telegram's
 // own script (telegram.org) is refused, so the page must sign in with the
 // initData it finds in the URL, where Telegram puts it (#tgWebAppData=...),
 // signed here as Telegram signs it with the test server's bot token
@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { BASE_URL, SHOTS, launch } from "./browser.mjs";
+import { BASE_URL, SHOTS, launch, openPage } from "./browser.mjs";
 
 const BOT_TOKEN = process.env.BOT_TOKEN;
 /** The dev chat's Telegram user, linked to the demo account in dev mode. */
@@ -156,6 +156,87 @@ test("tampered initData is refused, and outside Telegram the app says where to o
     await page.goto(`${BASE_URL}/app`, { waitUntil: "domcontentloaded" });
     await page.waitForSelector("#status.error");
     assert.match(await page.textContent("#status"), /Open the app from the ledgerbot bot/);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("the company chooser shows 50 companies and appends the next ones on \u201cMore companies\u201d", async () => {
+  const browser = await launch();
+  try {
+    console.log("step: the demo company's owner invites, in the dev chat; a new person accepts");
+    const chat = await openPage(browser, { viewport: { width: 420, height: 760 } });
+    await chat.goto(`${BASE_URL}/dev/chat`, { waitUntil: "domcontentloaded" });
+    const bot = chat.locator(".msg.bot");
+    const say = async (text) => {
+      const before = await bot.count();
+      await chat.fill("#text", text);
+      await chat.press("#text", "Enter");
+      await bot.nth(before).waitFor();
+      return before;
+    };
+    const at = await say("/invite viewer");
+    const code = (await bot.nth(at).innerText()).match(/start=inv_([A-Za-z0-9_-]{43})/)?.[1];
+    assert.ok(code, await bot.nth(at).innerText());
+    await bot.nth(at + 1).waitFor(); // the invitation's QR code, so that it is not taken for the next answer
+    // A Telegram user of this test alone (the clock keeps reruns against one database apart).
+    const id = 7100000000 + (Date.now() % 100000000);
+    await chat.fill("#uid", String(id));
+    await chat.fill("#fname", "Ana");
+    const invitation = bot.nth(await say(`/start inv_${code}`));
+    await invitation.locator("button", { hasText: "Accept" }).click();
+    await invitation.filter({ hasText: /Welcome to|Bine ai venit/ }).waitFor();
+
+    console.log("step: opened from Telegram: one company, no chooser");
+    const page = await phone(browser);
+    await page.goto(launchUrl(initData({ id, first_name: "Ana", language_code: "en" })), { waitUntil: "domcontentloaded" });
+    await page.waitForSelector("#company-name");
+    const demo = (await page.textContent("#company-name")).trim();
+    assert.equal(await page.locator("#company").count(), 0, "a single company: nothing to choose");
+
+    console.log("step: 50 companies of their own (with the app's token), after the demo one by name");
+    const created = await page.evaluate(async () => {
+      const key = Object.keys(sessionStorage).find((k) => k.startsWith("ledgerbot.tokens."));
+      const { access_token: token } = JSON.parse(sessionStorage.getItem(key));
+      const statuses = [];
+      for (let n = 1; n <= 50; n += 1) {
+        const r = await fetch("/api/v1/companies", {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify({ name: `Zeta ${String(n).padStart(2, "0")}` }),
+        });
+        statuses.push(r.status);
+      }
+      return statuses;
+    });
+    assert.deepEqual([...new Set(created)], [201], JSON.stringify(created));
+
+    console.log("step: the chooser: the first 50 by name and \u201cMore companies\u201d");
+    await page.reload({ waitUntil: "domcontentloaded" });
+    await page.waitForSelector("#more-companies");
+    assert.equal((await page.textContent("#company-name")).trim(), demo, "the active company, still shown");
+    const options = page.locator("#company option");
+    assert.equal(await options.count(), 50);
+    assert.equal(await page.locator("#company option:checked").textContent(), demo);
+    assert.equal(await options.last().textContent(), "Zeta 49");
+    assert.equal((await page.textContent("#more-companies")).trim(), "More companies \u25b6");
+    await page.screenshot({ path: `${SHOTS}/miniapp-chooser.png`, fullPage: true });
+
+    console.log("step: more: the last company appended, then no more");
+    await page.click("#more-companies");
+    await page.waitForFunction(() => document.querySelectorAll("#company option").length === 51);
+    assert.equal(await options.last().textContent(), "Zeta 50");
+    const values = await options.evaluateAll((all) => all.map((o) => o.value));
+    assert.equal(new Set(values).size, 51, "no company twice");
+    assert.equal(await page.locator("#more-companies").count(), 0, "the last page: the button goes");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "company", "focus on the list it filled");
+    assert.equal(await page.locator("#company option:checked").textContent(), demo, "the choice kept");
+    await page.screenshot({ path: `${SHOTS}/miniapp-chooser-more.png`, fullPage: true });
+
+    console.log("step: the appended company, chosen and shown");
+    await page.selectOption("#company", { label: "Zeta 50" });
+    await page.click("#chooser button[type=submit]");
+    await page.waitForFunction(() => document.getElementById("company-name")?.textContent === "Zeta 50");
   } finally {
     await browser.close();
   }

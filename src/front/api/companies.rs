@@ -86,7 +86,9 @@ pub async fn dashboard(req: Req) -> Result<HttpResponse, ApiError> {
 ///
 /// # Errors
 /// As said, or the database failed.
-async fn counted_caller(req: &Req) -> Result<(Caller, PoolConnection<Postgres>), ApiError> {
+pub(crate) async fn counted_caller(
+    req: &Req,
+) -> Result<(Caller, PoolConnection<Postgres>), ApiError> {
     // The token first: a request without one costs no connection.
     let caller = caller(req)?;
     let mut db = req.app.pool.acquire().await?;

@@ -10,6 +10,10 @@
 //! (filters, keyset pages), the partners (customers and suppliers, keyset
 //! pages) and the charts. Each part is an
 //! askama template, escaped like every page; the script only places it.
+//! Each part carries the company chooser with the first page of the
+//! person's companies; its "more" button appends the next pages, read as
+//! JSON from `GET /app/companies?after=ID` (names placed as text, never as
+//! HTML).
 //! Charts come as SVG images (`.../charts/{kind}.svg`), shown through
 //! `<img>` so that nothing in them can run.
 //!
@@ -24,11 +28,13 @@ use super::{Frame, PageReq, PageResult, render};
 use crate::blocks::Lang;
 use crate::blocks::chart::Theme;
 use crate::blocks::format::{date, money};
-use crate::front::api::{caller, companies::member_of};
+use crate::front::api::caller;
+use crate::front::api::companies::{PAGE_SIZE, counted_caller, member_of};
 use crate::front::charts::{self, Kind, Picture, RenderError};
 use crate::infra::config::Config;
-use crate::infra::http_io::{ApiError, HttpResponse, with_type};
+use crate::infra::http_io::{ApiError, HttpResponse, json, with_type};
 use crate::infra::router::Req;
+use crate::services::finance::companies::Opening;
 use crate::services::finance::dashboard::{self, Dashboard};
 use crate::services::finance::invoices::{self, Cursor, Invoice};
 use crate::services::finance::partners::{self, Partner};
@@ -64,15 +70,15 @@ pub async fn shell(p: PageReq) -> PageResult {
     )
 }
 
-/// The language of a part: the account's choice (`/language`), else what
-/// the script says Telegram's app is in (`?lang=`), else English.
-async fn lang_of(req: &Req, user_id: i64, db: &mut sqlx::PgConnection) -> Result<Lang, ApiError> {
-    let chosen = companies::opening(db, user_id).await?.language;
-    Ok(chosen.unwrap_or_else(|| {
+/// The language of a part: the account's choice (`/language`, from its
+/// [`Opening`]), else what the script says Telegram's app is in (`?lang=`),
+/// else English.
+fn lang_of(req: &Req, opening: Opening) -> Lang {
+    opening.language.unwrap_or_else(|| {
         param(req, "lang")
             .and_then(|l| Lang::parse(&l))
             .unwrap_or(Lang::En)
-    }))
+    })
 }
 
 /// The first value of `name` in the query, decoded.
@@ -82,14 +88,22 @@ fn param(req: &Req, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// A part of the page: HTML, never cached (it shows figures and who asks).
-fn part(page: &impl Template) -> Result<HttpResponse, ApiError> {
-    let html = page.render().map_err(|e| ApiError::Internal(e.into()))?;
-    let mut response = with_type(StatusCode::OK, "text/html; charset=utf-8", html);
+/// `response`, never cached: the parts show figures and who asks.
+fn no_store(mut response: HttpResponse) -> HttpResponse {
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    response
+}
+
+/// A part of the page: HTML, never cached.
+fn part(page: &impl Template) -> Result<HttpResponse, ApiError> {
+    let html = page.render().map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(no_store(with_type(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        html,
+    )))
 }
 
 /// A label and a figure, written out.
@@ -110,11 +124,54 @@ pub struct Section {
     pub empty: &'static str,
 }
 
+/// The company chooser: a page of the person's companies, as the web's
+/// `/companies` and the API's list page them ([`companies::of_user_slice`]),
+/// so a part costs one range of an index however many companies the person
+/// belongs to. The script's "more" button appends the next pages from
+/// [`company_page`].
+struct Chooser {
+    /// The first page by name; the company shown comes first when it is
+    /// further down the list, so that it is always the one chosen.
+    companies: Vec<Company>,
+    /// The next page's `after` (the last company's id), when there is one.
+    more: Option<String>,
+}
+
+impl Chooser {
+    /// The chooser of `user_id` showing `shown`.
+    async fn around(
+        db: &mut sqlx::PgConnection,
+        user_id: i64,
+        shown: &Company,
+    ) -> Result<Self, ApiError> {
+        Ok(Self::of(first_page(db, user_id).await?, shown))
+    }
+
+    /// The chooser of the first page `(companies, next)` showing `shown`.
+    fn of((mut companies, more): (Vec<Company>, Option<String>), shown: &Company) -> Self {
+        if !companies.iter().any(|c| c.id == shown.id) {
+            companies.insert(0, shown.clone());
+        }
+        Self { companies, more }
+    }
+}
+
+/// The first page of `user_id`'s companies by name, and the next page's cursor.
+async fn first_page(
+    db: &mut sqlx::PgConnection,
+    user_id: i64,
+) -> Result<(Vec<Company>, Option<String>), ApiError> {
+    // From the first company the place cannot be lost: there is no `None` to answer.
+    Ok(companies::of_user_slice(db, user_id, None, PAGE_SIZE)
+        .await?
+        .map_or_else(|| (Vec::new(), None), |s| (s.items, s.next_cursor)))
+}
+
 /// The company chooser and navigation, on every part.
 struct Nav {
     lang: Lang,
     company: Company,
-    companies: Vec<Company>,
+    chooser: Chooser,
     current: &'static str,
 }
 
@@ -126,6 +183,28 @@ impl Nav {
     fn base(&self) -> String {
         format!("/app/companies/{}", self.company.id)
     }
+
+    /// The navigation of the part `current` of `company`, with the chooser's first page.
+    async fn read(
+        db: &mut sqlx::PgConnection,
+        user_id: i64,
+        lang: Lang,
+        company: Company,
+        current: &'static str,
+    ) -> Result<Self, ApiError> {
+        let chooser = Chooser::around(db, user_id, &company).await?;
+        Ok(Self {
+            lang,
+            company,
+            chooser,
+            current,
+        })
+    }
+
+    /// The "more" button's words, the web's `/companies` page's.
+    fn more_text(&self) -> &'static str {
+        super::companies::more_text(self.lang)
+    }
 }
 
 #[derive(Template)]
@@ -136,39 +215,60 @@ struct DashboardPart {
     sections: Vec<Section>,
 }
 
-/// `GET /app/home`: the dashboard of the company asked for (`?company=`),
-/// else the active one in Telegram, else the first.
+/// `GET /app/home?company=ID`: the dashboard of the company asked for (404
+/// when it is not the caller's, as every company part), else the one active
+/// in Telegram (while the caller is still its member), else the first by
+/// name. Each a single membership lookup: the caller's companies are not
+/// read whole.
 pub async fn home(req: Req) -> Result<HttpResponse, ApiError> {
     let who = caller(&req)?;
-    let mut db = req.app.pool.acquire().await?;
-    let lang = lang_of(&req, who.user_id, &mut db).await?;
-    let list = companies::of_user(&mut db, who.user_id).await?;
-    let wanted = param(&req, "company").and_then(|c| c.parse::<i64>().ok());
-    let active = companies::opening(&mut db, who.user_id)
-        .await?
-        .active_company;
-    let Some(company) = wanted
-        .or(active)
-        .and_then(|id| list.iter().find(|c| c.id == id))
-        .or(list.first())
-        .cloned()
-    else {
-        return part(&NoCompany { lang });
+    let wanted = match param(&req, "company").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(text) => Some(companies::cursor(&text).ok_or_else(|| {
+            ApiError::BadRequest("company must be the id of one of your companies".into())
+        })?),
     };
-    dashboard_part(&mut db, lang, company, list).await
+    let mut db = req.app.pool.acquire().await?;
+    let opening = companies::opening(&mut db, who.user_id).await?;
+    let lang = lang_of(&req, opening);
+    let chosen = match (wanted, opening.active_company) {
+        (Some(id), _) => Some(
+            companies::for_member(&mut db, id, who.user_id)
+                .await?
+                .ok_or(ApiError::NotFound)?,
+        ),
+        (None, Some(id)) => companies::for_member(&mut db, id, who.user_id).await?,
+        (None, None) => None,
+    };
+    let (company, chooser) = match chosen {
+        Some(company) => {
+            let chooser = Chooser::around(&mut db, who.user_id, &company).await?;
+            (company, chooser)
+        }
+        None => {
+            let page = first_page(&mut db, who.user_id).await?;
+            let Some(company) = page.0.first().cloned() else {
+                return part(&NoCompany { lang });
+            };
+            let chooser = Chooser::of(page, &company);
+            (company, chooser)
+        }
+    };
+    dashboard_part(&mut db, lang, company, chooser).await
 }
 
 /// `GET /app/companies/{id}/dashboard`.
 pub async fn company_dashboard(req: Req) -> Result<HttpResponse, ApiError> {
-    let (company, lang, list, mut db) = member(&req).await?;
-    dashboard_part(&mut db, lang, company, list).await
+    let (company, lang, user_id, mut db) = member(&req).await?;
+    let chooser = Chooser::around(&mut db, user_id, &company).await?;
+    dashboard_part(&mut db, lang, company, chooser).await
 }
 
 async fn dashboard_part(
     db: &mut sqlx::PgConnection,
     lang: Lang,
     company: Company,
-    companies: Vec<Company>,
+    chooser: Chooser,
 ) -> Result<HttpResponse, ApiError> {
     let today = crate::services::finance::today(&mut *db).await?;
     let figures = dashboard::compute(db, &company, today).await?;
@@ -178,10 +278,37 @@ async fn dashboard_part(
         nav: Nav {
             lang,
             company,
-            companies,
+            chooser,
             current: "dashboard",
         },
     })
+}
+
+/// `GET /app/companies?after=ID`: the chooser's next page, as the "more"
+/// button asks for it → `{items, page_size, next_cursor}`, the shape and
+/// the page of `GET /api/v1/companies` (50 by name; `next_cursor` the last
+/// company's id, `null` on the last page), counted against the account's
+/// API limit as that list is. An `after` that is not a company id as the
+/// page wrote it, or names a company the caller is not (any longer) a member
+/// of, is 400: the list's place is lost.
+pub async fn company_page(req: Req) -> Result<HttpResponse, ApiError> {
+    let (who, mut db) = counted_caller(&req).await?;
+    let lost = |why: &str| {
+        ApiError::BadRequest(format!(
+            "after {why}: open the company list again from the start"
+        ))
+    };
+    let after = match param(&req, "after").filter(|a| !a.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            companies::cursor(&text)
+                .ok_or_else(|| lost("must be the company id the previous page gave"))?,
+        ),
+    };
+    let page = companies::of_user_slice(&mut db, who.user_id, after, PAGE_SIZE)
+        .await?
+        .ok_or_else(|| lost("names a company you are not a member of"))?;
+    Ok(no_store(json(StatusCode::OK, &page)))
 }
 
 #[derive(Template)]
@@ -196,25 +323,23 @@ impl NoCompany {
     }
 }
 
-/// The company of the path (404 to a non-member), the reader's language,
-/// their companies (for the chooser), and the connection to go on with.
-async fn member(
-    req: &Req,
-) -> Result<
-    (
-        Company,
-        Lang,
-        Vec<Company>,
-        sqlx::pool::PoolConnection<sqlx::Postgres>,
-    ),
-    ApiError,
-> {
+/// A part of one company: the company of the path (404 to a non-member:
+/// one membership lookup, [`member_of`]), the reader's language, their
+/// account (for the chooser), and the connection to go on with.
+type Member = (
+    Company,
+    Lang,
+    i64,
+    sqlx::pool::PoolConnection<sqlx::Postgres>,
+);
+
+/// [`Member`] of the request.
+async fn member(req: &Req) -> Result<Member, ApiError> {
     let company = member_of(req).await?;
     let who = caller(req)?;
     let mut db = req.app.pool.acquire().await?;
-    let lang = lang_of(req, who.user_id, &mut db).await?;
-    let list = companies::of_user(&mut db, who.user_id).await?;
-    Ok((company, lang, list, db))
+    let opening = companies::opening(&mut db, who.user_id).await?;
+    Ok((company, lang_of(req, opening), who.user_id, db))
 }
 
 /// The dashboard's figures as sections, one figure a line, as `/dashboard` shows them.
@@ -339,7 +464,7 @@ struct InvoicesPart {
 /// `GET /app/companies/{id}/invoices?status=&direction=&q=&cursor=`: a keyset
 /// page of the invoices (`q` searches partner, number or CUI, as `/facturi <text>`) ([`invoices::list_after`], as the API pages them).
 pub async fn invoice_list(req: Req) -> Result<HttpResponse, ApiError> {
-    let (company, lang, list, mut db) = member(&req).await?;
+    let (company, lang, user_id, mut db) = member(&req).await?;
     let status = match param(&req, "status").as_deref() {
         None | Some("" | "all") => PaidFilter::All,
         Some("unpaid") => PaidFilter::Unpaid,
@@ -374,6 +499,7 @@ pub async fn invoice_list(req: Req) -> Result<HttpResponse, ApiError> {
         today,
     )
     .await?;
+    let nav = Nav::read(&mut db, user_id, lang, company, "invoices").await?;
     part(&InvoicesPart {
         q_param: super::html::url_param(&q),
         q,
@@ -382,12 +508,7 @@ pub async fn invoice_list(req: Req) -> Result<HttpResponse, ApiError> {
         rows: slice.items.iter().map(|i| Row::of(lang, i)).collect(),
         next: slice.next_cursor,
         first_page: after.is_none(),
-        nav: Nav {
-            lang,
-            company,
-            companies: list,
-            current: "invoices",
-        },
+        nav,
     })
 }
 
@@ -420,7 +541,7 @@ struct ChartsPart {
 /// `GET /app/companies/{id}/charts`: the charts with something to show,
 /// each an image with its figures beside it (also its text alternative).
 pub async fn chart_list(req: Req) -> Result<HttpResponse, ApiError> {
-    let (company, lang, list, mut db) = member(&req).await?;
+    let (company, lang, user_id, mut db) = member(&req).await?;
     let today = crate::services::finance::today(&mut *db).await?;
     let data = crate::services::finance::charts::compute(&mut db, &company, today).await?;
     let base = format!("/app/companies/{}/charts", company.id);
@@ -428,15 +549,11 @@ pub async fn chart_list(req: Req) -> Result<HttpResponse, ApiError> {
         .into_iter()
         .map(|p| view(&base, &p))
         .collect();
+    let nav = Nav::read(&mut db, user_id, lang, company, "charts").await?;
     part(&ChartsPart {
         charts,
         left_out: charts::left_out(lang, &data.other_currencies),
-        nav: Nav {
-            lang,
-            company,
-            companies: list,
-            current: "charts",
-        },
+        nav,
     })
 }
 
@@ -482,11 +599,7 @@ pub async fn chart_svg(req: Req) -> Result<HttpResponse, ApiError> {
             RenderError::Failed => ApiError::Internal(anyhow::anyhow!("a chart was not drawn")),
         })?;
     let (_, svg) = drawn.into_iter().next().ok_or(ApiError::NotFound)?;
-    let mut response = with_type(StatusCode::OK, "image/svg+xml", svg);
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(no_store(with_type(StatusCode::OK, "image/svg+xml", svg)))
 }
 
 /// One partner as a row of the list.
@@ -542,7 +655,7 @@ struct PartnersPart {
 /// with the company-wide line and the ageing of each
 /// ([`partners::list_after`], as the API and `/parteneri` compute them).
 pub async fn partner_list(req: Req) -> Result<HttpResponse, ApiError> {
-    let (company, lang, list, mut db) = member(&req).await?;
+    let (company, lang, user_id, mut db) = member(&req).await?;
     let direction = match param(&req, "direction").as_deref() {
         None | Some("" | "issued") => Direction::Issued,
         Some("received") => Direction::Received,
@@ -582,18 +695,14 @@ pub async fn partner_list(req: Req) -> Result<HttpResponse, ApiError> {
             ]
         })
         .collect();
+    let nav = Nav::read(&mut db, user_id, lang, company, "partners").await?;
     part(&PartnersPart {
         direction: direction.as_str(),
         totals,
         rows: page.items.iter().map(|p| PartnerRow::of(lang, p)).collect(),
         next: page.next_cursor,
         first_page,
-        nav: Nav {
-            lang,
-            company,
-            companies: list,
-            current: "partners",
-        },
+        nav,
     })
 }
 
@@ -662,7 +771,7 @@ fn month_title(lang: Lang, first_day: time::Date) -> String {
 /// time, grouped by month, each month with its income and expenses (all of
 /// the month's entries, not only this page's).
 pub async fn cash_list(req: Req) -> Result<HttpResponse, ApiError> {
-    let (company, lang, list, mut db) = member(&req).await?;
+    let (company, lang, user_id, mut db) = member(&req).await?;
     let after = match param(&req, "cursor").filter(|c| !c.is_empty()) {
         None => None,
         Some(c) => Some(parse_cursor(&c).ok_or_else(|| {
@@ -722,6 +831,7 @@ pub async fn cash_list(req: Req) -> Result<HttpResponse, ApiError> {
                 .collect(),
         })
         .collect();
+    let nav = Nav::read(&mut db, user_id, lang, company, "cash").await?;
     part(&CashPart {
         accounts: accounts
             .iter()
@@ -735,11 +845,6 @@ pub async fn cash_list(req: Req) -> Result<HttpResponse, ApiError> {
         months,
         next: next.flatten(),
         first_page: after.is_none(),
-        nav: Nav {
-            lang,
-            company,
-            companies: list,
-            current: "cash",
-        },
+        nav,
     })
 }

@@ -9,8 +9,15 @@ use http::StatusCode;
 
 use super::html::login_first;
 use super::{Frame, PageReq, PageResult, WebError, render};
+use crate::blocks::Lang;
 use crate::front::api::companies::PAGE_SIZE;
 use crate::services::finance::companies;
+
+/// The words of the link (here) and the button (the Mini App's chooser,
+/// [`super::app`]) to the next page of companies.
+pub fn more_text(lang: Lang) -> &'static str {
+    lang.pick("Mai multe firme ▶", "More companies ▶")
+}
 
 /// One company as the list shows it.
 struct Row {
@@ -32,6 +39,8 @@ struct CompaniesPage<'a> {
     next: Option<String>,
     /// Whether this is the first page (the others link back to it).
     first_page: bool,
+    /// The next page link's words.
+    more: &'a str,
 }
 
 /// `GET /companies?after=ID`: the page after that company (the first
@@ -78,6 +87,7 @@ pub async fn list(p: PageReq) -> PageResult {
         bot: &app.config.bot_username,
         next: page.next_cursor,
         first_page: after.is_none(),
+        more: more_text(lang),
     };
     render(StatusCode::OK, &page)
 }

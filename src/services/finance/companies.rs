@@ -167,25 +167,6 @@ pub async fn create(
     })
 }
 
-/// Every company `user_id` is a member of, by name: the Mini App's
-/// chooser, whole (the API, the bot and the web's `/companies` page them:
-/// [`of_user_page`], [`of_user_slice`]).
-///
-/// # Errors
-/// The database failed.
-pub async fn of_user(db: &mut PgConnection, user_id: i64) -> Result<Vec<Company>, sqlx::Error> {
-    let rows = sqlx::query_as!(
-        Row,
-        r#"SELECT c.id, c.name, c.cui, c.currency, m.role
-           FROM company_members m JOIN companies c ON c.id = m.company_id
-           WHERE m.user_id = $1 ORDER BY m.company_name_key, m.company_id"#,
-        user_id
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows.into_iter().map(Company::from).collect())
-}
-
 /// Where a page of a person's companies starts ([`of_user_page`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Place {
