@@ -677,7 +677,8 @@ CREATE INDEX IF NOT EXISTS digest_settings_on ON digest_settings (hour) WHERE en
 -- A Telegram account as every update reads it (`claim_update`, `read_update`):
 -- the person, the active company and the membership that makes it usable
 -- (the company columns are NULL when the person is no longer a member). A
--- view, so the join is written once; PostgreSQL plans it as if spelled out.
+-- view, so the join is written once: the definition of the kept rows below,
+-- which the updates read.
 CREATE OR REPLACE VIEW telegram_account_context AS
 SELECT t.telegram_user_id, t.blocked_at, u.id AS user_id, u.language, t.active_company_id,
        c.id AS company_id, c.name AS company_name, c.cui AS company_cui,
@@ -685,6 +686,197 @@ SELECT t.telegram_user_id, t.blocked_at, u.id AS user_id, u.language, t.active_c
 FROM telegram_accounts t JOIN users u ON u.id = t.user_id
 LEFT JOIN company_members m ON m.company_id = t.active_company_id AND m.user_id = t.user_id
 LEFT JOIN companies c ON c.id = m.company_id;
+
+-- The same rows, kept: one per Telegram account, which `claim_update` and
+-- `read_update` read by its key instead of joining the four tables on every
+-- update (a callgrind run of the hot path: 0.80 of its instructions;
+-- BENCHMARKS.md). The view above stays the one definition of a row: the
+-- triggers below recompute an account's row from it whenever one of the
+-- tables it reads changes what the row shows, in the writer's transaction,
+-- so every write path (the API, the bot, the web pages, a previous build's
+-- statements, psql, a company's deletion cascading) keeps it current and
+-- none can forget to. `rebuild_account_context()` builds it from scratch:
+-- `ledgerbot migrate` the first time (`build_once`, below), a TRUNCATE of a
+-- source table, a repair.
+CREATE TABLE IF NOT EXISTS telegram_account_context_kept (
+    telegram_user_id  bigint      PRIMARY KEY,
+    blocked_at        timestamptz,
+    user_id           bigint      NOT NULL,
+    language          text,
+    active_company_id bigint,
+    company_id        bigint,
+    company_name      text,
+    company_cui       text,
+    company_currency  text,
+    role              text
+);
+CREATE INDEX IF NOT EXISTS telegram_account_context_kept_user
+    ON telegram_account_context_kept (user_id);
+CREATE INDEX IF NOT EXISTS telegram_account_context_kept_company
+    ON telegram_account_context_kept (company_id);
+
+-- Recomputes the rows of a person's Telegram account from the view (at most
+-- one: an account belongs to one person). Concurrent writers must not leave
+-- a row computed from a snapshot that missed the other's change (say, one
+-- changes the person's role while another switches the account's active
+-- company), so each statement here sees what committed before it, in order:
+--   1. the person's row lock (FOR NO KEY UPDATE: the foreign keys' checks,
+--      FOR KEY SHARE, do not wait for it): every recomputation of one
+--      person's row runs one at a time, and the second sees the first's
+--      writes committed, its own base-table write included (made before
+--      the lock). The lock and not the kept row's, which does not exist yet
+--      when an account and a membership are written at once.
+--   2. the active company's row FOR SHARE: a change to its name, CUI or
+--      currency in flight is waited for (and one starting waits for this
+--      transaction), so the copy below is never older than the company.
+--      (`account_context_company_changed` writes those columns to the kept
+--      rows directly, without the person's lock.)
+--   3. the row from the view, written only when it differs.
+CREATE OR REPLACE FUNCTION refresh_account_context(_user_id bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM FROM users WHERE id = _user_id FOR NO KEY UPDATE;
+    PERFORM FROM companies c
+    WHERE c.id = (SELECT t.active_company_id FROM telegram_accounts t WHERE t.user_id = _user_id)
+    FOR SHARE;
+    DELETE FROM telegram_account_context_kept k
+    WHERE k.user_id = _user_id
+      AND NOT EXISTS (SELECT FROM telegram_accounts t
+                      WHERE t.telegram_user_id = k.telegram_user_id AND t.user_id = _user_id);
+    INSERT INTO telegram_account_context_kept AS k
+        (telegram_user_id, blocked_at, user_id, language, active_company_id, company_id,
+         company_name, company_cui, company_currency, role)
+    SELECT a.telegram_user_id, a.blocked_at, a.user_id, a.language, a.active_company_id,
+           a.company_id, a.company_name, a.company_cui, a.company_currency, a.role
+    FROM telegram_account_context a
+    WHERE a.user_id = _user_id
+    ON CONFLICT (telegram_user_id) DO UPDATE
+    SET (blocked_at, user_id, language, active_company_id, company_id, company_name,
+         company_cui, company_currency, role)
+      = (excluded.blocked_at, excluded.user_id, excluded.language, excluded.active_company_id,
+         excluded.company_id, excluded.company_name, excluded.company_cui,
+         excluded.company_currency, excluded.role)
+    WHERE (k.blocked_at, k.user_id, k.language, k.active_company_id, k.company_id,
+           k.company_name, k.company_cui, k.company_currency, k.role)
+          IS DISTINCT FROM
+          (excluded.blocked_at, excluded.user_id, excluded.language, excluded.active_company_id,
+           excluded.company_id, excluded.company_name, excluded.company_cui,
+           excluded.company_currency, excluded.role);
+END
+$$;
+
+-- A row of telegram_accounts, company_members or users written: the
+-- people's rows it touches, recomputed (two people, when a Telegram account
+-- moves from one to another: in id order, so that two such moves do not
+-- wait for each other crosswise).
+CREATE OR REPLACE FUNCTION account_context_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    _old bigint;
+    _new bigint;
+BEGIN
+    IF TG_TABLE_NAME = 'users' THEN
+        _new := NEW.id;
+    ELSE
+        IF TG_OP <> 'INSERT' THEN
+            _old := OLD.user_id;
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            _new := NEW.user_id;
+        END IF;
+    END IF;
+    IF _old IS NOT NULL AND _new IS NOT NULL AND _old <> _new THEN
+        PERFORM refresh_account_context(least(_old, _new));
+        PERFORM refresh_account_context(greatest(_old, _new));
+    ELSE
+        PERFORM refresh_account_context(coalesce(_new, _old));
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- A company's name, CUI or currency changed: copied to the rows that show
+-- it. Its row lock, held to the end of the transaction, orders this against
+-- `refresh_account_context`'s FOR SHARE (whichever comes second sees the
+-- other's commit). A company's deletion needs nothing here: it deletes the
+-- memberships and clears the active companies pointing at it, whose
+-- triggers recompute those rows.
+CREATE OR REPLACE FUNCTION account_context_company_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE telegram_account_context_kept
+    SET company_name = NEW.name, company_cui = NEW.cui, company_currency = NEW.currency
+    WHERE company_id = NEW.id;
+    RETURN NULL;
+END
+$$;
+
+-- Builds every row from the view, from scratch. Takes the four tables'
+-- SHARE lock so that no write slips between the two steps.
+CREATE OR REPLACE FUNCTION rebuild_account_context()
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    LOCK TABLE telegram_accounts, users, company_members, companies IN SHARE MODE;
+    DELETE FROM telegram_account_context_kept;
+    INSERT INTO telegram_account_context_kept
+        (telegram_user_id, blocked_at, user_id, language, active_company_id, company_id,
+         company_name, company_cui, company_currency, role)
+    SELECT a.telegram_user_id, a.blocked_at, a.user_id, a.language, a.active_company_id,
+           a.company_id, a.company_name, a.company_cui, a.company_currency, a.role
+    FROM telegram_account_context a;
+END
+$$;
+
+-- TRUNCATE has no rows to recompute: everything is built again.
+CREATE OR REPLACE FUNCTION account_context_truncated() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM rebuild_account_context();
+    RETURN NULL;
+END
+$$;
+
+-- The triggers, created once (a migration that finds them leaves the tables
+-- unlocked). Row triggers only on the columns the rows show, and only when
+-- a value changes (a message from a known sender writes none of them).
+DO $$
+DECLARE
+    _trigger text[];
+BEGIN
+    FOREACH _trigger SLICE 1 IN ARRAY ARRAY[
+        ['telegram_accounts', 'telegram_accounts_context', 'INSERT OR DELETE', 'ROW', '',
+         'account_context_changed'],
+        ['telegram_accounts', 'telegram_accounts_context_update',
+         'UPDATE OF telegram_user_id, user_id, active_company_id, blocked_at', 'ROW',
+         'WHEN ((OLD.telegram_user_id, OLD.user_id, OLD.active_company_id, OLD.blocked_at)
+                IS DISTINCT FROM (NEW.telegram_user_id, NEW.user_id, NEW.active_company_id, NEW.blocked_at))',
+         'account_context_changed'],
+        ['company_members', 'company_members_context', 'INSERT OR DELETE', 'ROW', '',
+         'account_context_changed'],
+        ['company_members', 'company_members_context_update', 'UPDATE OF company_id, user_id, role',
+         'ROW',
+         'WHEN ((OLD.company_id, OLD.user_id, OLD.role) IS DISTINCT FROM (NEW.company_id, NEW.user_id, NEW.role))',
+         'account_context_changed'],
+        ['users', 'users_context_update', 'UPDATE OF language', 'ROW',
+         'WHEN (OLD.language IS DISTINCT FROM NEW.language)', 'account_context_changed'],
+        ['companies', 'companies_context_update', 'UPDATE OF name, cui, currency', 'ROW',
+         'WHEN ((OLD.name, OLD.cui, OLD.currency) IS DISTINCT FROM (NEW.name, NEW.cui, NEW.currency))',
+         'account_context_company_changed'],
+        ['telegram_accounts', 'telegram_accounts_context_truncate', 'TRUNCATE', 'STATEMENT', '',
+         'account_context_truncated'],
+        ['company_members', 'company_members_context_truncate', 'TRUNCATE', 'STATEMENT', '',
+         'account_context_truncated'],
+        ['users', 'users_context_truncate', 'TRUNCATE', 'STATEMENT', '', 'account_context_truncated'],
+        ['companies', 'companies_context_truncate', 'TRUNCATE', 'STATEMENT', '',
+         'account_context_truncated']
+    ] LOOP
+        CONTINUE WHEN EXISTS (SELECT FROM pg_trigger
+                              WHERE tgrelid = _trigger[1]::regclass AND tgname = _trigger[2]);
+        EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I FOR EACH %s %s EXECUTE FUNCTION %I()',
+                       _trigger[2], _trigger[3], _trigger[1], _trigger[4], _trigger[5], _trigger[6]);
+    END LOOP;
+END
+$$;
 
 -- Lifts the block a sender once put on the bot (they wrote to it again), from
 -- a read: rare, and harmless to lose in a crash (the next message lifts it
@@ -727,11 +919,13 @@ LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
 DECLARE
     _blocked boolean;
+    _locked boolean;
 BEGIN
     IF _reads_only THEN
         SET LOCAL synchronous_commit = off;
     END IF;
-    PERFORM pg_advisory_xact_lock(_chat_id);
+    -- An assignment, not PERFORM, as in `read_update`.
+    _locked := pg_advisory_xact_lock(_chat_id) IS NOT NULL;
     INSERT INTO telegram_updates (update_id) VALUES (_update_id) ON CONFLICT DO NOTHING;
     claimed := FOUND;
     today := (now() AT TIME ZONE 'Europe/Bucharest')::date;
@@ -742,7 +936,7 @@ BEGIN
            a.company_cui, a.company_currency, a.role, a.blocked_at IS NOT NULL
     INTO user_id, language, active_company_id, company_id, company_name, company_cui,
          company_currency, role, _blocked
-    FROM telegram_account_context a
+    FROM telegram_account_context_kept a
     WHERE a.telegram_user_id = _telegram_user_id;
     IF _blocked THEN
         UPDATE telegram_accounts SET blocked_at = NULL WHERE telegram_user_id = _telegram_user_id;
@@ -991,8 +1185,9 @@ $$;
 DROP FUNCTION IF EXISTS keep_dashboard_totals();
 
 -- Kept figures that `ledgerbot migrate` has built from the rows, one row per
--- name ('dashboard_totals' here, 'partner_totals' below): what existed before
--- their triggers is counted once, and never again.
+-- name ('dashboard_totals' here; 'partner_totals' and the kept account rows,
+-- 'account_context', below): what existed before their triggers is counted
+-- once, and never again.
 CREATE TABLE IF NOT EXISTS built_figures (
     name text PRIMARY KEY,
     built_at timestamptz NOT NULL DEFAULT now()
@@ -1395,6 +1590,10 @@ $$;
 -- against writes to the end of the migration's transaction.
 SELECT build_once('partner_totals');
 
+-- The kept account rows (`telegram_account_context_kept`, above), built once
+-- for the accounts that existed before their triggers, as the figures are.
+SELECT build_once('account_context');
+
 -- ---------------------------------------------------------------- the webhook's reads
 
 -- The one statement of an update that only reads (src/front/bot/webhook.rs),
@@ -1482,7 +1681,7 @@ BEGIN
                    a.company_name, a.company_cui, a.company_currency, a.role, f.section,
                    f.currency, f.count, f.total, f.paid, f.outstanding, f.overdue,
                    f.overdue_count, NULL::int8, NULL, NULL, NULL, NULL
-            FROM telegram_account_context a
+            FROM telegram_account_context_kept a
             CROSS JOIN LATERAL (
                 -- the account's row first, as the general path below has it
                 SELECT NULL AS section, NULL AS currency, NULL::int8 AS count, NULL::int8 AS total,
@@ -1502,7 +1701,7 @@ BEGIN
            a.company_cui, a.company_currency, a.role, a.blocked_at IS NOT NULL
     INTO user_id, language, active_company_id, company_id, company_name, company_cui,
          company_currency, role, _blocked
-    FROM telegram_account_context a
+    FROM telegram_account_context_kept a
     WHERE a.telegram_user_id = _telegram_user_id;
     IF _blocked THEN
         PERFORM unblock_telegram_account(_telegram_user_id);

@@ -2,6 +2,7 @@
 //! database per test (`#[sqlx::test]`), a fake Bot API server that records
 //! every call. One binary, so it is built once.
 
+mod account_context;
 mod auth;
 mod bot_accounts;
 mod bot_api;

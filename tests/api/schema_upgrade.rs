@@ -370,13 +370,19 @@ async fn scalar(pool: &PgPool, sql: &'static str) -> Option<i64> {
         .expect("a sum")
 }
 
-/// `built_figures` as (name, whether it kept the earlier markers' time).
+/// `built_figures` as (name, whether it kept the earlier markers' time), for
+/// the kinds that had markers of their own (the kept account rows came
+/// after `built_figures`).
 async fn built_figures(pool: &PgPool) -> Vec<(String, bool)> {
-    sqlx::query_as("SELECT name, built_at = $1::timestamptz FROM built_figures ORDER BY name")
-        .bind(EARLIER_BUILT_AT)
-        .fetch_all(pool)
-        .await
-        .expect("built_figures")
+    sqlx::query_as(
+        "SELECT name, built_at = $1::timestamptz FROM built_figures
+         WHERE name = ANY ($2) ORDER BY name",
+    )
+    .bind(EARLIER_BUILT_AT)
+    .bind(KEPT.map(|(name, _, _)| name).to_vec())
+    .fetch_all(pool)
+    .await
+    .expect("built_figures")
 }
 
 /// Turns an up-to-date database back into one of an earlier build as far as
@@ -514,4 +520,43 @@ async fn earlier_built_markers_move_to_built_figures_and_only_what_was_not_built
             .await
             .expect("rebuilt");
     }
+}
+
+/// The kept account rows (`telegram_account_context_kept`) of a database
+/// from before them: `ledgerbot migrate` builds one per existing Telegram
+/// account, and the triggers keep it from then on.
+#[sqlx::test(migrations = false)]
+async fn migrate_fills_the_kept_account_rows_of_existing_accounts(pool: PgPool) {
+    // Arrange: the previous release's data, its owner linked to Telegram
+    let (owner, company) = previous_release_with_data(&pool).await;
+    sqlx::query(
+        "INSERT INTO telegram_accounts (telegram_user_id, user_id, chat_id) VALUES (4200, $1, 4200)",
+    )
+    .bind(owner)
+    .execute(&pool)
+    .await
+    .expect("the previous build's link");
+
+    // Act
+    ledgerbot::infra::db::migrate(&pool).await.expect("upgrade");
+
+    // Assert: the account's row, as the join has it; then kept
+    let row = || async {
+        sqlx::query_as::<_, (i64, Option<i64>, Option<String>)>(
+            "SELECT user_id, company_id, role FROM telegram_account_context_kept",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("kept rows")
+    };
+    assert_eq!(row().await, [(owner, None, None)], "built at the upgrade");
+    crate::account_context::assert_contexts_kept(&pool).await;
+    crate::people::activate(&pool, 4200, company).await;
+    assert_eq!(
+        row().await,
+        [(owner, Some(company), Some("owner".into()))],
+        "kept since"
+    );
+    ledgerbot::infra::db::migrate(&pool).await.expect("again");
+    crate::account_context::assert_contexts_kept(&pool).await;
 }
