@@ -689,8 +689,10 @@ LEFT JOIN companies c ON c.id = m.company_id;
 
 -- The same rows, kept: one per Telegram account, which `claim_update` and
 -- `read_update` read by its key instead of joining the four tables on every
--- update (a callgrind run of the hot path: 0.80 of its instructions;
--- BENCHMARKS.md). The view above stays the one definition of a row: the
+-- update (callgrind, the functions' own instructions per call on the
+-- benchmark's data: `read_update` for a private `/dashboard` 0.79 of what
+-- it took with the join, `claim_update` 0.54, its lock's assignment
+-- included). The view above stays the one definition of a row: the
 -- triggers below recompute an account's row from it whenever one of the
 -- tables it reads changes what the row shows, in the writer's transaction,
 -- so every write path (the API, the bot, the web pages, a previous build's

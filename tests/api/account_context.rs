@@ -316,7 +316,8 @@ async fn two_writers_of_one_account_at_once_leave_its_row_current(pool: PgPool) 
         until_a_lock_wait(&pool, why).await;
         tx.commit().await.expect("commit");
         waiting.await.expect("the second writer");
-        let (kept, joined) = kept_and_joined(&mut *pool.acquire().await.expect("connection")).await;
+        let mut db = pool.acquire().await.expect("connection");
+        let (kept, joined) = kept_and_joined(&mut db).await;
         assert_eq!(kept, joined, "{why}");
     }
     let row: (Option<i64>, Option<String>, Option<String>, Option<String>) = sqlx::query_as(
