@@ -86,7 +86,6 @@ pub fn table(dev_mode: bool) -> Router {
     // The Telegram Mini App (src/front/web/app.rs): the page, then its parts with a Bearer token.
     r.get("/app", web::mini_app(web::app::shell));
     r.get("/app/home", json(web::app::home));
-    r.get("/app/companies", json(web::app::company_page));
     r.get("/app/companies/{id}/dashboard", json(web::app::company_dashboard));
     r.get("/app/companies/{id}/invoices", json(web::app::invoice_list));
     r.get("/app/companies/{id}/partners", json(web::app::partner_list));

@@ -7,8 +7,11 @@ use sqlx::PgPool;
 
 use ledgerbot::front::api::companies::PAGE_SIZE;
 
-use crate::helpers::spawn_app;
-use crate::people::{activate, active_company, company, linked_user, member, token, user};
+use crate::helpers::{TestApp, spawn_app};
+use crate::people::{
+    activate, active_company, companies_by_name, company, linked_user, many_companies, member,
+    token, user,
+};
 use crate::web::Browser;
 
 #[sqlx::test(migrations = false)]
@@ -112,6 +115,151 @@ async fn every_company_route_needs_a_valid_token(pool: PgPool) {
         let (status, body) = app.api(Method::GET, token, "/api/v1/companies", None).await;
         assert_eq!(status, 401, "{why}: {body}");
     }
+}
+
+/// GETs a page of `GET /api/v1/companies` with `token` as the Mini App's
+/// chooser does: status, `Cache-Control`, and the JSON.
+async fn company_list(app: &TestApp, token: &str, query: &str) -> (u16, String, Value) {
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/companies{query}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answers");
+    let status = response.status().as_u16();
+    let cache = response
+        .headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, cache, response.json().await.expect("JSON"))
+}
+
+/// The ids of a page's items, in order.
+fn page_ids(page: &Value) -> Vec<i64> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["id"].as_i64().expect("id"))
+        .collect()
+}
+
+/// A person in more companies than a page sees them all, by name, each
+/// once, page after page through `next_cursor` (the Mini App's "more"
+/// button reads these pages); the same cursor gives the same page again.
+#[sqlx::test(migrations = false)]
+async fn the_company_list_pages_by_fifty_in_name_order(pool: PgPool) {
+    // Arrange: Ana in 120 companies, named out of id order.
+    let app = spawn_app(pool.clone()).await;
+    let ana = user(&pool, "ana@example.ro").await;
+    many_companies(&pool, ana, 120).await;
+    let expected = companies_by_name(&pool, ana).await;
+    let expected_ids: Vec<i64> = expected.iter().map(|(id, _)| *id).collect();
+
+    // Act: the first page, then each next one until the last.
+    let mut seen = Vec::new();
+    let mut pages = Vec::new();
+    let mut query = String::new();
+    loop {
+        let (status, cache, page) = company_list(&app, &token(ana), &query).await;
+        assert_eq!(status, 200, "{query}: {page}");
+        assert_eq!(cache, "no-store", "a person's companies are never cached");
+        assert_eq!(page["page_size"], PAGE_SIZE, "{page}");
+        let items = page["items"].as_array().expect("items");
+        pages.push(items.len());
+        seen.extend(items.iter().map(|c| {
+            (
+                c["id"].as_i64().expect("id"),
+                c["name"].as_str().expect("name").to_owned(),
+            )
+        }));
+        assert!(pages.len() <= 3, "a last page that says so: {page}");
+        let Some(next) = page["next_cursor"].as_str() else {
+            break;
+        };
+        query = format!("?cursor={next}");
+    }
+
+    // Assert: 50, 50, 20; every company once, by name; stable pages.
+    assert_eq!(pages, [50, 50, 20]);
+    assert_eq!(seen, expected, "all 120, by name, none twice");
+    let (_, _, first) = company_list(&app, &token(ana), "").await;
+    assert_eq!(page_ids(&first), expected_ids[..50]);
+    assert_eq!(first["next_cursor"], expected_ids[49].to_string());
+    let (_, _, again) =
+        company_list(&app, &token(ana), &format!("?cursor={}", expected_ids[99])).await;
+    assert_eq!(page_ids(&again), expected_ids[100..]);
+    assert!(again["next_cursor"].is_null(), "the last page: {again}");
+}
+
+/// A cursor the list did not write, or one naming a company that is not
+/// the caller's (another person's, none at all, one left since), has no
+/// place in the caller's list: 400, saying to start again; another person's
+/// token lists that person's companies only.
+#[sqlx::test(migrations = false)]
+async fn the_company_list_refuses_tampered_cursors_and_other_peoples_companies(pool: PgPool) {
+    // Arrange: Ana in 3 companies, Bob in 2 of his own.
+    let app = spawn_app(pool.clone()).await;
+    let ana = user(&pool, "ana@example.ro").await;
+    let anas = many_companies(&pool, ana, 3).await;
+    let bob = user(&pool, "bob@example.ro").await;
+    let bobs = [
+        company(&pool, bob, "Bob Unu SRL").await,
+        company(&pool, bob, "Bob Doi SRL").await,
+    ];
+    let left = company(&pool, bob, "Plecată SRL").await;
+    member(&pool, left, ana, "viewer").await;
+    sqlx::query("DELETE FROM company_members WHERE company_id = $1 AND user_id = $2")
+        .bind(left)
+        .bind(ana)
+        .execute(&pool)
+        .await
+        .expect("Ana left");
+
+    // Act, assert: refused, each saying what to do.
+    let cases = [
+        ("abc".to_owned(), "not a number"),
+        ("-5".to_owned(), "a sign"),
+        (format!("+{}", anas[0]), "a plus sign"),
+        (format!("0{}", anas[0]), "a leading zero"),
+        (format!("{}.5", anas[0]), "a fraction"),
+        ("99999999999999999999".to_owned(), "past i64"),
+        (String::new(), "empty"),
+        (bobs[0].to_string(), "Bob's company"),
+        (left.to_string(), "a company Ana has left"),
+        ("9223372036854775807".to_owned(), "no such company"),
+    ];
+    for (cursor, why) in &cases {
+        let (status, _, body) = company_list(&app, &token(ana), &format!("?cursor={cursor}")).await;
+        assert_eq!(status, 400, "{why}: {body}");
+        assert_eq!(body["error"], "bad_request", "{why}: {body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("cursor")
+                && (message.contains("unchanged") || message.contains("start again")),
+            "{why}: {message}"
+        );
+    }
+    // Her own company's id as written: her page after it.
+    let (status, _, page) = company_list(&app, &token(ana), &format!("?cursor={}", anas[0])).await;
+    assert_eq!(status, 200, "{page}");
+    // Bob's token: his companies only, by name.
+    let (status, _, page) = company_list(&app, &token(bob), "").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["Bob Doi SRL", "Bob Unu SRL", "Plecată SRL"],
+        "{page}"
+    );
 }
 
 /// Every company route, for a company `id`.

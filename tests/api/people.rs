@@ -57,6 +57,43 @@ pub async fn company(pool: &PgPool, owner: i64, name: &str) -> i64 {
     company_in(pool, owner, name, "RON").await
 }
 
+/// `count` companies owned by `owner`, named out of id order
+/// (`Firma 037`, `Firma 074`, ...), so that a list's name order shows.
+pub async fn many_companies(pool: &PgPool, owner: i64, count: i32) -> Vec<i64> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO companies (name)
+         SELECT 'Firma ' || lpad((g * 37 % $1)::text, 3, '0') FROM generate_series(1, $1) g
+         RETURNING id",
+    )
+    .bind(count)
+    .fetch_all(pool)
+    .await
+    .expect("companies");
+    sqlx::query(
+        "INSERT INTO company_members (company_id, user_id, role)
+         SELECT c, $2, 'owner' FROM unnest($1::int8[]) c",
+    )
+    .bind(&ids)
+    .bind(owner)
+    .execute(pool)
+    .await
+    .expect("memberships");
+    ids
+}
+
+/// `user_id`'s companies `(id, name)` in the order the lists show them:
+/// by name key, then id.
+pub async fn companies_by_name(pool: &PgPool, user_id: i64) -> Vec<(i64, String)> {
+    sqlx::query_as(
+        "SELECT c.id, c.name FROM company_members m JOIN companies c ON c.id = m.company_id
+         WHERE m.user_id = $1 ORDER BY m.company_name_key, m.company_id",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+    .expect("the memberships in name order")
+}
+
 /// Makes `user_id` a member of `company_id` with `role`.
 pub async fn member(pool: &PgPool, company_id: i64, user_id: i64, role: &str) {
     sqlx::query("INSERT INTO company_members (company_id, user_id, role) VALUES ($1, $2, $3)")

@@ -27,10 +27,11 @@ pub const PAGE_SIZE: i64 = 50;
 /// `GET /api/v1/companies?cursor=C`: a keyset page of the caller's
 /// companies, with their role, by name → `{items, page_size, next_cursor}`.
 /// The cursor is the last company's id; one the caller is no longer a
-/// member of has lost its place: 400.
+/// member of has lost its place: 400. The Mini App's chooser pages through
+/// it too ("more"), so the answer, a person's companies, is never cached.
 pub async fn list(req: Req) -> Result<HttpResponse, ApiError> {
     let (caller, mut db) = counted_caller(&req).await?;
-    let after = cursor_param(req.query().unwrap_or_default(), companies::cursor)?;
+    let after = cursor_param(req.query().unwrap_or_default(), companies::id_as_written)?;
     let page = companies::of_user_slice(&mut db, caller.user_id, after, PAGE_SIZE)
         .await?
         .ok_or_else(|| {
@@ -39,7 +40,7 @@ pub async fn list(req: Req) -> Result<HttpResponse, ApiError> {
                     .into(),
             )
         })?;
-    Ok(json(StatusCode::OK, &page))
+    Ok(super::no_store(json(StatusCode::OK, &page)))
 }
 
 /// The `cursor` of a list's query string, read by `parse` (which accepts

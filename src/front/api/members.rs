@@ -108,12 +108,11 @@ pub async fn qr_png(req: Req) -> Result<HttpResponse, ApiError> {
     drop(db);
     let link = invitations::deep_link(&req.app.config, &code);
     let image = crate::blocks::qr::png(&link).map_err(|e| ApiError::Internal(e.into()))?;
-    let mut response = with_type(StatusCode::OK, "image/png", image);
-    response.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        http::HeaderValue::from_static("no-store"),
-    );
-    Ok(response)
+    Ok(super::no_store(with_type(
+        StatusCode::OK,
+        "image/png",
+        image,
+    )))
 }
 
 /// Members per page of `GET .../members`.

@@ -17,9 +17,9 @@ pub mod rows;
 pub mod telegram_link;
 pub mod treasury;
 
-use http::header::AUTHORIZATION;
+use http::header::{AUTHORIZATION, CACHE_CONTROL, HeaderValue};
 
-use crate::infra::http_io::ApiError;
+use crate::infra::http_io::{ApiError, HttpResponse};
 use crate::infra::router::Req;
 use crate::services::accounts::jwt;
 
@@ -50,4 +50,15 @@ pub fn caller(req: &Req) -> Result<Caller, ApiError> {
     Ok(Caller {
         user_id: claims.user_id(),
     })
+}
+
+/// `response` with `Cache-Control: no-store`: for an answer that shows a
+/// person's own data to a browser (the Mini App's parts, the company list
+/// its chooser pages through, a QR code that lets one in), which no cache,
+/// shared or the device's own, should keep.
+pub fn no_store(mut response: HttpResponse) -> HttpResponse {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }

@@ -12,8 +12,8 @@
 //! askama template, escaped like every page; the script only places it.
 //! Each part carries the company chooser with the first page of the
 //! person's companies; its "more" button appends the next pages, read as
-//! JSON from `GET /app/companies?after=ID` (names placed as text, never as
-//! HTML).
+//! JSON from the API's own list, `GET /api/v1/companies?cursor=ID` (names
+//! placed as text, never as HTML).
 //! Charts come as SVG images (`.../charts/{kind}.svg`), shown through
 //! `<img>` so that nothing in them can run.
 //!
@@ -22,17 +22,16 @@
 
 use askama::Template;
 use http::StatusCode;
-use http::header::{CACHE_CONTROL, HeaderValue};
 
 use super::{Frame, PageReq, PageResult, render};
 use crate::blocks::Lang;
 use crate::blocks::chart::Theme;
 use crate::blocks::format::{date, money};
-use crate::front::api::caller;
-use crate::front::api::companies::{PAGE_SIZE, counted_caller, member_of};
+use crate::front::api::companies::{PAGE_SIZE, member_of};
+use crate::front::api::{caller, no_store};
 use crate::front::charts::{self, Kind, Picture, RenderError};
 use crate::infra::config::Config;
-use crate::infra::http_io::{ApiError, HttpResponse, json, with_type};
+use crate::infra::http_io::{ApiError, HttpResponse, with_type};
 use crate::infra::router::Req;
 use crate::services::finance::companies::Opening;
 use crate::services::finance::dashboard::{self, Dashboard};
@@ -88,14 +87,6 @@ fn param(req: &Req, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// `response`, never cached: the parts show figures and who asks.
-fn no_store(mut response: HttpResponse) -> HttpResponse {
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
 /// A part of the page: HTML, never cached.
 fn part(page: &impl Template) -> Result<HttpResponse, ApiError> {
     let html = page.render().map_err(|e| ApiError::Internal(e.into()))?;
@@ -128,12 +119,12 @@ pub struct Section {
 /// `/companies` and the API's list page them ([`companies::of_user_slice`]),
 /// so a part costs one range of an index however many companies the person
 /// belongs to. The script's "more" button appends the next pages from
-/// [`company_page`].
+/// the API's list ([`crate::front::api::companies::list`]).
 struct Chooser {
     /// The first page by name; the company shown comes first when it is
     /// further down the list, so that it is always the one chosen.
     companies: Vec<Company>,
-    /// The next page's `after` (the last company's id), when there is one.
+    /// The next page's cursor (the last company's id), when there is one.
     more: Option<String>,
 }
 
@@ -224,7 +215,7 @@ pub async fn home(req: Req) -> Result<HttpResponse, ApiError> {
     let who = caller(&req)?;
     let wanted = match param(&req, "company").filter(|c| !c.is_empty()) {
         None => None,
-        Some(text) => Some(companies::cursor(&text).ok_or_else(|| {
+        Some(text) => Some(companies::id_as_written(&text).ok_or_else(|| {
             ApiError::BadRequest("company must be the id of one of your companies".into())
         })?),
     };
@@ -282,33 +273,6 @@ async fn dashboard_part(
             current: "dashboard",
         },
     })
-}
-
-/// `GET /app/companies?after=ID`: the chooser's next page, as the "more"
-/// button asks for it → `{items, page_size, next_cursor}`, the shape and
-/// the page of `GET /api/v1/companies` (50 by name; `next_cursor` the last
-/// company's id, `null` on the last page), counted against the account's
-/// API limit as that list is. An `after` that is not a company id as the
-/// page wrote it, or names a company the caller is not (any longer) a member
-/// of, is 400: the list's place is lost.
-pub async fn company_page(req: Req) -> Result<HttpResponse, ApiError> {
-    let (who, mut db) = counted_caller(&req).await?;
-    let lost = |why: &str| {
-        ApiError::BadRequest(format!(
-            "after {why}: open the company list again from the start"
-        ))
-    };
-    let after = match param(&req, "after").filter(|a| !a.is_empty()) {
-        None => None,
-        Some(text) => Some(
-            companies::cursor(&text)
-                .ok_or_else(|| lost("must be the company id the previous page gave"))?,
-        ),
-    };
-    let page = companies::of_user_slice(&mut db, who.user_id, after, PAGE_SIZE)
-        .await?
-        .ok_or_else(|| lost("names a company you are not a member of"))?;
-    Ok(no_store(json(StatusCode::OK, &page)))
 }
 
 #[derive(Template)]

@@ -6,10 +6,10 @@
 //! to test guessed codes at leisure.
 
 use http::StatusCode;
-use http::header::{CACHE_CONTROL, HeaderValue};
 
 use crate::blocks::link_code::LinkCode;
 use crate::blocks::qr::{self, TooLong};
+use crate::front::api::no_store;
 use crate::front::limit_client;
 use crate::infra::http_io::{ApiError, HttpResponse, with_type};
 use crate::infra::router::Req;
@@ -46,9 +46,5 @@ fn too_long(e: TooLong) -> ApiError {
 }
 
 fn image_response(content_type: &'static str, image: impl Into<bytes::Bytes>) -> HttpResponse {
-    let mut response = with_type(StatusCode::OK, content_type, image);
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    no_store(with_type(StatusCode::OK, content_type, image))
 }

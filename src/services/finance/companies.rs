@@ -282,9 +282,11 @@ pub async fn of_user_slice(
     }))
 }
 
-/// A company's id as [`of_user_slice`] writes it in a cursor; `None` for
-/// anything else (a sign, leading zeros, not a number).
-pub fn cursor(text: &str) -> Option<i64> {
+/// A company's id as we write it (in a page's cursor from
+/// [`of_user_slice`], in a link's or a form's `company=`): digits, no sign,
+/// no leading zero, within `i64`; `None` for anything else, so that only
+/// what we wrote is read back.
+pub fn id_as_written(text: &str) -> Option<i64> {
     text.parse::<i64>()
         .ok()
         .filter(|id| *id > 0 && id.to_string() == text)
@@ -675,6 +677,25 @@ pub async fn set_active(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn company_ids_read_back_only_as_written() {
+        assert_eq!(id_as_written("4711"), Some(4711));
+        assert_eq!(id_as_written("9223372036854775807"), Some(i64::MAX));
+        for (text, why) in [
+            ("", "empty"),
+            ("0", "no such id"),
+            ("04711", "a leading zero"),
+            ("+4711", "a sign"),
+            ("-4711", "negative"),
+            ("47.11", "a fraction"),
+            (" 4711", "a space"),
+            ("9223372036854775808", "past i64"),
+            ("abc", "not a number"),
+        ] {
+            assert_eq!(id_as_written(text), None, "{why}: {text:?}");
+        }
+    }
 
     #[test]
     fn search_patterns_take_wildcards_literally() {
