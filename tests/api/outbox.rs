@@ -131,7 +131,7 @@ async fn server_errors_are_retried_with_backoff_until_delivered(pool: PgPool) {
 
     queue(&app, &[BotMethod::html(42, "hi")]).await;
 
-    all_rows_end(&app.pool, 1, "sent", Duration::from_secs(10)).await;
+    all_rows_end(&app.pool, 1, "sent", Duration::from_secs(60)).await;
     let calls = app.telegram.calls();
     assert_eq!(calls.len(), 3, "two failures, then delivered");
     assert!(
@@ -209,10 +209,10 @@ async fn a_chat_that_blocked_the_bot_is_not_written_to_until_it_writes_again(poo
         &[BotMethod::html(777, "a"), BotMethod::html(777, "b")],
     )
     .await;
-    all_rows_end(&app.pool, 2, "blocked", Duration::from_secs(5)).await;
+    all_rows_end(&app.pool, 2, "blocked", Duration::from_secs(60)).await;
     let blocked = blocked_at_is_set(&app.pool, 777).await;
     queue(&app, &[BotMethod::html(777, "c")]).await;
-    all_rows_end(&app.pool, 3, "blocked", Duration::from_secs(5)).await;
+    all_rows_end(&app.pool, 3, "blocked", Duration::from_secs(60)).await;
     let calls_while_blocked = app.telegram.calls().len();
     app.reply_to(&TgUser::en(777).text("/help")).await;
     let unblocked = !blocked_at_is_set(&app.pool, 777).await;
@@ -347,7 +347,7 @@ async fn a_429_pauses_every_instance_for_its_retry_after(pool: PgPool) {
         &[BotMethod::html(2, "two"), BotMethod::html(3, "three")],
     )
     .await;
-    all_rows_end(&pool, 3, "sent", Duration::from_secs(10)).await;
+    all_rows_end(&pool, 3, "sent", Duration::from_secs(60)).await;
 
     let calls = first.telegram.calls();
     assert_eq!(calls.len(), 4, "the refused one again, and the two others");
@@ -384,7 +384,7 @@ async fn a_shutdown_mid_send_loses_nothing_and_sends_nothing_twice(pool: PgPool)
     let states_at_exit = states(&pool).await;
     let url = Some(first.telegram.url.as_str());
     let second = instance(&pool, url, "2:second", OutboxLimits::default()).await;
-    all_rows_end(&pool, 6, "sent", Duration::from_secs(10)).await;
+    all_rows_end(&pool, 6, "sent", Duration::from_secs(60)).await;
 
     // Assert
     assert!(
@@ -454,7 +454,7 @@ async fn a_database_outage_mid_send_loses_nothing_and_doubles_nothing(pool: PgPo
     // The outage's length is what is modelled: not a wait for a condition.
     tokio::time::sleep(Duration::from_secs(2)).await;
     proxy.restore();
-    all_rows_end(&pool, 5, "sent", Duration::from_secs(15)).await;
+    all_rows_end(&pool, 5, "sent", Duration::from_secs(60)).await;
 
     // Assert
     let sent = texts(&app.telegram.calls());
@@ -475,7 +475,7 @@ async fn an_invitations_qr_photo_is_uploaded_from_the_outbox(pool: PgPool) {
 
     queue(&app, &[BotMethod::SendPhoto(photo)]).await;
     let calls = app.telegram.wait_for_calls(1).await;
-    all_rows_end(&app.pool, 1, "sent", Duration::from_secs(5)).await;
+    all_rows_end(&app.pool, 1, "sent", Duration::from_secs(60)).await;
 
     assert_eq!(calls[0].method, "sendPhoto");
     assert_eq!(calls[0].params["caption"], "scan");
