@@ -131,7 +131,7 @@ async fn server_errors_are_retried_with_backoff_until_delivered(pool: PgPool) {
 
     queue(&app, &[BotMethod::html(42, "hi")]).await;
 
-    all_rows_end(&app.pool, 1, "sent", Duration::from_secs(10)).await;
+    all_rows_end(&app.pool, 1, "sent", Duration::from_secs(60)).await;
     let calls = app.telegram.calls();
     assert_eq!(calls.len(), 3, "two failures, then delivered");
     assert!(
@@ -209,10 +209,10 @@ async fn a_chat_that_blocked_the_bot_is_not_written_to_until_it_writes_again(poo
         &[BotMethod::html(777, "a"), BotMethod::html(777, "b")],
     )
     .await;
-    all_rows_end(&app.pool, 2, "blocked", Duration::from_secs(5)).await;
+    all_rows_end(&app.pool, 2, "blocked", Duration::from_secs(60)).await;
     let blocked = blocked_at_is_set(&app.pool, 777).await;
     queue(&app, &[BotMethod::html(777, "c")]).await;
-    all_rows_end(&app.pool, 3, "blocked", Duration::from_secs(5)).await;
+    all_rows_end(&app.pool, 3, "blocked", Duration::from_secs(60)).await;
     let calls_while_blocked = app.telegram.calls().len();
     app.reply_to(&TgUser::en(777).text("/help")).await;
     let unblocked = !blocked_at_is_set(&app.pool, 777).await;
@@ -253,29 +253,50 @@ async fn two_instances_together_keep_telegrams_limits(pool: PgPool) {
 
     // Act: each instance queues half, at once.
     tokio::join!(queue(&first, a), queue(&second, b));
-    all_rows_end(&pool, methods.len() as i64, "sent", Duration::from_secs(20)).await;
+    all_rows_end(
+        &pool,
+        methods.len() as i64,
+        "sent",
+        Duration::from_secs(120),
+    )
+    .await;
 
     // Assert: every message once; in any second, at most 10; per chat, the
-    // spacing; and both instances sent.
+    // spacing; and both instances sent. The limits are checked where they
+    // are kept, on the slots the instances reserved in the database (each
+    // row's `taken_at`, on the database's clock): the moment the fake Bot
+    // API reads a request adds the machine's scheduling delay, which under
+    // load exceeds the 5 % margin the sender leaves for it (a check on
+    // those moments failed now and then on a busy machine).
     let calls = first.telegram.calls();
     assert_eq!(calls.len(), methods.len());
     assert!(texts(&calls).values().all(|n| *n == 1), "none twice");
-    let mut at: Vec<Instant> = calls.iter().map(|c| c.at).collect();
-    at.sort();
-    for (i, start) in at.iter().enumerate() {
-        let in_a_second = at[i..]
+    let taken: Vec<(i64, Duration)> = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT chat_id, (extract(epoch FROM taken_at - min(taken_at) OVER ()) * 1e6)::int8
+         FROM outbox ORDER BY taken_at",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("the reserved slots")
+    .into_iter()
+    .map(|(chat, micros)| (chat, Duration::from_micros(micros.unsigned_abs())))
+    .collect();
+    assert_eq!(taken.len(), methods.len());
+    for (i, (_, start)) in taken.iter().enumerate() {
+        let in_a_second = taken[i..]
             .iter()
-            .take_while(|t| **t - *start < Duration::from_secs(1))
+            .take_while(|(_, t)| *t - *start < Duration::from_secs(1))
             .count();
-        assert!(in_a_second <= 10, "{in_a_second} sends within a second");
+        assert!(
+            in_a_second <= 10,
+            "{in_a_second} sends within a second: {taken:?}"
+        );
     }
-    let mut per_chat: HashMap<i64, Vec<Instant>> = HashMap::new();
-    for call in &calls {
-        let chat = call.params["chat_id"].as_i64().expect("chat id");
-        per_chat.entry(chat).or_default().push(call.at);
+    let mut per_chat: HashMap<i64, Vec<Duration>> = HashMap::new();
+    for (chat, at) in &taken {
+        per_chat.entry(*chat).or_default().push(*at);
     }
-    for (chat, mut times) in per_chat {
-        times.sort();
+    for (chat, times) in per_chat {
         let least = if chat > 0 {
             Duration::from_secs(1)
         } else {
@@ -326,7 +347,7 @@ async fn a_429_pauses_every_instance_for_its_retry_after(pool: PgPool) {
         &[BotMethod::html(2, "two"), BotMethod::html(3, "three")],
     )
     .await;
-    all_rows_end(&pool, 3, "sent", Duration::from_secs(10)).await;
+    all_rows_end(&pool, 3, "sent", Duration::from_secs(60)).await;
 
     let calls = first.telegram.calls();
     assert_eq!(calls.len(), 4, "the refused one again, and the two others");
@@ -363,7 +384,7 @@ async fn a_shutdown_mid_send_loses_nothing_and_sends_nothing_twice(pool: PgPool)
     let states_at_exit = states(&pool).await;
     let url = Some(first.telegram.url.as_str());
     let second = instance(&pool, url, "2:second", OutboxLimits::default()).await;
-    all_rows_end(&pool, 6, "sent", Duration::from_secs(10)).await;
+    all_rows_end(&pool, 6, "sent", Duration::from_secs(60)).await;
 
     // Assert
     assert!(
@@ -433,7 +454,7 @@ async fn a_database_outage_mid_send_loses_nothing_and_doubles_nothing(pool: PgPo
     // The outage's length is what is modelled: not a wait for a condition.
     tokio::time::sleep(Duration::from_secs(2)).await;
     proxy.restore();
-    all_rows_end(&pool, 5, "sent", Duration::from_secs(15)).await;
+    all_rows_end(&pool, 5, "sent", Duration::from_secs(60)).await;
 
     // Assert
     let sent = texts(&app.telegram.calls());
@@ -454,7 +475,7 @@ async fn an_invitations_qr_photo_is_uploaded_from_the_outbox(pool: PgPool) {
 
     queue(&app, &[BotMethod::SendPhoto(photo)]).await;
     let calls = app.telegram.wait_for_calls(1).await;
-    all_rows_end(&app.pool, 1, "sent", Duration::from_secs(5)).await;
+    all_rows_end(&app.pool, 1, "sent", Duration::from_secs(60)).await;
 
     assert_eq!(calls[0].method, "sendPhoto");
     assert_eq!(calls[0].params["caption"], "scan");
