@@ -4,7 +4,9 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::OnceLock;
+use std::thread::LocalKey;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -77,16 +79,11 @@ pub fn render(webhook_pool: &PgPool, api_pool: &PgPool) -> String {
 
 /// Records one answered HTTP request.
 pub fn http_request(route: &'static str, status: u16, elapsed: Duration) {
-    let (count, duration) = REQUESTS.with_borrow_mut(|handles| {
-        handles
-            .entry((route, status))
-            .or_insert_with(|| {
-                (
-                    metrics::counter!("ledgerbot_http_requests_total", "route" => route, "status" => status.to_string()),
-                    metrics::histogram!("ledgerbot_http_request_duration_seconds", "route" => route),
-                )
-            })
-            .clone()
+    let (count, duration) = cached(&REQUESTS, (route, status), || {
+        (
+            metrics::counter!("ledgerbot_http_requests_total", "route" => route, "status" => status.to_string()),
+            metrics::histogram!("ledgerbot_http_request_duration_seconds", "route" => route),
+        )
     });
     count.increment(1);
     duration.record(elapsed.as_secs_f64());
@@ -94,16 +91,10 @@ pub fn http_request(route: &'static str, status: u16, elapsed: Duration) {
 
 /// Records one update taken in, by kind and command (`none` when not a command).
 pub fn update(kind: &'static str, command: &'static str) {
-    UPDATES
-        .with_borrow_mut(|handles| {
-            handles
-                .entry((kind, command))
-                .or_insert_with(|| {
-                    metrics::counter!("ledgerbot_updates_total", "kind" => kind, "command" => command)
-                })
-                .clone()
-        })
-        .increment(1);
+    cached(&UPDATES, (kind, command), || {
+        metrics::counter!("ledgerbot_updates_total", "kind" => kind, "command" => command)
+    })
+    .increment(1);
 }
 
 /// Records a handler that failed (and so rolled its update back).
@@ -130,6 +121,16 @@ type UpdateHandles = HashMap<(&'static str, &'static str), metrics::Counter>;
 thread_local! {
     static REQUESTS: RefCell<RequestHandles> = RefCell::default();
     static UPDATES: RefCell<UpdateHandles> = RefCell::default();
+}
+
+/// The handles `key` names in this thread's `cache`, made by `make` (the
+/// registry's lookup) the first time the thread meets `key`.
+fn cached<K: Eq + Hash, V: Clone>(
+    cache: &'static LocalKey<RefCell<HashMap<K, V>>>,
+    key: K,
+    make: impl FnOnce() -> V,
+) -> V {
+    cache.with_borrow_mut(|handles| handles.entry(key).or_insert_with(make).clone())
 }
 
 #[cfg(test)]
