@@ -8,6 +8,7 @@
 //! | `DATABASE_DIRECT_URL` | no | unset: `migrate` uses `DATABASE_URL` |
 //! | `DATABASE_POOL_SIZE` | no | 2 per core, 4–32 (1–1000): the webhook's connections |
 //! | `DATABASE_API_POOL_SIZE` | no | half of `DATABASE_POOL_SIZE`, at least 1 (1–1000): the API's and the pages' connections, besides the webhook's |
+//! | `WORKER_THREADS` | no | one per core, at most 256 (1–256): threads running the async tasks (1: one thread, no pool); blocking work (hashes, charts, imports) has its own |
 //! | `PORT` | no | `8080` |
 //! | `BIND_ADDR` | no | `0.0.0.0` (every interface); `127.0.0.1` in dev mode |
 //! | `PUBLIC_URL` | no | `http://localhost:$PORT` |
@@ -167,6 +168,10 @@ impl Database {
 pub struct Config {
     /// The database and how to reach it.
     pub database: Database,
+    /// `WORKER_THREADS`: the threads running the async tasks. The binary
+    /// reads it on its own before anything else, to build the runtime
+    /// ([`worker_threads`]); here so that a bad value is named with the rest.
+    pub worker_threads: usize,
     /// TCP port to listen on.
     pub port: u16,
     /// `BIND_ADDR`: the address to listen on, when not the mode's default
@@ -255,6 +260,7 @@ impl Config {
             None => DEFAULT_TELEGRAM_API_URL.to_owned(),
         };
         let database = Database::from_lookup(&lookup)?;
+        let worker_threads = worker_threads(&lookup)?;
         let bot_token = required("TELEGRAM_BOT_TOKEN")?;
         if !is_bot_token(&bot_token) {
             return Err(ConfigError::Invalid {
@@ -375,6 +381,7 @@ impl Config {
 
         Ok(Self {
             database,
+            worker_threads,
             port,
             bind_addr,
             public_url,
@@ -417,6 +424,27 @@ impl Config {
 /// The cores this process may use (1 when unknown).
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// The threads that run the async tasks (`WORKER_THREADS`; one per core
+/// when unset): read before the runtime exists, so apart from [`Config`],
+/// and by every command. What 1 means: [`crate::infra::runtime`].
+///
+/// # Errors
+/// The variable is set to something other than a number from 1 to 256.
+pub fn worker_threads(lookup: impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
+    match lookup("WORKER_THREADS").filter(|v| !v.trim().is_empty()) {
+        None => Ok(cores().min(256)),
+        Some(n) => n
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=256).contains(n))
+            .ok_or(ConfigError::Invalid {
+                name: "WORKER_THREADS",
+                why: "not a number of threads (1-256)",
+            }),
+    }
 }
 
 /// The shortest webhook secret `serve` accepts: Telegram allows 1 to 256
@@ -598,6 +626,29 @@ mod tests {
         env.insert("METRICS_TOKEN", "a-metrics-token".to_owned());
         let config = load(&env).expect("with the token");
         assert!(config.metrics_token.is_some());
+    }
+
+    #[test]
+    fn worker_threads_default_to_the_cores_and_can_be_set() {
+        let with = |value: &str| {
+            let value = value.to_owned();
+            worker_threads(move |name| (name == "WORKER_THREADS").then(|| value.clone()))
+        };
+        assert_eq!(worker_threads(|_| None), Ok(cores().min(256)));
+        assert_eq!(with(" "), Ok(cores().min(256)), "blank counts as unset");
+        assert_eq!(with("1"), Ok(1));
+        assert_eq!(with(" 4 "), Ok(4));
+        assert_eq!(with("256"), Ok(256));
+        for unusable in ["0", "257", "two", "-1", "1.5"] {
+            assert_eq!(
+                with(unusable),
+                Err(ConfigError::Invalid {
+                    name: "WORKER_THREADS",
+                    why: "not a number of threads (1-256)"
+                }),
+                "{unusable}"
+            );
+        }
     }
 
     #[test]

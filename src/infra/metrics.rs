@@ -91,9 +91,11 @@ pub fn http_request(route: &'static str, status: u16, elapsed: Duration) {
 
 /// Records one update taken in, by kind and command (`none` when not a command).
 pub fn update(kind: &'static str, command: &'static str) {
-    cached(&UPDATES, (kind, command), || {
-        metrics::counter!("ledgerbot_updates_total", "kind" => kind, "command" => command)
-    })
+    cached(
+        &UPDATES,
+        (kind, command),
+        || metrics::counter!("ledgerbot_updates_total", "kind" => kind, "command" => command),
+    )
     .increment(1);
 }
 

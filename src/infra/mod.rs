@@ -12,6 +12,7 @@
 //!   by whichever instance takes it, within Telegram's limits.
 //! - [`metrics`], [`telemetry`]: what `/metrics` shows; logs.
 //! - [`housekeeping`]: periodic deletion of expired rows, one instance at a time.
+//! - [`runtime`]: the tokio runtime, one worker unless `WORKER_THREADS` says.
 //! - [`cli`]: the command line.
 
 pub mod app;
@@ -23,6 +24,7 @@ pub mod http_io;
 pub mod metrics;
 pub mod outbox;
 pub mod router;
+pub mod runtime;
 pub mod server;
 pub mod telegram;
 pub mod telemetry;

@@ -149,6 +149,8 @@ fn serve_names_the_first_missing_or_unusable_variable_in_one_line() {
             "at least 16",
         ),
         ("JWT_SECRET", Some("short"), "invalid"),
+        // Read before anything else, by the runtime it sizes.
+        ("WORKER_THREADS", Some("0"), "1-256"),
     ];
     for (name, value, why) in cases {
         let mut cmd = ledgerbot(&["serve"]);
@@ -329,9 +331,19 @@ async fn set_webhook_registers_the_public_url_with_the_secret() {
 #[sqlx::test(migrations = false)]
 async fn serve_logs_json_and_drains_on_sigterm(pool: PgPool) {
     ledgerbot::infra::db::migrate(&pool).await.expect("schema");
+    // The default runtime (a worker per core) and the single thread.
+    for workers in [None, Some("1")] {
+        serves_and_drains_on_sigterm(&pool, workers).await;
+    }
+}
+
+async fn serves_and_drains_on_sigterm(pool: &PgPool, workers: Option<&str>) {
     let fake = FakeTelegram::start().await;
     let mut cmd = ledgerbot(&["serve"]);
-    serve_env(&mut cmd, &pool, &fake.url);
+    serve_env(&mut cmd, pool, &fake.url);
+    if let Some(workers) = workers {
+        cmd.env("WORKER_THREADS", workers);
+    }
     cmd.env("PORT", "0")
         .env("LOG_FORMAT", "json")
         .stderr(Stdio::piped());
@@ -365,7 +377,10 @@ async fn serve_logs_json_and_drains_on_sigterm(pool: PgPool) {
     assert_eq!(listening["message"], "ledgerbot listening", "{first}");
     assert_eq!(health.status(), 200);
     assert!(terminated.success());
-    assert!(status.success(), "clean exit after SIGTERM: {status:?}");
+    assert!(
+        status.success(),
+        "clean exit after SIGTERM ({workers:?} workers): {status:?}"
+    );
     for line in &rest {
         let parsed: Value =
             serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
