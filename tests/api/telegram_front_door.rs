@@ -2,12 +2,15 @@
 //! "Forgot password" through the linked Telegram chat, and the bot's
 //! `/password` for a Telegram-only account.
 
+use std::time::Duration;
+
 use ledgerbot::blocks::telegram_auth::{self, Kind};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use sqlx::PgPool;
 
 use crate::helpers::{
-    BOT_TOKEN, Http, PASSWORD, TestApp, TgUser, count_rows, database_text, reply_text, spawn_app,
+    BOT_TOKEN, Http, PASSWORD, TestApp, TgUser, count_rows, database_text, eventually, reply_text,
+    spawn_app,
 };
 
 /// A browser: keeps cookies, does not follow redirects.
@@ -223,6 +226,23 @@ async fn forgot_password_sends_a_one_time_link_to_the_linked_telegram_and_reveal
     assert_eq!(calls[0].params["chat_id"], 9303);
     let link = password_link(calls[0].params["text"].as_str().expect("text"));
     let token = &link[10..];
+    // The sender empties the outbox row (the link's text) only after
+    // Telegram has answered, so the call can arrive first: the row must be
+    // done before the tables are searched for the token.
+    eventually(
+        "the link's outbox row done",
+        Duration::from_secs(60),
+        || async {
+            let open: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')",
+            )
+            .fetch_one(&app.pool)
+            .await
+            .expect("outbox");
+            (open == 0).then_some(())
+        },
+    )
+    .await;
     assert!(
         !database_text(&app.pool).await.contains(token),
         "stored hashed"
