@@ -12,7 +12,7 @@
 //!   by whichever instance takes it, within Telegram's limits.
 //! - [`metrics`], [`telemetry`]: what `/metrics` shows; logs.
 //! - [`housekeeping`]: periodic deletion of expired rows, one instance at a time.
-//! - [`runtime`]: the tokio runtime, one worker unless `WORKER_THREADS` says.
+//! - [`runtime`]: the tokio runtime, one worker per core unless `WORKER_THREADS` says.
 //! - [`cli`]: the command line.
 
 pub mod app;
