@@ -31,6 +31,8 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::ops::RangeBounds;
+use std::str::FromStr;
 
 use thiserror::Error;
 
@@ -136,18 +138,12 @@ impl Database {
             None => Pooler::None,
         };
         let connections = |name: &'static str| {
-            var(name)
-                .map(|n| {
-                    n.trim()
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|n| (1..=1000).contains(n))
-                        .ok_or(ConfigError::Invalid {
-                            name,
-                            why: "not a number of connections (1-1000)",
-                        })
-                })
-                .transpose()
+            number_in(
+                &lookup,
+                name,
+                1..=1000,
+                "not a number of connections (1-1000)",
+            )
         };
         let pool_size =
             connections("DATABASE_POOL_SIZE")?.unwrap_or_else(crate::infra::db::default_pool_size);
@@ -237,13 +233,8 @@ impl Config {
         let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let required = |name: &'static str| var(name).ok_or(ConfigError::Missing(name));
 
-        let port = match var("PORT") {
-            Some(p) => p.trim().parse::<u16>().map_err(|_| ConfigError::Invalid {
-                name: "PORT",
-                why: "not a port number (1-65535)",
-            })?,
-            None => 8080,
-        };
+        let port: u16 =
+            number_in(&lookup, "PORT", .., "not a port number (1-65535)")?.unwrap_or(8080);
         let bind_addr = var("BIND_ADDR")
             .map(|addr| addr.trim().parse::<IpAddr>())
             .transpose()
@@ -326,16 +317,8 @@ impl Config {
             });
         }
         let count = |name: &'static str, default: u32| {
-            var(name).map_or(Ok(default), |n| {
-                n.trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or(ConfigError::Invalid {
-                        name,
-                        why: "not a whole number of at least 1",
-                    })
-            })
+            number_in(&lookup, name, 1.., "not a whole number of at least 1")
+                .map(|n| n.unwrap_or(default))
         };
         let mut rate_limits = RateLimits::default();
         rate_limits.company_api.max =
@@ -353,31 +336,23 @@ impl Config {
             )?,
             rows_per_batch: count("MAX_ROWS_PER_BATCH", defaults.rows_per_batch)?,
         };
+        // `/64` reads as 64, as a prefix is often written.
         let ipv6_client_prefix = match var("IPV6_CLIENT_PREFIX") {
-            Some(n) => n
-                .trim()
-                .trim_start_matches('/')
-                .parse::<u8>()
-                .ok()
-                .filter(|n| *n <= 128)
-                .ok_or(ConfigError::Invalid {
-                    name: "IPV6_CLIENT_PREFIX",
-                    why: "not a prefix length (0-128)",
-                })?,
+            Some(n) => in_range(
+                n.trim().trim_start_matches('/'),
+                "IPV6_CLIENT_PREFIX",
+                ..=128_u8,
+                "not a prefix length (0-128)",
+            )?,
             None => 64,
         };
-        let hash_memory_mib = match var("PASSWORD_HASH_MEMORY_MIB") {
-            Some(n) => n
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=65_536).contains(n))
-                .ok_or(ConfigError::Invalid {
-                    name: "PASSWORD_HASH_MEMORY_MIB",
-                    why: "not a number of MiB (1-65536)",
-                })?,
-            None => DEFAULT_PASSWORD_HASH_MEMORY_MIB,
-        };
+        let hash_memory_mib = number_in(
+            &lookup,
+            "PASSWORD_HASH_MEMORY_MIB",
+            1..=65_536,
+            "not a number of MiB (1-65536)",
+        )?
+        .unwrap_or(DEFAULT_PASSWORD_HASH_MEMORY_MIB);
 
         Ok(Self {
             database,
@@ -433,18 +408,46 @@ pub fn cores() -> usize {
 /// # Errors
 /// The variable is set to something other than a number from 1 to 256.
 pub fn worker_threads(lookup: impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
-    match lookup("WORKER_THREADS").filter(|v| !v.trim().is_empty()) {
-        None => Ok(cores().min(256)),
-        Some(n) => n
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=256).contains(n))
-            .ok_or(ConfigError::Invalid {
-                name: "WORKER_THREADS",
-                why: "not a number of threads (1-256)",
-            }),
-    }
+    Ok(number_in(
+        lookup,
+        "WORKER_THREADS",
+        1..=256,
+        "not a number of threads (1-256)",
+    )?
+    .unwrap_or_else(|| cores().min(256)))
+}
+
+/// `name`'s value through `lookup` as a number in `range`, spaces around it
+/// ignored: `None` when unset or blank (the caller's default applies), and
+/// `why` naming the range when it is anything else. The one reading of every
+/// numeric variable; a free function, so that [`worker_threads`] can use it
+/// before a [`Config`] exists.
+///
+/// # Errors
+/// The value is not a `T` or is outside `range`.
+fn number_in<T: FromStr + PartialOrd>(
+    lookup: impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    range: impl RangeBounds<T>,
+    why: &'static str,
+) -> Result<Option<T>, ConfigError> {
+    lookup(name)
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| in_range(v.trim(), name, range, why))
+        .transpose()
+}
+
+/// `text` exactly (no trimming) as a number in `range`, or `why` about `name`.
+fn in_range<T: FromStr + PartialOrd>(
+    text: &str,
+    name: &'static str,
+    range: impl RangeBounds<T>,
+    why: &'static str,
+) -> Result<T, ConfigError> {
+    text.parse::<T>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or(ConfigError::Invalid { name, why })
 }
 
 /// The shortest webhook secret `serve` accepts: Telegram allows 1 to 256
@@ -647,6 +650,125 @@ mod tests {
                     why: "not a number of threads (1-256)"
                 }),
                 "{unusable}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_are_read_within_their_range_and_blank_is_unset() {
+        let read = |value: &str| {
+            let value = value.to_owned();
+            number_in(
+                move |name| (name == "N").then(|| value.clone()),
+                "N",
+                2..=10_u8,
+                "not 2-10",
+            )
+        };
+        for (value, expected, why) in [
+            ("", None, "empty is unset"),
+            (" \t ", None, "whitespace is unset"),
+            ("2", Some(2), "the low end"),
+            ("10", Some(10), "the high end"),
+            (" 7\n", Some(7), "spaces around"),
+            ("+3", Some(3), "a plus sign, as str::parse takes it"),
+        ] {
+            assert_eq!(read(value), Ok(expected), "{why}: {value:?}");
+        }
+        for (value, why) in [
+            ("1", "below the range"),
+            ("11", "above the range"),
+            ("256", "past the type"),
+            ("-3", "negative"),
+            ("3.0", "a fraction"),
+            ("three", "not a number"),
+            ("3 4", "two numbers"),
+        ] {
+            assert_eq!(
+                read(value),
+                Err(ConfigError::Invalid {
+                    name: "N",
+                    why: "not 2-10"
+                }),
+                "{why}: {value:?}"
+            );
+        }
+        assert_eq!(
+            number_in(|_| None, "N", 2..=10_u8, "not 2-10"),
+            Ok(None),
+            "unset"
+        );
+    }
+
+    #[test]
+    fn the_ipv6_prefix_reads_with_or_without_its_slash() {
+        let mut env = complete();
+        assert_eq!(load(&env).expect("valid").ipv6_client_prefix, 64);
+        for (value, expected) in [(" /56 ", 56), ("48", 48), ("0", 0), ("128", 128)] {
+            env.insert("IPV6_CLIENT_PREFIX", value.to_owned());
+            assert_eq!(
+                load(&env).expect("valid").ipv6_client_prefix,
+                expected,
+                "{value:?}"
+            );
+        }
+        for value in ["129", "/", "/ 56", "-1", "sixty"] {
+            env.insert("IPV6_CLIENT_PREFIX", value.to_owned());
+            assert_eq!(
+                load(&env).unwrap_err(),
+                ConfigError::Invalid {
+                    name: "IPV6_CLIENT_PREFIX",
+                    why: "not a prefix length (0-128)",
+                },
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_number_keeps_its_range_and_its_message() {
+        for (name, good, bad, why) in [
+            ("PORT", "1", "65536", "not a port number (1-65535)"),
+            ("PORT", "65535", "-1", "not a port number (1-65535)"),
+            (
+                "PASSWORD_HASH_MEMORY_MIB",
+                "1",
+                "0",
+                "not a number of MiB (1-65536)",
+            ),
+            (
+                "PASSWORD_HASH_MEMORY_MIB",
+                "65536",
+                "65537",
+                "not a number of MiB (1-65536)",
+            ),
+            (
+                "DATABASE_POOL_SIZE",
+                "1000",
+                "1001",
+                "not a number of connections (1-1000)",
+            ),
+            (
+                "DATABASE_API_POOL_SIZE",
+                "1",
+                "0",
+                "not a number of connections (1-1000)",
+            ),
+            (
+                "MAX_ROWS_PER_BATCH",
+                "4294967295",
+                "4294967296",
+                "not a whole number of at least 1",
+            ),
+        ] {
+            let mut env = complete();
+            env.insert(name, good.to_owned());
+            assert!(load(&env).is_ok(), "{name}={good}");
+            env.insert(name, bad.to_owned());
+            assert_eq!(
+                load(&env).unwrap_err(),
+                ConfigError::Invalid { name, why },
+                "{name}={bad}"
             );
         }
     }
