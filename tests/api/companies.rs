@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 use ledgerbot::front::api::companies::PAGE_SIZE;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, header, spawn_app};
 use crate::people::{
     activate, active_company, companies_by_name, company, linked_user, many_companies, member,
     token, user,
@@ -128,12 +128,7 @@ async fn company_list(app: &TestApp, token: &str, query: &str) -> (u16, String, 
         .await
         .expect("answers");
     let status = response.status().as_u16();
-    let cache = response
-        .headers()
-        .get("cache-control")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let cache = header(response.headers(), "cache-control");
     (status, cache, response.json().await.expect("JSON"))
 }
 

@@ -151,12 +151,7 @@ async fn answer(
         }
         return Ok(response);
     }
-    let content_type = req
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let content_type = crate::helpers::header(req.headers(), "content-type");
     let body = req
         .into_body()
         .collect()

@@ -557,6 +557,17 @@ impl TgUser {
     }
 }
 
+/// A header's value as text: empty when it is missing or not visible ASCII.
+/// Takes the map, so that a response the tests read and a request the fake
+/// Bot API reads use the same one.
+pub fn header(headers: &http::HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// The text of a `sendMessage`/`editMessageText` reply.
 pub fn reply_text(reply: &Value) -> &str {
     reply["text"]

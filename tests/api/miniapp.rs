@@ -14,7 +14,7 @@
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::{BOT_TOKEN, TestApp, TgUser, reply_text, spawn_app};
+use crate::helpers::{BOT_TOKEN, TestApp, TgUser, header, reply_text, spawn_app};
 use crate::people::{
     Inv, activate, companies_by_name, company, invoice, linked_user, many_companies, token, user,
 };
@@ -28,12 +28,7 @@ async fn part(app: &TestApp, token: Option<&str>, path: &str) -> (u16, String, S
     }
     let response = request.send().await.expect("answers");
     let status = response.status().as_u16();
-    let kind = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let kind = header(response.headers(), "content-type");
     (status, kind, response.text().await.expect("body"))
 }
 
