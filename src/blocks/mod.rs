@@ -5,6 +5,7 @@
 //! - [`format`]: how numbers, money and dates read in each language, and names clipped to a line.
 //! - [`money`]: exact amounts and currencies, parsed and written in both languages.
 //! - [`validate`]: Romanian CUI and IBAN, with their check digits.
+//! - [`id`]: database ids as we write them in paths, cursors, links and buttons, read back.
 //! - [`link_code`]: the 8-character one-time codes and their hashes.
 //! - [`invite_code`]: the long invitation codes and their hashes.
 //! - [`secret_token`]: random tokens (sessions, refresh tokens) and their hashes.
@@ -19,6 +20,7 @@
 pub mod chart;
 pub mod efactura;
 pub mod format;
+pub mod id;
 pub mod invite_code;
 pub mod lang;
 pub mod link_code;

@@ -392,15 +392,13 @@ pub trait FromParam: Sized {
 }
 
 /// A database id in a path: positive, in canonical decimal (no sign, no
-/// leading zero), so that one resource has one path.
+/// leading zero; [`crate::blocks::id`]), so that one resource has one path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Id(pub i64);
 
 impl FromParam for Id {
     fn from_param(text: &str) -> Option<Self> {
-        let canonical =
-            !text.is_empty() && !text.starts_with('0') && text.bytes().all(|b| b.is_ascii_digit());
-        canonical.then(|| text.parse().ok().map(Id)).flatten()
+        crate::blocks::id::parse(text).map(Id)
     }
 }
 

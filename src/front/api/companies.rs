@@ -31,7 +31,7 @@ pub const PAGE_SIZE: i64 = 50;
 /// it too ("more"), so the answer, a person's companies, is never cached.
 pub async fn list(req: Req) -> Result<HttpResponse, ApiError> {
     let (caller, mut db) = counted_caller(&req).await?;
-    let after = cursor_param(req.query().unwrap_or_default(), companies::id_as_written)?;
+    let after = cursor_param(req.query().unwrap_or_default(), crate::blocks::id::parse)?;
     let page = companies::of_user_slice(&mut db, caller.user_id, after, PAGE_SIZE)
         .await?
         .ok_or_else(|| {

@@ -372,13 +372,10 @@ fn canonical_code(s: &str) -> Option<[u8; link_code::LENGTH]> {
     code.as_str().as_bytes().try_into().ok()
 }
 
-/// A number from 1 to `max` in canonical decimal (no sign, no leading zero).
+/// A number from 1 to `max` in canonical decimal (no sign, no leading
+/// zero), as every id is written ([`crate::blocks::id`]).
 fn positive(s: &str, max: i64) -> Option<i64> {
-    let canonical = !s.starts_with('0') && !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    canonical
-        .then(|| s.parse::<i64>().ok())
-        .flatten()
-        .filter(|n| *n <= max)
+    crate::blocks::id::parse(s).filter(|n| *n <= max)
 }
 
 #[cfg(test)]

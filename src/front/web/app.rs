@@ -215,7 +215,7 @@ pub async fn home(req: Req) -> Result<HttpResponse, ApiError> {
     let who = caller(&req)?;
     let wanted = match param(&req, "company").filter(|c| !c.is_empty()) {
         None => None,
-        Some(text) => Some(companies::id_as_written(&text).ok_or_else(|| {
+        Some(text) => Some(crate::blocks::id::parse(&text).ok_or_else(|| {
             ApiError::BadRequest("company must be the id of one of your companies".into())
         })?),
     };

@@ -60,7 +60,7 @@ pub async fn list(p: PageReq) -> PageResult {
     };
     let after = match visitor.param("after").filter(|a| !a.is_empty()) {
         None => None,
-        Some(text) => Some(companies::id_as_written(text).ok_or_else(lost)?),
+        Some(text) => Some(crate::blocks::id::parse(text).ok_or_else(lost)?),
     };
     let app = p.app();
     let mut db = app.pool.acquire().await?;

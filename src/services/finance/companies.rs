@@ -252,7 +252,8 @@ pub async fn of_user_page(
 /// A page of a person's companies as the API, the web page and the Mini
 /// App's chooser show it: `page_size` of them ([`of_user_page`]) after the
 /// company `after` (from the first when `None`), and the next page's
-/// cursor, the last company's id (`None` on the last page). `None` when
+/// cursor, the last company's id (`None` on the last page; the front ends
+/// read it back with [`crate::blocks::id::parse`]). `None` when
 /// `after` names a company the person is no longer a member of: its place
 /// is lost.
 ///
@@ -280,16 +281,6 @@ pub async fn of_user_slice(
         page_size,
         next_cursor,
     }))
-}
-
-/// A company's id as we write it (in a page's cursor from
-/// [`of_user_slice`], in a link's or a form's `company=`): digits, no sign,
-/// no leading zero, within `i64`; `None` for anything else, so that only
-/// what we wrote is read back.
-pub fn id_as_written(text: &str) -> Option<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0 && id.to_string() == text)
 }
 
 /// The company, if `user_id` is a member of it: the one check every company
@@ -677,25 +668,6 @@ pub async fn set_active(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn company_ids_read_back_only_as_written() {
-        assert_eq!(id_as_written("4711"), Some(4711));
-        assert_eq!(id_as_written("9223372036854775807"), Some(i64::MAX));
-        for (text, why) in [
-            ("", "empty"),
-            ("0", "no such id"),
-            ("04711", "a leading zero"),
-            ("+4711", "a sign"),
-            ("-4711", "negative"),
-            ("47.11", "a fraction"),
-            (" 4711", "a space"),
-            ("9223372036854775808", "past i64"),
-            ("abc", "not a number"),
-        ] {
-            assert_eq!(id_as_written(text), None, "{why}: {text:?}");
-        }
-    }
 
     #[test]
     fn search_patterns_take_wildcards_literally() {
