@@ -1640,17 +1640,21 @@ SELECT build_once('account_context');
 --      account's usable active company, in a group the bound company when
 --      the sender is a member of it.
 -- The first row is the account (its figure columns NULL); each further row
--- is a figure. A private chat's `/dashboard`, the hot path, reads the
--- account and the figures in one statement after the lock (a statement costs
--- PostgreSQL the start-up of every node of its plan; BENCHMARKS.md); the
--- other reads take the steps above one by one: one statement for every case
--- would start, on the hot path too, the plan nodes of the cases it is not
--- (the group's joins; for a read, the figures), which cost PostgreSQL more
--- than the statements saved (measured: 1.3x the hot path's instructions,
--- 2.5x a private read's; BENCHMARKS.md). PL/pgSQL and VOLATILE for the
--- fresh snapshot after the wait, as `claim_update`. Nothing outlives the
--- statement (no session state; the function's own setting below is undone
--- as it returns), so it runs as well through PgBouncer's transaction mode.
+-- is a figure, with today's date and its own columns only (the account's and
+-- the group's NULL: not built, sent and decoded again for every figure;
+-- callgrind, a backend serving psql: 0.988 of the hot path's instructions,
+-- CASE expressions included). A private chat's `/dashboard`, the hot path,
+-- reads the account and the figures in one statement after the lock (a
+-- statement costs PostgreSQL the start-up of every node of its plan;
+-- BENCHMARKS.md); the other reads take the steps above one by one: one
+-- statement for every case would start, on the hot path too, the plan nodes
+-- of the cases it is not (the group's joins; for a read, the figures), which
+-- cost PostgreSQL more than the statements saved (measured: 1.3x the hot
+-- path's instructions, 2.5x a private read's; BENCHMARKS.md). PL/pgSQL
+-- and VOLATILE for the fresh snapshot after the wait, as `claim_update`.
+-- Nothing outlives the statement (no session state; the function's own
+-- setting below is undone as it returns), so it runs as well through
+-- PgBouncer's transaction mode.
 -- The `group_*` columns came with issue 18's group /dashboard. The rows are
 -- of a named type, `read_update_row` (created once; a column added later is
 -- an `ALTER TYPE ... ADD ATTRIBUTE`): for a function declared with result
@@ -1713,10 +1717,16 @@ BEGIN
         -- `/dashboard` in the private chat, the hot path: the account and
         -- its figures in the one statement after the wait.
         RETURN QUERY
-            SELECT _today, a.user_id, a.language, a.active_company_id, a.company_id,
-                   a.company_name, a.company_cui, a.company_currency, a.role, f.section,
-                   f.currency, f.count, f.total, f.paid, f.outstanding, f.overdue,
-                   f.overdue_count, NULL::int8, NULL, NULL, NULL, NULL
+            SELECT _today, CASE WHEN f.section IS NULL THEN a.user_id END,
+                   CASE WHEN f.section IS NULL THEN a.language END,
+                   CASE WHEN f.section IS NULL THEN a.active_company_id END,
+                   CASE WHEN f.section IS NULL THEN a.company_id END,
+                   CASE WHEN f.section IS NULL THEN a.company_name END,
+                   CASE WHEN f.section IS NULL THEN a.company_cui END,
+                   CASE WHEN f.section IS NULL THEN a.company_currency END,
+                   CASE WHEN f.section IS NULL THEN a.role END, f.section, f.currency, f.count,
+                   f.total, f.paid, f.outstanding, f.overdue, f.overdue_count, NULL::int8, NULL,
+                   NULL, NULL, NULL
             FROM telegram_account_context_kept a
             CROSS JOIN LATERAL (
                 -- the account's row first, as the general path below has it
@@ -1757,11 +1767,9 @@ BEGIN
     RETURN NEXT _row;
     IF _dashboard AND _shown IS NOT NULL THEN
         RETURN QUERY
-            SELECT _row.today, _row.user_id, _row.language, _row.active_company_id,
-                   _row.company_id, _row.company_name, _row.company_cui, _row.company_currency,
-                   _row.role, f.section, f.currency, f.count, f.total, f.paid, f.outstanding,
-                   f.overdue, f.overdue_count, _row.group_company_id, _row.group_company_name,
-                   _row.group_company_cui, _row.group_company_currency, _row.group_role
+            SELECT _today, NULL::int8, NULL, NULL::int8, NULL::int8, NULL, NULL, NULL, NULL,
+                   f.section, f.currency, f.count, f.total, f.paid, f.outstanding, f.overdue,
+                   f.overdue_count, NULL::int8, NULL, NULL, NULL, NULL
             FROM dashboard_figures(_shown, _today, _month) AS f;
     END IF;
 END
