@@ -910,14 +910,24 @@ $$;
 -- PL/pgSQL and VOLATILE so that each step takes a fresh snapshot after the
 -- lock wait: a single SQL statement's snapshot is taken before it waits, and
 -- would miss what the chat's previous update committed meanwhile.
--- The row is of a named type, `claim_update_row`, as `read_update`'s is (it
--- says why; a column added later is an `ALTER TYPE ... ADD ATTRIBUTE`;
--- callgrind: 0.987 of an `/add`'s instructions, the statement's function
--- scan starting in 15k instead of 26k): the function of result columns
--- (`RETURNS TABLE`) that earlier builds created is dropped first, since
--- CREATE OR REPLACE cannot change the result type. The columns are the
--- same, and the previous build names those it reads.
+-- The webhook's two functions, `claim_update` here and `read_update` below,
+-- return rows of named types, `claim_update_row` and `read_update_row`
+-- (created once; a column added later is an `ALTER TYPE ... ADD
+-- ATTRIBUTE`): for a function declared with result columns (`RETURNS
+-- TABLE`, as earlier builds had them), PostgreSQL builds the row's
+-- description from the function's catalogue row on every call, detoasting
+-- its argument arrays (compressed there when the body is long), where a
+-- named type's comes from the type cache (callgrind on the benchmark's
+-- data: 0.95 of a private `/dashboard` statement's instructions, 0.90 of a
+-- private read's, 0.987 of an `/add`'s). A function of another result type
+-- (result columns of its own; `read_update` before its group columns too)
+-- is dropped here and created again below, in the migration's transaction,
+-- since CREATE OR REPLACE cannot change the result type. The columns are
+-- the same, and the previous build names those it reads, so it reads both
+-- unchanged.
 DO $$
+DECLARE
+    _function text[];
 BEGIN
     IF to_regtype('claim_update_row') IS NULL THEN
         CREATE TYPE claim_update_row AS (
@@ -925,12 +935,25 @@ BEGIN
             active_company_id bigint, company_id bigint, company_name text,
             company_cui text, company_currency text, role text);
     END IF;
-    IF EXISTS (SELECT FROM pg_proc
-               WHERE proname = 'claim_update'
-                 AND pronamespace = current_schema()::regnamespace
-                 AND prorettype <> 'claim_update_row'::regtype) THEN
-        DROP FUNCTION claim_update(bigint, bigint, bigint, boolean);
+    IF to_regtype('read_update_row') IS NULL THEN
+        CREATE TYPE read_update_row AS (
+            today date, user_id bigint, language text, active_company_id bigint,
+            company_id bigint, company_name text, company_cui text, company_currency text,
+            role text, section text, currency text, count bigint, total bigint, paid bigint,
+            outstanding bigint, overdue bigint, overdue_count bigint,
+            group_company_id bigint, group_company_name text, group_company_cui text,
+            group_company_currency text, group_role text);
     END IF;
+    FOREACH _function SLICE 1 IN ARRAY ARRAY[
+        ['claim_update(bigint, bigint, bigint, boolean)', 'claim_update_row'],
+        ['read_update(bigint, bigint, boolean)', 'read_update_row']
+    ] LOOP
+        IF EXISTS (SELECT FROM pg_proc
+                   WHERE oid = to_regprocedure(_function[1])
+                     AND prorettype <> _function[2]::regtype) THEN
+            EXECUTE format('DROP FUNCTION %s', _function[1]);
+        END IF;
+    END LOOP;
 END
 $$;
 CREATE OR REPLACE FUNCTION claim_update(_update_id bigint, _chat_id bigint, _telegram_user_id bigint,
@@ -1655,37 +1678,8 @@ SELECT build_once('account_context');
 -- Nothing outlives the statement (no session state; the function's own
 -- setting below is undone as it returns), so it runs as well through
 -- PgBouncer's transaction mode.
--- The `group_*` columns came with issue 18's group /dashboard. The rows are
--- of a named type, `read_update_row` (created once; a column added later is
--- an `ALTER TYPE ... ADD ATTRIBUTE`): for a function declared with result
--- columns (`RETURNS TABLE`, as before), PostgreSQL builds the row's
--- description from the function's catalogue row on every call, detoasting
--- its argument arrays (compressed there, the body being long), where a
--- named type's comes from the type cache (callgrind on the benchmark's
--- data: 0.95 of a private `/dashboard` statement's instructions, 0.90 of a
--- private read's). An earlier read_update (without the group columns, or
--- with result columns of its own) is dropped first, since CREATE OR
--- REPLACE cannot change the result type. The previous build names the
--- columns it reads, and they are the same, so it reads this one unchanged.
-DO $$
-BEGIN
-    IF to_regtype('read_update_row') IS NULL THEN
-        CREATE TYPE read_update_row AS (
-            today date, user_id bigint, language text, active_company_id bigint,
-            company_id bigint, company_name text, company_cui text, company_currency text,
-            role text, section text, currency text, count bigint, total bigint, paid bigint,
-            outstanding bigint, overdue bigint, overdue_count bigint,
-            group_company_id bigint, group_company_name text, group_company_cui text,
-            group_company_currency text, group_role text);
-    END IF;
-    IF EXISTS (SELECT FROM pg_proc
-               WHERE proname = 'read_update'
-                 AND pronamespace = current_schema()::regnamespace
-                 AND prorettype <> 'read_update_row'::regtype) THEN
-        DROP FUNCTION read_update(bigint, bigint, boolean);
-    END IF;
-END
-$$;
+-- The `group_*` columns came with issue 18's group /dashboard; the rows are
+-- of the type `read_update_row` (above `claim_update`, which says why).
 CREATE OR REPLACE FUNCTION read_update(_chat_id bigint, _telegram_user_id bigint, _dashboard boolean)
 RETURNS SETOF read_update_row
 LANGUAGE plpgsql VOLATILE
