@@ -7,8 +7,11 @@
 
 use frankenstein::types::{InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo};
 
-use crate::blocks::format::{clip, date, fit, money};
-use crate::blocks::local_time::invoices;
+use std::fmt::Write as _;
+
+use crate::blocks::format::{clip, date, fit, push_money};
+use crate::blocks::local_time::push_invoices;
+use crate::blocks::money::{Amount, Currency};
 use crate::blocks::telegram_html::escape;
 use crate::front::bot::{BotMethod, HandlerResult, Lang, Replies, UpdateCtx, require};
 use crate::services::finance::dashboard::{self, Dashboard, InvoiceTotals};
@@ -53,9 +56,14 @@ fn open_app(ctx: &UpdateCtx<'_>) -> InlineKeyboardMarkup {
         .build()
 }
 
-/// The dashboard as a message.
+/// The dashboard as a message, written into one buffer: a string per
+/// amount and line (`format!`, then copied) was a quarter of the server's
+/// instructions per `/dashboard` update.
 pub fn render(lang: Lang, d: &Dashboard) -> String {
-    let mut text = format!(
+    let mut text = String::with_capacity(1024);
+    // Writing to a String cannot fail.
+    let _ = write!(
+        text,
         "<b>{}</b> · {}\n\n<b>🏦 {}</b>\n",
         escape(&clip(&d.company_name, 100)),
         date(lang, d.as_of),
@@ -65,7 +73,8 @@ pub fn render(lang: Lang, d: &Dashboard) -> String {
         text.push_str(lang.pick("niciun cont\n", "no accounts\n"));
     }
     for m in &d.treasury {
-        text.push_str(&format!("{}\n", money(lang, m.amount, m.currency)));
+        push_money(&mut text, lang, m.amount, m.currency);
+        text.push('\n');
     }
     let sections = [
         (
@@ -88,59 +97,63 @@ pub fn render(lang: Lang, d: &Dashboard) -> String {
         ),
     ];
     for (title, paid_label, outstanding_label, totals) in sections {
-        text.push_str(&format!("\n<b>{title}</b>\n"));
+        let _ = write!(text, "\n<b>{title}</b>\n");
         if totals.is_empty() {
             text.push_str(lang.pick("nicio factură\n", "no invoices\n"));
         }
         for t in totals {
-            text.push_str(&invoice_line(lang, t, paid_label, outstanding_label));
+            invoice_line(&mut text, lang, t, paid_label, outstanding_label);
         }
     }
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         "\n<b>💵 {}</b>\n",
         lang.pick("Numerar luna aceasta", "Cash this month")
-    ));
+    );
     if d.cash_this_month.is_empty() {
         text.push_str(lang.pick("nicio înregistrare\n", "no entries\n"));
     }
     for c in &d.cash_this_month {
-        text.push_str(&format!(
-            "{}: {}\n{}: {}\n",
-            lang.pick("încasări", "income"),
-            money(lang, c.income, c.currency),
-            lang.pick("cheltuieli", "expenses"),
-            money(lang, c.expenses, c.currency),
-        ));
+        let _ = write!(text, "{}: ", lang.pick("încasări", "income"));
+        push_money(&mut text, lang, c.income, c.currency);
+        let _ = write!(text, "\n{}: ", lang.pick("cheltuieli", "expenses"));
+        push_money(&mut text, lang, c.expenses, c.currency);
+        text.push('\n');
     }
     fit(text)
 }
 
-/// One currency's invoice totals, a figure per line so that it reads on a
-/// phone: the count, total, paid, outstanding, and the overdue with their count.
+/// One currency's invoice totals, appended to `text`, a figure per line so
+/// that it reads on a phone: the count, total, paid, outstanding, and the
+/// overdue with their count.
 fn invoice_line(
+    text: &mut String,
     lang: Lang,
     t: &InvoiceTotals,
     paid_label: &str,
     outstanding_label: &str,
-) -> String {
-    let m = |amount| money(lang, amount, t.currency);
+) {
+    push_invoices(text, lang, t.count.unsigned_abs());
+    let _ = writeln!(text, " {} {}", lang.pick("în", "in"), t.currency);
+    money_line(text, lang, "total", t.total, t.currency);
+    money_line(text, lang, paid_label, t.paid, t.currency);
+    money_line(text, lang, outstanding_label, t.outstanding, t.currency);
     // Overpayments, storno invoices and credit notes: owed back, shown apart
     // so they never hide what is still to collect or to pay.
-    let credit = if t.credit.is_zero() {
-        String::new()
-    } else {
-        format!("credit: {}\n", m(t.credit))
-    };
-    format!(
-        "{} {} {}\ntotal: {}\n{paid_label}: {}\n{outstanding_label}: {}\n{credit}{} ({}): {}\n",
-        invoices(lang, t.count.unsigned_abs()),
-        lang.pick("în", "in"),
-        t.currency,
-        m(t.total),
-        m(t.paid),
-        m(t.outstanding),
-        lang.pick("restanțe", "overdue"),
-        invoices(lang, t.overdue_count.unsigned_abs()),
-        m(t.overdue),
-    )
+    if !t.credit.is_zero() {
+        money_line(text, lang, "credit", t.credit, t.currency);
+    }
+    let _ = write!(text, "{} (", lang.pick("restanțe", "overdue"));
+    push_invoices(text, lang, t.overdue_count.unsigned_abs());
+    text.push_str("): ");
+    push_money(text, lang, t.overdue, t.currency);
+    text.push('\n');
+}
+
+/// `label: amount` and a line break, appended to `text`.
+fn money_line(text: &mut String, lang: Lang, label: &str, amount: Amount, currency: Currency) {
+    text.push_str(label);
+    text.push_str(": ");
+    push_money(text, lang, amount, currency);
+    text.push('\n');
 }

@@ -20,6 +20,11 @@ pub fn money(lang: Lang, amount: Amount, currency: Currency) -> String {
     amount.format_money(currency, style(lang))
 }
 
+/// [`money`] appended to `out`.
+pub fn push_money(out: &mut String, lang: Lang, amount: Amount, currency: Currency) {
+    amount.push_money(out, currency, style(lang));
+}
+
 /// A date: `31.12.2026` in Romanian, `31 Dec 2026` in English.
 pub fn date(lang: Lang, date: Date) -> String {
     match lang {

@@ -13,6 +13,7 @@
 use time::{Date, Duration, Month, OffsetDateTime, UtcOffset, Weekday};
 
 use super::Lang;
+use super::money::push_grouped;
 
 /// Romania's standard time, EET.
 const WINTER: UtcOffset = match UtcOffset::from_hms(2, 0, 0) {
@@ -101,34 +102,41 @@ pub fn clock(t: OffsetDateTime) -> String {
 /// Numbers from 1,000 on are grouped as each language groups money
 /// (`1.000 de facturi`, `1,000 invoices`).
 pub fn count(lang: Lang, n: u64, ro: [&str; 2], en: [&str; 2]) -> String {
-    let number = grouped(n, lang.pick('.', ','));
-    match lang {
-        Lang::Ro if n == 1 => format!("1 {}", ro[0]),
-        Lang::Ro if n == 0 || (1..=19).contains(&(n % 100)) => format!("{number} {}", ro[1]),
-        Lang::Ro => format!("{number} de {}", ro[1]),
-        Lang::En if n == 1 => format!("1 {}", en[0]),
-        Lang::En => format!("{number} {}", en[1]),
+    let mut out = String::with_capacity(24);
+    push_count(&mut out, lang, n, ro, en);
+    out
+}
+
+/// [`count`] appended to `out`.
+pub fn push_count(out: &mut String, lang: Lang, n: u64, ro: [&str; 2], en: [&str; 2]) {
+    let (singular, plural) = lang.pick((ro[0], ro[1]), (en[0], en[1]));
+    if n == 1 {
+        out.push_str("1 ");
+        out.push_str(singular);
+        return;
     }
+    push_grouped(out, n, lang.pick('.', ','));
+    out.push(' ');
+    if lang == Lang::Ro && n != 0 && !(1..=19).contains(&(n % 100)) {
+        out.push_str("de ");
+    }
+    out.push_str(plural);
 }
 
 /// `n` invoices, as each language writes it (`count` with the noun said most
 /// often: the dashboard, the digest, the alerts, the import's messages).
 pub fn invoices(lang: Lang, n: u64) -> String {
-    count(lang, n, ["factură", "facturi"], ["invoice", "invoices"])
+    count(lang, n, INVOICE_RO, INVOICE_EN)
 }
 
-/// `n` with `separator` between groups of three digits.
-fn grouped(n: u64, separator: char) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(separator);
-        }
-        out.push(digit);
-    }
-    out
+/// [`invoices`] appended to `out`.
+pub fn push_invoices(out: &mut String, lang: Lang, n: u64) {
+    push_count(out, lang, n, INVOICE_RO, INVOICE_EN);
 }
+
+/// The noun [`invoices`] counts, singular and plural.
+const INVOICE_RO: [&str; 2] = ["factură", "facturi"];
+const INVOICE_EN: [&str; 2] = ["invoice", "invoices"];
 
 #[cfg(test)]
 mod tests {

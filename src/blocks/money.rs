@@ -264,37 +264,81 @@ impl Amount {
     /// `1.234,56` ([`NumberStyle::Ro`]) or `1,234.56` ([`NumberStyle::En`]), with a leading
     /// `-` when negative. [`parse_signed_human`] reads it back.
     pub fn format_number(self, style: NumberStyle) -> String {
+        let mut out = String::with_capacity(16);
+        self.push_number(&mut out, style);
+        out
+    }
+
+    /// [`Amount::format_number`] appended to `out`: a message of many amounts
+    /// (the dashboard) is written into one buffer, without a string per amount.
+    pub fn push_number(self, out: &mut String, style: NumberStyle) {
         let (group_separator, decimal_separator) = match style {
             NumberStyle::Ro => ('.', ','),
             NumberStyle::En => (',', '.'),
         };
         // unsigned_abs, because negating i64::MIN would overflow.
         let magnitude = self.0.unsigned_abs();
-        let units = (magnitude / 100).to_string();
-        let mut out = String::with_capacity(units.len() * 4 / 3 + 4);
         if self.is_negative() {
             out.push('-');
         }
-        for (index, digit) in units.chars().enumerate() {
-            if index > 0 && (units.len() - index).is_multiple_of(3) {
-                out.push(group_separator);
-            }
-            out.push(digit);
-        }
+        push_grouped(out, magnitude / 100, group_separator);
         out.push(decimal_separator);
-        out.push_str(&format!("{:02}", magnitude % 100));
-        out
+        let cents = magnitude % 100;
+        out.push(digit(cents / 10));
+        out.push(digit(cents % 10));
     }
 
     /// The amount with its currency, as each language writes it: `1.234,56 RON` and
     /// `-1.234,56 RON` in Romanian, `RON 1,234.56` and `RON -1,234.56` in English.
     pub fn format_money(self, currency: Currency, style: NumberStyle) -> String {
-        let number = self.format_number(style);
+        let mut out = String::with_capacity(24);
+        self.push_money(&mut out, currency, style);
+        out
+    }
+
+    /// [`Amount::format_money`] appended to `out`.
+    pub fn push_money(self, out: &mut String, currency: Currency, style: NumberStyle) {
         match style {
-            NumberStyle::Ro => format!("{number} {currency}"),
-            NumberStyle::En => format!("{currency} {number}"),
+            NumberStyle::Ro => {
+                self.push_number(out, style);
+                out.push(' ');
+                out.push_str(currency.as_str());
+            }
+            NumberStyle::En => {
+                out.push_str(currency.as_str());
+                out.push(' ');
+                self.push_number(out, style);
+            }
         }
     }
+}
+
+/// `n` appended to `out` with `separator` between groups of three digits
+/// (`1.234.567`): amounts' units and counts are grouped alike.
+pub fn push_grouped(out: &mut String, n: u64, separator: char) {
+    // u64::MAX has 20 digits; least significant first.
+    let mut digits = ['0'; 20];
+    let mut len = 0;
+    let mut rest = n;
+    loop {
+        digits[len] = digit(rest % 10);
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for index in 0..len {
+        if index > 0 && (len - index).is_multiple_of(3) {
+            out.push(separator);
+        }
+        out.push(digits[len - 1 - index]);
+    }
+}
+
+/// The decimal digit `d` (0 to 9).
+fn digit(d: u64) -> char {
+    char::from(b'0' + u8::try_from(d).expect("a digit"))
 }
 
 /// Parses an amount as a person types it, with an optional leading `+` or `-` (or `−`),
