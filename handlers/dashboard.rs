@@ -114,11 +114,10 @@ pub fn render(lang: Lang, d: &Dashboard) -> String {
         text.push_str(lang.pick("nicio înregistrare\n", "no entries\n"));
     }
     for c in &d.cash_this_month {
-        let _ = write!(text, "{}: ", lang.pick("încasări", "income"));
-        push_money(&mut text, lang, c.income, c.currency);
-        let _ = write!(text, "\n{}: ", lang.pick("cheltuieli", "expenses"));
-        push_money(&mut text, lang, c.expenses, c.currency);
-        text.push('\n');
+        let income = lang.pick("încasări", "income");
+        money_line(&mut text, lang, income, c.income, c.currency);
+        let expenses = lang.pick("cheltuieli", "expenses");
+        money_line(&mut text, lang, expenses, c.expenses, c.currency);
     }
     fit(text)
 }
