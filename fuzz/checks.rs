@@ -9,7 +9,7 @@ use ledgerbot::blocks::efactura::{DocumentKind, ZipLimits, read_files};
 use ledgerbot::blocks::link_code::LinkCode;
 use ledgerbot::blocks::money::{Amount, NumberStyle, parse_signed_human};
 use ledgerbot::blocks::telegram_html::escape;
-use ledgerbot::front::bot::webhook::{Parsed, parse_update};
+use ledgerbot::front::bot::webhook::{Parsed, parse_as_update, parse_update};
 use ledgerbot::front::bot::{Callback, Command, Incoming, Lang};
 use ledgerbot::services::finance::PaidFilter;
 
@@ -35,7 +35,16 @@ pub fn run(target: &str, data: &[u8]) {
 /// A raw webhook body, read as the webhook reads it, then routed: the command
 /// and its arguments, or the button data.
 pub fn intake(data: &[u8]) {
-    match parse_update(data) {
+    let parsed = parse_update(data);
+    // A plain message update is read without frankenstein's `Update`
+    // (webhook.rs, `MessageUpdate`): the same answer as `Update` gives (its
+    // every field, by their `Debug` text: the error in `Unreadable` has no `==`).
+    assert_eq!(
+        format!("{parsed:?}"),
+        format!("{:?}", parse_as_update(data)),
+        "read as frankenstein's Update reads it"
+    );
+    match parsed {
         // Both are 400, and which one a broken body gets is serde's choice: it
         // stops at the first problem (`{"update_id":1e3"` is NotAnUpdate) and
         // calls a struct read from an array with extra elements (`[0,0]`) a

@@ -144,32 +144,65 @@ pub enum Parsed {
     },
 }
 
-/// Reads a webhook body: the full update, in one pass when it reads (every
-/// update Telegram sends us); only a body our types refuse is read again, for
-/// its `update_id` on its own, to tell an update we cannot read (200) from
-/// one that is not an update at all (400).
+/// A message update as Telegram sends every chat message: its id and the
+/// message, no other member. Read straight into frankenstein's types: its
+/// `Update` takes the kind through serde's `flatten`, which first copies the
+/// whole body into serde's generic content (a string or vector per member,
+/// nested) and then reads the `Message` again from that copy (a `/dashboard`
+/// update: 23.4k instructions to read, 18.3k this way; callgrind).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MessageUpdate {
+    update_id: u32,
+    message: Box<frankenstein::types::Message>,
+}
+
+/// Reads a webhook body: a message update, and nothing else, in one pass as
+/// `MessageUpdate`; any other body (a button, an edit, a duplicate or
+/// unknown member, one that does not read) by [`parse_as_update`], after a
+/// first pass that fails (for another kind, at its first member).
+/// [`parse_as_update`]'s answer is the one that counts: for a body
+/// both read, both give the same (checked by the fuzz targets' `intake`, also
+/// over every kept input in the test suite).
 pub fn parse_update(body: &[u8]) -> Parsed {
-    let update = match serde_json::from_slice::<frankenstein::updates::Update>(body) {
-        Ok(update) => update,
-        Err(error) => {
-            return match serde_json::from_slice::<UpdateId>(body) {
-                Ok(id) => Parsed::Unreadable {
-                    update_id: id.update_id,
-                    error,
-                },
-                Err(e) if e.is_data() => Parsed::NotAnUpdate,
-                Err(_) => Parsed::NotJson,
-            };
-        }
-    };
-    let update_id = i64::from(update.update_id);
-    match Incoming::from_update(&update) {
-        (kind, Some(incoming)) => Parsed::Act {
+    match serde_json::from_slice::<MessageUpdate>(body) {
+        Ok(MessageUpdate { update_id, message }) => Parsed::of(&frankenstein::updates::Update {
             update_id,
-            kind,
-            incoming,
+            content: frankenstein::updates::UpdateContent::Message(message),
+        }),
+        Err(_) => parse_as_update(body),
+    }
+}
+
+/// Reads a webhook body as frankenstein's `Update`; only a body it refuses
+/// is read again, for its `update_id` on its own, to tell an update we
+/// cannot read (200) from one that is not an update at all (400).
+pub fn parse_as_update(body: &[u8]) -> Parsed {
+    match serde_json::from_slice::<frankenstein::updates::Update>(body) {
+        Ok(update) => Parsed::of(&update),
+        Err(error) => match serde_json::from_slice::<UpdateId>(body) {
+            Ok(id) => Parsed::Unreadable {
+                update_id: id.update_id,
+                error,
+            },
+            Err(e) if e.is_data() => Parsed::NotAnUpdate,
+            Err(_) => Parsed::NotJson,
         },
-        (kind, None) => Parsed::Ignored { update_id, kind },
+    }
+}
+
+impl Parsed {
+    /// What the bot does with an update it has read.
+    fn of(update: &frankenstein::updates::Update) -> Self {
+        let update_id = i64::from(update.update_id);
+        match Incoming::from_update(update) {
+            (kind, Some(incoming)) => Self::Act {
+                update_id,
+                kind,
+                incoming,
+            },
+            (kind, None) => Self::Ignored { update_id, kind },
+        }
     }
 }
 

@@ -118,10 +118,18 @@ impl<T> Stream for TryAsyncStream<'_, T> {
     }
 }
 
+// ledgerbot's patch: the generator is not instrumented with the span current
+// where the stream is made (`tracing::Instrument::in_current_span`). Every
+// query's rows pass through three of these streams (`Map::fetch`, the
+// executor's `fetch_many`, `PgConnection::run`), and each poll of each one
+// entered and left that span again (39 span enters per `/dashboard` update,
+// 4 without): the request's span, which the caller has entered already. A
+// stream is polled where it was made (the request's task), so its events
+// still carry the request's span.
 #[macro_export]
 macro_rules! try_stream {
     ($($block:tt)*) => {
-        $crate::ext::async_stream::TryAsyncStream::new(move |yielder| ::tracing::Instrument::in_current_span(async move {
+        $crate::ext::async_stream::TryAsyncStream::new(move |yielder| async move {
             // Anti-footgun: effectively pins `yielder` to this future to prevent any accidental
             // move to another task, which could deadlock.
             let yielder = &yielder;
@@ -133,6 +141,6 @@ macro_rules! try_stream {
             }
 
             $($block)*
-        }))
+        })
     }
 }
