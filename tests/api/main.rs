@@ -48,6 +48,7 @@ mod people;
 mod pooler;
 mod rate_limits;
 mod reads;
+mod round_trips;
 mod schema_upgrade;
 mod secret_logs;
 mod server;

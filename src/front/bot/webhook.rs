@@ -347,6 +347,8 @@ async fn apply(
         let read = Read::take(&mut conn, chat_id, from.id, dashboard).await?;
         Start::Read(conn, read)
     } else {
+        // Sends nothing yet: the BEGIN goes in the claim's flight, under
+        // its Sync (vendored sqlx-postgres), one round trip for both.
         let mut tx = pool.begin().await?;
         let claim = Claim::take(&mut tx, update_id, chat_id, from.id).await?;
         if !claim.fresh {
@@ -414,10 +416,16 @@ async fn apply(
     let rest: Vec<BotMethod> = methods.collect();
     match start {
         Start::Write(mut tx, _) => {
+            // Queued with the writes that caused them: both or neither.
+            crate::infra::outbox::enqueue_after(&mut tx, &rest, answered).await?;
             // Kept for a retry, unless it carries a secret (a /link code): the
             // database never holds a code in plain text, and a retry then gets
-            // no answer.
+            // no answer. The last statement, so it carries the COMMIT in its
+            // own round trip (vendored sqlx-postgres; then `commit` sends
+            // nothing); an error is the statement's or the COMMIT's, and
+            // either way nothing was committed.
             if first.is_some() && !reply_is_secret {
+                tx.commit_with_next_statement();
                 sqlx::query!(
                     "UPDATE telegram_updates SET response = $2 WHERE update_id = $1",
                     update_id,
@@ -426,8 +434,6 @@ async fn apply(
                 .execute(&mut *tx)
                 .await?;
             }
-            // Queued with the writes that caused them: both or neither.
-            crate::infra::outbox::enqueue_after(&mut tx, &rest, answered).await?;
             tx.commit().await?;
         }
         // A read's further replies (the charts' photos) are the one thing it

@@ -17,6 +17,24 @@ impl TransactionManager for PgTransactionManager {
     async fn begin(conn: &mut PgConnection, statement: Option<SqlStr>) -> Result<(), Error> {
         let depth = conn.inner.transaction_depth;
 
+        // ledgerbot's patch: the plain `BEGIN` is not sent on its own (a
+        // round trip, and a scheduling wait for both ends under load): the
+        // transaction's first statement with arguments carries it in its
+        // flight, under the same Sync (`PgConnection::run`), so that if the
+        // `BEGIN` failed the statement would not run outside it. Anything
+        // else that uses the connection first sends it on its own, as
+        // before (`wait_until_ready`); a transaction that ran nothing sends
+        // nothing at all.
+        if statement.is_none() && depth == 0 {
+            conn.inner.begin_deferred = true;
+            conn.inner.transaction_depth = 1;
+            return Ok(());
+        }
+        // A savepoint follows the deferred `BEGIN`, which goes first.
+        if conn.inner.begin_deferred {
+            conn.wait_until_ready().await?;
+        }
+
         let statement = match statement {
             // custom `BEGIN` statements are not allowed if we're already in
             // a transaction (we need to issue a `SAVEPOINT` instead)
@@ -38,6 +56,18 @@ impl TransactionManager for PgTransactionManager {
     }
 
     async fn commit(conn: &mut PgConnection) -> Result<(), Error> {
+        // ledgerbot's patch: nothing sent for a transaction that ran nothing;
+        // nothing more for one whose last statement carried the `COMMIT`
+        // (once its `ReadyForQuery` is in: `settle_commit_in_flight`).
+        conn.inner.commit_next = false;
+        if conn.inner.begin_deferred {
+            conn.inner.begin_deferred = false;
+            conn.inner.transaction_depth -= 1;
+            return Ok(());
+        }
+        if conn.inner.commit_in_flight {
+            conn.wait_until_ready().await?;
+        }
         if conn.inner.transaction_depth > 0 {
             conn.execute(commit_ansi_transaction_sql(conn.inner.transaction_depth))
                 .await?;
@@ -49,6 +79,16 @@ impl TransactionManager for PgTransactionManager {
     }
 
     async fn rollback(conn: &mut PgConnection) -> Result<(), Error> {
+        // ledgerbot's patch: as in `commit`.
+        conn.inner.commit_next = false;
+        if conn.inner.begin_deferred {
+            conn.inner.begin_deferred = false;
+            conn.inner.transaction_depth -= 1;
+            return Ok(());
+        }
+        if conn.inner.commit_in_flight {
+            conn.wait_until_ready().await?;
+        }
         if conn.inner.transaction_depth > 0 {
             conn.execute(rollback_ansi_transaction_sql(conn.inner.transaction_depth))
                 .await?;
@@ -60,6 +100,14 @@ impl TransactionManager for PgTransactionManager {
     }
 
     fn start_rollback(conn: &mut PgConnection) {
+        // ledgerbot's patch: a `BEGIN` never sent needs no `ROLLBACK`. After a
+        // `COMMIT` in flight whose reply is still owed, the `ROLLBACK` is
+        // queued behind it: harmless (a warning) if it committed.
+        conn.inner.commit_next = false;
+        if std::mem::take(&mut conn.inner.begin_deferred) {
+            conn.inner.transaction_depth -= 1;
+            return;
+        }
         if conn.inner.transaction_depth > 0 {
             conn.queue_simple_query(
                 rollback_ansi_transaction_sql(conn.inner.transaction_depth).as_str(),

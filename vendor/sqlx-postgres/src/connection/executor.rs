@@ -146,6 +146,40 @@ impl PgConnection {
         Ok(())
     }
 
+    /// ledgerbot's patch: writes the deferred `BEGIN`, if any, as the start
+    /// of the flight being written (parsed, bound and executed as the
+    /// unnamed statement and portal, no Sync of its own); whether it did.
+    fn write_deferred_begin(&mut self) -> Result<bool, Error> {
+        if !self.inner.begin_deferred {
+            return Ok(false);
+        }
+        self.write_unnamed_simple_statement("BEGIN")?;
+        self.inner.begin_deferred = false;
+        Ok(true)
+    }
+
+    /// ledgerbot's patch: a statement without parameters or result columns
+    /// (`BEGIN`, `COMMIT`) as the unnamed statement and portal, no Sync.
+    fn write_unnamed_simple_statement(&mut self, sql: &str) -> Result<(), Error> {
+        self.inner.stream.write_msg(Parse {
+            param_types: &[],
+            query: sql,
+            statement: StatementId::UNNAMED,
+        })?;
+        self.inner.stream.write_msg(Bind {
+            portal: PortalId::UNNAMED,
+            statement: StatementId::UNNAMED,
+            formats: &[],
+            num_params: 0,
+            params: &[],
+            result_formats: &[],
+        })?;
+        self.inner.stream.write_msg(message::Execute {
+            portal: PortalId::UNNAMED,
+            limit: 0,
+        })
+    }
+
     #[inline(always)]
     pub(crate) fn write_sync(&mut self) {
         self.inner
@@ -207,7 +241,22 @@ impl PgConnection {
         let sql = logger.sql().as_str();
 
         // before we continue, wait until we are "ready" to accept more queries
-        self.wait_until_ready().await?;
+        // ledgerbot's patch: a statement with arguments carries a deferred
+        // `BEGIN` in its own flight (below), so it only waits for replies owed.
+        if arguments.is_some() {
+            self.wait_for_replies().await?;
+        } else {
+            self.wait_until_ready().await?;
+        }
+        // ledgerbot's patch: whether this flight carries the `BEGIN` and the
+        // `COMMIT` of its transaction, whose `CommandComplete`s are not the
+        // statement's.
+        let mut begin_in_flight = false;
+        let mut commit_in_flight = false;
+        // Taken now, so that a lookup of a parameter's type made on the way
+        // cannot carry it; if the statement fails before it is written, the
+        // transaction's own commit sends it as usual.
+        let commit_next = std::mem::take(&mut self.inner.commit_next);
 
         let mut metadata: Arc<PgStatementMetadata>;
 
@@ -261,7 +310,8 @@ impl PgConnection {
                     }
                 };
                 arguments.apply_patches(self, &metadata.parameters).await?;
-                self.wait_until_ready().await?;
+                self.wait_for_replies().await?;
+                begin_in_flight = self.write_deferred_begin()?;
                 self.inner.stream.write_msg(Parse {
                     param_types: &param_types,
                     query: sql,
@@ -286,7 +336,8 @@ impl PgConnection {
                 arguments.apply_patches(self, &metadata.parameters).await?;
 
                 // consume messages till `ReadyForQuery` before bind and execute
-                self.wait_until_ready().await?;
+                self.wait_for_replies().await?;
+                begin_in_flight = self.write_deferred_begin()?;
                 statement
             };
 
@@ -321,6 +372,15 @@ impl PgConnection {
                 .stream
                 .write_msg(Close::Portal(PortalId::UNNAMED))?;
 
+            // ledgerbot's patch: the transaction's `COMMIT`, when asked for
+            // (`commit_with_next_statement`), under the same Sync: skipped by
+            // the server if the statement failed.
+            if commit_next && self.inner.transaction_depth == 1 {
+                self.write_unnamed_simple_statement("COMMIT")?;
+                self.inner.commit_in_flight = true;
+                commit_in_flight = true;
+            }
+
             // finally, [Sync] asks postgres to process the messages that we sent and respond with
             // a [ReadyForQuery] message when it's completely done. Theoretically, we could send
             // dozens of queries before a [Sync] and postgres can handle that. Execution on the server
@@ -344,6 +404,8 @@ impl PgConnection {
         self.inner.stream.flush().await?;
 
         Ok(try_stream! {
+            // ledgerbot's patch: see `commit_in_flight`.
+            let mut statement_completed = false;
             loop {
                 let message = self.inner.stream.recv().await?;
 
@@ -365,6 +427,15 @@ impl PgConnection {
                     BackendMessageFormat::CommandComplete => {
                         // a SQL command completed normally
                         let cc: CommandComplete = message.decode()?;
+
+                        // ledgerbot's patch: the `BEGIN`'s (first) and the
+                        // `COMMIT`'s (after the statement's) are not results.
+                        if std::mem::take(&mut begin_in_flight) {
+                            continue;
+                        }
+                        if commit_in_flight && std::mem::replace(&mut statement_completed, true) {
+                            continue;
+                        }
 
                         let rows_affected = cc.rows_affected();
                         logger.increase_rows_affected(rows_affected);

@@ -75,6 +75,15 @@ pub struct PgConnectionInner {
     transaction_status: TransactionStatus,
     pub(crate) transaction_depth: usize,
 
+    // ledgerbot's patch: a transaction's `BEGIN` not sent yet (it travels
+    // with the transaction's first statement), a `COMMIT` asked to travel
+    // with the next statement, and one that did, whose `ReadyForQuery` is
+    // still owed (see `PgTransactionManager::begin` and
+    // `PgConnection::commit_with_next_statement`).
+    pub(crate) begin_deferred: bool,
+    pub(crate) commit_next: bool,
+    pub(crate) commit_in_flight: bool,
+
     log_settings: LogSettings,
 }
 
@@ -92,6 +101,23 @@ impl PgConnection {
 
     // will return when the connection is ready for another query
     pub(crate) async fn wait_until_ready(&mut self) -> Result<(), Error> {
+        // ledgerbot's patch: a deferred `BEGIN` goes now, on its own, before
+        // anything else uses the connection (only `run`'s flight of a
+        // statement with arguments carries it instead, and waits with
+        // `wait_for_replies`).
+        if std::mem::take(&mut self.inner.begin_deferred) {
+            self.queue_simple_query("BEGIN")?;
+            self.wait_for_replies().await?;
+            if !self.in_transaction() {
+                return Err(Error::BeginFailed);
+            }
+            return Ok(());
+        }
+        self.wait_for_replies().await
+    }
+
+    /// ledgerbot's patch: `wait_until_ready` without sending a deferred `BEGIN`.
+    pub(crate) async fn wait_for_replies(&mut self) -> Result<(), Error> {
         if !self.inner.stream.write_buffer_mut().is_empty() {
             self.inner.stream.flush().await?;
         }
@@ -112,8 +138,35 @@ impl PgConnection {
 
         self.inner.pending_ready_for_query_count -= 1;
         self.inner.transaction_status = r.transaction_status;
+        self.settle_commit_in_flight();
 
         Ok(())
+    }
+
+    /// ledgerbot's patch: the first `ReadyForQuery` after a flight that
+    /// carried a `COMMIT` says how it went. Idle: the transaction ended
+    /// (committed, or rolled back by a failing `COMMIT`); failed: the
+    /// statement before it failed, the `COMMIT` was skipped, and the
+    /// transaction is still open for the caller's rollback.
+    fn settle_commit_in_flight(&mut self) {
+        if std::mem::take(&mut self.inner.commit_in_flight)
+            && matches!(self.inner.transaction_status, TransactionStatus::Idle)
+        {
+            self.inner.transaction_depth = self.inner.transaction_depth.saturating_sub(1);
+        }
+    }
+
+    /// ledgerbot's patch: the next statement with arguments run on this
+    /// connection carries the transaction's `COMMIT` in its own flight,
+    /// under the same Sync: one round trip for both. Its result (or error)
+    /// then covers the `COMMIT` too: an error may come from either, and on
+    /// success the transaction has committed, and
+    /// [`Transaction::commit`](crate::Transaction::commit) sends nothing.
+    /// If the statement fails, the `COMMIT` is skipped and the transaction
+    /// rolls back as usual. Only for a transaction (not a savepoint) begun
+    /// on this connection; otherwise nothing changes.
+    pub fn commit_with_next_statement(&mut self) {
+        self.inner.commit_next = self.inner.transaction_depth == 1;
     }
 
     #[inline(always)]
@@ -125,6 +178,7 @@ impl PgConnection {
             .ok_or_else(|| err_protocol!("received more ReadyForQuery messages than expected"))?;
 
         self.inner.transaction_status = message.decode::<ReadyForQuery>()?.transaction_status;
+        self.settle_commit_in_flight();
 
         Ok(())
     }
