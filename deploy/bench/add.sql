@@ -3,7 +3,9 @@
 -- add.sql@1`: 90 % reads, 10 % writes, as `webhook-load --adds-percent 10`).
 --
 -- IT MUST MIRROR THE CODE: src/front/bot/webhook.rs `apply` for a command
--- that may write: a transaction (sqlx's BEGIN: ledgerbot sends it in the claim's flight and the COMMIT in the answer's, pgbench each on its own), `claim_update` of
+-- that may write: a transaction (sqlx's BEGIN; ledgerbot sends it in the
+-- claim's flight and the COMMIT in the stored answer's, pgbench each on its
+-- own), `claim_update` of
 -- src/front/bot/webhook/claim.rs (the chat's advisory lock held to the
 -- commit, the claim of the update id, today's date, the account with its
 -- active company), handlers/add.rs through `cash::record`
