@@ -45,6 +45,7 @@ mod outbox;
 mod partner_totals;
 mod partners;
 mod people;
+mod pg_proxy;
 mod pooler;
 mod rate_limits;
 mod reads;

@@ -2,20 +2,16 @@
 //! flight (and only for that), nothing written, no claim; a retry is
 //! answered afresh. `read_update` in schema.sql; `front/bot/webhook.rs`.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ledgerbot::infra::db::Pooler;
 use ledgerbot::infra::server::Limits;
 use serde_json::Value;
 use sqlx::{PgPool, Postgres, Transaction};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 use crate::helpers::{TestApp, TgUser, next_update_id, reply_text};
 use crate::people::{Inv, activate, company, invoice, linked_user, member, token};
+use crate::pg_proxy::{PgProxy, STATEMENTS};
 
 /// `tg` linked as `ana@example.ro`, owner of the active company "Exemplu
 /// SRL", which has one invoice (F-1); returns the company.
@@ -328,90 +324,6 @@ async fn the_figures_are_of_today_and_of_todays_month_wherever_read(pool: PgPool
     );
 }
 
-/// A TCP proxy to the test's PostgreSQL server that counts the statements
-/// sent through it: each Execute of the extended protocol (preparing a
-/// statement executes nothing) and each simple Query.
-struct StatementCounter {
-    addr: SocketAddr,
-    statements: Arc<AtomicUsize>,
-}
-
-impl StatementCounter {
-    async fn start(pool: &PgPool) -> Self {
-        let options = pool.connect_options();
-        let target = format!("{}:{}", options.get_host(), options.get_port());
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
-        let addr = listener.local_addr().expect("proxy addr");
-        let statements = Arc::new(AtomicUsize::new(0));
-        let counted = statements.clone();
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let (target, counted) = (target.clone(), counted.clone());
-                tokio::spawn(async move {
-                    let server = TcpStream::connect(&target).await.expect("connect");
-                    let (mut from_client, mut to_client) = client.into_split();
-                    let (mut from_server, to_server) = server.into_split();
-                    tokio::spawn(async move {
-                        let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
-                    });
-                    let _ = count_statements(&mut from_client, to_server, &counted).await;
-                });
-            }
-        });
-        Self { addr, statements }
-    }
-
-    /// A URL for the test's database through the proxy, in plain text (the
-    /// proxy reads the messages).
-    fn url(&self, pool: &PgPool) -> String {
-        let options = pool.connect_options();
-        format!(
-            "postgres://{}@{}/{}?sslmode=disable",
-            options.get_username(),
-            self.addr,
-            options.get_database().expect("test database name")
-        )
-    }
-
-    fn statements(&self) -> usize {
-        self.statements.load(Ordering::SeqCst)
-    }
-}
-
-/// Forwards a client's messages to the server, counting Execute (`E`) and
-/// Query (`Q`). The first messages have no type byte: an SSL or GSS request,
-/// perhaps, then the startup message.
-async fn count_statements(
-    from: &mut tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    statements: &AtomicUsize,
-) -> std::io::Result<()> {
-    const SSL_REQUEST: u32 = 80_877_103;
-    const GSS_REQUEST: u32 = 80_877_104;
-    loop {
-        let len = from.read_u32().await?;
-        let mut body = vec![0; len as usize - 4];
-        from.read_exact(&mut body).await?;
-        to.write_all(&[&len.to_be_bytes()[..], &body].concat())
-            .await?;
-        let code = u32::from_be_bytes(body[..4].try_into().expect("a protocol code"));
-        if code != SSL_REQUEST && code != GSS_REQUEST {
-            break;
-        }
-    }
-    loop {
-        let kind = from.read_u8().await?;
-        let len = from.read_u32().await?;
-        let mut body = vec![0; len as usize - 4];
-        from.read_exact(&mut body).await?;
-        if kind == b'E' || kind == b'Q' {
-            statements.fetch_add(1, Ordering::SeqCst);
-        }
-        to.write_all(&[&[kind][..], &len.to_be_bytes(), &body].concat())
-            .await?;
-    }
-}
-
 #[sqlx::test(migrations = false)]
 async fn a_dashboard_is_one_statement_in_a_bound_group_as_in_the_private_chat(pool: PgPool) {
     // Arrange: the owner's company bound to a group, where a member who is
@@ -419,9 +331,17 @@ async fn a_dashboard_is_one_statement_in_a_bound_group_as_in_the_private_chat(po
     // database through the counting proxy.
     const GROUP: i64 = -1_006_000;
     const UNBOUND: i64 = -1_006_001;
-    let counter = StatementCounter::start(&pool).await;
-    let webhook_pool = ledgerbot::infra::db::pool(&counter.url(&pool), 2, Pooler::None)
-        .expect("pool through the proxy");
+    let options = pool.connect_options();
+    let counter = PgProxy::start(&format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().expect("test database name")
+    ))
+    .await;
+    let webhook_pool =
+        ledgerbot::infra::db::pool(&counter.url, 2, Pooler::None).expect("pool through the proxy");
     let app = TestApp::builder(pool.clone())
         .app(move |app| app.webhook_pool = webhook_pool)
         .spawn()
@@ -469,13 +389,13 @@ async fn a_dashboard_is_one_statement_in_a_bound_group_as_in_the_private_chat(po
     ] {
         // The first time on a connection also prepares the statement.
         app.reply_to(&update).await;
-        let before = counter.statements();
+        let before = counter.count(STATEMENTS);
 
         // Act
         let reply = app.reply_to(&update).await;
 
         // Assert
-        let statements = counter.statements() - before;
+        let statements = counter.count(STATEMENTS) - before;
         assert!(reply_text(&reply).contains(expected), "{why}: {reply}");
         if why != "another read in the group" {
             assert_eq!(statements, 1, "{why}: one statement, {statements} sent");
