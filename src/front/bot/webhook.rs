@@ -80,10 +80,12 @@ pub async fn handle(mut req: Req) -> HttpResponse {
         } => (update_id, kind, incoming),
     };
     let app = &req.app;
-    // Boxed: `apply`'s states (the pool's acquire, the statements, the
-    // handler's) are most of this future's size, and the router's box and
-    // the layers above would otherwise copy all of it, kilobytes, as each
-    // request starts (`memmove` was 3 % of the server's CPU per update).
+    // Boxed: `apply`'s states (the statements, the handler's) are most of
+    // this future's size, and the router's box and the layers above would
+    // otherwise copy all of it, kilobytes, as each request starts (`memmove`
+    // was 3 % of the server's CPU per update). About 4 KB since the pool's
+    // `acquire` no longer carries its connect path (17 KB before: vendor/,
+    // patch 7).
     match Box::pin(apply(app, update_id, kind, incoming)).await {
         Ok(Outcome::Applied {
             first,

@@ -289,7 +289,13 @@ impl<DB: Database> PoolInner<DB> {
                     };
 
                     // Attempt to connect...
-                    return self.connect(deadline, guard).await;
+                    //
+                    // ledgerbot's patch: boxed, as the rare paths of
+                    // `check_idle_conn`: connecting (TLS, authentication,
+                    // the startup) is most of this future's size, kilobytes
+                    // that every `acquire` would otherwise allocate and copy
+                    // to take an idle connection, to open one once.
+                    return Box::pin(self.connect(deadline, guard)).await;
                 }
             }
         )
@@ -472,13 +478,15 @@ async fn check_idle_conn<DB: Database>(
 ) -> Result<Floating<DB, Live<DB>>, DecrementSizeGuard<DB>> {
     if options.test_before_acquire {
         // Check that the connection is still live
-        if let Err(error) = conn.ping().await {
+        // ledgerbot's patch: this path and the closes below boxed (see
+        // `acquire`): only taken when a connection is tested or rejected.
+        if let Err(error) = Box::pin(conn.ping()).await {
             // an error here means the other end has hung up or we lost connectivity
             // either way we're fine to just discard the connection
             // the error itself here isn't necessarily unexpected so WARN is too strong
             tracing::info!(%error, "ping on idle connection returned error");
             // connection is broken so don't try to close nicely
-            return Err(conn.close_hard().await);
+            return Err(Box::pin(conn.close_hard()).await);
         }
     }
 
@@ -487,13 +495,13 @@ async fn check_idle_conn<DB: Database>(
         match test(&mut conn.live.raw, meta).await {
             Ok(false) => {
                 // connection was rejected by user-defined hook, close nicely
-                return Err(conn.close().await);
+                return Err(Box::pin(conn.close()).await);
             }
 
             Err(error) => {
                 tracing::warn!(%error, "error from `before_acquire`");
                 // connection is broken so don't try to close nicely
-                return Err(conn.close_hard().await);
+                return Err(Box::pin(conn.close_hard()).await);
             }
 
             Ok(true) => {}

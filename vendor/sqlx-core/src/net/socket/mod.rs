@@ -28,6 +28,28 @@ pub trait Socket: Send + Sync + Unpin + 'static {
 
     fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 
+    /// ledgerbot's patch: reads what is there into `buf`, or waits for it;
+    /// what [`Socket::read`] does. This default tries the read first and
+    /// waits on `WouldBlock`; a socket that knows when a read drained it
+    /// (tokio's, rt_tokio/socket.rs) overrides it to skip the `recv` that
+    /// would only answer `EAGAIN` right after a request is sent.
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut dyn ReadBuf,
+    ) -> Poll<io::Result<usize>> {
+        while buf.has_remaining_mut() {
+            match self.try_read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(self.poll_read_ready(cx))?;
+                }
+                ready => return Poll::Ready(ready),
+            }
+        }
+
+        Poll::Ready(Ok(0))
+    }
+
     fn read<'a, B: ReadBuf>(&'a mut self, buf: &'a mut B) -> Read<'a, Self, B>
     where
         Self: Sized,
@@ -72,16 +94,9 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
 
-        while this.buf.has_remaining_mut() {
-            match this.socket.try_read(&mut *this.buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    ready!(this.socket.poll_read_ready(cx))?;
-                }
-                ready => return Poll::Ready(ready),
-            }
-        }
-
-        Poll::Ready(Ok(0))
+        // ledgerbot's patch: the loop that was here is `Socket::poll_read`'s
+        // default now.
+        this.socket.poll_read(cx, &mut *this.buf)
     }
 }
 
@@ -178,6 +193,15 @@ impl<S: Socket + ?Sized> Socket for Box<S> {
 
     fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         (**self).poll_shutdown(cx)
+    }
+
+    // ledgerbot's patch: or the boxed socket's own would go unused.
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut dyn ReadBuf,
+    ) -> Poll<io::Result<usize>> {
+        (**self).poll_read(cx, buf)
     }
 }
 
