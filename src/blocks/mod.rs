@@ -16,10 +16,12 @@
 //! - [`local_time`]: Europe/Bucharest time, and counts with their plurals, as people read them.
 //! - [`telegram_html`]: the one escape function for Telegram's HTML.
 //! - [`telegram_auth`]: the Login Widget's and a Mini App's signed data, checked.
+//! - [`gate`]: a bound on expensive work (hashes, charts): slots, and a queue bounded in length and time.
 
 pub mod chart;
 pub mod efactura;
 pub mod format;
+pub mod gate;
 pub mod id;
 pub mod invite_code;
 pub mod lang;

@@ -4,14 +4,19 @@
 //! [`crate::services::finance::charts`], and the bound on drawing them.
 //!
 //! Drawing is CPU and memory (an 800 × 600 RGB buffer, 1.4 MB, per chart):
-//! at most [`MAX_RENDERING`] requests draw at once in a process, one more
-//! is told to try again; a request draws at most the four charts here.
+//! at most [`MAX_RENDERING`] requests draw at once in a process, up to
+//! [`RENDER_QUEUE`] more wait for a turn (at most [`RENDER_WAIT`]; a waiting
+//! request holds no buffer), and the rest are told to try again; a request
+//! draws at most the four charts here. The wait is what lets the Mini App
+//! ask for its four pictures at once.
 
-use tokio::sync::Semaphore;
+use std::sync::LazyLock;
+use std::time::Duration;
 
 use crate::blocks::Lang;
 use crate::blocks::chart::{self, BarChart, Rgb, Series, colours};
 use crate::blocks::format::money;
+use crate::blocks::gate::Gate;
 use crate::blocks::money::{Amount, Currency};
 use crate::services::finance::charts::{ChartData, Month};
 
@@ -19,7 +24,21 @@ use crate::services::finance::charts::{ChartData, Month};
 /// thread, so the async runtime keeps serving meanwhile).
 pub const MAX_RENDERING: usize = 2;
 
-static RENDERING: Semaphore = Semaphore::const_new(MAX_RENDERING);
+/// Requests that may wait for a turn to draw: the Mini App's four pictures
+/// of one person, with room for a second person's.
+pub const RENDER_QUEUE: usize = 8;
+
+/// How long a request waits for its turn before it is told to try again.
+pub const RENDER_WAIT: Duration = Duration::from_secs(5);
+
+static RENDERING: LazyLock<Gate> =
+    LazyLock::new(|| Gate::new(MAX_RENDERING, RENDER_QUEUE, RENDER_WAIT));
+
+/// The process's bound on drawing: every chart drawn passes it. Public so
+/// that a test can hold its slots and see requests wait for their turn.
+pub fn rendering() -> &'static Gate {
+    &RENDERING
+}
 
 /// Which chart: also its name in the Mini App's image URLs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,10 +309,13 @@ async fn draw<T: Send + 'static>(
     pictures: Vec<Picture>,
     one: impl Fn(&BarChart) -> Result<T, chart::ChartError> + Send + 'static,
 ) -> Result<Vec<(Picture, T)>, RenderError> {
-    let Ok(_permit) = RENDERING.try_acquire() else {
+    let Ok(permit) = RENDERING.enter().await else {
         return Err(RenderError::Busy);
     };
+    // The turn moves into the blocking task: held until the drawing is done,
+    // even when the request that asked is dropped halfway.
     let drawn = tokio::task::spawn_blocking(move || {
+        let _turn = permit;
         pictures
             .into_iter()
             .map(|p| one(&p.chart).map(|image| (p, image)))

@@ -253,35 +253,41 @@ async fn invoices_filter_and_page_with_a_cursor(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrations = false)]
-async fn charts_are_listed_with_their_figures_and_served_as_svg(pool: PgPool) {
-    // Arrange
+/// The app, and a company of Ana's with `invoices`: her token, its id, and
+/// its charts part in English (answered 200).
+async fn charts_of(pool: &PgPool, invoices: Vec<Inv<'_>>) -> (TestApp, String, i64, String) {
     let app = spawn_app(pool.clone()).await;
-    let ana = user(&pool, "ana@example.ro").await;
-    let id = company(&pool, ana, "Ana SRL").await;
-    invoice(
-        &pool,
-        id,
-        Inv {
-            total: 900_00,
-            paid: 400_00,
-            due_in_days: -35,
-            ..Inv::default()
-        },
-    )
-    .await;
+    let ana = user(pool, "ana@example.ro").await;
+    let id = company(pool, ana, "Ana SRL").await;
+    for inv in invoices {
+        invoice(pool, id, inv).await;
+    }
     let t = token(ana);
-
-    // Act
     let (status, _, html) = part(
         &app,
         Some(&t),
         &format!("/app/companies/{id}/charts?lang=en"),
     )
     .await;
+    assert_eq!(status, 200, "{html}");
+    (app, t, id, html)
+}
+
+#[sqlx::test(migrations = false)]
+async fn charts_are_listed_with_their_figures_and_served_as_svg(pool: PgPool) {
+    // Arrange, Act: an overdue invoice, and the charts part.
+    let (app, t, id, html) = charts_of(
+        &pool,
+        vec![Inv {
+            total: 900_00,
+            paid: 400_00,
+            due_in_days: -35,
+            ..Inv::default()
+        }],
+    )
+    .await;
 
     // Assert: the invoices' chart and the ageing chart, nothing else.
-    assert_eq!(status, 200, "{html}");
     assert_eq!(html.matches("<img data-src=").count(), 2, "{html}");
     assert!(html.contains(&format!(
         r#"data-src="/app/companies/{id}/charts/sales.svg""#
@@ -305,6 +311,68 @@ async fn charts_are_listed_with_their_figures_and_served_as_svg(pool: PgPool) {
     assert!(svg.starts_with("<svg"), "{svg}");
     assert!(svg.contains("Restanțe de încasat"), "{svg}");
     assert!(svg.contains("#C62828"), "red bars drawn: {svg}");
+}
+
+/// The Mini App asks for a page's pictures all at once (up to four); the
+/// process draws two at a time, and the others wait for their turn instead
+/// of being refused (the browser test once saw "could not be drawn" in
+/// place of the first chart: its request was answered 503 at once).
+#[sqlx::test(migrations = false)]
+async fn a_pages_pictures_requested_at_once_are_all_drawn(pool: PgPool) {
+    // Arrange: an overdue invoice issued and a bill received: three charts
+    // (sales, purchases, ageing), one more than are drawn at once.
+    let invoices = [("F-1", "issued", -35), ("F-2", "received", 10)]
+        .into_iter()
+        .map(|(number, direction, due_in_days)| Inv {
+            number,
+            direction,
+            total: 900_00,
+            paid: 400_00,
+            due_in_days,
+            ..Inv::default()
+        })
+        .collect();
+    let (app, t, _, html) = charts_of(&pool, invoices).await;
+    let sources: Vec<&str> = html
+        .split("data-src=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert!(
+        sources.len() > ledgerbot::front::charts::MAX_RENDERING,
+        "{html}"
+    );
+
+    // Act: every picture at once, as the page's script asks for them, while
+    // the process's drawing slots are all taken (as by other people's
+    // charts); freed once every picture waits for its turn.
+    let gate = ledgerbot::front::charts::rendering();
+    let mut held = Vec::new();
+    for _ in 0..ledgerbot::front::charts::MAX_RENDERING {
+        held.push(gate.enter().await.expect("a slot within the wait"));
+    }
+    let paths: Vec<String> = sources.iter().map(|src| format!("{src}?lang=en")).collect();
+    let release = async {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while gate.waiting() < paths.len() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        drop(held);
+    };
+    let (answers, ()) = tokio::join!(
+        futures_util::future::join_all(paths.iter().map(|path| part(&app, Some(&t), path))),
+        release
+    );
+
+    // Assert
+    for (src, (status, kind, svg)) in paths.iter().zip(answers) {
+        assert_eq!(
+            (status, kind.as_str()),
+            (200, "image/svg+xml"),
+            "{src}: {svg}"
+        );
+        assert!(svg.starts_with("<svg"), "{src}: {svg}");
+    }
 }
 
 #[sqlx::test(migrations = false)]

@@ -2,8 +2,8 @@
 //! async threads (`spawn_blocking`): one hash takes tens of milliseconds of CPU
 //! and [`MEMORY_KIB`] of memory.
 //!
-//! Every hash and every verification passes a [`HashGate`] first: at most
-//! its slots run at once (sized from a memory budget and the cores), a few
+//! Every hash and every verification passes a [`HashGate`] first (a
+//! [`Gate`] that also keeps the slots' memory): at most its slots run at once (sized from a memory budget and the cores), a few
 //! more callers wait a short while, and the rest are turned away at once
 //! ([`Busy`]: the front ends answer 503 with `Retry-After`). So the memory
 //! passwords take is bounded whatever the number of clients, and nothing
@@ -14,14 +14,14 @@
 //! in per-thread arenas (glibc does), so the process's memory stays at the
 //! slots' worth whichever threads ran the hashes.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use subtle::ConstantTimeEq;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::blocks::gate::{Full, Gate};
 
 /// The shortest password accepted, in characters.
 pub const MIN_CHARS: usize = 8;
@@ -102,11 +102,10 @@ pub const BUSY_RETRY_AFTER: Duration = Duration::from_secs(2);
 /// The one gate every hash and verification of a process passes ([`HashLimits`]).
 #[derive(Debug)]
 pub struct HashGate {
-    slots: Arc<Semaphore>,
+    gate: Gate,
     /// The slots' argon2 memory, each taken by the hash that holds a slot:
     /// never more than `limits.slots` of them.
     memory: Arc<Mutex<Vec<Vec<Block>>>>,
-    waiting: AtomicUsize,
     limits: HashLimits,
 }
 
@@ -114,9 +113,8 @@ impl HashGate {
     /// A gate with `limits`.
     pub fn new(limits: HashLimits) -> Self {
         Self {
-            slots: Arc::new(Semaphore::new(limits.slots.max(1))),
+            gate: Gate::new(limits.slots, limits.queue, limits.max_wait),
             memory: Arc::default(),
-            waiting: AtomicUsize::new(0),
             limits,
         }
     }
@@ -126,24 +124,6 @@ impl HashGate {
         self.limits
     }
 
-    /// A slot: at once when one is free, else after a bounded wait when the
-    /// queue has room.
-    async fn enter(&self) -> Result<OwnedSemaphorePermit, Busy> {
-        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
-            return Ok(permit);
-        }
-        let queued = self.waiting.fetch_add(1, Ordering::AcqRel);
-        let _leave = Leave(&self.waiting);
-        if queued >= self.limits.queue {
-            return Err(Busy);
-        }
-        match tokio::time::timeout(self.limits.max_wait, self.slots.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            // Timed out, or the semaphore was closed (it never is).
-            _ => Err(Busy),
-        }
-    }
-
     /// Runs `work` with a slot's memory on the blocking pool once a slot
     /// is free. The slot moves into the blocking task, so it is held until
     /// the hash is done even when the request that asked is dropped halfway.
@@ -151,7 +131,7 @@ impl HashGate {
         &self,
         work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
     ) -> Result<Result<T, tokio::task::JoinError>, Busy> {
-        let permit = self.enter().await?;
+        let permit = self.gate.enter().await.map_err(|Full| Busy)?;
         let memory = self.memory.clone();
         Ok(tokio::task::spawn_blocking(move || {
             // A slot is held, so at most `slots` buffers are ever out.
@@ -166,15 +146,6 @@ impl HashGate {
             answer
         })
         .await)
-    }
-}
-
-/// Takes a caller off the queue count when its wait ends, however it ends.
-struct Leave<'a>(&'a AtomicUsize);
-
-impl Drop for Leave<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -313,14 +284,14 @@ mod tests {
             let gate = gate.clone();
             tokio::spawn(async move { gate.run(move |_| hold.recv()).await })
         };
-        while gate.slots.available_permits() > 0 {
+        while gate.gate.free() > 0 {
             tokio::task::yield_now().await;
         }
         let waiter = {
             let gate = gate.clone();
             tokio::spawn(async move { gate.run(|_| 7).await })
         };
-        while gate.waiting.load(Ordering::Acquire) == 0 {
+        while gate.gate.waiting() == 0 {
             tokio::task::yield_now().await;
         }
 
@@ -334,8 +305,8 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5), "at once");
         assert!(holder.await.expect("joins").is_ok());
         assert_eq!(waiter.await.expect("joins").expect("ran").expect("ok"), 7);
-        assert_eq!(gate.slots.available_permits(), 1, "the slot is back");
-        assert_eq!(gate.waiting.load(Ordering::Acquire), 0, "nobody queued");
+        assert_eq!(gate.gate.free(), 1, "the slot is back");
+        assert_eq!(gate.gate.waiting(), 0, "nobody queued");
     }
 
     #[tokio::test]
@@ -376,18 +347,6 @@ mod tests {
                 "{broken}"
             );
         }
-    }
-
-    #[tokio::test]
-    async fn a_caller_waits_at_most_max_wait() {
-        let gate = HashGate::new(HashLimits {
-            slots: 1,
-            queue: 4,
-            max_wait: Duration::from_millis(50),
-        });
-        let _taken = gate.slots.clone().try_acquire_owned().expect("free");
-
-        assert!(matches!(gate.run(|_| ()).await, Err(Busy)));
     }
 
     #[test]
