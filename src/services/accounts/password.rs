@@ -3,11 +3,11 @@
 //! and [`MEMORY_KIB`] of memory.
 //!
 //! Every hash and every verification passes a [`HashGate`] first (a
-//! [`Gate`] that also keeps the slots' memory): at most its slots run at once (sized from a memory budget and the cores), a few
-//! more callers wait a short while, and the rest are turned away at once
-//! ([`Busy`]: the front ends answer 503 with `Retry-After`). So the memory
-//! passwords take is bounded whatever the number of clients, and nothing
-//! queues without bound.
+//! [`Gate`] that also keeps the slots' memory): at most its slots run at
+//! once (sized from a memory budget and the cores), a few more callers wait
+//! a short while, and the rest are turned away at once ([`Busy`]: the front
+//! ends answer 503 with `Retry-After`). So the memory passwords take is
+//! bounded whatever the number of clients, and nothing queues without bound.
 //!
 //! Each slot owns its argon2 memory, allocated once and reused: hashing
 //! never hands 19 MiB back to the allocator, which would keep freed blocks
