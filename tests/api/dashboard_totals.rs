@@ -1,5 +1,5 @@
 //! The per-company totals the dashboard reads (issue 18: `invoice_totals`,
-//! `invoice_due_buckets`, `cash_month_totals`, `treasury_totals`, kept by
+//! `invoice_due_buckets`, `cash_month_slots`, `treasury_totals`, kept by
 //! triggers in schema.sql) always equal what the rows add up to: after
 //! random sequences of writes of every kind (a seeded generator: a failure
 //! names its seed and the operations), and after each real write path
@@ -71,7 +71,7 @@ async fn figures(
 /// The dashboard's kept totals: their name in `built_figures`, their tables.
 const KEPT: (&str, &str) = (
     "dashboard_totals",
-    "invoice_totals, invoice_due_buckets, cash_month_totals, treasury_totals",
+    "invoice_totals, invoice_due_buckets, cash_month_slots, treasury_totals",
 );
 
 /// Fails unless, for every company and several days (so that "overdue" and
@@ -89,7 +89,12 @@ pub async fn assert_totals_kept(pool: &PgPool) {
             let kept = figures(
                 &mut db,
                 // In the oracle's order: the function leaves it to the caller.
-                "SELECT * FROM dashboard_figures($1, $2, $3) ORDER BY section, currency <> $3, currency",
+                // A row per key, slots summed, as `assemble` does.
+                "SELECT section, currency, sum(count)::int8, sum(total)::int8, sum(paid)::int8,
+                        sum(outstanding)::int8, sum(overdue)::int8, sum(overdue_count)::int8
+                 FROM dashboard_figures($1, $2, $3)
+                 GROUP BY section, currency HAVING sum(count) > 0
+                 ORDER BY section, currency <> $3, currency",
                 company_id,
                 day,
             )
@@ -548,4 +553,167 @@ pub async fn assert_migrate_builds_once<W: RandomWrite>(
 #[sqlx::test(migrations = false)]
 async fn migrate_builds_the_totals_of_existing_rows_once(pool: PgPool) {
     assert_migrate_builds_once::<Write>(&pool, (7, 10), 1, KEPT, assert_totals_kept).await;
+}
+
+/// The build before kept a month's cash totals in one row per key, in a
+/// table under the name the view has now (`cash_month_totals`). `ledgerbot
+/// migrate` makes those rows slot 0 of `cash_month_slots`, totals intact,
+/// and the build before's own statement (its `cash::month_totals`) reads the
+/// view as it read the table, during a rolling deploy.
+#[sqlx::test(migrations = false)]
+async fn the_cash_totals_of_the_build_before_become_slots(pool: PgPool) {
+    ledgerbot::infra::db::migrate(&pool).await.expect("schema");
+    let owner = user(&pool, "ana@example.ro").await;
+    let firm = company(&pool, owner, "Firma SRL").await;
+    sqlx::query(
+        "INSERT INTO cash_entries (company_id, amount_minor, currency, note, entry_date)
+         SELECT $1, amount, currency, 'entry', (now() AT TIME ZONE 'Europe/Bucharest')::date - days
+         FROM (VALUES (10000, 'RON', 0), (-1250, 'RON', 0), (500, 'EUR', 0), (-100, 'RON', 40))
+              AS e (amount, currency, days)",
+    )
+    .bind(firm)
+    .execute(&pool)
+    .await
+    .expect("entries");
+    // The build before's table, as its schema.sql created it, holding the
+    // same totals.
+    sqlx::raw_sql(
+        "DROP VIEW cash_month_totals;
+         CREATE TABLE cash_month_totals (
+             company_id bigint NOT NULL,
+             month      date   NOT NULL,
+             currency   text   NOT NULL,
+             count      bigint NOT NULL,
+             income     bigint NOT NULL,
+             expenses   bigint NOT NULL,
+             PRIMARY KEY (company_id, month, currency)
+         );
+         INSERT INTO cash_month_totals
+             SELECT company_id, month, currency, sum(count), sum(income), sum(expenses)
+             FROM cash_month_slots GROUP BY 1, 2, 3;
+         DROP TABLE cash_month_slots;",
+    )
+    .execute(&pool)
+    .await
+    .expect("the build before's shape");
+
+    for _ in 0..2 {
+        ledgerbot::infra::db::migrate(&pool).await.expect("migrate");
+        assert_totals_kept(&pool).await;
+        let slots: Vec<i16> = sqlx::query_scalar("SELECT DISTINCT slot FROM cash_month_slots")
+            .fetch_all(&pool)
+            .await
+            .expect("slots");
+        assert_eq!(slots, [0], "the rows of before are slot 0");
+    }
+    // A write after the upgrade lands in its connection's slot, and the
+    // build before's statement sums it with slot 0.
+    sqlx::query(
+        "INSERT INTO cash_entries (company_id, amount_minor, currency, note, entry_date)
+         VALUES ($1, 700, 'RON', 'e', (now() AT TIME ZONE 'Europe/Bucharest')::date)",
+    )
+    .bind(firm)
+    .execute(&pool)
+    .await
+    .expect("an entry after");
+    assert_totals_kept(&pool).await;
+    let previous: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT currency, count, income, expenses FROM cash_month_totals
+         WHERE company_id = $1 AND month = ANY($2) AND count > 0
+         ORDER BY month DESC, currency",
+    )
+    .bind(firm)
+    .bind(vec![this_month(&pool).await])
+    .fetch_all(&pool)
+    .await
+    .expect("the build before's month totals");
+    assert_eq!(
+        previous,
+        [("EUR".into(), 1, 500, 0), ("RON".into(), 3, 10700, 1250)]
+    );
+}
+
+/// The first day of today's month where the dashboard counts days.
+async fn this_month(pool: &PgPool) -> time::Date {
+    sqlx::query_scalar(
+        "SELECT date_trunc('month', (now() AT TIME ZONE 'Europe/Bucharest')::date)::date",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("month")
+}
+
+/// People of one company recording cash at the same moment (`/add` from
+/// two chats) do not wait for each other's commit: the second writes its
+/// own slot of the month's totals (`cash_month_slots`) while the first
+/// still holds slot 0, and the dashboard sums both. With one row per month,
+/// the second INSERT waited for the first transaction to end.
+#[sqlx::test(migrations = false)]
+async fn two_writers_of_one_companys_cash_do_not_wait_for_each_other(pool: PgPool) {
+    ledgerbot::infra::db::migrate(&pool).await.expect("schema");
+    let owner = user(&pool, "ana@example.ro").await;
+    let firm = company(&pool, owner, "Firma SRL").await;
+    let insert = "INSERT INTO cash_entries (company_id, amount_minor, currency, note, entry_date)
+                  VALUES ($1, $2, 'RON', 'entry', (now() AT TIME ZONE 'Europe/Bucharest')::date)";
+    let mut first = pool.begin().await.expect("first");
+    sqlx::query(insert)
+        .bind(firm)
+        .bind(-1250_i64)
+        .execute(&mut *first)
+        .await
+        .expect("the first entry");
+    let mut second = pool.begin().await.expect("second");
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        sqlx::query(insert)
+            .bind(firm)
+            .bind(4000_i64)
+            .execute(&mut *second),
+    )
+    .await
+    .expect("the second writer waited for the first's commit")
+    .expect("the second entry");
+    second.commit().await.expect("second commit");
+    first.commit().await.expect("first commit");
+
+    let slots: Vec<(i16, i64)> = sqlx::query_as(
+        "SELECT slot, count FROM cash_month_slots WHERE company_id = $1 ORDER BY slot",
+    )
+    .bind(firm)
+    .fetch_all(&pool)
+    .await
+    .expect("slots");
+    assert_eq!(slots.len(), 2, "one slot each: {slots:?}");
+    assert_eq!(slots[0], (0, 1), "the first writer's is slot 0");
+    assert_totals_kept(&pool).await;
+    // The dashboard shows one line for the month's cash in RON.
+    let app = spawn_app(pool.clone()).await;
+    let (status, dashboard) = app
+        .api(
+            reqwest::Method::GET,
+            &crate::people::token(owner),
+            &format!("/api/v1/companies/{firm}/dashboard"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        dashboard["cash_this_month"],
+        serde_json::json!([{"currency": "RON", "income": "40.00", "expenses": "12.50", "count": 2}])
+    );
+    // And once nobody else is writing, slot 0 again.
+    sqlx::query(insert)
+        .bind(firm)
+        .bind(100_i64)
+        .execute(&pool)
+        .await
+        .expect("a third entry");
+    let zero: i64 =
+        sqlx::query_scalar("SELECT count FROM cash_month_slots WHERE company_id = $1 AND slot = 0")
+            .bind(firm)
+            .fetch_one(&pool)
+            .await
+            .expect("slot 0");
+    assert_eq!(zero, 2);
+    assert_totals_kept(&pool).await;
 }

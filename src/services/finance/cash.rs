@@ -268,7 +268,8 @@ pub struct MonthTotals {
 }
 
 /// The income and expenses of `months` (each a month's first day), from
-/// the totals the triggers keep (`cash_month_totals`), by month then currency.
+/// the totals the triggers keep (`cash_month_slots`, summed), by month then
+/// currency.
 ///
 /// # Errors
 /// The database failed.
@@ -278,9 +279,12 @@ pub async fn month_totals(
     months: &[Date],
 ) -> Result<Vec<MonthTotals>, sqlx::Error> {
     let rows = sqlx::query!(
-        "SELECT month, currency, count, income, expenses FROM cash_month_totals
-         WHERE company_id = $1 AND month = ANY($2) AND count > 0
-         ORDER BY month DESC, currency",
+        r#"SELECT month, currency, sum(count)::int8 AS "count!", sum(income)::int8 AS "income!",
+                  sum(expenses)::int8 AS "expenses!"
+           FROM cash_month_slots
+           WHERE company_id = $1 AND month = ANY($2)
+           GROUP BY month, currency HAVING sum(count) > 0
+           ORDER BY month DESC, currency"#,
         company_id,
         months
     )

@@ -165,18 +165,29 @@ pub fn assemble(
                 currency,
                 amount: total,
             }),
-            "cash" => dashboard.cash_this_month.push(CashTotals {
-                currency,
-                income: total,
-                expenses: paid,
-                count: r.count,
-            }),
+            // The month's slots in one currency (`cash_month_slots`),
+            // adjacent once sorted: summed into one line.
+            "cash" => match dashboard.cash_this_month.last_mut() {
+                Some(line) if line.currency == currency => {
+                    line.income = line.income + total;
+                    line.expenses = line.expenses + paid;
+                    line.count += r.count;
+                }
+                _ => dashboard.cash_this_month.push(CashTotals {
+                    currency,
+                    income: total,
+                    expenses: paid,
+                    count: r.count,
+                }),
+            },
             section => match Direction::parse(section) {
                 Some(Direction::Received) => dashboard.payables.push(invoices()),
                 _ => dashboard.receivables.push(invoices()),
             },
         }
     }
+    // A month whose entries were all deleted is not shown.
+    dashboard.cash_this_month.retain(|line| line.count > 0);
     dashboard
 }
 
@@ -226,5 +237,37 @@ mod tests {
             ["RON", "EUR"]
         );
         assert!(d.payables.is_empty());
+    }
+
+    #[test]
+    fn a_months_cash_slots_add_up_to_one_line_shown_while_it_has_entries() {
+        let company = Company::from_stored(7, "Firma SRL".into(), None, "RON", "owner");
+        let slot = |currency: &str, count, income, expenses| Figure {
+            count,
+            paid: expenses,
+            ..figure("cash", currency, income)
+        };
+        // As `dashboard_figures` gives them: a row per slot, in any order.
+        // EUR: an entry added through one connection and deleted through
+        // another, nothing left.
+        let figures = [
+            slot("RON", 2, 10000, 0),
+            slot("EUR", 1, 0, 500),
+            figure("treasury", "RON", 1),
+            slot("RON", 1, 0, 1250),
+            slot("EUR", -1, 0, -500),
+            slot("RON", 0, 0, 0),
+        ];
+        let today = Date::from_calendar_date(2026, time::Month::December, 3).expect("date");
+        let d = assemble(&company, today, figures);
+        assert_eq!(
+            d.cash_this_month,
+            [CashTotals {
+                currency: Currency::RON,
+                income: Amount::from_minor(10000),
+                expenses: Amount::from_minor(1250),
+                count: 3,
+            }]
+        );
     }
 }
