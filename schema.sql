@@ -1048,8 +1048,7 @@ CREATE TABLE IF NOT EXISTS invoice_due_buckets (
 -- name: renamed, and its rows become slot 0.
 DO $$
 BEGIN
-    IF to_regclass('cash_month_totals') IS NOT NULL
-       AND (SELECT relkind FROM pg_class WHERE oid = to_regclass('cash_month_totals')) = 'r' THEN
+    IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('cash_month_totals')) = 'r' THEN
         ALTER TABLE cash_month_totals RENAME TO cash_month_slots;
         ALTER TABLE cash_month_slots ADD COLUMN slot smallint NOT NULL DEFAULT 0;
         ALTER TABLE cash_month_slots DROP CONSTRAINT cash_month_totals_pkey,

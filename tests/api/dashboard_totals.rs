@@ -606,8 +606,8 @@ async fn the_cash_totals_of_the_build_before_become_slots(pool: PgPool) {
             .expect("slots");
         assert_eq!(slots, [0], "the rows of before are slot 0");
     }
-    // A write after the upgrade lands in its connection's slot, and the
-    // build before's statement sums it with slot 0.
+    // A write after the upgrade (nobody else writing: slot 0 again), and
+    // the build before's statement reads the totals through the view.
     sqlx::query(
         "INSERT INTO cash_entries (company_id, amount_minor, currency, note, entry_date)
          VALUES ($1, 700, 'RON', 'e', (now() AT TIME ZONE 'Europe/Bucharest')::date)",
@@ -623,7 +623,7 @@ async fn the_cash_totals_of_the_build_before_become_slots(pool: PgPool) {
          ORDER BY month DESC, currency",
     )
     .bind(firm)
-    .bind(vec![this_month(&pool).await])
+    .bind(vec![this_month()])
     .fetch_all(&pool)
     .await
     .expect("the build before's month totals");
@@ -634,13 +634,10 @@ async fn the_cash_totals_of_the_build_before_become_slots(pool: PgPool) {
 }
 
 /// The first day of today's month where the dashboard counts days.
-async fn this_month(pool: &PgPool) -> time::Date {
-    sqlx::query_scalar(
-        "SELECT date_trunc('month', (now() AT TIME ZONE 'Europe/Bucharest')::date)::date",
-    )
-    .fetch_one(pool)
-    .await
-    .expect("month")
+fn this_month() -> time::Date {
+    ledgerbot::blocks::local_time::bucharest_date(time::OffsetDateTime::now_utc())
+        .replace_day(1)
+        .expect("every month has a first day")
 }
 
 /// People of one company recording cash at the same moment (`/add` from

@@ -248,8 +248,8 @@ mod tests {
             ..figure("cash", currency, income)
         };
         // As `dashboard_figures` gives them: a row per slot, in any order.
-        // EUR: an entry added through one connection and deleted through
-        // another, nothing left.
+        // EUR: an entry counted in one slot and deleted while another
+        // writer held it, so counted off in a second: nothing left.
         let figures = [
             slot("RON", 2, 10000, 0),
             slot("EUR", 1, 0, 500),
